@@ -1,0 +1,373 @@
+//! The case file model (JSON, `schema` 1). The JSON Schema for editors is
+//! `assets/case.schema.json`; `validate.rs` checks what a schema cannot (references, ids).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::rule::Rule;
+
+/// The case file format version this engine reads.
+pub const CASE_SCHEMA_VERSION: u32 = 1;
+
+/// A complete patient case.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Case {
+    /// Always [`CASE_SCHEMA_VERSION`].
+    pub schema: u32,
+    /// Editors point this at the JSON Schema; ignored by the engine.
+    #[serde(rename = "$schema", default, skip_serializing_if = "Option::is_none")]
+    pub json_schema: Option<String>,
+    pub meta: Meta,
+    /// What the clinician sees before entering the room.
+    pub door_note: String,
+    pub patient: Patient,
+    /// Other patient-side actors (family, partner, friend...).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub actors: Vec<Actor>,
+    /// The SP script: facts the clinician can elicit.
+    pub facts: Vec<Fact>,
+    /// Case-specific results, keyed by catalog order id. Every other order returns the
+    /// catalog's normal default.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub results: BTreeMap<String, ResultOverride>,
+    /// Phases in order; the first is where the encounter starts.
+    pub phases: Vec<Phase>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub events: Vec<Event>,
+    pub end: EndConditions,
+    pub diagnoses: Diagnoses,
+    pub rubric: Vec<RubricItem>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Meta {
+    /// Stable id: lowercase letters, digits and dashes.
+    pub id: String,
+    /// Semantic version of this case's content; recorded with every encounter.
+    pub version: String,
+    pub title: String,
+    pub specialty: String,
+    pub setting: String,
+    pub difficulty: Difficulty,
+    pub estimated_minutes: u32,
+    pub learning_objectives: Vec<String>,
+    pub authors: Vec<String>,
+    pub license: String,
+    /// The public guidelines the case follows.
+    pub references: Vec<Reference>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Difficulty {
+    Introductory,
+    Intermediate,
+    Advanced,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Reference {
+    pub title: String,
+    /// Issuing body or journal, e.g. "AHA/ASA" or "NICE".
+    pub publisher: String,
+    pub year: u16,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Patient {
+    pub name: String,
+    pub age: u32,
+    /// Free text as the case states it, e.g. "female".
+    pub sex: String,
+    /// Who the patient is and how they talk; for an LLM voicing the patient.
+    pub persona: String,
+    /// Emotional state and manner, e.g. "anxious, short sentences".
+    pub affect: String,
+    /// Said when the encounter starts.
+    pub opening_line: String,
+    /// Whether the patient can answer questions at all (false: aphasic, unconscious...).
+    #[serde(default = "yes", skip_serializing_if = "is_true")]
+    pub can_answer: bool,
+    /// In-character replies to questions the script does not cover; built-ins if empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub non_answers: Vec<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+fn is_true(b: &bool) -> bool {
+    *b
+}
+
+/// A patient-side actor other than the patient.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Actor {
+    /// Id used by facts' `speakers` and by events; not "patient".
+    pub id: String,
+    pub name: String,
+    /// Relation to the patient, e.g. "daughter".
+    pub role: String,
+    pub persona: String,
+    /// Present when the encounter starts; otherwise arrives through an event.
+    #[serde(default)]
+    pub present_at_start: bool,
+    /// Said when the actor arrives (or at the start, after the patient's opening line).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arrival_line: Option<String>,
+    /// In-character replies to questions this actor cannot answer; built-ins if empty.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub non_answers: Vec<String>,
+}
+
+/// The categories of scripted facts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FactCategory {
+    /// Chief complaint.
+    Complaint,
+    /// History of the present illness.
+    Hpi,
+    /// Past medical and surgical history.
+    Pmh,
+    Medications,
+    Allergies,
+    Social,
+    Family,
+    /// Review of systems (positives and pertinent negatives).
+    Ros,
+    /// Ideas, concerns, expectations; the patient's own perspective.
+    Perspective,
+    Other,
+}
+
+/// One thing the clinician can learn by asking.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Fact {
+    pub id: String,
+    pub category: FactCategory,
+    /// Who can tell it: "patient" and/or actor ids. Defaults to the patient.
+    #[serde(default = "patient_only")]
+    pub speakers: Vec<String>,
+    /// What is said when it is elicited, in the speaker's words.
+    pub answer: String,
+    /// Question phrasings that elicit it: content words matter, lay terms and medical terms are
+    /// normalized to shared concepts, so a few distinct triggers cover most paraphrases.
+    pub triggers: Vec<String>,
+    /// A key fact: its elicitation matters for the debrief's "missed key facts".
+    #[serde(default)]
+    pub key: bool,
+    /// A pertinent negative (the answer is a denial).
+    #[serde(default)]
+    pub negative: bool,
+}
+
+fn patient_only() -> Vec<String> {
+    vec![PATIENT.to_string()]
+}
+
+/// The speaker id of the patient.
+pub const PATIENT: &str = "patient";
+
+/// A case-specific result for one order: one text, or variants chosen by phase at order time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum ResultOverride {
+    Text(String),
+    Variants(Vec<ResultVariant>),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResultVariant {
+    /// Applies when the order is placed in this phase; no phase: applies in any phase.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phase: Option<String>,
+    pub text: String,
+}
+
+/// Vital signs. All optional so that events can change a subset.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Vitals {
+    /// Heart rate, beats/min.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hr: Option<u32>,
+    /// Systolic / diastolic blood pressure, mmHg.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sbp: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dbp: Option<u32>,
+    /// Respiratory rate, breaths/min.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rr: Option<u32>,
+    /// Oxygen saturation, %.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spo2: Option<u32>,
+    /// Temperature, °C.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub temp_c: Option<f64>,
+    /// Glasgow coma scale, 3–15.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gcs: Option<u32>,
+    /// Pain score, 0–10.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pain: Option<u32>,
+}
+
+impl Vitals {
+    /// These vitals with every value `other` sets replaced.
+    pub fn overlay(&self, other: &Vitals) -> Vitals {
+        Vitals {
+            hr: other.hr.or(self.hr),
+            sbp: other.sbp.or(self.sbp),
+            dbp: other.dbp.or(self.dbp),
+            rr: other.rr.or(self.rr),
+            spo2: other.spo2.or(self.spo2),
+            temp_c: other.temp_c.or(self.temp_c),
+            gcs: other.gcs.or(self.gcs),
+            pain: other.pain.or(self.pain),
+        }
+    }
+}
+
+/// A stage or state of the encounter (MedSP1000's `progress_index` / `state_label`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Phase {
+    pub id: String,
+    /// Short label shown to the clinician, e.g. "Initial assessment".
+    pub label: String,
+    pub vitals: Vitals,
+    /// How the patient looks and behaves in this phase (environment feedback).
+    pub status: String,
+    /// Announced when the phase is entered (not for the first phase).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub on_enter: Option<String>,
+    /// Where "done with this stage" leads; none: this is the last stage, and finishing it
+    /// ends the encounter.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
+}
+
+/// Something that happens on time or on a condition.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Event {
+    pub id: String,
+    /// Fires (once) as soon as this holds.
+    pub when: Rule,
+    pub then: Vec<Effect>,
+}
+
+/// What an event does.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Effect {
+    /// A notice the clinician sees (nurse, monitor, change in the patient).
+    Notice(String),
+    /// Move to a phase.
+    Phase(String),
+    /// Change some vital signs without changing phase.
+    Vitals(Vitals),
+    /// A patient-side actor says something.
+    Say { speaker: String, text: String },
+    /// An actor arrives.
+    Arrive(String),
+    /// An actor leaves.
+    Leave(String),
+    /// The encounter ends (e.g. cardiac arrest); the text says why.
+    End(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EndConditions {
+    /// Simulated minutes after which the encounter ends.
+    pub time_limit_min: u32,
+    /// Whether ordering a disposition ends the encounter (default true).
+    #[serde(default = "yes")]
+    pub on_disposition: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Diagnoses {
+    /// Final diagnoses that count as correct; matched by words, not exact strings.
+    pub accepted: Vec<String>,
+    /// Reasonable differentials, for the debrief.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub differential: Vec<String>,
+}
+
+/// The six ACGME competencies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Competency {
+    /// Patient care.
+    PC,
+    /// Medical knowledge.
+    MK,
+    /// Systems-based practice.
+    SBP,
+    /// Interpersonal and communication skills.
+    ICS,
+    /// Practice-based learning and improvement.
+    PBLI,
+    /// Professionalism.
+    PROF,
+}
+
+impl Competency {
+    pub const ALL: [Competency; 6] = [
+        Competency::PC,
+        Competency::MK,
+        Competency::SBP,
+        Competency::ICS,
+        Competency::PBLI,
+        Competency::PROF,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Competency::PC => "Patient care",
+            Competency::MK => "Medical knowledge",
+            Competency::SBP => "Systems-based practice",
+            Competency::ICS => "Interpersonal and communication skills",
+            Competency::PBLI => "Practice-based learning and improvement",
+            Competency::PROF => "Professionalism",
+        }
+    }
+}
+
+/// One rubric item.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RubricItem {
+    pub id: String,
+    pub competency: Competency,
+    /// What an educator would write, e.g. "Gives aspirin 162–325 mg within 10 minutes".
+    pub text: String,
+    /// Default 1; negative for harmful actions.
+    #[serde(default = "one")]
+    pub weight: f64,
+    /// Missing it is a critical error.
+    #[serde(default)]
+    pub critical: bool,
+    /// Scored by the engine; without a rule the judge scores it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule: Option<Rule>,
+}
+
+fn one() -> f64 {
+    1.0
+}

@@ -1,0 +1,221 @@
+//! The shared order catalog (`assets/catalog.json`) and its matching index.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+use super::lexicon::canonical_tokens;
+use super::text::FuzzyVocab;
+use super::validate::{Diagnostic, Diagnostics};
+
+/// The catalog file format version this engine reads.
+pub const CATALOG_SCHEMA_VERSION: u32 = 1;
+
+/// What kind of order an entry is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Category {
+    Exam,
+    Bedside,
+    Lab,
+    Imaging,
+    Medication,
+    Fluid,
+    Airway,
+    Procedure,
+    Consult,
+    Disposition,
+    Nursing,
+}
+
+impl Category {
+    pub fn label(self) -> &'static str {
+        match self {
+            Category::Exam => "Examination",
+            Category::Bedside => "Bedside test",
+            Category::Lab => "Laboratory",
+            Category::Imaging => "Imaging",
+            Category::Medication => "Medication",
+            Category::Fluid => "Fluids and blood",
+            Category::Airway => "Oxygen and airway",
+            Category::Procedure => "Procedure",
+            Category::Consult => "Consult",
+            Category::Disposition => "Disposition",
+            Category::Nursing => "Nursing",
+        }
+    }
+}
+
+/// A dose: amount, unit and route, e.g. 325 mg PO.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Dose {
+    pub amount: f64,
+    pub unit: String,
+    pub route: String,
+}
+
+/// One orderable thing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Order {
+    pub id: String,
+    pub name: String,
+    pub category: Category,
+    #[serde(default)]
+    pub synonyms: Vec<String>,
+    /// Simulated minutes the order takes to carry out.
+    pub time_cost_min: u32,
+    /// Simulated minutes until the result is available (0: immediately).
+    pub turnaround_min: u32,
+    /// The normal result every case returns unless it overrides it.
+    pub default_result: String,
+    /// Typical adult dose (medications).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dose: Option<Dose>,
+    /// Allowed routes (medications and fluids).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub routes: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CatalogFile {
+    schema: u32,
+    orders: Vec<Order>,
+}
+
+/// A phrase that names an order, as canonical tokens.
+#[derive(Debug, Clone)]
+pub(crate) struct Phrase {
+    pub order: usize,
+    pub tokens: BTreeSet<String>,
+}
+
+/// The catalog with its matching index, built once at load.
+#[derive(Debug, Clone)]
+pub struct Catalog {
+    orders: Vec<Order>,
+    by_id: BTreeMap<String, usize>,
+    pub(crate) phrases: Vec<Phrase>,
+    /// canonical token → indices into `phrases`
+    pub(crate) postings: BTreeMap<String, Vec<usize>>,
+    pub(crate) vocab: FuzzyVocab,
+}
+
+impl Catalog {
+    /// Parses and checks a catalog file. `source` names the file in errors.
+    pub fn from_json(source: &str, json: &str) -> Result<Catalog, Diagnostics> {
+        let file: CatalogFile =
+            serde_json::from_str(json).map_err(|e| Diagnostics::from_serde(source, json, &e))?;
+        let mut diags = Diagnostics::new(source);
+        if file.schema != CATALOG_SCHEMA_VERSION {
+            diags.push(Diagnostic::new(
+                "$.schema",
+                format!(
+                    "schema is {}, this version of Bedside reads {CATALOG_SCHEMA_VERSION}",
+                    file.schema
+                ),
+                "convert the catalog to the current schema",
+            ));
+        }
+        let mut by_id = BTreeMap::new();
+        let mut owner_of_phrase: BTreeMap<String, usize> = BTreeMap::new();
+        for (i, order) in file.orders.iter().enumerate() {
+            let path = format!("$.orders[{i}]");
+            if by_id.insert(order.id.clone(), i).is_some() {
+                diags.push(Diagnostic::new(
+                    format!("{path}.id"),
+                    format!("duplicate order id `{}`", order.id),
+                    "give every order a unique id",
+                ));
+            }
+            if let Some(dose) = &order.dose {
+                if !order.routes.is_empty() && !order.routes.contains(&dose.route) {
+                    diags.push(Diagnostic::new(
+                        format!("{path}.dose.route"),
+                        format!(
+                            "default route `{}` is not among the order's routes {:?}",
+                            dose.route, order.routes
+                        ),
+                        "add the route to `routes` or change the dose",
+                    ));
+                }
+            }
+            for (j, phrase) in order_phrases(order).enumerate() {
+                let key = crate::engine::text::normalize(&phrase);
+                if let Some(&other) = owner_of_phrase.get(&key) {
+                    if other != i {
+                        diags.push(Diagnostic::new(
+                            format!("{path}.synonyms[{}]", j.saturating_sub(2)),
+                            format!(
+                                "the phrase `{phrase}` also names `{}`",
+                                file.orders[other].id
+                            ),
+                            "keep each phrase on one order so matching is unambiguous",
+                        ));
+                    }
+                } else {
+                    owner_of_phrase.insert(key, i);
+                }
+            }
+        }
+        diags.into_result()?;
+        Ok(Catalog::index(file.orders, by_id))
+    }
+
+    fn index(orders: Vec<Order>, by_id: BTreeMap<String, usize>) -> Catalog {
+        let mut phrases = Vec::new();
+        let mut postings: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        let mut vocab = FuzzyVocab::default();
+        for (i, order) in orders.iter().enumerate() {
+            let mut seen = BTreeSet::new();
+            for text in order_phrases(order) {
+                let tokens: BTreeSet<String> = canonical_tokens(&text).into_iter().collect();
+                if tokens.is_empty() || !seen.insert(tokens.clone()) {
+                    continue;
+                }
+                let p = phrases.len();
+                for t in &tokens {
+                    postings.entry(t.clone()).or_default().push(p);
+                    vocab.insert(t.clone());
+                }
+                phrases.push(Phrase { order: i, tokens });
+            }
+        }
+        Catalog {
+            orders,
+            by_id,
+            phrases,
+            postings,
+            vocab,
+        }
+    }
+
+    pub fn orders(&self) -> &[Order] {
+        &self.orders
+    }
+
+    pub fn get(&self, id: &str) -> Option<&Order> {
+        self.by_id.get(id).map(|&i| &self.orders[i])
+    }
+
+    pub(crate) fn order_at(&self, index: usize) -> &Order {
+        &self.orders[index]
+    }
+
+    pub fn len(&self) -> usize {
+        self.orders.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.orders.is_empty()
+    }
+}
+
+/// The phrases that name an order: its name, its id read as words, and its synonyms.
+fn order_phrases(order: &Order) -> impl Iterator<Item = String> + '_ {
+    std::iter::once(order.name.clone())
+        .chain(std::iter::once(order.id.replace('_', " ")))
+        .chain(order.synonyms.iter().cloned())
+}

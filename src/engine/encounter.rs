@@ -1,0 +1,915 @@
+//! The encounter: a deterministic state machine over simulated time.
+//!
+//! Inputs (clinician turns, waits, the end form) go in through [`Encounter::apply`]; the log
+//! of what happened comes out, and [`Record`] (inputs, log, state) is plain serde data.
+//! Replaying a record's inputs on the same case reproduces the same record exactly.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use super::action::{interpret, Interpretation};
+use super::case::{Case, Effect, Phase, ResultOverride, Vitals, PATIENT};
+use super::catalog::{Catalog, Category};
+use super::eval::{self, Evidence};
+use super::sp::{self, Presence, ScriptIndex};
+
+/// Who plays the clinician.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Clinician {
+    /// A person in the UI (or a scripted test file).
+    Human,
+    /// An LLM; `model` names it for the record (never an API key).
+    Model { provider: String, model: String },
+}
+
+/// Settings fixed when the encounter starts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Config {
+    pub clinician: Clinician,
+    /// Clinician turns after which the encounter ends (MedSP1000 uses 12 for models).
+    /// Humans are bounded by the case's simulated time limit instead.
+    pub turn_limit: Option<u32>,
+    /// Seed for any choice among equivalent options (e.g. non-answer wording).
+    pub seed: u64,
+}
+
+/// MedSP1000's default turn limit for model clinicians.
+pub const DEFAULT_MODEL_TURN_LIMIT: u32 = 12;
+
+impl Config {
+    pub fn human() -> Config {
+        Config {
+            clinician: Clinician::Human,
+            turn_limit: None,
+            seed: 0,
+        }
+    }
+
+    pub fn model(provider: &str, model: &str) -> Config {
+        Config {
+            clinician: Clinician::Model {
+                provider: provider.into(),
+                model: model.into(),
+            },
+            turn_limit: Some(DEFAULT_MODEL_TURN_LIMIT),
+            seed: 0,
+        }
+    }
+}
+
+/// One clinician turn: speech, actions, and "done with this stage" (MedSP1000's `eos`).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Turn {
+    #[serde(default)]
+    pub speak: String,
+    #[serde(default)]
+    pub actions: Vec<String>,
+    #[serde(default)]
+    pub eos: bool,
+}
+
+/// The end-of-encounter form.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EndForm {
+    pub diagnosis: String,
+    #[serde(default)]
+    pub differential: Vec<String>,
+    #[serde(default)]
+    pub plan: String,
+    /// A disposition order in free text ("admit to ICU"); interpreted like any order.
+    #[serde(default)]
+    pub disposition: Option<String>,
+}
+
+/// An input to the engine.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Input {
+    Turn(Turn),
+    Wait { minutes: u32 },
+    End(EndForm),
+}
+
+impl Input {
+    /// Parses one line of a play file: `{"speak", "actions", "eos"}`, `{"wait": N}` or
+    /// `{"end": {...}}`.
+    pub fn from_play_line(line: &str) -> Result<Input, String> {
+        let value: serde_json::Value =
+            serde_json::from_str(line).map_err(|e| format!("not valid JSON: {e}"))?;
+        let obj = value.as_object().ok_or("expected a JSON object")?;
+        if let Some(w) = obj.get("wait") {
+            let minutes = w
+                .as_u64()
+                .filter(|m| *m <= 24 * 60)
+                .ok_or("`wait` must be a whole number of minutes (at most 1440)")?;
+            return Ok(Input::Wait {
+                minutes: minutes as u32,
+            });
+        }
+        if let Some(end) = obj.get("end") {
+            let form: EndForm =
+                serde_json::from_value(end.clone()).map_err(|e| format!("bad `end` form: {e}"))?;
+            return Ok(Input::End(form));
+        }
+        let turn: Turn = serde_json::from_value(value)
+            .map_err(|e| format!("bad turn (expected speak, actions, eos): {e}"))?;
+        Ok(Input::Turn(turn))
+    }
+}
+
+/// MedSP1000's closed set of action statuses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActionStatus {
+    /// Carried out; any result is available now.
+    Executed,
+    /// Ordered; the result comes back later.
+    Pending,
+    /// Not understood or not available.
+    Unsupported,
+}
+
+/// One action the clinician took.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ActionRecord {
+    /// Position in the action list.
+    pub seq: u32,
+    pub turn: u32,
+    pub time_s: u32,
+    pub interpretation: Interpretation,
+    pub status: ActionStatus,
+    /// When the result is (or was) due.
+    pub result_due_s: Option<u32>,
+    /// The result, once released.
+    pub result: Option<String>,
+}
+
+impl ActionRecord {
+    pub fn order_id(&self) -> Option<&str> {
+        self.interpretation.order.as_ref().map(|o| o.id.as_str())
+    }
+
+    /// "Aspirin (aspirin 325 mg PO)": catalog name and what was typed.
+    pub fn label(&self) -> String {
+        match &self.interpretation.order {
+            Some(o) => format!("{} (\"{}\")", o.name, self.interpretation.raw),
+            None => format!("\"{}\"", self.interpretation.raw),
+        }
+    }
+
+    pub fn evidence(&self) -> Evidence {
+        Evidence {
+            turn: self.turn,
+            time_s: self.time_s,
+            text: self.interpretation.raw.clone(),
+        }
+    }
+}
+
+/// When and how a fact was elicited.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Elicitation {
+    pub turn: u32,
+    pub time_s: u32,
+    pub speaker: String,
+    /// The clinician's utterance that elicited it.
+    pub question: String,
+}
+
+/// Something the clinician said.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Utterance {
+    pub turn: u32,
+    pub time_s: u32,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PhaseVisit {
+    pub phase: String,
+    pub turn: u32,
+    pub time_s: u32,
+}
+
+/// Why the encounter ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EndReason {
+    /// The clinician submitted the end form.
+    Clinician,
+    /// A disposition was ordered.
+    Disposition,
+    /// "Done" on the last stage.
+    Stage,
+    TimeLimit,
+    TurnLimit,
+    /// An event ended it (e.g. cardiac arrest).
+    Terminal,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Ended {
+    pub reason: EndReason,
+    pub time_s: u32,
+    pub detail: String,
+}
+
+/// Everything the engine knows at a point in time. Plain data.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct State {
+    pub now_s: u32,
+    /// Clinician turns so far.
+    pub turn: u32,
+    pub phase: String,
+    pub phases_visited: Vec<PhaseVisit>,
+    pub vitals: Vitals,
+    pub status: String,
+    pub actors_present: BTreeSet<String>,
+    pub elicited: BTreeMap<String, Elicitation>,
+    pub utterances: Vec<Utterance>,
+    pub actions: Vec<ActionRecord>,
+    pub fired_events: Vec<String>,
+    pub final_form: Option<EndForm>,
+    pub ended: Option<Ended>,
+}
+
+/// One entry of the encounter log (the trajectory).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Entry {
+    pub seq: u32,
+    pub turn: u32,
+    pub time_s: u32,
+    #[serde(flatten)]
+    pub kind: EntryKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum EntryKind {
+    Started {
+        phase: String,
+        label: String,
+        status: String,
+        vitals: Vitals,
+    },
+    ClinicianSaid {
+        text: String,
+    },
+    ActorSaid {
+        speaker: String,
+        text: String,
+        facts: Vec<String>,
+    },
+    Ordered {
+        action: u32,
+        raw: String,
+        order_id: Option<String>,
+        name: Option<String>,
+        confidence: f64,
+        status: ActionStatus,
+    },
+    Result {
+        action: u32,
+        order_id: String,
+        name: String,
+        text: String,
+    },
+    Notice {
+        event: Option<String>,
+        text: String,
+    },
+    PhaseChanged {
+        from: String,
+        to: String,
+        label: String,
+        status: String,
+    },
+    Vitals {
+        vitals: Vitals,
+    },
+    ActorArrived {
+        actor: String,
+    },
+    ActorLeft {
+        actor: String,
+    },
+    Waited {
+        minutes: u32,
+    },
+    StageDone {
+        phase: String,
+    },
+    Ended {
+        reason: EndReason,
+        detail: String,
+    },
+}
+
+/// The serializable record of an encounter.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Record {
+    pub case_id: String,
+    pub case_version: String,
+    pub config: Config,
+    pub inputs: Vec<Input>,
+    pub log: Vec<Entry>,
+    pub state: State,
+}
+
+/// Why an input was refused. The encounter is unchanged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InputError {
+    /// The encounter has already ended.
+    Ended,
+    /// A wait of zero minutes, or one past the time limit's reach.
+    BadWait(String),
+    /// The end form has no diagnosis.
+    EmptyDiagnosis,
+}
+
+impl std::fmt::Display for InputError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            InputError::Ended => write!(f, "the encounter has ended"),
+            InputError::BadWait(why) => write!(f, "cannot wait: {why}"),
+            InputError::EmptyDiagnosis => write!(f, "the end form needs a final diagnosis"),
+        }
+    }
+}
+
+impl std::error::Error for InputError {}
+
+/// A running encounter: the case, the catalog and the record.
+#[derive(Debug, Clone)]
+pub struct Encounter {
+    case: Arc<Case>,
+    catalog: Arc<Catalog>,
+    script: ScriptIndex,
+    record: Record,
+}
+
+/// Seconds a clinician utterance takes: 15 s plus 0.4 s a word.
+fn speech_cost_s(text: &str) -> u32 {
+    let words = text.split_whitespace().count() as u32;
+    15 + words * 2 / 5
+}
+
+/// Seconds an answer takes: 0.4 s a word.
+fn answer_cost_s(text: &str) -> u32 {
+    text.split_whitespace().count() as u32 * 2 / 5
+}
+
+impl Encounter {
+    /// Starts an encounter at minute 0 in the case's first phase.
+    pub fn new(case: Arc<Case>, catalog: Arc<Catalog>, config: Config) -> Encounter {
+        // A validated case has at least one phase; an unvalidated one still must not panic.
+        let first = case.phases.first().cloned().unwrap_or_else(|| Phase {
+            id: "encounter".into(),
+            label: "Encounter".into(),
+            vitals: Vitals::default(),
+            status: String::new(),
+            on_enter: None,
+            next: None,
+        });
+        let state = State {
+            now_s: 0,
+            turn: 0,
+            phase: first.id.clone(),
+            phases_visited: vec![PhaseVisit {
+                phase: first.id.clone(),
+                turn: 0,
+                time_s: 0,
+            }],
+            vitals: first.vitals.clone(),
+            status: first.status.clone(),
+            actors_present: case
+                .actors
+                .iter()
+                .filter(|a| a.present_at_start)
+                .map(|a| a.id.clone())
+                .collect(),
+            elicited: BTreeMap::new(),
+            utterances: Vec::new(),
+            actions: Vec::new(),
+            fired_events: Vec::new(),
+            final_form: None,
+            ended: None,
+        };
+        let record = Record {
+            case_id: case.meta.id.clone(),
+            case_version: case.meta.version.clone(),
+            config,
+            inputs: Vec::new(),
+            log: Vec::new(),
+            state,
+        };
+        let script = ScriptIndex::new(&case);
+        let mut enc = Encounter {
+            case,
+            catalog,
+            script,
+            record,
+        };
+        enc.log(EntryKind::Started {
+            phase: first.id,
+            label: first.label,
+            status: first.status,
+            vitals: first.vitals,
+        });
+        let opening = enc.case.patient.opening_line.clone();
+        enc.log(EntryKind::ActorSaid {
+            speaker: PATIENT.into(),
+            text: opening,
+            facts: vec![],
+        });
+        let arrivals: Vec<(String, Option<String>)> = enc
+            .case
+            .actors
+            .iter()
+            .filter(|a| a.present_at_start)
+            .map(|a| (a.id.clone(), a.arrival_line.clone()))
+            .collect();
+        for (id, line) in arrivals {
+            if let Some(text) = line {
+                enc.log(EntryKind::ActorSaid {
+                    speaker: id,
+                    text,
+                    facts: vec![],
+                });
+            }
+        }
+        enc.settle();
+        enc
+    }
+
+    /// Rebuilds an encounter by replaying inputs.
+    pub fn replay(
+        case: Arc<Case>,
+        catalog: Arc<Catalog>,
+        config: Config,
+        inputs: &[Input],
+    ) -> Result<Encounter, (usize, InputError)> {
+        let mut enc = Encounter::new(case, catalog, config);
+        for (i, input) in inputs.iter().enumerate() {
+            enc.apply(input.clone()).map_err(|e| (i, e))?;
+        }
+        Ok(enc)
+    }
+
+    pub fn case(&self) -> &Case {
+        &self.case
+    }
+
+    pub fn catalog(&self) -> &Catalog {
+        &self.catalog
+    }
+
+    pub fn record(&self) -> &Record {
+        &self.record
+    }
+
+    pub fn state(&self) -> &State {
+        &self.record.state
+    }
+
+    pub fn is_ended(&self) -> bool {
+        self.record.state.ended.is_some()
+    }
+
+    /// Applies one input; returns the log entries it produced. A refused input changes nothing.
+    pub fn apply(&mut self, input: Input) -> Result<&[Entry], InputError> {
+        if self.is_ended() {
+            return Err(InputError::Ended);
+        }
+        match &input {
+            Input::Wait { minutes: 0 } => {
+                return Err(InputError::BadWait("wait at least one minute".into()))
+            }
+            Input::End(form) if form.diagnosis.trim().is_empty() => {
+                return Err(InputError::EmptyDiagnosis)
+            }
+            _ => {}
+        }
+        let start = self.record.log.len();
+        self.record.inputs.push(input.clone());
+        match input {
+            Input::Turn(turn) => self.turn(turn),
+            Input::Wait { minutes } => {
+                self.log(EntryKind::Waited { minutes });
+                let target = self.record.state.now_s + minutes * 60;
+                self.advance_to(target);
+            }
+            Input::End(form) => self.end_form(form),
+        }
+        Ok(&self.record.log[start..])
+    }
+
+    fn turn(&mut self, turn: Turn) {
+        self.record.state.turn += 1;
+        let speak = turn.speak.trim().to_string();
+        if !speak.is_empty() {
+            self.say(&speak);
+        }
+        let mut disposition = false;
+        for raw in turn
+            .actions
+            .iter()
+            .map(|a| a.trim())
+            .filter(|a| !a.is_empty())
+        {
+            if self.is_ended() {
+                break;
+            }
+            disposition |= self.act(raw) == Some(Category::Disposition);
+        }
+        if !self.is_ended() && turn.eos {
+            self.stage_done();
+        }
+        if !self.is_ended() && disposition && self.case.end.on_disposition {
+            self.end(EndReason::Disposition, "a disposition was ordered".into());
+        }
+        if let Some(limit) = self.record.config.turn_limit {
+            if !self.is_ended() && self.record.state.turn >= limit {
+                self.end(
+                    EndReason::TurnLimit,
+                    format!("the turn limit of {limit} was reached"),
+                );
+            }
+        }
+    }
+
+    fn say(&mut self, text: &str) {
+        let st = &mut self.record.state;
+        st.utterances.push(Utterance {
+            turn: st.turn,
+            time_s: st.now_s,
+            text: text.to_string(),
+        });
+        self.log(EntryKind::ClinicianSaid {
+            text: text.to_string(),
+        });
+        let target = self.record.state.now_s + speech_cost_s(text);
+        self.advance_to(target);
+        if self.is_ended() {
+            return;
+        }
+        let presence = Presence {
+            patient_can_answer: self.case.patient.can_answer,
+            actors_present: &self.record.state.actors_present,
+        };
+        let variant = self
+            .record
+            .config
+            .seed
+            .wrapping_add(u64::from(self.record.state.turn));
+        let lines = sp::respond(&self.case, &self.script, text, &presence, variant);
+        let mut cost = 0;
+        for line in lines {
+            for fact in &line.facts {
+                let st = &mut self.record.state;
+                st.elicited
+                    .entry(fact.clone())
+                    .or_insert_with(|| Elicitation {
+                        turn: st.turn,
+                        time_s: st.now_s,
+                        speaker: line.speaker.clone(),
+                        question: text.to_string(),
+                    });
+            }
+            cost += answer_cost_s(&line.text);
+            self.log(EntryKind::ActorSaid {
+                speaker: line.speaker,
+                text: line.text,
+                facts: line.facts,
+            });
+        }
+        self.settle();
+        let target = self.record.state.now_s + cost;
+        self.advance_to(target);
+    }
+
+    /// Carries out one free-text order; returns its category when understood.
+    fn act(&mut self, raw: &str) -> Option<Category> {
+        let interpretation = interpret(raw, &self.catalog);
+        let st = &self.record.state;
+        let seq = st.actions.len() as u32;
+        let (now, turn) = (st.now_s, st.turn);
+        let order = interpretation
+            .order
+            .as_ref()
+            .and_then(|m| self.catalog.get(&m.id))
+            .cloned();
+        let (status, due) = match &order {
+            None => (ActionStatus::Unsupported, None),
+            Some(o) if o.turnaround_min == 0 => (ActionStatus::Executed, Some(now)),
+            Some(o) => (ActionStatus::Pending, Some(now + o.turnaround_min * 60)),
+        };
+        let m = interpretation.order.clone();
+        self.record.state.actions.push(ActionRecord {
+            seq,
+            turn,
+            time_s: now,
+            interpretation,
+            status,
+            result_due_s: due,
+            result: None,
+        });
+        self.log(EntryKind::Ordered {
+            action: seq,
+            raw: raw.to_string(),
+            order_id: m.as_ref().map(|m| m.id.clone()),
+            name: m.as_ref().map(|m| m.name.clone()),
+            confidence: m.as_ref().map_or(0.0, |m| m.confidence),
+            status,
+        });
+        let order = order?;
+        if status == ActionStatus::Executed {
+            self.release(seq as usize);
+        }
+        self.settle();
+        let target = self.record.state.now_s + order.time_cost_min * 60;
+        self.advance_to(target);
+        Some(order.category)
+    }
+
+    /// The result text for an order placed in `phase`.
+    fn result_text(&self, order_id: &str, phase: &str) -> String {
+        match self.case.results.get(order_id) {
+            Some(ResultOverride::Text(t)) => return t.clone(),
+            Some(ResultOverride::Variants(vs)) => {
+                if let Some(v) = vs
+                    .iter()
+                    .find(|v| v.phase.as_deref().is_none_or(|p| p == phase))
+                {
+                    return v.text.clone();
+                }
+            }
+            None => {}
+        }
+        self.catalog
+            .get(order_id)
+            .map(|o| o.default_result.clone())
+            .unwrap_or_default()
+    }
+
+    fn release(&mut self, index: usize) {
+        let a = &self.record.state.actions[index];
+        let Some(order_id) = a.order_id().map(str::to_string) else {
+            return;
+        };
+        let name = a
+            .interpretation
+            .order
+            .as_ref()
+            .map(|o| o.name.clone())
+            .unwrap_or_default();
+        // The phase at order time picks the variant.
+        let phase_at_order = self.phase_at(a.time_s);
+        let text = self.result_text(&order_id, &phase_at_order);
+        self.record.state.actions[index].result = Some(text.clone());
+        self.log(EntryKind::Result {
+            action: index as u32,
+            order_id,
+            name,
+            text,
+        });
+    }
+
+    fn phase_at(&self, time_s: u32) -> String {
+        self.record
+            .state
+            .phases_visited
+            .iter()
+            .rev()
+            .find(|v| v.time_s <= time_s)
+            .map(|v| v.phase.clone())
+            .unwrap_or_else(|| self.record.state.phase.clone())
+    }
+
+    fn stage_done(&mut self) {
+        let phase = self.record.state.phase.clone();
+        self.log(EntryKind::StageDone {
+            phase: phase.clone(),
+        });
+        let next = self
+            .case
+            .phases
+            .iter()
+            .find(|p| p.id == phase)
+            .and_then(|p| p.next.clone());
+        match next {
+            Some(next) => {
+                self.enter_phase(&next);
+                self.settle();
+            }
+            None => self.end(
+                EndReason::Stage,
+                "the clinician finished the last stage".into(),
+            ),
+        }
+    }
+
+    fn end_form(&mut self, form: EndForm) {
+        if let Some(d) = form
+            .disposition
+            .as_deref()
+            .map(str::trim)
+            .filter(|d| !d.is_empty())
+        {
+            let d = d.to_string();
+            self.act(&d);
+        }
+        self.record.state.final_form = Some(form);
+        if !self.is_ended() {
+            self.end(
+                EndReason::Clinician,
+                "the clinician ended the encounter".into(),
+            );
+        }
+    }
+
+    /// Advances the clock to `target`, stopping at each whole minute and each result due time
+    /// to release results, fire events and check the time limit.
+    fn advance_to(&mut self, target: u32) {
+        while !self.is_ended() && self.record.state.now_s < target {
+            let now = self.record.state.now_s;
+            let next_minute = (now / 60 + 1) * 60;
+            let next_due = self
+                .record
+                .state
+                .actions
+                .iter()
+                .filter(|a| a.result.is_none() && a.status == ActionStatus::Pending)
+                .filter_map(|a| a.result_due_s)
+                .filter(|&d| d > now)
+                .min()
+                .unwrap_or(u32::MAX);
+            let step = target.min(next_minute).min(next_due);
+            self.record.state.now_s = step;
+            let due: Vec<usize> = self
+                .record
+                .state
+                .actions
+                .iter()
+                .enumerate()
+                .filter(|(_, a)| {
+                    a.status == ActionStatus::Pending
+                        && a.result.is_none()
+                        && a.result_due_s.is_some_and(|d| d <= step)
+                })
+                .map(|(i, _)| i)
+                .collect();
+            for i in due {
+                self.release(i);
+            }
+            self.settle();
+        }
+    }
+
+    /// Fires every event whose rule now holds (repeatedly, since effects can enable others),
+    /// then checks the time limit.
+    fn settle(&mut self) {
+        loop {
+            if self.is_ended() {
+                return;
+            }
+            let next = self
+                .case
+                .events
+                .iter()
+                .find(|e| {
+                    !self.record.state.fired_events.contains(&e.id)
+                        && eval::holds(&e.when, &self.case, &self.record.state)
+                })
+                .cloned();
+            let Some(event) = next else { break };
+            self.record.state.fired_events.push(event.id.clone());
+            for effect in &event.then {
+                if self.is_ended() {
+                    break;
+                }
+                self.apply_effect(&event.id, effect);
+            }
+        }
+        let limit = self.case.end.time_limit_min * 60;
+        if !self.is_ended() && self.record.state.now_s >= limit {
+            self.end(
+                EndReason::TimeLimit,
+                format!(
+                    "the case's time limit of {} minutes was reached",
+                    self.case.end.time_limit_min
+                ),
+            );
+        }
+    }
+
+    fn apply_effect(&mut self, event: &str, effect: &Effect) {
+        match effect {
+            Effect::Notice(text) => self.log(EntryKind::Notice {
+                event: Some(event.to_string()),
+                text: text.clone(),
+            }),
+            Effect::Phase(id) => self.enter_phase(id),
+            Effect::Vitals(v) => {
+                let vitals = self.record.state.vitals.overlay(v);
+                self.record.state.vitals = vitals.clone();
+                self.log(EntryKind::Vitals { vitals });
+            }
+            Effect::Say { speaker, text } => {
+                let present =
+                    speaker == PATIENT || self.record.state.actors_present.contains(speaker);
+                if present {
+                    self.log(EntryKind::ActorSaid {
+                        speaker: speaker.clone(),
+                        text: text.clone(),
+                        facts: vec![],
+                    });
+                }
+            }
+            Effect::Arrive(actor) => {
+                if self.record.state.actors_present.insert(actor.clone()) {
+                    self.log(EntryKind::ActorArrived {
+                        actor: actor.clone(),
+                    });
+                    if let Some(line) = self
+                        .case
+                        .actors
+                        .iter()
+                        .find(|a| &a.id == actor)
+                        .and_then(|a| a.arrival_line.clone())
+                    {
+                        self.log(EntryKind::ActorSaid {
+                            speaker: actor.clone(),
+                            text: line,
+                            facts: vec![],
+                        });
+                    }
+                }
+            }
+            Effect::Leave(actor) => {
+                if self.record.state.actors_present.remove(actor) {
+                    self.log(EntryKind::ActorLeft {
+                        actor: actor.clone(),
+                    });
+                }
+            }
+            Effect::End(reason) => self.end(EndReason::Terminal, reason.clone()),
+        }
+    }
+
+    fn enter_phase(&mut self, id: &str) {
+        let Some(phase) = self.case.phases.iter().find(|p| p.id == id).cloned() else {
+            return;
+        };
+        let st = &mut self.record.state;
+        if st.phase == phase.id {
+            return;
+        }
+        let from = std::mem::replace(&mut st.phase, phase.id.clone());
+        st.phases_visited.push(PhaseVisit {
+            phase: phase.id.clone(),
+            turn: st.turn,
+            time_s: st.now_s,
+        });
+        st.vitals = phase.vitals.clone();
+        st.status = phase.status.clone();
+        self.log(EntryKind::PhaseChanged {
+            from,
+            to: phase.id.clone(),
+            label: phase.label.clone(),
+            status: phase.status.clone(),
+        });
+        self.log(EntryKind::Vitals {
+            vitals: phase.vitals.clone(),
+        });
+        if let Some(text) = phase.on_enter {
+            self.log(EntryKind::Notice { event: None, text });
+        }
+    }
+
+    fn end(&mut self, reason: EndReason, detail: String) {
+        let now = self.record.state.now_s;
+        self.record.state.ended = Some(Ended {
+            reason,
+            time_s: now,
+            detail: detail.clone(),
+        });
+        self.log(EntryKind::Ended { reason, detail });
+    }
+
+    fn log(&mut self, kind: EntryKind) {
+        let st = &self.record.state;
+        let entry = Entry {
+            seq: self.record.log.len() as u32,
+            turn: st.turn,
+            time_s: st.now_s,
+            kind,
+        };
+        self.record.log.push(entry);
+    }
+}

@@ -1,0 +1,497 @@
+//! Evaluating rules over an encounter's state, with evidence: which turn and simulated minute
+//! satisfied a rule, or why it failed ("ECG at minute 14, required by minute 10").
+
+use serde::{Deserialize, Serialize};
+
+use super::action::OrderedDose;
+use super::case::Case;
+use super::encounter::{ActionRecord, ActionStatus, State};
+use super::phrases::first_match;
+use super::rule::{DoneRule, DoseRange, Rule};
+use super::text::stems;
+
+/// One piece of evidence: where in the trajectory something happened.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Evidence {
+    pub turn: u32,
+    pub time_s: u32,
+    pub text: String,
+}
+
+/// A rule's verdict.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Verdict {
+    pub holds: bool,
+    /// What satisfied it (or, for a failed rule, what came closest).
+    pub evidence: Vec<Evidence>,
+    /// Plain-language explanation.
+    pub why: String,
+}
+
+impl Verdict {
+    fn yes(why: impl Into<String>, evidence: Vec<Evidence>) -> Verdict {
+        Verdict {
+            holds: true,
+            evidence,
+            why: why.into(),
+        }
+    }
+    fn no(why: impl Into<String>, evidence: Vec<Evidence>) -> Verdict {
+        Verdict {
+            holds: false,
+            evidence,
+            why: why.into(),
+        }
+    }
+}
+
+/// Minutes as the debrief shows them: whole minutes, rounded down.
+pub fn minute(time_s: u32) -> u32 {
+    time_s / 60
+}
+
+/// Whether a rule holds now (no evidence built: the fast path for events).
+pub fn holds(rule: &Rule, case: &Case, state: &State) -> bool {
+    evaluate(rule, case, state).holds
+}
+
+/// Evaluates a rule with evidence.
+pub fn evaluate(rule: &Rule, case: &Case, state: &State) -> Verdict {
+    match rule {
+        Rule::Done(d) => done(d, state),
+        Rule::Before(pair) => {
+            let first = first_done(&pair.first, state);
+            let then = first_done(&pair.then, state);
+            match (first, then) {
+                (Some(a), Some(b))
+                    if a.time_s < b.time_s || (a.time_s == b.time_s && a.seq < b.seq) =>
+                {
+                    Verdict::yes(
+                        format!(
+                            "{} at minute {} before {} at minute {}",
+                            a.label(),
+                            minute(a.time_s),
+                            b.label(),
+                            minute(b.time_s)
+                        ),
+                        vec![a.evidence(), b.evidence()],
+                    )
+                }
+                (Some(a), Some(b)) => Verdict::no(
+                    format!(
+                        "{} at minute {} came after {} at minute {}",
+                        a.label(),
+                        minute(a.time_s),
+                        b.label(),
+                        minute(b.time_s)
+                    ),
+                    vec![a.evidence(), b.evidence()],
+                ),
+                (None, Some(b)) => Verdict::no(
+                    format!("{} was done but `{}` never was", b.label(), pair.first),
+                    vec![b.evidence()],
+                ),
+                (Some(a), None) => Verdict::no(
+                    format!("`{}` was never done", pair.then),
+                    vec![a.evidence()],
+                ),
+                (None, None) => Verdict::no(
+                    format!("neither `{}` nor `{}` was done", pair.first, pair.then),
+                    vec![],
+                ),
+            }
+        }
+        Rule::Elicited(id) => match state.elicited.get(id) {
+            Some(e) => Verdict::yes(
+                format!("elicited from {} at minute {}", e.speaker, minute(e.time_s)),
+                vec![Evidence {
+                    turn: e.turn,
+                    time_s: e.time_s,
+                    text: e.question.clone(),
+                }],
+            ),
+            None => Verdict::no(format!("fact `{id}` was never elicited"), vec![]),
+        },
+        Rule::Said(s) => {
+            for u in &state.utterances {
+                if s.by_minute.is_some_and(|m| u.time_s > m * 60) {
+                    break;
+                }
+                if let Some(p) = first_match(&u.text, s.set.as_deref(), &s.phrases) {
+                    return Verdict::yes(
+                        format!("said \"{p}\" at minute {}", minute(u.time_s)),
+                        vec![Evidence {
+                            turn: u.turn,
+                            time_s: u.time_s,
+                            text: u.text.clone(),
+                        }],
+                    );
+                }
+            }
+            let what = s
+                .set
+                .as_deref()
+                .map(|n| format!("no phrase of the set `{n}`"))
+                .unwrap_or_else(|| "none of the phrases".into());
+            let when = s
+                .by_minute
+                .map(|m| format!(" by minute {m}"))
+                .unwrap_or_default();
+            Verdict::no(format!("{what} was said{when}"), vec![])
+        }
+        Rule::Never(id) => match first_done(id, state) {
+            Some(a) => Verdict::no(
+                format!("{} at minute {}", a.label(), minute(a.time_s)),
+                vec![a.evidence()],
+            ),
+            None => Verdict::yes(format!("`{id}` was never done"), vec![]),
+        },
+        Rule::Diagnosis(d) => {
+            let Some(form) = &state.final_form else {
+                return Verdict::no("no final diagnosis was given", vec![]);
+            };
+            let accepted = if d.any_of.is_empty() {
+                &case.diagnoses.accepted
+            } else {
+                &d.any_of
+            };
+            match accepted
+                .iter()
+                .find(|a| diagnosis_matches(&form.diagnosis, a))
+            {
+                Some(a) => Verdict::yes(
+                    format!("\"{}\" matches \"{a}\"", form.diagnosis),
+                    vec![Evidence {
+                        turn: state.turn,
+                        time_s: state.ended.as_ref().map_or(state.now_s, |e| e.time_s),
+                        text: form.diagnosis.clone(),
+                    }],
+                ),
+                None => Verdict::no(
+                    format!("\"{}\" is not among the accepted diagnoses", form.diagnosis),
+                    vec![],
+                ),
+            }
+        }
+        Rule::Phase(id) => match state.phases_visited.iter().find(|v| &v.phase == id) {
+            Some(v) => Verdict::yes(
+                format!("reached phase `{id}` at minute {}", minute(v.time_s)),
+                vec![Evidence {
+                    turn: v.turn,
+                    time_s: v.time_s,
+                    text: format!("phase {id}"),
+                }],
+            ),
+            None => Verdict::no(format!("phase `{id}` was never reached"), vec![]),
+        },
+        Rule::Minute(m) => {
+            if state.now_s >= m * 60 {
+                Verdict::yes(format!("minute {m} reached"), vec![])
+            } else {
+                Verdict::no(
+                    format!("only minute {} so far", minute(state.now_s)),
+                    vec![],
+                )
+            }
+        }
+        Rule::All(rules) => {
+            let mut evidence = Vec::new();
+            for r in rules {
+                let v = evaluate(r, case, state);
+                if !v.holds {
+                    return Verdict::no(v.why, v.evidence);
+                }
+                evidence.extend(v.evidence);
+            }
+            Verdict::yes("all conditions met", evidence)
+        }
+        Rule::Any(rules) => {
+            let mut whys = Vec::new();
+            for r in rules {
+                let v = evaluate(r, case, state);
+                if v.holds {
+                    return v;
+                }
+                whys.push(v.why);
+            }
+            Verdict::no(whys.join("; "), vec![])
+        }
+        Rule::Not(inner) => {
+            let v = evaluate(inner, case, state);
+            Verdict {
+                holds: !v.holds,
+                evidence: v.evidence,
+                why: format!("not: {}", v.why),
+            }
+        }
+    }
+}
+
+fn first_done<'a>(order: &str, state: &'a State) -> Option<&'a ActionRecord> {
+    state
+        .actions
+        .iter()
+        .find(|a| a.status != ActionStatus::Unsupported && a.order_id() == Some(order))
+}
+
+fn done(d: &DoneRule, state: &State) -> Verdict {
+    let candidates: Vec<&ActionRecord> = state
+        .actions
+        .iter()
+        .filter(|a| a.status != ActionStatus::Unsupported && a.order_id() == Some(d.order.as_str()))
+        .collect();
+    if candidates.is_empty() {
+        return Verdict::no(format!("`{}` was never ordered", d.order), vec![]);
+    }
+    let mut closest: Option<(&ActionRecord, String)> = None;
+    for a in &candidates {
+        let failure = if let Some(range) = &d.dose {
+            dose_problem(range, a.interpretation.dose.as_ref())
+        } else {
+            None
+        }
+        .or_else(|| {
+            (!d.route.is_empty()
+                && !a
+                    .interpretation
+                    .route
+                    .as_ref()
+                    .is_some_and(|r| d.route.iter().any(|x| x.eq_ignore_ascii_case(r))))
+            .then(|| {
+                format!(
+                    "route {} is not {}",
+                    a.interpretation.route.as_deref().unwrap_or("(none given)"),
+                    d.route.join(" or ")
+                )
+            })
+        })
+        .or_else(|| {
+            d.by_minute.filter(|&m| a.time_s > m * 60).map(|m| {
+                format!(
+                    "{} at minute {}, required by minute {m}",
+                    a.label(),
+                    minute(a.time_s)
+                )
+            })
+        })
+        .or_else(|| {
+            d.elapsed_min
+                .filter(|&m| state.now_s < a.time_s + m * 60)
+                .map(|m| {
+                    format!(
+                        "{} at minute {}, less than {m} minutes ago",
+                        a.label(),
+                        minute(a.time_s)
+                    )
+                })
+        });
+        match failure {
+            None => {
+                return Verdict::yes(
+                    format!("{} at minute {}", a.label(), minute(a.time_s)),
+                    vec![a.evidence()],
+                );
+            }
+            Some(why) => {
+                if closest.is_none() {
+                    closest = Some((a, why));
+                }
+            }
+        }
+    }
+    let (a, why) = closest.expect("candidates is not empty");
+    Verdict::no(why, vec![a.evidence()])
+}
+
+/// Converts an amount to the range's unit where the units are commensurable.
+fn convert(amount: f64, from: &str, to: &str) -> Option<f64> {
+    let scale = |u: &str| -> Option<(f64, &'static str)> {
+        Some(match u.to_ascii_lowercase().as_str() {
+            "g" => (1000.0, "mass"),
+            "mg" => (1.0, "mass"),
+            "mcg" => (0.001, "mass"),
+            "l" => (1000.0, "vol"),
+            "ml" => (1.0, "vol"),
+            "mg/kg" => (1.0, "mg/kg"),
+            "mcg/kg" => (0.001, "mg/kg"),
+            "units" => (1.0, "units"),
+            "units/kg" => (1.0, "units/kg"),
+            "ml/kg" => (1.0, "ml/kg"),
+            "meq" => (1.0, "meq"),
+            "mmol" => (1.0, "mmol"),
+            "l/min" => (1.0, "l/min"),
+            "mcg/min" => (1.0, "mcg/min"),
+            _ => return None,
+        })
+    };
+    let (a, da) = scale(from)?;
+    let (b, db) = scale(to)?;
+    (da == db).then(|| amount * a / b)
+}
+
+fn dose_problem(range: &DoseRange, dose: Option<&OrderedDose>) -> Option<String> {
+    let Some(dose) = dose else {
+        return Some("no dose was given".into());
+    };
+    let Some(amount) = convert(dose.amount, &dose.unit, &range.unit) else {
+        return Some(format!(
+            "dose {} {} is not in {}",
+            fmt_num(dose.amount),
+            dose.unit,
+            range.unit
+        ));
+    };
+    let low = range.min.is_some_and(|m| amount < m - 1e-9);
+    let high = range.max.is_some_and(|m| amount > m + 1e-9);
+    (low || high).then(|| {
+        let bounds = match (range.min, range.max) {
+            (Some(a), Some(b)) => format!("{}–{} {}", fmt_num(a), fmt_num(b), range.unit),
+            (Some(a), None) => format!("at least {} {}", fmt_num(a), range.unit),
+            (None, Some(b)) => format!("at most {} {}", fmt_num(b), range.unit),
+            (None, None) => String::new(),
+        };
+        format!(
+            "dose {} {} is outside {bounds}",
+            fmt_num(dose.amount),
+            dose.unit
+        )
+    })
+}
+
+fn fmt_num(x: f64) -> String {
+    if x.fract() == 0.0 {
+        format!("{}", x as i64)
+    } else {
+        format!("{x}")
+    }
+}
+
+/// Medical abbreviations expanded before comparing diagnoses.
+const DX_EXPANSIONS: &[(&str, &str)] = &[
+    ("stemi", "st elevation myocardial infarction"),
+    ("nstemi", "non st elevation myocardial infarction"),
+    ("mi", "myocardial infarction"),
+    ("ami", "acute myocardial infarction"),
+    ("acs", "acute coronary syndrome"),
+    ("dka", "diabetic ketoacidosis"),
+    ("cap", "community acquired pneumonia"),
+    ("ugib", "upper gastrointestinal bleed"),
+    ("gi", "gastrointestinal"),
+    ("pud", "peptic ulcer disease"),
+    ("cva", "stroke"),
+    ("ais", "acute ischemic stroke"),
+    ("pe", "pulmonary embolism"),
+    ("copd", "chronic obstructive pulmonary disease"),
+    ("ischaemic", "ischemic"),
+    ("haemorrhage", "hemorrhage"),
+    ("oesophageal", "esophageal"),
+    ("anaphylactic", "anaphylaxis"),
+    ("overdose", "overdose"),
+    ("od", "overdose"),
+    ("bleeding", "bleed"),
+    ("haemorrhagic", "hemorrhagic"),
+];
+
+fn dx_words(text: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for w in stems(text) {
+        match DX_EXPANSIONS.iter().find(|(a, _)| *a == w) {
+            Some((_, exp)) => out.extend(stems(exp)),
+            None => out.push(w),
+        }
+    }
+    const SKIP: &[&str] = &[
+        "acute",
+        "the",
+        "a",
+        "an",
+        "of",
+        "with",
+        "and",
+        "due",
+        "to",
+        "secondary",
+        "likely",
+        "probable",
+        "possible",
+    ];
+    out.into_iter()
+        .filter(|w| !SKIP.contains(&w.as_str()))
+        .collect()
+}
+
+/// Whether a stated diagnosis names the accepted one: every significant word of the accepted
+/// phrase appears in the stated one (after expanding abbreviations and stemming). "Acute
+/// inferior STEMI" matches "inferior ST-elevation myocardial infarction".
+pub fn diagnosis_matches(stated: &str, accepted: &str) -> bool {
+    let stated = dx_words(stated);
+    let accepted = dx_words(accepted);
+    !accepted.is_empty() && accepted.iter().all(|w| stated.contains(w))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn diagnoses_match_by_words_and_abbreviations() {
+        assert!(diagnosis_matches(
+            "Acute inferior STEMI",
+            "inferior ST-elevation myocardial infarction"
+        ));
+        assert!(diagnosis_matches("DKA", "diabetic ketoacidosis"));
+        assert!(diagnosis_matches(
+            "diabetic ketoacidosis from missed insulin",
+            "diabetic ketoacidosis"
+        ));
+        assert!(!diagnosis_matches("pericarditis", "inferior STEMI"));
+        assert!(!diagnosis_matches("", "inferior STEMI"));
+    }
+
+    #[test]
+    fn doses_convert_between_units() {
+        let r = DoseRange {
+            min: Some(160.0),
+            max: Some(325.0),
+            unit: "mg".into(),
+        };
+        assert_eq!(
+            dose_problem(
+                &r,
+                Some(&OrderedDose {
+                    amount: 300.0,
+                    unit: "mg".into()
+                })
+            ),
+            None
+        );
+        assert_eq!(
+            dose_problem(
+                &r,
+                Some(&OrderedDose {
+                    amount: 0.3,
+                    unit: "g".into()
+                })
+            ),
+            None
+        );
+        assert!(dose_problem(
+            &r,
+            Some(&OrderedDose {
+                amount: 81.0,
+                unit: "mg".into()
+            })
+        )
+        .unwrap()
+        .contains("outside 160–325 mg"));
+        assert!(dose_problem(&r, None).unwrap().contains("no dose"));
+        assert!(dose_problem(
+            &r,
+            Some(&OrderedDose {
+                amount: 2.0,
+                unit: "mL".into()
+            })
+        )
+        .is_some());
+    }
+}

@@ -1,0 +1,418 @@
+//! Shared vocabulary: lay and medical phrasings mapped to one canonical token, so that "any
+//! trouble breathing?" and a trigger written as "shortness of breath" meet at `dyspnea`.
+//!
+//! Canonicalization runs on normalized text (see `text::normalize`): multi-word phrases are
+//! replaced first (in table order: a longer phrase comes before any phrase it contains), then
+//! single words (before and after stemming).
+
+use super::text::{normalize, stem, words};
+
+/// Multi-word phrases → canonical token.
+const PHRASES: &[(&str, &str)] = &[
+    ("blood pressure problems", "hypertension"),
+    ("last menstrual period", "period"),
+    ("myocardial infarction", "mi"),
+    ("difficulty breathing", "dyspnea"),
+    ("sick to your stomach", "nausea"),
+    ("burning when you pee", "dysuria"),
+    ("shortness of breath", "dyspnea"),
+    ("runs in your family", "family"),
+    ("high blood pressure", "hypertension"),
+    ("problems breathing", "dyspnea"),
+    ("sick to my stomach", "nausea"),
+    ("lose consciousness", "syncope"),
+    ("lost consciousness", "syncope"),
+    ("burning when i pee", "dysuria"),
+    ("pain passing urine", "dysuria"),
+    ("recreational drugs", "drug"),
+    ("runs in the family", "family"),
+    ("trouble breathing", "dyspnea"),
+    ("catch your breath", "dyspnea"),
+    ("throwing up blood", "hematemesis"),
+    ("pain when you pee", "dysuria"),
+    ("run in the family", "family"),
+    ("chest discomfort", "chest pain"),
+    ("pins and needles", "numb"),
+    ("killing yourself", "suicide"),
+    ("ending your life", "suicide"),
+    ("taking your life", "suicide"),
+    ("hurting yourself", "selfharm"),
+    ("harming yourself", "selfharm"),
+    ("high cholesterol", "hyperlipidemia"),
+    ("short of breath", "dyspnea"),
+    ("hard to breathe", "dyspnea"),
+    ("catch my breath", "dyspnea"),
+    ("chest tightness", "chest pain"),
+    ("sexually active", "sex"),
+    ("better off dead", "suicide"),
+    ("sodium chloride", "saline"),
+    ("chest pressure", "chest pain"),
+    ("vomiting blood", "hematemesis"),
+    ("coffee grounds", "hematemesis"),
+    ("heart pounding", "palpitation"),
+    ("pounding heart", "palpitation"),
+    ("family history", "family"),
+    ("take your life", "suicide"),
+    ("blood thinners", "anticoagulant"),
+    ("sugar diabetes", "diabetes"),
+    ("non rebreather", "nrb"),
+    ("out of breath", "dyspnea"),
+    ("vomited blood", "hematemesis"),
+    ("skipped beats", "palpitation"),
+    ("losing weight", "weightloss"),
+    ("illicit drugs", "drug"),
+    ("kill yourself", "suicide"),
+    ("end your life", "suicide"),
+    ("hurt yourself", "selfharm"),
+    ("harm yourself", "selfharm"),
+    ("move anywhere", "radiate"),
+    ("blood thinner", "anticoagulant"),
+    ("normal saline", "saline"),
+    ("nonrebreather", "nrb"),
+    ("black stools", "melena"),
+    ("tarry stools", "melena"),
+    ("loose stools", "diarrhea"),
+    ("runny stools", "diarrhea"),
+    ("light headed", "dizzy"),
+    ("heart racing", "palpitation"),
+    ("racing heart", "palpitation"),
+    ("street drugs", "drug"),
+    ("for a living", "work"),
+    ("feeling down", "mood"),
+    ("heart attack", "mi"),
+    ("tight chest", "chest pain"),
+    ("throwing up", "vomit"),
+    ("vomit blood", "hematemesis"),
+    ("black stool", "melena"),
+    ("tarry stool", "melena"),
+    ("blacked out", "syncope"),
+    ("weight loss", "weightloss"),
+    ("lost weight", "weightloss"),
+    ("feeling low", "mood"),
+    ("go anywhere", "radiate"),
+    ("water pills", "diuretic"),
+    ("twelve lead", "12 lead"),
+    ("being sick", "vomit"),
+    ("passed out", "syncope"),
+    ("out of ten", "severity"),
+    ("how severe", "severity"),
+    ("water pill", "diuretic"),
+    ("black poo", "melena"),
+    ("head ache", "headache"),
+    ("black out", "syncope"),
+    ("use drugs", "drug"),
+    ("self harm", "selfharm"),
+    ("out of 10", "severity"),
+    ("throw up", "vomit"),
+    ("threw up", "vomit"),
+    ("pass out", "syncope"),
+    ("drug use", "drug"),
+    ("do drugs", "drug"),
+    ("low mood", "mood"),
+    ("by mouth", "po"),
+    ("how bad", "severity"),
+];
+
+/// Single words (as typed, or as stemmed) → canonical token.
+const WORDS: &[(&str, &str)] = &[
+    ("breathless", "dyspnea"),
+    ("breathlessness", "dyspnea"),
+    ("sob", "dyspnea"),
+    ("dyspnoea", "dyspnea"),
+    ("dyspnea", "dyspnea"),
+    ("winded", "dyspnea"),
+    ("breathing", "dyspnea"),
+    ("breath", "dyspnea"),
+    ("breathe", "dyspnea"),
+    ("discomfort", "pain"),
+    ("ache", "pain"),
+    ("aching", "pain"),
+    ("achy", "pain"),
+    ("hurt", "pain"),
+    ("hurts", "pain"),
+    ("hurting", "pain"),
+    ("sore", "pain"),
+    ("soreness", "pain"),
+    ("painful", "pain"),
+    ("febrile", "fever"),
+    ("temperature", "fever"),
+    ("temperatures", "fever"),
+    ("feverish", "fever"),
+    ("fevers", "fever"),
+    ("rigors", "chills"),
+    ("rigor", "chills"),
+    ("shivering", "chills"),
+    ("shivers", "chills"),
+    ("shaking", "chills"),
+    ("sweats", "sweat"),
+    ("sweating", "sweat"),
+    ("sweaty", "sweat"),
+    ("diaphoresis", "sweat"),
+    ("diaphoretic", "sweat"),
+    ("clammy", "sweat"),
+    ("nauseous", "nausea"),
+    ("nauseated", "nausea"),
+    ("queasy", "nausea"),
+    ("vomiting", "vomit"),
+    ("vomited", "vomit"),
+    ("emesis", "vomit"),
+    ("haematemesis", "hematemesis"),
+    ("melaena", "melena"),
+    ("tarry", "melena"),
+    ("diarrhoea", "diarrhea"),
+    ("constipated", "constipation"),
+    ("coughing", "cough"),
+    ("coughs", "cough"),
+    ("phlegm", "sputum"),
+    ("mucus", "sputum"),
+    ("headaches", "headache"),
+    ("dizziness", "dizzy"),
+    ("lightheaded", "dizzy"),
+    ("lightheadedness", "dizzy"),
+    ("vertigo", "dizzy"),
+    ("faint", "syncope"),
+    ("fainted", "syncope"),
+    ("fainting", "syncope"),
+    ("palpitations", "palpitation"),
+    ("fluttering", "palpitation"),
+    ("urinary", "urine"),
+    ("urination", "urine"),
+    ("urinate", "urine"),
+    ("urinating", "urine"),
+    ("pee", "urine"),
+    ("peeing", "urine"),
+    ("wee", "urine"),
+    ("dysuria", "dysuria"),
+    ("bleed", "bleeding"),
+    ("bleeds", "bleeding"),
+    ("bled", "bleeding"),
+    ("hives", "hives"),
+    ("urticaria", "hives"),
+    ("welts", "hives"),
+    ("spots", "rash"),
+    ("swollen", "swelling"),
+    ("swell", "swelling"),
+    ("oedema", "swelling"),
+    ("edema", "swelling"),
+    ("weak", "weakness"),
+    ("numbness", "numb"),
+    ("tingling", "numb"),
+    ("tingly", "numb"),
+    ("sight", "vision"),
+    ("eyesight", "vision"),
+    ("visual", "vision"),
+    ("blurry", "vision"),
+    ("blurred", "vision"),
+    ("speaking", "speech"),
+    ("slurred", "speech"),
+    ("slurring", "speech"),
+    ("confused", "confusion"),
+    ("muddled", "confusion"),
+    ("disoriented", "confusion"),
+    ("allergies", "allergy"),
+    ("allergic", "allergy"),
+    ("medication", "medication"),
+    ("medications", "medication"),
+    ("medicine", "medication"),
+    ("medicines", "medication"),
+    ("meds", "medication"),
+    ("pills", "medication"),
+    ("tablets", "medication"),
+    ("prescriptions", "medication"),
+    ("prescription", "medication"),
+    ("smoking", "smoke"),
+    ("smoker", "smoke"),
+    ("smoked", "smoke"),
+    ("cigarettes", "smoke"),
+    ("cigarette", "smoke"),
+    ("tobacco", "smoke"),
+    ("vape", "smoke"),
+    ("vaping", "smoke"),
+    ("drink", "alcohol"),
+    ("drinking", "alcohol"),
+    ("drinks", "alcohol"),
+    ("booze", "alcohol"),
+    ("beer", "alcohol"),
+    ("wine", "alcohol"),
+    ("drugs", "drug"),
+    ("cannabis", "drug"),
+    ("marijuana", "drug"),
+    ("weed", "drug"),
+    ("cocaine", "drug"),
+    ("heroin", "drug"),
+    ("job", "work"),
+    ("occupation", "work"),
+    ("working", "work"),
+    ("relatives", "family"),
+    ("pregnancy", "pregnant"),
+    ("periods", "period"),
+    ("menstrual", "period"),
+    ("menses", "period"),
+    ("menstruation", "period"),
+    ("lmp", "period"),
+    ("sexual", "sex"),
+    ("insomnia", "sleep"),
+    ("sleeping", "sleep"),
+    ("depressed", "mood"),
+    ("depression", "mood"),
+    ("suicidal", "suicide"),
+    ("radiating", "radiate"),
+    ("radiates", "radiate"),
+    ("spread", "radiate"),
+    ("spreading", "radiate"),
+    ("spreads", "radiate"),
+    ("travel", "radiate"),
+    ("severe", "severity"),
+    ("began", "start"),
+    ("begin", "start"),
+    ("beginning", "start"),
+    ("onset", "start"),
+    ("commence", "start"),
+    ("anticoagulants", "anticoagulant"),
+    ("warfarin", "anticoagulant"),
+    ("apixaban", "anticoagulant"),
+    ("rivaroxaban", "anticoagulant"),
+    ("hypertensive", "hypertension"),
+    ("diabetic", "diabetes"),
+    ("sugar", "diabetes"),
+    ("abdominal", "abdomen"),
+    ("belly", "abdomen"),
+    ("tummy", "abdomen"),
+    ("cardiac", "heart"),
+    ("lungs", "lung"),
+    ("pulmonary", "lung"),
+    ("neurological", "neuro"),
+    ("neurologic", "neuro"),
+    ("examine", "exam"),
+    ("examination", "exam"),
+    ("assess", "exam"),
+    ("assessment", "exam"),
+    ("inspect", "exam"),
+    ("auscultate", "exam"),
+    ("auscultation", "exam"),
+    ("listen", "exam"),
+    ("ekg", "ecg"),
+    ("electrocardiogram", "ecg"),
+    ("nebulised", "neb"),
+    ("nebulized", "neb"),
+    ("nebuliser", "neb"),
+    ("nebulizer", "neb"),
+    ("nebulisation", "neb"),
+    ("haemoglobin", "hemoglobin"),
+    ("oesophagus", "esophagus"),
+    ("paediatric", "pediatric"),
+    ("anaemia", "anemia"),
+    ("salbutamol", "albuterol"),
+    ("paracetamol", "acetaminophen"),
+    ("adrenaline", "epinephrine"),
+    ("noradrenaline", "norepinephrine"),
+    ("frusemide", "furosemide"),
+    ("glyceryl", "nitroglycerin"),
+];
+
+/// The negative reply a patient gives to an unscripted review-of-systems question, per
+/// canonical symptom token.
+pub const ROS_NEGATIVES: &[(&str, &str)] = &[
+    ("fever", "No, I haven't had a fever."),
+    ("chills", "No chills or shivering."),
+    ("sweat", "No, I haven't been sweating."),
+    ("dyspnea", "No, my breathing's been fine."),
+    ("cough", "No, no cough."),
+    ("sputum", "No, I'm not bringing anything up."),
+    ("nausea", "No, I don't feel sick."),
+    ("vomit", "No, I haven't been sick."),
+    ("hematemesis", "No, no blood when I've been sick."),
+    ("melena", "No, my stools have looked normal."),
+    ("diarrhea", "No diarrhoea."),
+    ("constipation", "No, I'm going normally."),
+    ("headache", "No headache."),
+    ("dizzy", "No, I haven't felt dizzy."),
+    ("syncope", "No, I haven't passed out."),
+    ("palpitation", "No, I haven't noticed my heart racing."),
+    ("weightloss", "No, my weight's been steady."),
+    ("dysuria", "No, no burning when I pee."),
+    ("urine", "No, no problems with my waterworks."),
+    ("rash", "No rash that I've seen."),
+    ("hives", "No, no hives."),
+    ("swelling", "No, no swelling."),
+    ("numb", "No numbness or tingling."),
+    ("weakness", "No, no weakness."),
+    ("vision", "No, my eyesight's fine."),
+    ("speech", "No, no trouble with my speech."),
+    ("confusion", "No, I've been thinking clearly."),
+    ("bleeding", "No, no bleeding."),
+    ("chest pain", "No, no chest pain."),
+    ("appetite", "My appetite's been normal."),
+    ("sleep", "I've been sleeping all right."),
+];
+
+/// Canonical tokens for a text: normalized, phrases and words mapped to canonical tokens,
+/// the rest stemmed. Multi-word canonical phrases ("chest pain") become two tokens.
+pub fn canonical_tokens(text: &str) -> Vec<String> {
+    let mut norm = format!(" {} ", normalize(text));
+    for (phrase, canon) in PHRASES {
+        let needle = format!(" {phrase} ");
+        while let Some(pos) = norm.find(&needle) {
+            norm.replace_range(pos..pos + needle.len(), &format!(" {canon} "));
+        }
+    }
+    words(&norm).map(canonical_word).collect()
+}
+
+/// The canonical token for a single normalized word.
+pub fn canonical_word(word: &str) -> String {
+    if let Some(c) = lookup_word(word) {
+        return c.to_string();
+    }
+    let s = stem(word);
+    match lookup_word(&s) {
+        Some(c) => c.to_string(),
+        None => s,
+    }
+}
+
+fn lookup_word(word: &str) -> Option<&'static str> {
+    WORDS.iter().find(|(w, _)| *w == word).map(|(_, c)| *c)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lay_and_medical_terms_meet() {
+        assert!(canonical_tokens("Any trouble breathing?").contains(&"dyspnea".to_string()));
+        assert!(canonical_tokens("shortness of breath").contains(&"dyspnea".to_string()));
+        assert!(canonical_tokens("Are you breathless?").contains(&"dyspnea".to_string()));
+        let mut a = canonical_tokens("examine belly");
+        let mut b = canonical_tokens("abdominal examination");
+        a.sort();
+        b.sort();
+        assert_eq!(a, b);
+        assert!(canonical_tokens("have you been throwing up blood")
+            .contains(&"hematemesis".to_string()));
+        assert_eq!(canonical_tokens("EKG"), vec!["ecg".to_string()]);
+    }
+
+    #[test]
+    fn phrases_are_listed_longest_first_where_they_overlap() {
+        for (i, (a, _)) in PHRASES.iter().enumerate() {
+            for (b, _) in &PHRASES[i + 1..] {
+                assert!(
+                    !(b.len() > a.len() && b.contains(a)),
+                    "`{b}` contains `{a}` and must come before it"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn every_word_mapping_is_normalized() {
+        for (w, _) in WORDS {
+            assert_eq!(&normalize(w), w);
+        }
+        for (p, _) in PHRASES {
+            assert_eq!(&normalize(p), p);
+        }
+    }
+}

@@ -1,0 +1,556 @@
+//! Loading a case file: JSON syntax, shape (per section and per array element, so that every
+//! error is reported at once), then references and ids against the catalog.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::Value;
+
+use super::case::*;
+use super::catalog::Catalog;
+use super::phrases::phrase_set;
+use super::rule::Rule;
+use super::sp::content_tokens;
+use super::validate::{parse_value, typed, Diagnostic, Diagnostics};
+
+/// Sections of a case file: (key, required, is an array checked element by element).
+const SECTIONS: &[(&str, bool)] = &[
+    ("schema", true),
+    ("$schema", false),
+    ("meta", true),
+    ("door_note", true),
+    ("patient", true),
+    ("actors", false),
+    ("facts", true),
+    ("results", false),
+    ("phases", true),
+    ("events", false),
+    ("end", true),
+    ("diagnoses", true),
+    ("rubric", true),
+];
+
+/// Parses and validates a case file. `source` names the file in diagnostics.
+pub fn load_case(source: &str, json: &str, catalog: &Catalog) -> Result<Case, Diagnostics> {
+    let value = parse_value(source, json)?;
+    let mut diags = Diagnostics::new(source);
+    let Some(obj) = value.as_object() else {
+        diags.push(Diagnostic::new(
+            "$",
+            "a case file must be a JSON object",
+            "wrap the case in { … }",
+        ));
+        return Err(diags);
+    };
+    for key in obj.keys() {
+        if !SECTIONS.iter().any(|(k, _)| k == key) {
+            diags.push(Diagnostic::new(
+                format!("$.{key}"),
+                format!("unknown top-level field `{key}`"),
+                format!(
+                    "remove it or fix its spelling; expected: {}",
+                    SECTIONS
+                        .iter()
+                        .map(|(k, _)| *k)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ));
+        }
+    }
+    for (key, required) in SECTIONS {
+        match obj.get(*key) {
+            None if *required => diags.push(Diagnostic::new(
+                format!("$.{key}"),
+                format!("missing field `{key}`"),
+                "add it (see docs/case-authoring.md)",
+            )),
+            None => {}
+            Some(v) => check_section(key, v, &mut diags),
+        }
+    }
+    if !diags.is_empty() {
+        return Err(diags);
+    }
+    let case: Case = match typed(&value, "$", &mut diags) {
+        Some(c) => c,
+        None => return Err(diags),
+    };
+    check_references(&case, catalog, &mut diags);
+    diags.into_result().map(|()| case)
+}
+
+fn check_section(key: &str, v: &Value, diags: &mut Diagnostics) {
+    let path = format!("$.{key}");
+    match key {
+        "schema" => {
+            typed::<u32>(v, &path, diags);
+        }
+        "$schema" | "door_note" => {
+            typed::<String>(v, &path, diags);
+        }
+        "meta" => {
+            typed::<Meta>(v, &path, diags);
+        }
+        "patient" => {
+            typed::<Patient>(v, &path, diags);
+        }
+        "actors" => each::<Actor>(v, &path, diags),
+        "facts" => each::<Fact>(v, &path, diags),
+        "results" => {
+            typed::<BTreeMap<String, ResultOverride>>(v, &path, diags);
+        }
+        "phases" => each::<Phase>(v, &path, diags),
+        "events" => each::<Event>(v, &path, diags),
+        "end" => {
+            typed::<EndConditions>(v, &path, diags);
+        }
+        "diagnoses" => {
+            typed::<Diagnoses>(v, &path, diags);
+        }
+        "rubric" => each::<RubricItem>(v, &path, diags),
+        _ => {}
+    }
+}
+
+fn each<T: serde::de::DeserializeOwned>(v: &Value, path: &str, diags: &mut Diagnostics) {
+    match v.as_array() {
+        Some(items) => {
+            for (i, item) in items.iter().enumerate() {
+                typed::<T>(item, &format!("{path}[{i}]"), diags);
+            }
+        }
+        None => diags.push(Diagnostic::new(
+            path,
+            "expected an array",
+            "write a JSON array: [ … ]",
+        )),
+    }
+}
+
+/// Ids and references: everything a schema cannot check.
+fn check_references(case: &Case, catalog: &Catalog, diags: &mut Diagnostics) {
+    if case.schema != CASE_SCHEMA_VERSION {
+        diags.push(Diagnostic::new(
+            "$.schema",
+            format!(
+                "schema is {}, this version of Bedside reads {CASE_SCHEMA_VERSION}",
+                case.schema
+            ),
+            "set \"schema\": 1",
+        ));
+    }
+    let id_ok = |s: &str| {
+        !s.is_empty()
+            && s.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+    };
+    if !id_ok(&case.meta.id) {
+        diags.push(Diagnostic::new(
+            "$.meta.id",
+            format!(
+                "case id `{}` must use lowercase letters, digits and dashes",
+                case.meta.id
+            ),
+            "rename it, e.g. `acs-inferior-stemi`",
+        ));
+    }
+    for (field, text) in [
+        ("$.door_note", &case.door_note),
+        ("$.patient.opening_line", &case.patient.opening_line),
+    ] {
+        if text.trim().is_empty() {
+            diags.push(Diagnostic::new(field, "must not be empty", "write it"));
+        }
+    }
+
+    let actors = unique_ids(
+        case.actors.iter().map(|a| a.id.as_str()),
+        "$.actors",
+        "actor",
+        diags,
+    );
+    for (i, a) in case.actors.iter().enumerate() {
+        if a.id == PATIENT {
+            diags.push(Diagnostic::new(
+                format!("$.actors[{i}].id"),
+                "`patient` is reserved for the patient",
+                "give the actor another id, e.g. `daughter`",
+            ));
+        }
+    }
+    let facts = unique_ids(
+        case.facts.iter().map(|f| f.id.as_str()),
+        "$.facts",
+        "fact",
+        diags,
+    );
+    let phases = unique_ids(
+        case.phases.iter().map(|p| p.id.as_str()),
+        "$.phases",
+        "phase",
+        diags,
+    );
+    unique_ids(
+        case.events.iter().map(|e| e.id.as_str()),
+        "$.events",
+        "event",
+        diags,
+    );
+    unique_ids(
+        case.rubric.iter().map(|r| r.id.as_str()),
+        "$.rubric",
+        "rubric item",
+        diags,
+    );
+
+    let speaker_ok = |s: &str| s == PATIENT || actors.contains(s);
+    for (i, f) in case.facts.iter().enumerate() {
+        let path = format!("$.facts[{i}]");
+        if f.speakers.is_empty() {
+            diags.push(Diagnostic::new(
+                format!("{path}.speakers"),
+                "no speaker can tell this fact",
+                "list `patient` or an actor id",
+            ));
+        }
+        for (j, s) in f.speakers.iter().enumerate() {
+            if !speaker_ok(s) {
+                diags.push(unknown(
+                    format!("{path}.speakers[{j}]"),
+                    "speaker",
+                    s,
+                    &actors,
+                    "`patient` or an actor id",
+                ));
+            }
+        }
+        if f.answer.trim().is_empty() {
+            diags.push(Diagnostic::new(
+                format!("{path}.answer"),
+                "the answer is empty",
+                "write what the speaker says",
+            ));
+        }
+        if f.triggers.is_empty() {
+            diags.push(Diagnostic::new(
+                format!("{path}.triggers"),
+                "no triggers: this fact can never be elicited",
+                "add a few short question phrasings",
+            ));
+        }
+        for (j, t) in f.triggers.iter().enumerate() {
+            if content_tokens(t).is_empty() {
+                diags.push(Diagnostic::new(
+                    format!("{path}.triggers[{j}]"),
+                    format!(
+                        "trigger `{t}` has no content words (only filler such as `do you have`)"
+                    ),
+                    "use words that carry the question, e.g. `chest pain`, `how long`",
+                ));
+            }
+        }
+    }
+
+    for (order, result) in &case.results {
+        let path = format!("$.results.{order}");
+        if catalog.get(order).is_none() {
+            diags.push(unknown_order(path.clone(), order, catalog));
+        }
+        if let ResultOverride::Variants(vs) = result {
+            if vs.is_empty() {
+                diags.push(Diagnostic::new(
+                    path.clone(),
+                    "no variants",
+                    "give a text or at least one variant",
+                ));
+            }
+            for (i, v) in vs.iter().enumerate() {
+                if let Some(p) = &v.phase {
+                    if !phases.contains(p.as_str()) {
+                        diags.push(unknown(
+                            format!("{path}[{i}].phase"),
+                            "phase",
+                            p,
+                            &phases,
+                            "a phase id",
+                        ));
+                    }
+                }
+            }
+        }
+    }
+
+    if case.phases.is_empty() {
+        diags.push(Diagnostic::new(
+            "$.phases",
+            "a case needs at least one phase",
+            "add the initial phase",
+        ));
+    }
+    for (i, p) in case.phases.iter().enumerate() {
+        if let Some(next) = &p.next {
+            if !phases.contains(next.as_str()) {
+                diags.push(unknown(
+                    format!("$.phases[{i}].next"),
+                    "phase",
+                    next,
+                    &phases,
+                    "a phase id",
+                ));
+            }
+        }
+    }
+
+    let refs = Refs {
+        catalog,
+        facts: &facts,
+        phases: &phases,
+    };
+    for (i, e) in case.events.iter().enumerate() {
+        let path = format!("$.events[{i}]");
+        refs.check_rule(&e.when, &format!("{path}.when"), diags);
+        if e.then.is_empty() {
+            diags.push(Diagnostic::new(
+                format!("{path}.then"),
+                "the event does nothing",
+                "add at least one effect",
+            ));
+        }
+        for (j, effect) in e.then.iter().enumerate() {
+            let p = format!("{path}.then[{j}]");
+            match effect {
+                Effect::Phase(id) if !phases.contains(id.as_str()) => diags.push(unknown(
+                    format!("{p}.phase"),
+                    "phase",
+                    id,
+                    &phases,
+                    "a phase id",
+                )),
+                Effect::Say { speaker, .. } if !speaker_ok(speaker) => diags.push(unknown(
+                    format!("{p}.say.speaker"),
+                    "speaker",
+                    speaker,
+                    &actors,
+                    "`patient` or an actor id",
+                )),
+                Effect::Arrive(a) | Effect::Leave(a) if !actors.contains(a.as_str()) => {
+                    diags.push(unknown(p.clone(), "actor", a, &actors, "an actor id"))
+                }
+                _ => {}
+            }
+        }
+    }
+
+    if case.end.time_limit_min == 0 {
+        diags.push(Diagnostic::new(
+            "$.end.time_limit_min",
+            "the time limit is 0",
+            "give the case a time limit in minutes",
+        ));
+    }
+    if case.diagnoses.accepted.iter().all(|d| d.trim().is_empty()) {
+        diags.push(Diagnostic::new(
+            "$.diagnoses.accepted",
+            "no accepted diagnosis",
+            "list the diagnoses that count as correct",
+        ));
+    }
+    if case.rubric.is_empty() {
+        diags.push(Diagnostic::new(
+            "$.rubric",
+            "the rubric is empty",
+            "add rubric items",
+        ));
+    }
+    for (i, item) in case.rubric.iter().enumerate() {
+        let path = format!("$.rubric[{i}]");
+        if !item.weight.is_finite() || item.weight == 0.0 {
+            diags.push(Diagnostic::new(
+                format!("{path}.weight"),
+                format!("weight {} is not a non-zero number", item.weight),
+                "use a positive weight, or negative for a harmful action",
+            ));
+        }
+        if let Some(rule) = &item.rule {
+            refs.check_rule(rule, &format!("{path}.rule"), diags);
+        }
+    }
+}
+
+struct Refs<'a> {
+    catalog: &'a Catalog,
+    facts: &'a BTreeSet<&'a str>,
+    phases: &'a BTreeSet<&'a str>,
+}
+
+impl Refs<'_> {
+    fn check_rule(&self, rule: &Rule, path: &str, diags: &mut Diagnostics) {
+        match rule {
+            Rule::Done(d) => {
+                if self.catalog.get(&d.order).is_none() {
+                    diags.push(unknown_order(
+                        format!("{path}.done.order"),
+                        &d.order,
+                        self.catalog,
+                    ));
+                }
+                if let Some(range) = &d.dose {
+                    if range.min.is_none() && range.max.is_none() {
+                        diags.push(Diagnostic::new(
+                            format!("{path}.done.dose"),
+                            "a dose range needs `min`, `max` or both",
+                            "add the bounds",
+                        ));
+                    }
+                    if let (Some(a), Some(b)) = (range.min, range.max) {
+                        if a > b {
+                            diags.push(Diagnostic::new(
+                                format!("{path}.done.dose"),
+                                format!("min {a} is above max {b}"),
+                                "swap the bounds",
+                            ));
+                        }
+                    }
+                }
+            }
+            Rule::Before(pair) => {
+                for (k, id) in [("first", &pair.first), ("then", &pair.then)] {
+                    if self.catalog.get(id).is_none() {
+                        diags.push(unknown_order(
+                            format!("{path}.before.{k}"),
+                            id,
+                            self.catalog,
+                        ));
+                    }
+                }
+            }
+            Rule::Never(id) => {
+                if self.catalog.get(id).is_none() {
+                    diags.push(unknown_order(format!("{path}.never"), id, self.catalog));
+                }
+            }
+            Rule::Elicited(id) => {
+                if !self.facts.contains(id.as_str()) {
+                    diags.push(unknown(
+                        format!("{path}.elicited"),
+                        "fact",
+                        id,
+                        self.facts,
+                        "a fact id",
+                    ));
+                }
+            }
+            Rule::Phase(id) => {
+                if !self.phases.contains(id.as_str()) {
+                    diags.push(unknown(
+                        format!("{path}.phase"),
+                        "phase",
+                        id,
+                        self.phases,
+                        "a phase id",
+                    ));
+                }
+            }
+            Rule::Said(s) => {
+                if let Some(set) = &s.set {
+                    if phrase_set(set).is_none() {
+                        diags.push(Diagnostic::new(
+                            format!("{path}.said.set"),
+                            format!("unknown phrase set `{set}`"),
+                            format!(
+                                "use one of: {}",
+                                super::phrases::PHRASE_SETS
+                                    .iter()
+                                    .map(|(n, _)| *n)
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            ),
+                        ));
+                    }
+                }
+                if s.set.is_none() && s.phrases.is_empty() {
+                    diags.push(Diagnostic::new(
+                        format!("{path}.said"),
+                        "no phrase set and no phrases",
+                        "add `set` or `phrases`",
+                    ));
+                }
+            }
+            Rule::All(rules) | Rule::Any(rules) => {
+                let kind = if matches!(rule, Rule::All(_)) {
+                    "all"
+                } else {
+                    "any"
+                };
+                if rules.is_empty() {
+                    diags.push(Diagnostic::new(
+                        format!("{path}.{kind}"),
+                        "an empty combination",
+                        "list at least one rule",
+                    ));
+                }
+                for (i, r) in rules.iter().enumerate() {
+                    self.check_rule(r, &format!("{path}.{kind}[{i}]"), diags);
+                }
+            }
+            Rule::Not(inner) => self.check_rule(inner, &format!("{path}.not"), diags),
+            Rule::Diagnosis(_) | Rule::Minute(_) => {}
+        }
+    }
+}
+
+fn unique_ids<'a>(
+    ids: impl Iterator<Item = &'a str>,
+    path: &str,
+    what: &str,
+    diags: &mut Diagnostics,
+) -> BTreeSet<&'a str> {
+    let mut seen = BTreeSet::new();
+    for (i, id) in ids.enumerate() {
+        if id.trim().is_empty() {
+            diags.push(Diagnostic::new(
+                format!("{path}[{i}].id"),
+                format!("empty {what} id"),
+                "give it an id",
+            ));
+        } else if !seen.insert(id) {
+            diags.push(Diagnostic::new(
+                format!("{path}[{i}].id"),
+                format!("duplicate {what} id `{id}`"),
+                format!("give every {what} a unique id"),
+            ));
+        }
+    }
+    seen
+}
+
+fn unknown(
+    path: String,
+    what: &str,
+    id: &str,
+    known: &BTreeSet<&str>,
+    expected: &str,
+) -> Diagnostic {
+    let known_list = if known.is_empty() {
+        "none defined".to_string()
+    } else {
+        known.iter().copied().collect::<Vec<_>>().join(", ")
+    };
+    Diagnostic::new(
+        path,
+        format!("unknown {what} `{id}`"),
+        format!("use {expected} defined in the case ({known_list})"),
+    )
+}
+
+fn unknown_order(path: String, id: &str, catalog: &Catalog) -> Diagnostic {
+    let suggestion = super::action::interpret(id, catalog)
+        .order
+        .map(|m| format!(" — did you mean `{}`?", m.id))
+        .unwrap_or_default();
+    Diagnostic::new(
+        path,
+        format!("unknown order id `{id}`{suggestion}"),
+        "use an order id from assets/catalog.json (bedside-cli catalog <words> searches it)",
+    )
+}

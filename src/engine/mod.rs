@@ -1,0 +1,27 @@
+//! The encounter engine: pure, deterministic Rust.
+//!
+//! Invariant (enforced by `tests/native/engine_purity.rs`): nothing under `src/engine` imports
+//! leptos, web-sys, js-sys, gloo or wasm-bindgen, reads the clock, touches files or the network,
+//! or draws randomness it was not handed. Time and seeds come in as arguments; data in, data out.
+//!
+//! - [`case`]: the case file model; [`load`]: parsing and validation with all errors at once
+//! - [`catalog`]: the shared order catalog; [`action`]: free text → catalog entry
+//! - [`encounter`]: the state machine over simulated time, and its serializable record
+//! - [`sp`]: the scripted standardized patient; [`lexicon`], [`text`], [`phrases`]: matching
+//! - [`rule`], [`eval`]: the rule language and its evaluation with evidence
+
+pub mod action;
+pub mod case;
+pub mod catalog;
+pub mod encounter;
+pub mod eval;
+pub mod lexicon;
+pub mod load;
+pub mod phrases;
+pub mod rule;
+pub mod sp;
+pub mod text;
+pub mod validate;
+
+/// The shared order catalog shipped with the app.
+pub const CATALOG_JSON: &str = include_str!("../../assets/catalog.json");

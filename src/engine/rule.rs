@@ -1,0 +1,110 @@
+//! The rule language shared by events, phase transitions and rubric items.
+//!
+//! A rule is a predicate over the encounter's trajectory. In JSON each rule is an object with
+//! exactly one key naming its kind, e.g. `{"done": {"order": "aspirin", "by_minute": 10}}`,
+//! `{"elicited": "onset"}`, `{"all": [ ... ]}`. Evaluation lives in `eval.rs`.
+
+use serde::{Deserialize, Serialize};
+
+/// A predicate over the trajectory.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Rule {
+    /// An order from the catalog was carried out (optionally with dose/route, by a deadline).
+    Done(DoneRule),
+    /// The first order was carried out before the second (which must also be done).
+    Before(OrderPair),
+    /// The clinician elicited a scripted fact (from the patient or any actor present).
+    Elicited(String),
+    /// The clinician said something matching a phrase list or a built-in phrase set.
+    Said(SaidRule),
+    /// An order was never carried out (shorthand for `not done`).
+    Never(String),
+    /// The final diagnosis is among the case's accepted diagnoses.
+    Diagnosis(DiagnosisRule),
+    /// The encounter reached a phase.
+    Phase(String),
+    /// Simulated time has reached this minute (for events).
+    Minute(u32),
+    /// All of the rules hold.
+    All(Vec<Rule>),
+    /// At least one of the rules holds.
+    Any(Vec<Rule>),
+    /// The rule does not hold.
+    Not(Box<Rule>),
+}
+
+/// `{"done": {"order": "aspirin", "dose": {...}, "route": ["PO"], "by_minute": 10}}`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DoneRule {
+    /// Catalog order id.
+    pub order: String,
+    /// Dose constraint for medications: the ordered dose must fall in the range.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dose: Option<DoseRange>,
+    /// Accepted routes (any of); empty means any route.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub route: Vec<String>,
+    /// Must have been ordered at or before this simulated minute.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by_minute: Option<u32>,
+    /// Holds only once this many minutes have passed since the order (for delayed effects).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub elapsed_min: Option<u32>,
+}
+
+/// Inclusive dose range in one unit, e.g. 160–325 mg.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DoseRange {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<f64>,
+    pub unit: String,
+}
+
+/// `{"before": {"first": "aspirin", "then": "cath_lab"}}`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OrderPair {
+    pub first: String,
+    pub then: String,
+}
+
+/// `{"said": {"set": "introduction"}}` or `{"said": {"phrases": ["my name is", "i'm dr"]}}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SaidRule {
+    /// A built-in phrase set (see `phrases::PHRASE_SETS`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub set: Option<String>,
+    /// Extra phrases; any one said (after normalization) satisfies the rule.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub phrases: Vec<String>,
+    /// Must have been said at or before this simulated minute.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by_minute: Option<u32>,
+}
+
+/// `{"diagnosis": {}}`: the final diagnosis matches one of `case.diagnoses.accepted`;
+/// `{"diagnosis": {"any_of": ["..."]}}` checks against the given list instead.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DiagnosisRule {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub any_of: Vec<String>,
+}
+
+impl Rule {
+    /// Every rule in this tree, depth first, this one included.
+    pub fn walk<'a>(&'a self, visit: &mut dyn FnMut(&'a Rule)) {
+        visit(self);
+        match self {
+            Rule::All(rules) | Rule::Any(rules) => rules.iter().for_each(|r| r.walk(visit)),
+            Rule::Not(rule) => rule.walk(visit),
+            _ => {}
+        }
+    }
+}

@@ -1,0 +1,465 @@
+//! The scripted standardized patient: answers the clinician's utterance from the case script.
+//!
+//! Each sentence of the utterance is matched against the facts' triggers on canonical content
+//! words (see `lexicon`), so several questions in one utterance each get their answer, and lay
+//! and medical wordings meet. Unscripted review-of-systems questions get a natural negative;
+//! anything else an in-character non-answer. Which facts were elicited is decided here, the
+//! same way whoever voices the patient.
+
+use std::collections::BTreeSet;
+
+use serde::{Deserialize, Serialize};
+
+use super::case::{Case, PATIENT};
+use super::lexicon::{canonical_tokens, ROS_NEGATIVES};
+use super::text::FuzzyVocab;
+
+/// Words that carry no content in a question.
+const STOPWORDS: &[&str] = &[
+    "do",
+    "does",
+    "did",
+    "doe",
+    "you",
+    "your",
+    "yours",
+    "yourself",
+    "i",
+    "me",
+    "my",
+    "have",
+    "has",
+    "had",
+    "hav",
+    "any",
+    "a",
+    "an",
+    "the",
+    "is",
+    "are",
+    "was",
+    "were",
+    "be",
+    "been",
+    "it",
+    "its",
+    "of",
+    "to",
+    "for",
+    "in",
+    "on",
+    "at",
+    "with",
+    "about",
+    "that",
+    "this",
+    "there",
+    "can",
+    "could",
+    "would",
+    "please",
+    "tell",
+    "ever",
+    "so",
+    "and",
+    "or",
+    "just",
+    "okay",
+    "ok",
+    "now",
+    "today",
+    "get",
+    "got",
+    "we",
+    "us",
+    "let",
+    "lets",
+    "some",
+    "anything",
+    "something",
+    "know",
+    "like",
+    "feel",
+    "feeling",
+    "notice",
+    "noticed",
+    "experience",
+    "experienced",
+    "been",
+    "also",
+    "other",
+    "else",
+    "yes",
+    "no",
+    "well",
+    "right",
+    "sir",
+    "madam",
+    "mr",
+    "mrs",
+    "ms",
+    "dr",
+    "doctor",
+    "hi",
+    "hello",
+    "thank",
+    "thanks",
+    "if",
+    "should",
+    "will",
+    "am",
+    "im",
+    "youre",
+    "youve",
+    "ive",
+    "dont",
+    "not",
+    "by",
+    "from",
+    "into",
+    "up",
+    "out",
+    "as",
+    "all",
+    "very",
+    "much?",
+];
+
+const QUESTION_STARTS: &[&str] = &[
+    "do", "does", "did", "are", "is", "was", "were", "have", "has", "had", "can", "could", "would",
+    "will", "when", "where", "what", "how", "why", "who", "which", "any", "tell", "describe",
+    "whats", "hows",
+];
+
+const DEFAULT_NON_ANSWERS: &[&str] = &[
+    "I'm not sure what you mean.",
+    "I don't really know, to be honest.",
+    "I couldn't tell you.",
+    "Sorry, I'm not sure.",
+];
+
+const DEFAULT_ACTOR_NON_ANSWERS: &[&str] = &["I'm not sure, sorry.", "I don't know about that."];
+
+/// Content tokens of a text: canonical tokens without filler words.
+pub fn content_tokens(text: &str) -> Vec<String> {
+    canonical_tokens(text)
+        .into_iter()
+        .filter(|t| !STOPWORDS.contains(&t.as_str()))
+        .collect()
+}
+
+/// One line said by a patient-side speaker.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SpokenLine {
+    /// "patient" or an actor id.
+    pub speaker: String,
+    pub text: String,
+    /// Facts this line disclosed.
+    pub facts: Vec<String>,
+}
+
+/// The case script, pre-tokenized for matching. Built from the case; not serialized.
+#[derive(Debug, Clone)]
+pub struct ScriptIndex {
+    /// per fact: its triggers as token sets
+    triggers: Vec<Vec<BTreeSet<String>>>,
+    vocab: FuzzyVocab,
+}
+
+impl ScriptIndex {
+    pub fn new(case: &Case) -> ScriptIndex {
+        let mut vocab = FuzzyVocab::default();
+        let triggers = case
+            .facts
+            .iter()
+            .map(|f| {
+                f.triggers
+                    .iter()
+                    .map(|t| {
+                        let set: BTreeSet<String> = content_tokens(t).into_iter().collect();
+                        for w in &set {
+                            vocab.insert(w.clone());
+                        }
+                        set
+                    })
+                    .filter(|s| !s.is_empty())
+                    .collect()
+            })
+            .collect();
+        for (concept, _) in ROS_NEGATIVES {
+            for w in concept.split(' ') {
+                vocab.insert(w.to_string());
+            }
+        }
+        ScriptIndex { triggers, vocab }
+    }
+}
+
+/// Who can speak right now.
+pub struct Presence<'a> {
+    pub patient_can_answer: bool,
+    pub actors_present: &'a BTreeSet<String>,
+}
+
+/// Splits an utterance into sentences (at ? . ! ;), keeping whether each was a question.
+fn sentences(utterance: &str) -> Vec<(String, bool)> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    for c in utterance.chars() {
+        if matches!(c, '?' | '.' | '!' | ';' | '\n') {
+            let is_q = c == '?';
+            if !cur.trim().is_empty() {
+                out.push((cur.trim().to_string(), is_q));
+            }
+            cur.clear();
+        } else {
+            cur.push(c);
+        }
+    }
+    if !cur.trim().is_empty() {
+        out.push((cur.trim().to_string(), false));
+    }
+    out.into_iter()
+        .map(|(s, q)| {
+            let first = s.split_whitespace().next().unwrap_or("").to_lowercase();
+            let first: String = first.chars().filter(|c| c.is_ascii_alphabetic()).collect();
+            let q = q || QUESTION_STARTS.contains(&first.as_str());
+            (s, q)
+        })
+        .collect()
+}
+
+/// The scripted patient's (and present actors') reply to one clinician utterance.
+/// `variant` picks among in-character non-answers deterministically (pass the turn number).
+pub fn respond(
+    case: &Case,
+    index: &ScriptIndex,
+    utterance: &str,
+    presence: &Presence,
+    variant: u64,
+) -> Vec<SpokenLine> {
+    let mut lines: Vec<SpokenLine> = Vec::new();
+    let mut said_facts: BTreeSet<usize> = BTreeSet::new();
+    let mut fallback_used = false;
+    let utterance_lower = utterance.to_lowercase();
+    let addressed: Option<&str> = case
+        .actors
+        .iter()
+        .filter(|a| presence.actors_present.contains(&a.id))
+        .find(|a| {
+            utterance_lower.contains(&a.role.to_lowercase())
+                || a.name
+                    .split_whitespace()
+                    .next()
+                    .is_some_and(|n| utterance_lower.contains(&n.to_lowercase()))
+        })
+        .map(|a| a.id.as_str());
+
+    for (sentence, is_question) in sentences(utterance) {
+        let tokens: BTreeSet<String> = content_tokens(&sentence)
+            .into_iter()
+            .map(|t| index.vocab.correct(&t).map(str::to_string).unwrap_or(t))
+            .collect();
+        if tokens.is_empty() {
+            continue;
+        }
+        if !is_question {
+            // Statements ("I'm going to examine you", an explanation) disclose nothing; the
+            // patient at most acknowledges them once.
+            if !fallback_used && presence.patient_can_answer && lines.is_empty() {
+                fallback_used = true;
+                push_line(&mut lines, PATIENT, "Okay.", None);
+            }
+            continue;
+        }
+        // Facts whose trigger is fully present; then drop matches whose trigger is a strict
+        // subset of another match's trigger (the more specific question wins).
+        let mut matches: Vec<(usize, &BTreeSet<String>)> = Vec::new();
+        for (fi, triggers) in index.triggers.iter().enumerate() {
+            if let Some(best) = triggers
+                .iter()
+                .filter(|t| t.is_subset(&tokens))
+                .max_by_key(|t| t.len())
+            {
+                matches.push((fi, best));
+            }
+        }
+        let specific: Vec<usize> = matches
+            .iter()
+            .filter(|(_, t)| {
+                !matches
+                    .iter()
+                    .any(|(_, o)| t.len() < o.len() && t.is_subset(o))
+            })
+            .map(|(fi, _)| *fi)
+            .collect();
+        let mut answered = false;
+        for fi in specific {
+            let fact = &case.facts[fi];
+            let Some(speaker) = pick_speaker(&fact.speakers, presence, addressed) else {
+                continue;
+            };
+            answered = true;
+            if said_facts.insert(fi) {
+                push_line(&mut lines, speaker, &fact.answer, Some(&fact.id));
+            }
+        }
+        if answered {
+            continue;
+        }
+        if let Some((_, negative)) = ROS_NEGATIVES.iter().find(|(concept, _)| {
+            let words: Vec<&str> = concept.split(' ').collect();
+            words.iter().all(|w| tokens.contains(*w))
+        }) {
+            if presence.patient_can_answer {
+                push_line(&mut lines, PATIENT, negative, None);
+            } else if let Some(actor) =
+                addressed.or_else(|| presence.actors_present.iter().next().map(String::as_str))
+            {
+                push_line(&mut lines, actor, "Not that I know of.", None);
+            }
+            continue;
+        }
+        if fallback_used {
+            continue;
+        }
+        fallback_used = true;
+        let (speaker, options): (Option<&str>, Vec<&str>) =
+            if addressed.is_some() || !presence.patient_can_answer {
+                let actor =
+                    addressed.or_else(|| presence.actors_present.iter().next().map(String::as_str));
+                let custom = actor
+                    .and_then(|id| case.actors.iter().find(|a| a.id == id))
+                    .map(|a| a.non_answers.iter().map(String::as_str).collect::<Vec<_>>())
+                    .unwrap_or_default();
+                (
+                    actor,
+                    if custom.is_empty() {
+                        DEFAULT_ACTOR_NON_ANSWERS.to_vec()
+                    } else {
+                        custom
+                    },
+                )
+            } else {
+                let custom: Vec<&str> = case
+                    .patient
+                    .non_answers
+                    .iter()
+                    .map(String::as_str)
+                    .collect();
+                (
+                    Some(PATIENT),
+                    if custom.is_empty() {
+                        DEFAULT_NON_ANSWERS.to_vec()
+                    } else {
+                        custom
+                    },
+                )
+            };
+        let Some(speaker) = speaker else { continue };
+        let text = if is_question {
+            options[(variant as usize) % options.len()]
+        } else {
+            "Okay."
+        };
+        push_line(&mut lines, speaker, text, None);
+    }
+    if lines.is_empty() && presence.patient_can_answer {
+        // A greeting, or a question with no content words ("Sorry?").
+        let words = super::text::normalize(utterance);
+        let greeting = [
+            "hello",
+            "hi",
+            "hey",
+            "good morning",
+            "good afternoon",
+            "good evening",
+        ]
+        .iter()
+        .any(|g| format!(" {words} ").contains(&format!(" {g} ")));
+        if greeting {
+            push_line(&mut lines, PATIENT, "Hello.", None);
+        } else if utterance.contains('?') {
+            let options: Vec<&str> = if case.patient.non_answers.is_empty() {
+                DEFAULT_NON_ANSWERS.to_vec()
+            } else {
+                case.patient
+                    .non_answers
+                    .iter()
+                    .map(String::as_str)
+                    .collect()
+            };
+            push_line(
+                &mut lines,
+                PATIENT,
+                options[(variant as usize) % options.len()],
+                None,
+            );
+        }
+    }
+    lines
+}
+
+fn pick_speaker<'a>(
+    speakers: &'a [String],
+    presence: &Presence,
+    addressed: Option<&str>,
+) -> Option<&'a str> {
+    let available = |s: &str| {
+        if s == PATIENT {
+            presence.patient_can_answer
+        } else {
+            presence.actors_present.contains(s)
+        }
+    };
+    if let Some(a) = addressed {
+        if let Some(s) = speakers.iter().find(|s| s.as_str() == a) {
+            return Some(s);
+        }
+    }
+    speakers.iter().find(|s| available(s)).map(String::as_str)
+}
+
+fn push_line(lines: &mut Vec<SpokenLine>, speaker: &str, text: &str, fact: Option<&str>) {
+    if let Some(last) = lines.last_mut() {
+        if last.speaker == speaker {
+            last.text.push(' ');
+            last.text.push_str(text);
+            last.facts.extend(fact.map(str::to_string));
+            return;
+        }
+    }
+    lines.push(SpokenLine {
+        speaker: speaker.to_string(),
+        text: text.to_string(),
+        facts: fact.map(str::to_string).into_iter().collect(),
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sentences_split_and_detect_questions() {
+        let s = sentences("Hello. When did it start? Any fever; I'm going to examine you.");
+        assert_eq!(s.len(), 4);
+        assert!(!s[0].1);
+        assert!(s[1].1);
+        assert!(s[2].1, "starts with `any`");
+        assert!(!s[3].1);
+    }
+
+    #[test]
+    fn content_tokens_drop_filler_and_canonicalize() {
+        assert_eq!(
+            content_tokens("Do you have any trouble breathing?"),
+            vec!["dyspnea"]
+        );
+        assert_eq!(content_tokens("When did it start?"), vec!["when", "start"]);
+        assert_eq!(
+            content_tokens("When did this begin?"),
+            vec!["when", "start"]
+        );
+    }
+}

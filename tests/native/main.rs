@@ -1,0 +1,10 @@
+//! Native integration tests: one binary, one module per area.
+
+mod support;
+
+mod actions;
+mod broken_cases;
+mod cases;
+mod engine_purity;
+mod replay;
+mod scripted_patient;

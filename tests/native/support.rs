@@ -1,0 +1,47 @@
+//! Shared helpers for the native tests: the built-in catalog and the shipped cases.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+
+use bedside::engine::case::Case;
+use bedside::engine::catalog::Catalog;
+use bedside::engine::load::load_case;
+use bedside::engine::CATALOG_JSON;
+
+pub fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn catalog() -> Arc<Catalog> {
+    static CATALOG: OnceLock<Arc<Catalog>> = OnceLock::new();
+    CATALOG
+        .get_or_init(|| {
+            Arc::new(
+                Catalog::from_json("assets/catalog.json", CATALOG_JSON)
+                    .unwrap_or_else(|d| panic!("{d}")),
+            )
+        })
+        .clone()
+}
+
+/// Paths of the shipped case files, sorted.
+pub fn case_paths() -> Vec<PathBuf> {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(root().join("assets/cases"))
+        .expect("assets/cases exists")
+        .map(|e| e.expect("dir entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .collect();
+    paths.sort();
+    paths
+}
+
+pub fn load(path: &Path) -> Arc<Case> {
+    let json = std::fs::read_to_string(path).expect("read case");
+    Arc::new(
+        load_case(&path.display().to_string(), &json, &catalog()).unwrap_or_else(|d| panic!("{d}")),
+    )
+}
+
+pub fn case(id: &str) -> Arc<Case> {
+    load(&root().join("assets/cases").join(format!("{id}.json")))
+}
