@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::rule::Rule;
@@ -11,7 +12,7 @@ use super::rule::Rule;
 pub const CASE_SCHEMA_VERSION: u32 = 1;
 
 /// A complete patient case.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Case {
     /// Always [`CASE_SCHEMA_VERSION`].
@@ -41,7 +42,7 @@ pub struct Case {
     pub rubric: Vec<RubricItem>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Meta {
     /// Stable id: lowercase letters, digits and dashes.
@@ -60,7 +61,9 @@ pub struct Meta {
     pub references: Vec<Reference>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Difficulty {
     Introductory,
@@ -68,7 +71,7 @@ pub enum Difficulty {
     Advanced,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Reference {
     pub title: String,
@@ -79,7 +82,7 @@ pub struct Reference {
     pub url: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Patient {
     pub name: String,
@@ -109,7 +112,7 @@ fn is_true(b: &bool) -> bool {
 }
 
 /// A patient-side actor other than the patient.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Actor {
     /// Id used by facts' `speakers` and by events; not "patient".
@@ -130,7 +133,9 @@ pub struct Actor {
 }
 
 /// The categories of scripted facts.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum FactCategory {
     /// Chief complaint.
@@ -151,7 +156,7 @@ pub enum FactCategory {
 }
 
 /// One thing the clinician can learn by asking.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Fact {
     pub id: String,
@@ -180,14 +185,14 @@ fn patient_only() -> Vec<String> {
 pub const PATIENT: &str = "patient";
 
 /// A case-specific result for one order: one text, or variants chosen by phase at order time.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(untagged)]
 pub enum ResultOverride {
     Text(String),
     Variants(Vec<ResultVariant>),
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResultVariant {
     /// Applies when the order is placed in this phase; no phase: applies in any phase.
@@ -197,7 +202,7 @@ pub struct ResultVariant {
 }
 
 /// Vital signs. All optional so that events can change a subset.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Vitals {
     /// Heart rate, beats/min.
@@ -242,7 +247,7 @@ impl Vitals {
 }
 
 /// A stage or state of the encounter (MedSP1000's `progress_index` / `state_label`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Phase {
     pub id: String,
@@ -261,7 +266,7 @@ pub struct Phase {
 }
 
 /// Something that happens on time or on a condition.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Event {
     pub id: String,
@@ -271,7 +276,7 @@ pub struct Event {
 }
 
 /// What an event does.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Effect {
     /// A notice the clinician sees (nurse, monitor, change in the patient).
@@ -290,7 +295,7 @@ pub enum Effect {
     End(String),
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EndConditions {
     /// Simulated minutes after which the encounter ends.
@@ -300,7 +305,7 @@ pub struct EndConditions {
     pub on_disposition: bool,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Diagnoses {
     /// Final diagnoses that count as correct; matched by words, not exact strings.
@@ -311,7 +316,9 @@ pub struct Diagnoses {
 }
 
 /// The six ACGME competencies.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 pub enum Competency {
     /// Patient care.
     PC,
@@ -350,7 +357,7 @@ impl Competency {
 }
 
 /// One rubric item.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RubricItem {
     pub id: String,
@@ -370,4 +377,12 @@ pub struct RubricItem {
 
 fn one() -> f64 {
     1.0
+}
+
+/// The JSON Schema of the case format, as shipped in `assets/case.schema.json`.
+pub fn json_schema() -> String {
+    let schema = schemars::schema_for!(Case);
+    let mut text = serde_json::to_string_pretty(&schema).unwrap_or_default();
+    text.push('\n');
+    text
 }

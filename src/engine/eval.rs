@@ -50,9 +50,27 @@ pub fn minute(time_s: u32) -> u32 {
     time_s / 60
 }
 
-/// Whether a rule holds now (no evidence built: the fast path for events).
+/// Whether a rule holds now. The fast path for events, checked at every simulated minute:
+/// it builds no evidence and allocates nothing for the common rules. It must agree with
+/// [`evaluate`] (a test checks this on every shipped case's rules).
 pub fn holds(rule: &Rule, case: &Case, state: &State) -> bool {
-    evaluate(rule, case, state).holds
+    match rule {
+        Rule::Minute(m) => state.now_s >= m * 60,
+        Rule::Phase(id) => state.phases_visited.iter().any(|v| &v.phase == id),
+        Rule::Elicited(id) => state.elicited.contains_key(id),
+        Rule::Never(id) => first_done(id, state).is_none(),
+        Rule::Done(d) if d.dose.is_none() && d.route.is_empty() => state.actions.iter().any(|a| {
+            a.status != ActionStatus::Unsupported
+                && a.order_id() == Some(d.order.as_str())
+                && d.by_minute.is_none_or(|m| a.time_s <= m * 60)
+                && d.elapsed_min
+                    .is_none_or(|m| state.now_s >= a.time_s + m * 60)
+        }),
+        Rule::All(rules) => rules.iter().all(|r| holds(r, case, state)),
+        Rule::Any(rules) => rules.iter().any(|r| holds(r, case, state)),
+        Rule::Not(inner) => !holds(inner, case, state),
+        _ => evaluate(rule, case, state).holds,
+    }
 }
 
 /// Evaluates a rule with evidence.

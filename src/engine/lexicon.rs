@@ -1,9 +1,12 @@
 //! Shared vocabulary: lay and medical phrasings mapped to one canonical token, so that "any
 //! trouble breathing?" and a trigger written as "shortness of breath" meet at `dyspnea`.
 //!
-//! Canonicalization runs on normalized text (see `text::normalize`): multi-word phrases are
-//! replaced first (in table order: a longer phrase comes before any phrase it contains), then
-//! single words (before and after stemming).
+//! Canonicalization runs on normalized words (see `text::normalize`): at each word the
+//! longest multi-word phrase starting there is replaced first, then single words are mapped
+//! (before and after stemming).
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
 
 use super::text::{normalize, stem, words};
 
@@ -346,17 +349,60 @@ pub const ROS_NEGATIVES: &[(&str, &str)] = &[
     ("sleep", "I've been sleeping all right."),
 ];
 
+/// Multi-word phrases indexed by their first word: (phrase words, canonical words), longest
+/// first. Built once.
+fn phrase_index() -> &'static BTreeMap<&'static str, Vec<(Vec<&'static str>, Vec<&'static str>)>> {
+    static INDEX: OnceLock<BTreeMap<&'static str, Vec<(Vec<&'static str>, Vec<&'static str>)>>> =
+        OnceLock::new();
+    INDEX.get_or_init(|| {
+        let mut index: BTreeMap<&str, Vec<(Vec<&str>, Vec<&str>)>> = BTreeMap::new();
+        for (phrase, canon) in PHRASES {
+            let words: Vec<&str> = phrase.split(' ').collect();
+            index
+                .entry(words[0])
+                .or_default()
+                .push((words, canon.split(' ').collect()));
+        }
+        for list in index.values_mut() {
+            list.sort_by_key(|(w, _)| std::cmp::Reverse(w.len()));
+        }
+        index
+    })
+}
+
 /// Canonical tokens for a text: normalized, phrases and words mapped to canonical tokens,
 /// the rest stemmed. Multi-word canonical phrases ("chest pain") become two tokens.
 pub fn canonical_tokens(text: &str) -> Vec<String> {
-    let mut norm = format!(" {} ", normalize(text));
-    for (phrase, canon) in PHRASES {
-        let needle = format!(" {phrase} ");
-        while let Some(pos) = norm.find(&needle) {
-            norm.replace_range(pos..pos + needle.len(), &format!(" {canon} "));
+    canonical_tokens_except(text, &|_| false)
+}
+
+/// [`canonical_tokens`] without the words `skip` rejects, checked on each word as typed and
+/// on its canonical form (so a filler word is dropped before stemming can disguise it).
+pub fn canonical_tokens_except(text: &str, skip: &dyn Fn(&str) -> bool) -> Vec<String> {
+    let norm = normalize(text);
+    let toks: Vec<&str> = words(&norm).collect();
+    let index = phrase_index();
+    let mut out = Vec::with_capacity(toks.len());
+    let mut i = 0;
+    'outer: while i < toks.len() {
+        if let Some(candidates) = index.get(toks[i]) {
+            for (phrase, canon) in candidates {
+                if toks[i..].starts_with(phrase) {
+                    out.extend(canon.iter().map(|c| c.to_string()));
+                    i += phrase.len();
+                    continue 'outer;
+                }
+            }
         }
+        if !skip(toks[i]) {
+            let c = canonical_word(toks[i]);
+            if !skip(&c) {
+                out.push(c);
+            }
+        }
+        i += 1;
     }
-    words(&norm).map(canonical_word).collect()
+    out
 }
 
 /// The canonical token for a single normalized word.
@@ -372,7 +418,22 @@ pub fn canonical_word(word: &str) -> String {
 }
 
 fn lookup_word(word: &str) -> Option<&'static str> {
-    WORDS.iter().find(|(w, _)| *w == word).map(|(_, c)| *c)
+    static INDEX: OnceLock<BTreeMap<&'static str, &'static str>> = OnceLock::new();
+    INDEX
+        .get_or_init(|| {
+            // Every canonical token maps to itself, so "suicide" and "suicidal" meet at
+            // "suicide" instead of the stem "suicid".
+            let mut index: BTreeMap<&str, &str> = BTreeMap::new();
+            for (_, canon) in WORDS.iter().chain(PHRASES) {
+                if !canon.contains(' ') {
+                    index.insert(canon, canon);
+                }
+            }
+            index.extend(WORDS.iter().copied());
+            index
+        })
+        .get(word)
+        .copied()
 }
 
 #[cfg(test)]

@@ -4,10 +4,11 @@
 //! exactly one key naming its kind, e.g. `{"done": {"order": "aspirin", "by_minute": 10}}`,
 //! `{"elicited": "onset"}`, `{"all": [ ... ]}`. Evaluation lives in `eval.rs`.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// A predicate over the trajectory.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Rule {
     /// An order from the catalog was carried out (optionally with dose/route, by a deadline).
@@ -35,7 +36,7 @@ pub enum Rule {
 }
 
 /// `{"done": {"order": "aspirin", "dose": {...}, "route": ["PO"], "by_minute": 10}}`
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DoneRule {
     /// Catalog order id.
@@ -55,7 +56,7 @@ pub struct DoneRule {
 }
 
 /// Inclusive dose range in one unit, e.g. 160–325 mg.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DoseRange {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -66,7 +67,7 @@ pub struct DoseRange {
 }
 
 /// `{"before": {"first": "aspirin", "then": "cath_lab"}}`
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OrderPair {
     pub first: String,
@@ -74,7 +75,7 @@ pub struct OrderPair {
 }
 
 /// `{"said": {"set": "introduction"}}` or `{"said": {"phrases": ["my name is", "i'm dr"]}}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SaidRule {
     /// A built-in phrase set (see `phrases::PHRASE_SETS`).
@@ -90,7 +91,7 @@ pub struct SaidRule {
 
 /// `{"diagnosis": {}}`: the final diagnosis matches one of `case.diagnoses.accepted`;
 /// `{"diagnosis": {"any_of": ["..."]}}` checks against the given list instead.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DiagnosisRule {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 use serde::{Deserialize, Serialize};
 
 use super::case::{Case, PATIENT};
-use super::lexicon::{canonical_tokens, ROS_NEGATIVES};
+use super::lexicon::{canonical_tokens_except, ROS_NEGATIVES};
 use super::text::FuzzyVocab;
 
 /// Words that carry no content in a question.
@@ -142,10 +142,7 @@ const DEFAULT_ACTOR_NON_ANSWERS: &[&str] = &["I'm not sure, sorry.", "I don't kn
 
 /// Content tokens of a text: canonical tokens without filler words.
 pub fn content_tokens(text: &str) -> Vec<String> {
-    canonical_tokens(text)
-        .into_iter()
-        .filter(|t| !STOPWORDS.contains(&t.as_str()))
-        .collect()
+    canonical_tokens_except(text, &|w| STOPWORDS.contains(&w))
 }
 
 /// One line said by a patient-side speaker.
@@ -258,7 +255,13 @@ pub fn respond(
     for (sentence, is_question) in sentences(utterance) {
         let tokens: BTreeSet<String> = content_tokens(&sentence)
             .into_iter()
-            .map(|t| index.vocab.correct(&t).map(str::to_string).unwrap_or(t))
+            .map(|t| {
+                index
+                    .vocab
+                    .correct_strict(&t)
+                    .map(str::to_string)
+                    .unwrap_or(t)
+            })
             .collect();
         if tokens.is_empty() {
             continue;

@@ -205,6 +205,22 @@ impl FuzzyVocab {
     }
 }
 
+impl FuzzyVocab {
+    /// [`FuzzyVocab::correct`] for conversational text, where many real words sit one edit
+    /// from a vocabulary word ("sorry"/"worry", "hard"/"harm"): only words of 5 letters or
+    /// more, keeping their first letter, are corrected.
+    pub fn correct_strict(&self, word: &str) -> Option<&str> {
+        if let Some(w) = self.words.get(word) {
+            return Some(w.as_str());
+        }
+        if word.chars().count() < 5 {
+            return None;
+        }
+        self.correct(word)
+            .filter(|c| c.chars().next() == word.chars().next())
+    }
+}
+
 fn deletions(word: &str) -> Vec<String> {
     let chars: Vec<char> = word.chars().collect();
     (0..chars.len())

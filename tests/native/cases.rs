@@ -174,3 +174,31 @@ fn each_case_plays_to_its_expected_end_for_a_strong_and_a_weak_clinician() {
         problems.join("\n")
     );
 }
+
+#[test]
+fn the_fast_event_check_agrees_with_full_evaluation() {
+    use bedside::engine::eval::{evaluate, holds};
+    for path in case_paths() {
+        let case = load(&path);
+        let id = case.meta.id.clone();
+        for file in [format!("{id}.strong.jsonl"), format!("{id}.weak.jsonl")] {
+            let enc = play(&case, &file);
+            let rules = case
+                .events
+                .iter()
+                .map(|e| &e.when)
+                .chain(case.rubric.iter().filter_map(|r| r.rule.as_ref()));
+            for rule in rules {
+                let mut all = Vec::new();
+                rule.walk(&mut |r| all.push(r));
+                for r in all {
+                    assert_eq!(
+                        holds(r, &case, enc.state()),
+                        evaluate(r, &case, enc.state()).holds,
+                        "{file}: {r:?}"
+                    );
+                }
+            }
+        }
+    }
+}

@@ -7,4 +7,5 @@ mod broken_cases;
 mod cases;
 mod engine_purity;
 mod replay;
+mod schema;
 mod scripted_patient;
