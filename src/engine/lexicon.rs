@@ -351,11 +351,13 @@ pub const ROS_NEGATIVES: &[(&str, &str)] = &[
 
 /// Multi-word phrases indexed by their first word: (phrase words, canonical words), longest
 /// first. Built once.
-fn phrase_index() -> &'static BTreeMap<&'static str, Vec<(Vec<&'static str>, Vec<&'static str>)>> {
-    static INDEX: OnceLock<BTreeMap<&'static str, Vec<(Vec<&'static str>, Vec<&'static str>)>>> =
-        OnceLock::new();
+/// (phrase words, canonical words)
+type PhraseEntry = (Vec<&'static str>, Vec<&'static str>);
+
+fn phrase_index() -> &'static BTreeMap<&'static str, Vec<PhraseEntry>> {
+    static INDEX: OnceLock<BTreeMap<&'static str, Vec<PhraseEntry>>> = OnceLock::new();
     INDEX.get_or_init(|| {
-        let mut index: BTreeMap<&str, Vec<(Vec<&str>, Vec<&str>)>> = BTreeMap::new();
+        let mut index: BTreeMap<&'static str, Vec<PhraseEntry>> = BTreeMap::new();
         for (phrase, canon) in PHRASES {
             let words: Vec<&str> = phrase.split(' ').collect();
             index
