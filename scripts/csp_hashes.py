@@ -4,7 +4,8 @@
 Trunk writes an inline <script type="module"> that loads the wasm (and, under `trunk serve`, an
 inline live-reload script). Instead of allowing every inline script ('unsafe-inline'), this puts
 the sha256 hash of each inline script into script-src, replacing __INLINE_SCRIPT_HASHES__. Under
-`trunk serve` (debug profile) it also allows the live-reload WebSocket on loopback.
+`trunk serve` (debug profile) it allows inline scripts and the live-reload WebSocket on
+loopback instead, since Trunk rewrites the live-reload script after this hook runs.
 """
 import base64
 import hashlib
@@ -34,7 +35,11 @@ def main() -> int:
         print("csp_hashes.py: found no inline script to hash", file=sys.stderr)
         return 1
     dev = os.environ.get("TRUNK_PROFILE") == "debug"
-    html = html.replace("__INLINE_SCRIPT_HASHES__", " ".join(sorted(set(hashes))))
+    # `trunk serve` rewrites its live-reload script when it serves the page, after this hook,
+    # so its hash cannot be known here: development builds allow inline scripts. Release
+    # builds (what tests and users get) carry the exact hashes.
+    sources = "'unsafe-inline'" if dev else " ".join(sorted(set(hashes)))
+    html = html.replace("__INLINE_SCRIPT_HASHES__", sources)
     html = html.replace("__DEV_CONNECT__", " ws://127.0.0.1:* ws://localhost:*" if dev else "")
     with open(path, "w", encoding="utf-8") as f:
         f.write(html)
