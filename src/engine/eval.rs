@@ -411,13 +411,6 @@ const DX_EXPANSIONS: &[(&str, &str)] = &[
 ];
 
 fn dx_words(text: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    for w in stems(text) {
-        match DX_EXPANSIONS.iter().find(|(a, _)| *a == w) {
-            Some((_, exp)) => out.extend(stems(exp)),
-            None => out.push(w),
-        }
-    }
     const SKIP: &[&str] = &[
         "acute",
         "the",
@@ -432,10 +425,20 @@ fn dx_words(text: &str) -> Vec<String> {
         "likely",
         "probable",
         "possible",
+        "suspected",
     ];
-    out.into_iter()
-        .filter(|w| !SKIP.contains(&w.as_str()))
-        .collect()
+    // Skip words and expand abbreviations on the words as written, then stem.
+    let mut out = Vec::new();
+    for w in super::text::words(&super::text::normalize(text)) {
+        if SKIP.contains(&w) {
+            continue;
+        }
+        match DX_EXPANSIONS.iter().find(|(a, _)| *a == w) {
+            Some((_, exp)) => out.extend(stems(exp)),
+            None => out.push(super::text::stem(w)),
+        }
+    }
+    out
 }
 
 /// Whether a stated diagnosis names the accepted one: every significant word of the accepted
@@ -464,6 +467,10 @@ mod tests {
         ));
         assert!(!diagnosis_matches("pericarditis", "inferior STEMI"));
         assert!(!diagnosis_matches("", "inferior STEMI"));
+        assert!(diagnosis_matches(
+            "probable haemorrhagic stroke",
+            "acute hemorrhagic stroke"
+        ));
     }
 
     #[test]

@@ -122,7 +122,6 @@ const STOPWORDS: &[&str] = &[
     "as",
     "all",
     "very",
-    "much?",
 ];
 
 const QUESTION_STARTS: &[&str] = &[
