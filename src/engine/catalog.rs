@@ -142,12 +142,12 @@ impl Catalog {
                     ));
                 }
             }
-            for (j, phrase) in order_phrases(order).enumerate() {
+            for (field, phrase) in order_phrases(order) {
                 let key = crate::engine::text::normalize(&phrase);
                 if let Some(&other) = owner_of_phrase.get(&key) {
                     if other != i {
                         diags.push(Diagnostic::new(
-                            format!("{path}.synonyms[{}]", j.saturating_sub(2)),
+                            format!("{path}.{field}"),
                             format!(
                                 "the phrase `{phrase}` also names `{}`",
                                 file.orders[other].id
@@ -170,7 +170,7 @@ impl Catalog {
         let mut vocab = FuzzyVocab::default();
         for (i, order) in orders.iter().enumerate() {
             let mut seen = BTreeSet::new();
-            for text in order_phrases(order) {
+            for (_, text) in order_phrases(order) {
                 let tokens: BTreeSet<String> = canonical_tokens(&text).into_iter().collect();
                 if tokens.is_empty() || !seen.insert(tokens.clone()) {
                     continue;
@@ -213,9 +213,42 @@ impl Catalog {
     }
 }
 
-/// The phrases that name an order: its name, its id read as words, and its synonyms.
-fn order_phrases(order: &Order) -> impl Iterator<Item = String> + '_ {
-    std::iter::once(order.name.clone())
-        .chain(std::iter::once(order.id.replace('_', " ")))
-        .chain(order.synonyms.iter().cloned())
+/// The phrases that name an order, each with the field it comes from: its name, its id read
+/// as words, and its synonyms.
+fn order_phrases(order: &Order) -> impl Iterator<Item = (String, String)> + '_ {
+    [
+        ("name".to_string(), order.name.clone()),
+        ("id".to_string(), order.id.replace('_', " ")),
+    ]
+    .into_iter()
+    .chain(
+        order
+            .synonyms
+            .iter()
+            .enumerate()
+            .map(|(k, s)| (format!("synonyms[{k}]"), s.clone())),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_phrase_shared_by_two_orders_is_reported_at_its_field() {
+        let json = r#"{"schema": 1, "orders": [
+            {"id": "aspirin", "name": "Aspirin", "category": "medication", "synonyms": ["asa"],
+             "time_cost_min": 1, "turnaround_min": 0, "default_result": "Given."},
+            {"id": "asa_other", "name": "Other", "category": "medication", "synonyms": ["x", "asa"],
+             "time_cost_min": 1, "turnaround_min": 0, "default_result": "Given."},
+            {"id": "third", "name": "Aspirin", "category": "medication",
+             "time_cost_min": 1, "turnaround_min": 0, "default_result": "Given."}]}"#;
+        let d = Catalog::from_json("catalog.json", json).unwrap_err();
+        let paths: Vec<&str> = d.items.iter().map(|i| i.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            ["$.orders[1].synonyms[1]", "$.orders[2].name"],
+            "{d}"
+        );
+    }
 }

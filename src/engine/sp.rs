@@ -326,49 +326,28 @@ pub fn respond(
             continue;
         }
         fallback_used = true;
-        let (speaker, options): (Option<&str>, Vec<&str>) =
-            if addressed.is_some() || !presence.patient_can_answer {
-                let actor =
-                    addressed.or_else(|| presence.actors_present.iter().next().map(String::as_str));
-                let custom = actor
-                    .and_then(|id| case.actors.iter().find(|a| a.id == id))
-                    .map(|a| a.non_answers.iter().map(String::as_str).collect::<Vec<_>>())
-                    .unwrap_or_default();
-                (
-                    actor,
-                    if custom.is_empty() {
-                        DEFAULT_ACTOR_NON_ANSWERS.to_vec()
-                    } else {
-                        custom
-                    },
-                )
-            } else {
-                let custom: Vec<&str> = case
-                    .patient
-                    .non_answers
-                    .iter()
-                    .map(String::as_str)
-                    .collect();
-                (
-                    Some(PATIENT),
-                    if custom.is_empty() {
-                        DEFAULT_NON_ANSWERS.to_vec()
-                    } else {
-                        custom
-                    },
-                )
-            };
-        let Some(speaker) = speaker else { continue };
-        let text = if is_question {
-            options[(variant as usize) % options.len()]
+        // Only questions reach here: statements were acknowledged above.
+        let (speaker, text) = if addressed.is_some() || !presence.patient_can_answer {
+            let actor =
+                addressed.or_else(|| presence.actors_present.iter().next().map(String::as_str));
+            let custom = actor
+                .and_then(|id| case.actors.iter().find(|a| a.id == id))
+                .map_or(&[][..], |a| &a.non_answers[..]);
+            (
+                actor,
+                non_answer(custom, DEFAULT_ACTOR_NON_ANSWERS, variant),
+            )
         } else {
-            "Okay."
+            (
+                Some(PATIENT),
+                non_answer(&case.patient.non_answers, DEFAULT_NON_ANSWERS, variant),
+            )
         };
+        let Some(speaker) = speaker else { continue };
         push_line(&mut lines, speaker, text, None);
     }
     if lines.is_empty() && presence.patient_can_answer {
         // A greeting, or a question with no content words ("Sorry?").
-        let words = super::text::normalize(utterance);
         let greeting = [
             "hello",
             "hi",
@@ -378,28 +357,28 @@ pub fn respond(
             "good evening",
         ]
         .iter()
-        .any(|g| format!(" {words} ").contains(&format!(" {g} ")));
+        .any(|g| super::phrases::says(utterance, g));
         if greeting {
             push_line(&mut lines, PATIENT, "Hello.", None);
         } else if utterance.contains('?') {
-            let options: Vec<&str> = if case.patient.non_answers.is_empty() {
-                DEFAULT_NON_ANSWERS.to_vec()
-            } else {
-                case.patient
-                    .non_answers
-                    .iter()
-                    .map(String::as_str)
-                    .collect()
-            };
             push_line(
                 &mut lines,
                 PATIENT,
-                options[(variant as usize) % options.len()],
+                non_answer(&case.patient.non_answers, DEFAULT_NON_ANSWERS, variant),
                 None,
             );
         }
     }
     lines
+}
+
+/// An in-character non-answer: the case's own wordings, else the defaults; `variant` picks.
+fn non_answer<'a>(custom: &'a [String], defaults: &'a [&'a str], variant: u64) -> &'a str {
+    if custom.is_empty() {
+        defaults[(variant as usize) % defaults.len()]
+    } else {
+        &custom[(variant as usize) % custom.len()]
+    }
 }
 
 fn pick_speaker<'a>(
