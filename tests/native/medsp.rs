@@ -154,3 +154,37 @@ fn extra_keys_item_objects_and_names_from_the_file() {
     assert_eq!(r.case_id, "case9999", "the file's own values win");
     assert!(r.warnings[0].contains("the file name says case `case0112`"));
 }
+
+#[test]
+fn the_cli_reports_totals_and_fails_when_a_file_failed() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_bedside-cli"))
+        .args(["import-rubric", "tests/fixtures/medsp"])
+        .current_dir(root())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "some files failed");
+    assert_eq!(
+        stdout.trim(),
+        "12 files: 5 imported, 7 failed; 17 items (PC 8, MK 3, SBP 2, ICS 2, PBLI 1, PROF 1)"
+    );
+    assert_eq!(stderr.matches("error: ").count(), 7, "{stderr}");
+    assert!(stderr.contains("case0110_s1.json: PC[0]: an item object needs a text field"));
+
+    let ok = std::process::Command::new(env!("CARGO_BIN_EXE_bedside-cli"))
+        .args([
+            "import-rubric",
+            "tests/fixtures/medsp/case0101_s1.json",
+            "--json",
+        ])
+        .current_dir(root())
+        .output()
+        .unwrap();
+    assert_eq!(ok.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&ok.stdout);
+    let json_end = text.rfind(']').unwrap();
+    let rubrics: Vec<bedside::engine::medsp::ImportedRubric> =
+        serde_json::from_str(&text[..=json_end]).unwrap();
+    assert_eq!(rubrics[0].items.len(), 7);
+}
