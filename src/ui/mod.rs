@@ -3,6 +3,7 @@
 //! Components stay thin: domain logic belongs in `crate::engine` where native tests cover it.
 
 mod pages;
+pub mod scores;
 
 use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes, A};

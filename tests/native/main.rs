@@ -5,6 +5,7 @@ mod support;
 mod actions;
 mod broken_cases;
 mod cases;
+mod debrief_view;
 mod engine_purity;
 mod export;
 mod medsp;
