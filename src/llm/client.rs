@@ -466,7 +466,7 @@ impl<T: Transport> Client<T> {
                     }
                 }
                 Ok(resp) if resp.is_success() => match openai::parse_models(&resp.body) {
-                    Ok(ids) if ids.iter().any(|i| *i == model) => lines.push(format!(
+                    Ok(ids) if ids.contains(&model) => lines.push(format!(
                         "The server answers and lists {} model(s), including `{model}`.",
                         ids.len()
                     )),

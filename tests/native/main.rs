@@ -6,6 +6,7 @@ mod actions;
 mod broken_cases;
 mod cases;
 mod engine_purity;
+mod llm;
 mod replay;
 mod schema;
 mod scripted_patient;
