@@ -145,6 +145,7 @@ pub fn parse_response(body: &str) -> Result<Reply, String> {
         .concat();
     Ok(Reply {
         text,
+        usage_reported: wire.usage.is_some(),
         usage: wire.usage.map(usage).unwrap_or_default(),
         finish: Some(FinishReason::from_wire(wire.stop_reason.as_deref())),
         model: wire.model,
@@ -175,6 +176,7 @@ impl StreamDecoder {
                     if let Some(u) = m.get("usage") {
                         let u: WireUsage = serde_json::from_value(u.clone()).unwrap_or_default();
                         self.reply.usage = usage(u);
+                        self.reply.usage_reported = true;
                     }
                 }
                 Ok(String::new())

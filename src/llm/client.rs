@@ -47,6 +47,9 @@ pub struct UsageTotals {
     pub input_tokens: u64,
     pub output_tokens: u64,
     pub latency_ms: u64,
+    /// Successful calls whose provider reported no token counts (not in the sums).
+    #[serde(default)]
+    pub unreported_usage: u32,
 }
 
 impl UsageTotals {
@@ -57,6 +60,7 @@ impl UsageTotals {
         self.input_tokens += other.input_tokens;
         self.output_tokens += other.output_tokens;
         self.latency_ms += other.latency_ms;
+        self.unreported_usage += other.unreported_usage;
     }
 }
 
@@ -314,10 +318,12 @@ impl<T: Transport> Client<T> {
             t.input_tokens += reply.usage.input_tokens;
             t.output_tokens += reply.usage.output_tokens;
             t.latency_ms += latency_ms;
+            t.unreported_usage += u32::from(!reply.usage_reported);
         });
         Completion {
             text: reply.text,
             usage: reply.usage,
+            usage_reported: reply.usage_reported,
             finish: reply.finish.unwrap_or(FinishReason::Unknown),
             model: reply.model,
             latency_ms,

@@ -120,6 +120,10 @@ impl FinishReason {
 pub struct Completion {
     pub text: String,
     pub usage: Usage,
+    /// False when the provider sent no token counts (some servers omit them when
+    /// streaming): `usage` is then zero, not a measurement.
+    #[serde(default)]
+    pub usage_reported: bool,
     pub finish: FinishReason,
     /// The model name the server reported, when it did.
     #[serde(default)]

@@ -70,6 +70,8 @@ struct WireUsage {
 pub struct Reply {
     pub text: String,
     pub usage: Usage,
+    /// Whether the provider reported usage (some servers omit it when streaming).
+    pub usage_reported: bool,
     pub finish: Option<FinishReason>,
     pub model: Option<String>,
 }
@@ -160,6 +162,7 @@ pub fn parse_response(body: &str) -> Result<Reply, String> {
     let text = choice.message.and_then(|m| m.content).unwrap_or_default();
     Ok(Reply {
         text,
+        usage_reported: wire.usage.is_some(),
         usage: wire.usage.map(usage).unwrap_or_default(),
         finish: Some(FinishReason::from_wire(choice.finish_reason.as_deref())),
         model: wire.model,
@@ -205,6 +208,7 @@ impl StreamDecoder {
         }
         if let Some(u) = wire.usage {
             self.reply.usage = usage(u);
+            self.reply.usage_reported = true;
         }
         let mut added = String::new();
         for c in wire.choices {
@@ -345,6 +349,7 @@ mod tests {
             }
         );
         assert_eq!(d.reply.finish, Some(FinishReason::Stop));
+        assert!(d.reply.usage_reported);
         assert!(d.done && d.complete());
 
         let mut bad = StreamDecoder::default();
