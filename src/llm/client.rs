@@ -134,6 +134,7 @@ pub struct Client<T: Transport> {
     totals: Cell<UsageTotals>,
     waits: RefCell<Vec<Duration>>,
     redactor: Redactor,
+    compat: Cell<openai::Compat>,
 }
 
 enum Decoder {
@@ -176,6 +177,7 @@ impl<T: Transport> Client<T> {
             totals: Cell::new(UsageTotals::default()),
             waits: RefCell::new(Vec::new()),
             redactor,
+            compat: Cell::new(openai::Compat::default()),
         }
     }
 
@@ -227,7 +229,9 @@ impl<T: Transport> Client<T> {
 
     fn build(&self, chat: &Chat, stream: bool) -> HttpRequest {
         match self.settings.kind {
-            ProviderKind::OpenAi => openai::request(&self.settings, chat, stream),
+            ProviderKind::OpenAi => {
+                openai::request_with(&self.settings, chat, stream, self.compat.get())
+            }
             ProviderKind::Anthropic => anthropic::request(&self.settings, chat, stream),
         }
     }
@@ -293,8 +297,18 @@ impl<T: Transport> Client<T> {
         self.totals.set(t);
     }
 
-    /// Decides whether to retry `err` after attempt `attempt`; sleeps if so.
+    /// Decides whether to retry `err` after attempt `attempt`; sleeps if so. A 400 that
+    /// names a parameter the model wants changed is retried at once with the change.
     async fn should_retry(&self, err: &LlmError, attempt: u32, cancel: &Cancel) -> bool {
+        if self.settings.kind == ProviderKind::OpenAi
+            && err.status == Some(400)
+            && attempt < self.retry.max_attempts.max(3)
+        {
+            if let Some(c) = self.compat.get().adjust(&err.detail) {
+                self.compat.set(c);
+                return !cancel.is_cancelled();
+            }
+        }
         if !err.retryable() || attempt >= self.retry.max_attempts || cancel.is_cancelled() {
             return false;
         }
@@ -339,10 +353,10 @@ impl<T: Transport> Client<T> {
     /// One chat call, whole reply at once.
     pub async fn complete(&self, chat: &Chat, cancel: &Cancel) -> Result<Completion, LlmError> {
         self.check_settings().map_err(|e| self.fail(e))?;
-        let req = self.build(chat, false);
         let mut attempt = 0;
         loop {
             attempt += 1;
+            let req = self.build(chat, false);
             let start = self.transport.now_ms();
             let outcome = match self.transport.send(&req, cancel).await {
                 Err(e) => Err(self.transport_error(e)),
@@ -375,10 +389,10 @@ impl<T: Transport> Client<T> {
         on_text: &mut dyn FnMut(&str),
     ) -> Result<Completion, LlmError> {
         self.check_settings().map_err(|e| self.fail(e))?;
-        let req = self.build(chat, true);
         let mut attempt = 0;
         loop {
             attempt += 1;
+            let req = self.build(chat, true);
             let start = self.transport.now_ms();
             let mut parser = SseParser::new();
             let mut decoder = match self.settings.kind {

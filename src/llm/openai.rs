@@ -11,8 +11,12 @@ use super::{Chat, FinishReason, Speaker, Usage};
 struct WireRequest<'a> {
     model: &'a str,
     messages: Vec<WireMessage<'a>>,
-    temperature: f64,
-    max_tokens: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    temperature: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_tokens: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    max_completion_tokens: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     seed: Option<u64>,
     stream: bool,
@@ -88,8 +92,50 @@ pub fn headers(settings: &ProviderSettings) -> Vec<(String, String)> {
     h
 }
 
+/// Adjustments for servers that reject the classic parameters (OpenAI's reasoning models
+/// want `max_completion_tokens` and only their default temperature).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Compat {
+    pub max_completion_tokens: bool,
+    pub no_temperature: bool,
+}
+
+impl Compat {
+    /// The adjustment a 400 error's message asks for, if any.
+    pub fn adjust(self, message: &str) -> Option<Compat> {
+        let m = message.to_ascii_lowercase();
+        if !self.max_completion_tokens && m.contains("max_completion_tokens") {
+            return Some(Compat {
+                max_completion_tokens: true,
+                ..self
+            });
+        }
+        let temperature_refused = m.contains("temperature")
+            && ["unsupported", "does not support", "only the default"]
+                .iter()
+                .any(|n| m.contains(n));
+        if !self.no_temperature && temperature_refused {
+            return Some(Compat {
+                no_temperature: true,
+                ..self
+            });
+        }
+        None
+    }
+}
+
 /// The Chat Completions request for `chat`.
 pub fn request(settings: &ProviderSettings, chat: &Chat, stream: bool) -> HttpRequest {
+    request_with(settings, chat, stream, Compat::default())
+}
+
+/// The request with compatibility adjustments.
+pub fn request_with(
+    settings: &ProviderSettings,
+    chat: &Chat,
+    stream: bool,
+    compat: Compat,
+) -> HttpRequest {
     let mut messages = Vec::with_capacity(chat.messages.len() + 1);
     if !chat.system.is_empty() {
         messages.push(WireMessage {
@@ -107,8 +153,11 @@ pub fn request(settings: &ProviderSettings, chat: &Chat, stream: bool) -> HttpRe
     let wire = WireRequest {
         model: &chat.params.model,
         messages,
-        temperature: chat.params.temperature,
-        max_tokens: chat.params.max_tokens,
+        temperature: (!compat.no_temperature).then_some(chat.params.temperature),
+        max_tokens: (!compat.max_completion_tokens).then_some(chat.params.max_tokens),
+        max_completion_tokens: compat
+            .max_completion_tokens
+            .then_some(chat.params.max_tokens),
         seed: chat.params.seed,
         stream,
         stream_options: stream.then_some(StreamOptions {
@@ -298,6 +347,27 @@ mod tests {
             .unwrap()
             .contains(r#""stream":true,"stream_options":{"include_usage":true}"#));
         assert!(!format!("{r:?}").contains("sk-abc"));
+    }
+
+    #[test]
+    fn compat_follows_the_error_message() {
+        let c = Compat::default();
+        let c1 = c
+            .adjust("Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.")
+            .unwrap();
+        assert!(c1.max_completion_tokens);
+        assert_eq!(c1.adjust("Use 'max_completion_tokens' instead."), None);
+        let c2 = c1
+            .adjust("Unsupported value: 'temperature' does not support 0.2 with this model. Only the default (1) value is supported.")
+            .unwrap();
+        assert!(c2.no_temperature);
+        assert_eq!(c.adjust("messages must not be empty"), None);
+        let body = request_with(&settings(), &chat(), false, c2).body.unwrap();
+        assert!(body.contains(r#""max_completion_tokens":50"#), "{body}");
+        assert!(
+            !body.contains("temperature") && !body.contains(r#""max_tokens""#),
+            "{body}"
+        );
     }
 
     #[test]

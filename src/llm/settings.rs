@@ -80,6 +80,91 @@ pub enum KeyMemory {
     Remember,
 }
 
+/// Starting points for the settings form: the usual endpoints and what each needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Preset {
+    OpenAi,
+    OpenRouter,
+    Anthropic,
+    Ollama,
+    LmStudio,
+    LlamaCpp,
+    Vllm,
+}
+
+impl Preset {
+    pub const ALL: [Preset; 7] = [
+        Preset::OpenAi,
+        Preset::OpenRouter,
+        Preset::Anthropic,
+        Preset::Ollama,
+        Preset::LmStudio,
+        Preset::LlamaCpp,
+        Preset::Vllm,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Preset::OpenAi => "OpenAI",
+            Preset::OpenRouter => "OpenRouter",
+            Preset::Anthropic => "Anthropic",
+            Preset::Ollama => "Ollama (local)",
+            Preset::LmStudio => "LM Studio (local)",
+            Preset::LlamaCpp => "llama.cpp server (local)",
+            Preset::Vllm => "vLLM (local)",
+        }
+    }
+
+    /// Settings with this endpoint and a typical model (empty where only the user knows it).
+    pub fn settings(self) -> ProviderSettings {
+        let (kind, url, model) = match self {
+            Preset::OpenAi => (
+                ProviderKind::OpenAi,
+                "https://api.openai.com/v1",
+                "gpt-4o-mini",
+            ),
+            Preset::OpenRouter => (
+                ProviderKind::OpenAi,
+                "https://openrouter.ai/api/v1",
+                "openai/gpt-4o-mini",
+            ),
+            Preset::Anthropic => (
+                ProviderKind::Anthropic,
+                "https://api.anthropic.com/v1",
+                "claude-sonnet-4-5",
+            ),
+            Preset::Ollama => (
+                ProviderKind::OpenAi,
+                "http://localhost:11434/v1",
+                "llama3.1",
+            ),
+            Preset::LmStudio => (ProviderKind::OpenAi, "http://localhost:1234/v1", ""),
+            Preset::LlamaCpp => (ProviderKind::OpenAi, "http://127.0.0.1:8080/v1", ""),
+            Preset::Vllm => (ProviderKind::OpenAi, "http://localhost:8000/v1", ""),
+        };
+        ProviderSettings::new(kind, url, model)
+    }
+
+    /// What the user must do for the browser to reach it.
+    pub fn hint(self) -> &'static str {
+        match self {
+            Preset::OpenAi | Preset::OpenRouter => "Paste your API key.",
+            Preset::Anthropic => {
+                "Paste your API key. Bedside sends Anthropic's header for direct browser access."
+            }
+            Preset::Ollama => {
+                "No key needed. Allow this page's origin: set OLLAMA_ORIGINS to it (or *) and restart Ollama."
+            }
+            Preset::LmStudio => "No key needed. Turn on CORS in LM Studio's server settings.",
+            Preset::LlamaCpp => "No key needed; the server allows any origin.",
+            Preset::Vllm => {
+                "Start vLLM with --allowed-origins including this page's origin; a key only if you set --api-key."
+            }
+        }
+    }
+}
+
 /// Which model role the settings are for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -549,6 +634,27 @@ mod tests {
             ["temperature", "seed", "key"]
         );
         assert_eq!(p.params().seed, None);
+    }
+
+    #[test]
+    fn presets_validate_once_the_user_fills_in_what_only_they_know() {
+        for preset in Preset::ALL {
+            let mut p = preset.settings();
+            if p.model.is_empty() {
+                assert_eq!(
+                    fields(p.validate(Context::Browser)),
+                    ["model"],
+                    "{preset:?}"
+                );
+                p.model = "local-model".into();
+            }
+            if p.kind == ProviderKind::Anthropic {
+                p.key = ApiKey::new("ant-key");
+            }
+            assert_eq!(p.validate(Context::Browser), Ok(()), "{preset:?}");
+            assert!(!preset.hint().is_empty() && !preset.label().is_empty());
+        }
+        assert!(Preset::Ollama.hint().contains("OLLAMA_ORIGINS"));
     }
 
     #[test]

@@ -428,6 +428,31 @@ fn key_and_not_found_errors_are_not_retried_and_never_show_the_key() {
 }
 
 #[test]
+fn a_model_that_wants_max_completion_tokens_gets_it() {
+    let server = FaultServer::start(vec![
+        reply(
+            400,
+            r#"{"error":{"message":"Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.","type":"invalid_request_error","param":"max_tokens","code":"unsupported_parameter"}}"#,
+        ),
+        reply(200, &openai_body("fine")),
+        reply(200, &openai_body("again")),
+    ]);
+    let client = fast_client(&server.url, ProviderKind::OpenAi);
+    let c = block_on(client.complete(&hello(client.params()), &Cancel::new())).expect("adjusted");
+    assert_eq!((c.text.as_str(), c.attempts), ("fine", 2));
+    assert!(server.request(0).contains(r#""max_tokens":64"#));
+    assert!(
+        server.request(1).contains(r#""max_completion_tokens":64"#),
+        "{}",
+        server.request(1)
+    );
+    assert!(client.waits().is_empty(), "no backoff for a parameter fix");
+    // The client remembers the adjustment.
+    block_on(client.complete(&hello(client.params()), &Cancel::new())).expect("second call");
+    assert!(server.request(2).contains(r#""max_completion_tokens":64"#));
+}
+
+#[test]
 fn a_hang_past_the_timeout_is_a_timeout() {
     let server = FaultServer::start(vec![Step::Hang(Duration::from_secs(4))]);
     let mut s = settings(&server.url, ProviderKind::OpenAi);
