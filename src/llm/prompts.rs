@@ -346,6 +346,34 @@ pub fn patient_chat(
     }
 }
 
+/// The note that replaces dropped turns.
+pub const OMITTED: &str = "(Earlier turns are omitted to fit the model's context window.)";
+
+/// Drops the oldest half of the turn pairs after the first message (the door note or the
+/// opening), for a model whose context window the chat outgrew. `None` when there is
+/// nothing left to drop.
+pub fn trim_oldest(chat: &Chat) -> Option<Chat> {
+    // Messages after the first come in (assistant, user) pairs; keep the last pair at least.
+    let pairs = chat.messages.len().saturating_sub(1) / 2;
+    if pairs < 2 {
+        return None;
+    }
+    let drop = pairs / 2;
+    let mut messages = Vec::with_capacity(chat.messages.len() - 2 * drop);
+    let mut first = chat.messages[0].clone();
+    if !first.text.ends_with(OMITTED) {
+        first.text.push_str("\n\n");
+        first.text.push_str(OMITTED);
+    }
+    messages.push(first);
+    messages.extend(chat.messages[1 + 2 * drop..].iter().cloned());
+    Some(Chat {
+        system: chat.system.clone(),
+        messages,
+        params: chat.params.clone(),
+    })
+}
+
 /// The rubric items the judge scores: those without a rule.
 pub fn judge_items(case: &Case) -> Vec<&RubricItem> {
     case.rubric.iter().filter(|i| i.rule.is_none()).collect()
@@ -483,6 +511,46 @@ mod tests {
             "HR 56, BP 104/66, SpO2 95%, T 36.6 °C, pain 8/10"
         );
         assert_eq!(vitals_text(&Vitals::default()), "");
+    }
+
+    #[test]
+    fn trimming_drops_the_oldest_turn_pairs() {
+        let params = Params {
+            model: "m".into(),
+            temperature: 0.0,
+            max_tokens: 1,
+            seed: None,
+        };
+        let mut messages = vec![Message::user("door")];
+        for i in 1..=5 {
+            messages.push(Message::assistant(format!("turn {i}")));
+            messages.push(Message::user(format!("feedback {i}")));
+        }
+        let chat = Chat {
+            system: "s".into(),
+            messages,
+            params,
+        };
+        let t = trim_oldest(&chat).unwrap();
+        let texts: Vec<&str> = t.messages.iter().map(|m| m.text.as_str()).collect();
+        assert_eq!(texts[0], format!("door\n\n{OMITTED}"));
+        assert_eq!(
+            &texts[1..],
+            [
+                "turn 3",
+                "feedback 3",
+                "turn 4",
+                "feedback 4",
+                "turn 5",
+                "feedback 5"
+            ]
+        );
+        let t2 = trim_oldest(&t).unwrap();
+        assert_eq!(t2.messages.len(), 5);
+        assert!(!t2.messages[0]
+            .text
+            .ends_with(&format!("{OMITTED}\n\n{OMITTED}")));
+        assert_eq!(trim_oldest(&trim_oldest(&t2).unwrap()), None);
     }
 
     #[test]

@@ -117,11 +117,27 @@ pub async fn patient_reply<T: Transport>(
             &reply,
             client.params(),
         );
-        let mut ex = LlmExchange::new(client, Role::Patient, chat);
         let seq = e.seq;
-        let result = client
-            .stream(&ex.chat, cancel, &mut |piece| on_text(seq, piece))
-            .await;
+        let mut chat = chat;
+        let (mut ex, result) = loop {
+            let mut ex = LlmExchange::new(client, Role::Patient, chat.clone());
+            let result = client
+                .stream(&chat, cancel, &mut |piece| on_text(seq, piece))
+                .await;
+            // Too long for the model (refused before any text): drop the oldest exchanges.
+            if let Err(err) = &result {
+                if err.kind == ErrorKind::ContextLength {
+                    if let Some(shorter) = prompts::trim_oldest(&chat) {
+                        ex.error = Some(err.clone());
+                        ex.notes.push("the chat outgrew the context window; retrying without the oldest exchanges".into());
+                        exchanges.push(ex);
+                        chat = shorter;
+                        continue;
+                    }
+                }
+            }
+            break (ex, result);
+        };
         match result {
             Ok(c) => {
                 let mut names = vec![case.patient.name.as_str()];
@@ -190,15 +206,25 @@ pub async fn clinician_turn<T: Transport>(
     record: &Record,
     cancel: &Cancel,
 ) -> ClinicianTurn {
-    let chat = prompts::clinician_chat(case, record, client.params());
+    let mut chat = prompts::clinician_chat(case, record, client.params());
     let mut exchanges = Vec::new();
-    let mut chat = chat;
-    for attempt in 0..2 {
+    let mut attempt = 0;
+    while attempt < 2 {
         let mut ex = LlmExchange::new(client, Role::Clinician, chat.clone());
         ex.correction = attempt == 1;
         let c = match client.complete(&chat, cancel).await {
             Ok(c) => c,
             Err(err) => {
+                // Too long for the model: drop the oldest turns and try again.
+                if err.kind == ErrorKind::ContextLength {
+                    if let Some(shorter) = prompts::trim_oldest(&chat) {
+                        ex.error = Some(err);
+                        ex.notes.push("the chat outgrew the context window; retrying without the oldest turns".into());
+                        exchanges.push(ex);
+                        chat = shorter;
+                        continue;
+                    }
+                }
                 ex.error = Some(err.clone());
                 exchanges.push(ex);
                 return ClinicianTurn {
@@ -244,8 +270,17 @@ pub async fn clinician_turn<T: Transport>(
         chat.messages.push(Message::assistant(raw));
         chat.messages
             .push(Message::user(protocol::clinician_correction(&problem)));
+        attempt += 1;
     }
-    unreachable!("the loop returns on its second pass")
+    // Not reached: the second pass always returns.
+    ClinicianTurn {
+        input: Err(LlmError::new(
+            ErrorKind::Protocol,
+            "The clinician model's reply could not be used.",
+        )),
+        fallback: Fallback::Unusable,
+        exchanges,
+    }
 }
 
 /// How a model-clinician encounter went.
@@ -352,7 +387,14 @@ pub async fn judge<T: Transport>(
             }
         }
     }
-    unreachable!("the loop returns on its second pass")
+    // Not reached: the second pass always returns.
+    (
+        Err(LlmError::new(
+            ErrorKind::Protocol,
+            "The judge model's reply could not be used.",
+        )),
+        exchanges,
+    )
 }
 
 #[cfg(test)]

@@ -766,6 +766,136 @@ fn clinician_turns_fenced_json_reask_and_failure() {
 }
 
 #[test]
+fn a_clinician_chat_too_long_for_the_model_drops_its_oldest_turns() {
+    let mut enc = model_encounter("acs-inferior-stemi", 12);
+    for q in [
+        "What brings you in?",
+        "When did it start?",
+        "Does it spread anywhere?",
+        "Any allergies?",
+    ] {
+        enc.apply(Input::Turn(Turn {
+            speak: q.into(),
+            actions: vec![],
+            eos: false,
+        }))
+        .unwrap();
+    }
+    let server = FaultServer::start(vec![
+        reply(
+            400,
+            r#"{"error":{"message":"Requested tokens (2300) exceed context window of 2048"}}"#,
+        ),
+        reply(
+            200,
+            &openai_body(r#"{"speak": "Any medical history?", "actions": [], "eos": false}"#),
+        ),
+    ]);
+    let client = fast_client(&server.url, ProviderKind::OpenAi);
+    let t = block_on(roles::clinician_turn(
+        &client,
+        enc.case(),
+        enc.record(),
+        &Cancel::new(),
+    ));
+    assert!(t.input.is_ok(), "{:?}", t.input);
+    assert_eq!(t.exchanges.len(), 2);
+    assert_eq!(
+        t.exchanges[0].error.as_ref().map(|e| e.kind),
+        Some(ErrorKind::ContextLength)
+    );
+    let (first, second) = (server.request(0), server.request(1));
+    assert!(first.contains("What brings you in?") && first.contains("Any allergies?"));
+    assert!(
+        !second.contains("What brings you in?"),
+        "the oldest turn is dropped"
+    );
+    assert!(second.contains("Any allergies?") && second.contains("Earlier turns are omitted"));
+    assert!(second.contains("Door note: "), "the door note stays");
+}
+
+#[test]
+fn patient_reply_streams_per_line_and_trims_an_overlong_history() {
+    let case = support::case("acs-inferior-stemi");
+    let mut enc = Encounter::new(case.clone(), support::catalog(), Config::human());
+    for q in [
+        "Hello, I'm Dr Lee.",
+        "What brings you in?",
+        "Does the pain spread?",
+        "When did it start?",
+    ] {
+        enc.apply(Input::Turn(Turn {
+            speak: q.into(),
+            actions: vec![],
+            eos: false,
+        }))
+        .unwrap();
+    }
+    let server = FaultServer::start(vec![
+        reply(
+            400,
+            r#"{"error":{"message":"This model's maximum context length is 2048 tokens."}}"#,
+        ),
+        Step::Stream {
+            chunks: sse(&[
+                r#"{"choices":[{"delta":{"content":"Gary Hollis: About forty "}}]}"#,
+                r#"{"choices":[{"delta":{"content":"minutes ago, Doc."},"finish_reason":"stop"}]}"#,
+                "[DONE]",
+            ]),
+            complete: true,
+        },
+    ]);
+    let client = fast_client(&server.url, ProviderKind::OpenAi);
+    let mut streamed: BTreeMap<u32, String> = BTreeMap::new();
+    // Earlier lines voiced by the model replace the scripted ones in the history.
+    let first_answer = enc
+        .record()
+        .log
+        .iter()
+        .find(|e| e.turn == 2 && matches!(e.kind, EntryKind::ActorSaid { .. }))
+        .unwrap()
+        .seq;
+    let voiced = BTreeMap::from([(first_answer, "VOICED: my chest, it's crushing.".to_string())]);
+    let (lines, ex) = block_on(roles::patient_reply(
+        &client,
+        &case,
+        enc.record(),
+        &voiced,
+        &Cancel::new(),
+        &mut |seq, t| streamed.entry(seq).or_default().push_str(t),
+    ));
+    let lines = lines.expect("voiced");
+    assert_eq!(lines.len(), 1);
+    assert_eq!(
+        lines[0].text, "About forty minutes ago, Doc.",
+        "the speaker label is dropped"
+    );
+    assert_eq!(
+        streamed[&lines[0].seq],
+        "Gary Hollis: About forty minutes ago, Doc."
+    );
+    assert_eq!(ex.len(), 2);
+    assert_eq!(
+        ex[0].error.as_ref().map(|e| e.kind),
+        Some(ErrorKind::ContextLength)
+    );
+    let (first, second) = (server.request(0), server.request(1));
+    assert!(
+        first.contains("Hello, I'm Dr Lee.") && first.contains("VOICED: my chest"),
+        "{first}"
+    );
+    assert!(
+        !second.contains("Hello, I'm Dr Lee."),
+        "the oldest exchange is dropped"
+    );
+    assert!(second.contains("When did it start?"));
+    assert!(
+        second.contains("forty minutes ago"),
+        "the elicited fact guides the reply"
+    );
+}
+
+#[test]
 fn judge_over_the_fault_server() {
     let mut enc = model_encounter("acs-inferior-stemi", 12);
     enc.apply(Input::Turn(Turn {
