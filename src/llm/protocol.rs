@@ -231,9 +231,10 @@ fn plain_speech(text: &str) -> String {
 /// The message asking the model once more for a protocol-conforming reply.
 pub fn clinician_correction(problem: &str) -> String {
     format!(
-        "Your last reply could not be used: {problem}. Reply again with exactly one JSON object and \
-         nothing else: {{\"speak\": \"what you say\", \"actions\": [\"each order or examination\"], \
-         \"eos\": false}}."
+        "Your last reply could not be used: {problem}. Reply again, continuing the encounter, with \
+         exactly one JSON object and nothing else, in this shape: {{\"speak\": \"...\", \
+         \"actions\": [\"...\"], \"eos\": false}} (\"speak\": your own words to the patient; \
+         \"actions\": your orders and examinations, or [])."
     )
 }
 
