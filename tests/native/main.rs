@@ -8,6 +8,7 @@ mod cases;
 mod debrief_view;
 mod engine_purity;
 mod export;
+mod llm;
 mod medsp;
 mod replay;
 mod schema;

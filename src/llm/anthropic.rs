@@ -1,0 +1,337 @@
+//! Anthropic Messages: the wire format, private to this module.
+
+use serde::{Deserialize, Serialize};
+
+use super::openai::{preview, Reply};
+use super::settings::ProviderSettings;
+use super::sse::SseEvent;
+use super::transport::HttpRequest;
+use super::{Chat, FinishReason, Speaker, Usage};
+
+pub const API_VERSION: &str = "2023-06-01";
+
+#[derive(Serialize)]
+struct WireRequest<'a> {
+    model: &'a str,
+    #[serde(skip_serializing_if = "str::is_empty")]
+    system: &'a str,
+    messages: Vec<WireMessage>,
+    max_tokens: u32,
+    temperature: f64,
+    stream: bool,
+}
+
+#[derive(Serialize)]
+struct WireMessage {
+    role: &'static str,
+    content: String,
+}
+
+#[derive(Deserialize)]
+struct WireResponse {
+    #[serde(default)]
+    model: Option<String>,
+    #[serde(default)]
+    content: Vec<WireBlock>,
+    #[serde(default)]
+    stop_reason: Option<String>,
+    #[serde(default)]
+    usage: Option<WireUsage>,
+}
+
+#[derive(Deserialize)]
+struct WireBlock {
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(default)]
+    text: Option<String>,
+}
+
+#[derive(Deserialize, Default, Clone, Copy)]
+struct WireUsage {
+    #[serde(default)]
+    input_tokens: Option<u64>,
+    #[serde(default)]
+    output_tokens: Option<u64>,
+}
+
+pub fn headers(settings: &ProviderSettings) -> Vec<(String, String)> {
+    let mut h = vec![
+        ("content-type".to_string(), "application/json".to_string()),
+        ("x-api-key".to_string(), settings.key.expose().to_string()),
+        ("anthropic-version".to_string(), API_VERSION.to_string()),
+        (
+            "anthropic-dangerous-direct-browser-access".to_string(),
+            "true".to_string(),
+        ),
+    ];
+    h.extend(settings.extra_headers.iter().cloned());
+    h
+}
+
+/// Anthropic wants alternating turns starting with the user: consecutive messages of one
+/// speaker are joined, and a conversation opening with the assistant gets a user stub.
+fn messages(chat: &Chat) -> Vec<WireMessage> {
+    let mut out: Vec<WireMessage> = Vec::new();
+    for m in &chat.messages {
+        let role = match m.speaker {
+            Speaker::User => "user",
+            Speaker::Assistant => "assistant",
+        };
+        match out.last_mut() {
+            Some(last) if last.role == role => {
+                last.content.push_str("\n\n");
+                last.content.push_str(&m.text);
+            }
+            _ => {
+                if out.is_empty() && role == "assistant" {
+                    out.push(WireMessage {
+                        role: "user",
+                        content: "(The conversation begins.)".into(),
+                    });
+                }
+                out.push(WireMessage {
+                    role,
+                    content: m.text.clone(),
+                });
+            }
+        }
+    }
+    if out.is_empty() {
+        out.push(WireMessage {
+            role: "user",
+            content: "(The conversation begins.)".into(),
+        });
+    }
+    out
+}
+
+pub fn request(settings: &ProviderSettings, chat: &Chat, stream: bool) -> HttpRequest {
+    let wire = WireRequest {
+        model: &chat.params.model,
+        system: &chat.system,
+        messages: messages(chat),
+        max_tokens: chat.params.max_tokens,
+        temperature: chat.params.temperature,
+        stream,
+    };
+    HttpRequest {
+        url: format!("{}/messages", settings.base()),
+        headers: headers(settings),
+        body: Some(serde_json::to_string(&wire).unwrap_or_default()),
+        timeout: std::time::Duration::from_secs(settings.timeout_s.into()),
+    }
+}
+
+fn usage(u: WireUsage) -> Usage {
+    Usage {
+        input_tokens: u.input_tokens.unwrap_or(0),
+        output_tokens: u.output_tokens.unwrap_or(0),
+    }
+}
+
+pub fn parse_response(body: &str) -> Result<Reply, String> {
+    let wire: WireResponse =
+        serde_json::from_str(body).map_err(|e| format!("not a Messages answer: {e}"))?;
+    if wire.content.is_empty() && wire.stop_reason.is_none() {
+        return Err("the answer has no content".into());
+    }
+    let text = wire
+        .content
+        .iter()
+        .filter(|b| b.kind == "text")
+        .filter_map(|b| b.text.as_deref())
+        .collect::<Vec<_>>()
+        .concat();
+    Ok(Reply {
+        text,
+        usage_reported: wire.usage.is_some(),
+        usage: wire.usage.map(usage).unwrap_or_default(),
+        finish: Some(FinishReason::from_wire(wire.stop_reason.as_deref())),
+        model: wire.model,
+    })
+}
+
+/// Accumulates a streamed answer (message_start, content_block_delta, message_delta,
+/// message_stop; ping ignored; error reported).
+#[derive(Debug, Default)]
+pub struct StreamDecoder {
+    pub reply: Reply,
+    pub done: bool,
+}
+
+impl StreamDecoder {
+    pub fn on_event(&mut self, ev: &SseEvent) -> Result<String, String> {
+        let v: serde_json::Value = serde_json::from_str(ev.data.trim())
+            .map_err(|e| format!("a stream event is not JSON ({e}): {}", preview(&ev.data)))?;
+        let kind = ev
+            .event
+            .clone()
+            .or_else(|| v.get("type").and_then(|t| t.as_str()).map(str::to_string))
+            .unwrap_or_default();
+        match kind.as_str() {
+            "message_start" => {
+                if let Some(m) = v.get("message") {
+                    self.reply.model = m.get("model").and_then(|x| x.as_str()).map(str::to_string);
+                    if let Some(u) = m.get("usage") {
+                        let u: WireUsage = serde_json::from_value(u.clone()).unwrap_or_default();
+                        self.reply.usage = usage(u);
+                        self.reply.usage_reported = true;
+                    }
+                }
+                Ok(String::new())
+            }
+            "content_block_delta" => {
+                let text = v
+                    .pointer("/delta/text")
+                    .and_then(|t| t.as_str())
+                    .unwrap_or("")
+                    .to_string();
+                self.reply.text.push_str(&text);
+                Ok(text)
+            }
+            "message_delta" => {
+                if let Some(r) = v.pointer("/delta/stop_reason").and_then(|r| r.as_str()) {
+                    self.reply.finish = Some(FinishReason::from_wire(Some(r)));
+                }
+                if let Some(u) = v.get("usage") {
+                    let u: WireUsage = serde_json::from_value(u.clone()).unwrap_or_default();
+                    if let Some(i) = u.input_tokens {
+                        self.reply.usage.input_tokens = i;
+                    }
+                    if let Some(o) = u.output_tokens {
+                        self.reply.usage.output_tokens = o;
+                    }
+                }
+                Ok(String::new())
+            }
+            "message_stop" => {
+                self.done = true;
+                Ok(String::new())
+            }
+            "error" => Err(format!(
+                "the server reported an error mid-stream: {}",
+                v.pointer("/error/message")
+                    .and_then(|m| m.as_str())
+                    .unwrap_or("unknown error")
+            )),
+            _ => Ok(String::new()),
+        }
+    }
+
+    pub fn complete(&self) -> bool {
+        self.done
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::settings::{ApiKey, ProviderKind};
+    use super::super::sse::parse_chunks;
+    use super::super::{Message, Params};
+    use super::*;
+
+    fn settings() -> ProviderSettings {
+        let mut s = ProviderSettings::new(
+            ProviderKind::Anthropic,
+            "https://api.anthropic.com/v1",
+            "claude-x",
+        );
+        s.key = ApiKey::new("ant-key-123");
+        s
+    }
+
+    #[test]
+    fn request_shape_and_headers() {
+        let chat = Chat {
+            system: "sys".into(),
+            messages: vec![
+                Message::assistant("Hi, I'm Ann."),
+                Message::user("a"),
+                Message::user("b"),
+            ],
+            params: Params {
+                model: "claude-x".into(),
+                temperature: 0.5,
+                max_tokens: 99,
+                seed: Some(1),
+            },
+        };
+        let r = request(&settings(), &chat, true);
+        assert_eq!(r.url, "https://api.anthropic.com/v1/messages");
+        for h in [
+            ("x-api-key", "ant-key-123"),
+            ("anthropic-version", API_VERSION),
+            ("anthropic-dangerous-direct-browser-access", "true"),
+        ] {
+            assert!(r.headers.contains(&(h.0.into(), h.1.into())), "{h:?}");
+        }
+        let body: serde_json::Value = serde_json::from_str(r.body.as_deref().unwrap()).unwrap();
+        assert_eq!(
+            body,
+            serde_json::json!({
+                "model": "claude-x", "system": "sys",
+                "messages": [
+                    {"role": "user", "content": "(The conversation begins.)"},
+                    {"role": "assistant", "content": "Hi, I'm Ann."},
+                    {"role": "user", "content": "a\n\nb"}
+                ],
+                "max_tokens": 99, "temperature": 0.5, "stream": true
+            })
+        );
+    }
+
+    #[test]
+    fn response_parsing() {
+        let body = r#"{"id":"msg_1","type":"message","role":"assistant","model":"claude-x","content":[{"type":"text","text":"{\"speak\":\"Hi\"}"}],"stop_reason":"end_turn","usage":{"input_tokens":20,"output_tokens":6}}"#;
+        let r = parse_response(body).unwrap();
+        assert_eq!(r.text, r#"{"speak":"Hi"}"#);
+        assert_eq!(
+            r.usage,
+            Usage {
+                input_tokens: 20,
+                output_tokens: 6
+            }
+        );
+        assert_eq!(r.finish, Some(FinishReason::Stop));
+        assert!(parse_response("{}").is_err());
+        assert!(parse_response("nope").is_err());
+    }
+
+    #[test]
+    fn stream_decoding() {
+        let raw = "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"model\":\"claude-x\",\"usage\":{\"input_tokens\":25,\"output_tokens\":1}}}\n\n\
+            event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"text\",\"text\":\"\"}}\n\n\
+            event: ping\ndata: {\"type\": \"ping\"}\n\n\
+            event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"Chest \"}}\n\n\
+            event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":{\"type\":\"text_delta\",\"text\":\"pain.\"}}\n\n\
+            event: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":0}\n\n\
+            event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"max_tokens\"},\"usage\":{\"output_tokens\":15}}\n\n\
+            event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n";
+        let mut d = StreamDecoder::default();
+        let text: String = parse_chunks(raw.as_bytes().chunks(5))
+            .iter()
+            .map(|e| d.on_event(e).unwrap())
+            .collect();
+        assert_eq!(text, "Chest pain.");
+        assert_eq!(
+            d.reply.usage,
+            Usage {
+                input_tokens: 25,
+                output_tokens: 15
+            }
+        );
+        assert_eq!(d.reply.finish, Some(FinishReason::Length));
+        assert!(d.complete());
+        let mut e = StreamDecoder::default();
+        let err = e
+            .on_event(&SseEvent {
+                event: Some("error".into()),
+                data:
+                    r#"{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"}}"#
+                        .into(),
+            })
+            .unwrap_err();
+        assert!(err.contains("Overloaded"));
+    }
+}

@@ -1,0 +1,137 @@
+//! The LLM layer: providers, robust calls, tolerant JSON, prompts and the three model roles
+//! (patient voice, clinician, judge).
+//!
+//! The engine never depends on this module; this module depends on the engine's public API.
+//!
+//! - [`settings`]: per-role provider settings, the redacting [`settings::ApiKey`], validation.
+//! - [`openai`], [`anthropic`]: each provider's private wire format, converted by hand.
+//! - [`sse`]: server-sent events parsing over arbitrary byte chunks.
+//! - [`error`]: the typed error with plain-words messages, `retryable`, and the key redactor.
+//! - [`transport`]: the one small HTTP trait, with a browser (fetch) and a native (ureq) side.
+//! - [`client`]: retries with backoff and jitter, timeouts, usage accounting, test connection.
+//! - [`json`]: tolerant JSON extraction from model replies.
+//! - [`protocol`]: the clinician turn protocol and the judge reply, parsed strictly with
+//!   recorded fallbacks.
+//! - [`prompts`]: pure prompt builders for the three roles.
+//! - [`roles`]: drivers that run one call per role and record it as an [`roles::LlmExchange`].
+
+pub mod anthropic;
+pub mod client;
+pub mod error;
+pub mod json;
+pub mod openai;
+pub mod prompts;
+pub mod protocol;
+pub mod roles;
+pub mod settings;
+pub mod sse;
+pub mod transport;
+
+use serde::{Deserialize, Serialize};
+
+/// Who speaks a chat message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Speaker {
+    User,
+    Assistant,
+}
+
+/// One message of a chat (the system prompt is kept apart, as Anthropic requires).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Message {
+    pub speaker: Speaker,
+    pub text: String,
+}
+
+impl Message {
+    pub fn user(text: impl Into<String>) -> Message {
+        Message {
+            speaker: Speaker::User,
+            text: text.into(),
+        }
+    }
+
+    pub fn assistant(text: impl Into<String>) -> Message {
+        Message {
+            speaker: Speaker::Assistant,
+            text: text.into(),
+        }
+    }
+}
+
+/// Sampling parameters of one call.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Params {
+    pub model: String,
+    pub temperature: f64,
+    pub max_tokens: u32,
+    /// Sent where the provider supports it (OpenAI-compatible servers).
+    #[serde(default)]
+    pub seed: Option<u64>,
+}
+
+/// A chat request in our own terms; each provider converts it to its wire format.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Chat {
+    pub system: String,
+    pub messages: Vec<Message>,
+    pub params: Params,
+}
+
+/// Tokens counted by the provider for one call.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Usage {
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+}
+
+/// Why the model stopped.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FinishReason {
+    /// A natural end or a stop sequence.
+    Stop,
+    /// The max-tokens limit cut the reply.
+    Length,
+    /// The provider's content filter stopped it.
+    ContentFilter,
+    /// Anything else the provider reported.
+    Other(String),
+    /// The provider did not say.
+    Unknown,
+}
+
+impl FinishReason {
+    /// Maps OpenAI's `finish_reason` and Anthropic's `stop_reason` values.
+    pub fn from_wire(reason: Option<&str>) -> FinishReason {
+        match reason {
+            None => FinishReason::Unknown,
+            Some("stop" | "end_turn" | "stop_sequence") => FinishReason::Stop,
+            Some("length" | "max_tokens" | "model_context_window_exceeded") => FinishReason::Length,
+            Some("content_filter" | "refusal") => FinishReason::ContentFilter,
+            Some(other) => FinishReason::Other(other.to_string()),
+        }
+    }
+}
+
+/// A finished call: the text, usage and how it ended.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Completion {
+    pub text: String,
+    pub usage: Usage,
+    /// False when the provider sent no token counts (some servers omit them when
+    /// streaming): `usage` is then zero, not a measurement.
+    #[serde(default)]
+    pub usage_reported: bool,
+    pub finish: FinishReason,
+    /// The model name the server reported, when it did.
+    #[serde(default)]
+    pub model: Option<String>,
+    /// Wall-clock time of the successful attempt, in milliseconds.
+    #[serde(default)]
+    pub latency_ms: u64,
+    /// Attempts made (1 without retries).
+    #[serde(default)]
+    pub attempts: u32,
+}

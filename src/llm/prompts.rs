@@ -1,0 +1,563 @@
+//! Prompt builders for the three model roles. Pure functions of the case and the encounter
+//! record; no I/O.
+//!
+//! - The **patient** prompt carries the SP script (persona, affect, facts as the actor's
+//!   knowledge) and the standardized-patient rules.
+//! - The **clinician** prompt carries only the door note and what the environment returned —
+//!   never the hidden script, the rubric or result texts that were not released.
+//! - The **judge** prompt carries the transcript, the action log, the environment feedback and
+//!   the rubric items that have no rule.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use super::{Chat, Message, Params};
+use crate::engine::case::{Case, FactCategory, RubricItem, Vitals, PATIENT};
+use crate::engine::encounter::{ActionStatus, Entry, EntryKind, Input, Record};
+
+/// "HR 56, BP 104/66, RR 20, SpO2 95%, T 36.6 °C, GCS 15, pain 8/10" (only what is set).
+pub fn vitals_text(v: &Vitals) -> String {
+    let mut parts = Vec::new();
+    if let Some(hr) = v.hr {
+        parts.push(format!("HR {hr}"));
+    }
+    match (v.sbp, v.dbp) {
+        (Some(s), Some(d)) => parts.push(format!("BP {s}/{d}")),
+        (Some(s), None) => parts.push(format!("systolic BP {s}")),
+        _ => {}
+    }
+    if let Some(rr) = v.rr {
+        parts.push(format!("RR {rr}"));
+    }
+    if let Some(s) = v.spo2 {
+        parts.push(format!("SpO2 {s}%"));
+    }
+    if let Some(t) = v.temp_c {
+        parts.push(format!("T {t:.1} °C"));
+    }
+    if let Some(g) = v.gcs {
+        parts.push(format!("GCS {g}"));
+    }
+    if let Some(p) = v.pain {
+        parts.push(format!("pain {p}/10"));
+    }
+    parts.join(", ")
+}
+
+/// The display name of a patient-side speaker: "Gary Hollis" or "Maya (daughter)".
+pub fn speaker_name(case: &Case, speaker: &str) -> String {
+    if speaker == PATIENT {
+        return case.patient.name.clone();
+    }
+    case.actors
+        .iter()
+        .find(|a| a.id == speaker)
+        .map(|a| format!("{} ({})", a.name, a.role))
+        .unwrap_or_else(|| speaker.to_string())
+}
+
+fn minutes(time_s: u32) -> String {
+    format!("[minute {}]", time_s / 60)
+}
+
+fn status_text(s: ActionStatus) -> &'static str {
+    match s {
+        ActionStatus::Executed => "executed",
+        ActionStatus::Pending => "pending (the result will come back later)",
+        ActionStatus::Unsupported => "unsupported (not understood or not available)",
+    }
+}
+
+/// What the environment returned in one entry, as the clinician sees it; `None` for the
+/// clinician's own speech.
+pub fn feedback_line(case: &Case, e: &Entry) -> Option<String> {
+    let t = minutes(e.time_s);
+    let line = match &e.kind {
+        EntryKind::Started { status, vitals, .. } => {
+            let mut s = format!("{t} Patient: {status}");
+            let v = vitals_text(vitals);
+            if !v.is_empty() {
+                let _ = write!(s, " Monitor: {v}.");
+            }
+            s
+        }
+        EntryKind::ClinicianSaid { .. } => return None,
+        EntryKind::ActorSaid { speaker, text, .. } => {
+            format!("{t} {}: \"{text}\"", speaker_name(case, speaker))
+        }
+        EntryKind::Ordered {
+            raw, name, status, ..
+        } => match name {
+            Some(n) => format!("{t} Order \"{raw}\" → {n}: {}", status_text(*status)),
+            None => format!("{t} Order \"{raw}\": {}", status_text(*status)),
+        },
+        EntryKind::Result { name, text, .. } => format!("{t} Result — {name}: {text}"),
+        EntryKind::Notice { text, .. } => format!("{t} {text}"),
+        EntryKind::PhaseChanged { status, .. } => format!("{t} Patient: {status}"),
+        EntryKind::Vitals { vitals } => format!("{t} Monitor: {}", vitals_text(vitals)),
+        EntryKind::ActorArrived { actor } => {
+            format!("{t} {} arrives.", speaker_name(case, actor))
+        }
+        EntryKind::ActorLeft { actor } => format!("{t} {} leaves.", speaker_name(case, actor)),
+        EntryKind::Waited { minutes } => format!("{t} You wait {minutes} minute(s)."),
+        EntryKind::StageDone { .. } => format!("{t} Stage complete."),
+        EntryKind::Ended { detail, .. } => format!("{t} The encounter has ended: {detail}."),
+    };
+    Some(line)
+}
+
+/// The clinician's system prompt: the MedSP1000 examinee protocol.
+pub fn clinician_system(turn_limit: Option<u32>) -> String {
+    let mut s = String::from(
+        "You are the examining clinician in a simulated clinical encounter (an OSCE-style station). \
+         You see the door note and then, after each of your turns, only what the environment returns: \
+         what the patient and others present say, the status of each action (executed, pending, \
+         unsupported), results when they come back, events, and vital signs.\n\n\
+         Reply to every turn with exactly one JSON object and nothing else, no code fences, no commentary:\n\
+         {\"speak\": \"...\", \"actions\": [\"...\"], \"eos\": false}\n\n\
+         - \"speak\": only the words you say aloud to the patient or to others present (\"\" if you say nothing).\n\
+         - \"actions\": only non-verbal operations, one per item: examinations (\"examine abdomen\"), \
+         bedside tests, laboratory tests, imaging, medications with dose and route (\"aspirin 300 mg PO\"), \
+         procedures, consults, and the disposition (\"admit to cardiology\"). [] if none.\n\
+         - \"eos\": true only when the current stage of the encounter is complete; otherwise false.\n\n\
+         Take a focused history, examine, investigate, treat and decide on a disposition as a competent \
+         clinician would. Do not invent findings: ask or order to learn them.",
+    );
+    if let Some(n) = turn_limit {
+        let _ = write!(s, " You have at most {n} turns.");
+    }
+    s
+}
+
+/// The clinician's serialized turn, as its earlier replies are shown back to it.
+fn turn_json(turn: &crate::engine::encounter::Turn) -> String {
+    serde_json::json!({"speak": turn.speak, "actions": turn.actions, "eos": turn.eos}).to_string()
+}
+
+/// The clinician's chat for its next turn: door note, then alternating own turns and the
+/// environment's feedback. Built from the record only.
+pub fn clinician_chat(case: &Case, record: &Record, params: Params) -> Chat {
+    let mut by_turn: BTreeMap<u32, Vec<String>> = BTreeMap::new();
+    for e in &record.log {
+        if let Some(line) = feedback_line(case, e) {
+            by_turn.entry(e.turn).or_default().push(line);
+        }
+    }
+    let mut messages = Vec::new();
+    let mut first = format!(
+        "Door note: {}\n\nThe encounter begins.",
+        case.door_note.trim()
+    );
+    if let Some(lines) = by_turn.get(&0) {
+        first.push('\n');
+        first.push_str(&lines.join("\n"));
+    }
+    messages.push(Message::user(first));
+    let mut n = 0;
+    for input in &record.inputs {
+        if let Input::Turn(turn) = input {
+            n += 1;
+            messages.push(Message::assistant(turn_json(turn)));
+            let lines = by_turn.get(&n).cloned().unwrap_or_default();
+            let text = if lines.is_empty() {
+                "Nothing happens in response.".to_string()
+            } else {
+                lines.join("\n")
+            };
+            messages.push(Message::user(text));
+        }
+    }
+    if let Some(last) = messages.last_mut() {
+        last.text.push_str(
+            "\n\nYour turn: reply with one JSON object {\"speak\", \"actions\", \"eos\"}.",
+        );
+    }
+    Chat {
+        system: clinician_system(record.config.turn_limit),
+        messages,
+        params,
+    }
+}
+
+fn category_label(c: FactCategory) -> String {
+    serde_json::to_value(c)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
+        .replace('_', " ")
+}
+
+/// What one patient-side reply must convey: who speaks and which facts the engine decided
+/// the question elicited.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PatientReply<'a> {
+    /// "patient" or an actor id.
+    pub speaker: &'a str,
+    /// The fact ids the engine matched (empty: nothing in the script covers the question).
+    pub facts: &'a [String],
+    /// The scripted line the engine produced, as a fallback reference for wording.
+    pub scripted: &'a str,
+}
+
+/// The patient's system prompt: persona, knowledge, and the standardized-patient rules.
+pub fn patient_system(
+    case: &Case,
+    present: &[String],
+    status: &str,
+    reply: &PatientReply,
+) -> String {
+    let p = &case.patient;
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "You are a standardized patient: a trained actor in a clinical skills examination. You play {} \
+         ({}, {}), and, when they are present, the other people on the patient's side listed below.",
+        p.name, p.age, p.sex
+    );
+    let _ = writeln!(s, "\nWho {} is: {}", p.name, p.persona.trim());
+    let _ = writeln!(s, "Manner now: {}", p.affect.trim());
+    if !p.can_answer {
+        let _ = writeln!(
+            s,
+            "{} cannot answer questions right now (see the manner above).",
+            p.name
+        );
+    }
+    if !status.trim().is_empty() {
+        let _ = writeln!(s, "What the clinician sees: {}", status.trim());
+    }
+    let others: Vec<_> = case
+        .actors
+        .iter()
+        .filter(|a| present.contains(&a.id))
+        .collect();
+    for a in &others {
+        let _ = writeln!(
+            s,
+            "\nAlso present: {} ({}): {}",
+            a.name,
+            a.role,
+            a.persona.trim()
+        );
+    }
+    let _ = writeln!(
+        s,
+        "\nWhat you know (give each item only when asked about it, in your own everyday words):"
+    );
+    for f in &case.facts {
+        let speakers: Vec<&str> = if f.speakers.is_empty() {
+            vec![PATIENT]
+        } else {
+            f.speakers.iter().map(String::as_str).collect()
+        };
+        let who: Vec<String> = speakers
+            .iter()
+            .filter(|sp| **sp == PATIENT || present.iter().any(|x| x == *sp))
+            .map(|sp| speaker_name(case, sp))
+            .collect();
+        if who.is_empty() {
+            continue;
+        }
+        let _ = writeln!(
+            s,
+            "- ({}; known to {}) {}",
+            category_label(f.category),
+            who.join(", "),
+            f.answer.trim()
+        );
+    }
+    let mut speakers = vec![p.name.clone()];
+    speakers.extend(others.iter().map(|a| a.name.clone()));
+    let _ = write!(
+        s,
+        "\nRules of a standardized patient:\n\
+         1. Answer only what the clinician asks, briefly (one to three short sentences), as a real person would.\n\
+         2. Never volunteer information that was not asked for.\n\
+         3. Stay in character at all times. Never mention being an actor, an AI, a simulation, a case or a script.\n\
+         4. No meta-language: never say things like \"the case says\", \"not provided\", \"not specified\" or \
+         \"not in my information\". If asked something your knowledge does not cover, answer as this person \
+         would: usually a plain no, or that you don't know.\n\
+         5. Speak only as {}. Never speak as the clinician, a nurse or a narrator, and never describe \
+         examination findings, test results or what the clinician does.\n\
+         6. Reply with the spoken words only.",
+        speakers.join(" or ")
+    );
+    let who = speaker_name(case, reply.speaker);
+    let facts: Vec<&str> = reply
+        .facts
+        .iter()
+        .filter_map(|id| case.facts.iter().find(|f| &f.id == id))
+        .map(|f| f.answer.trim())
+        .collect();
+    let _ = write!(s, "\n\nThis reply is spoken by {who}.");
+    if facts.is_empty() {
+        let _ = write!(
+            s,
+            " The question touches nothing in what you know: reply in character without adding new facts."
+        );
+    } else {
+        let _ = write!(
+            s,
+            " The question asks about the following, and this reply should convey exactly this, nothing more: {}",
+            facts.join(" ")
+        );
+    }
+    if !reply.scripted.trim().is_empty() && facts.is_empty() {
+        let _ = write!(s, " (For example: \"{}\")", reply.scripted.trim());
+    }
+    s
+}
+
+/// The patient's chat: the conversation so far (clinician as user, patient side as assistant),
+/// ending with the clinician's latest words. `voiced` maps log entry numbers to what the model
+/// said instead of the scripted line, so the history matches what the clinician heard.
+pub fn patient_chat(
+    case: &Case,
+    history: &[Entry],
+    voiced: &BTreeMap<u32, String>,
+    present: &[String],
+    status: &str,
+    reply: &PatientReply,
+    params: Params,
+) -> Chat {
+    let mut messages: Vec<Message> = Vec::new();
+    for e in history {
+        match &e.kind {
+            EntryKind::ClinicianSaid { text } => messages.push(Message::user(text.clone())),
+            EntryKind::ActorSaid { speaker, text, .. } => {
+                let text = voiced.get(&e.seq).unwrap_or(text);
+                let line = if speaker == PATIENT {
+                    text.clone()
+                } else {
+                    format!("{}: {text}", speaker_name(case, speaker))
+                };
+                messages.push(Message::assistant(line));
+            }
+            _ => {}
+        }
+    }
+    if !matches!(messages.last(), Some(m) if m.speaker == super::Speaker::User) {
+        messages.push(Message::user("(The clinician waits for you to go on.)"));
+    }
+    Chat {
+        system: patient_system(case, present, status, reply),
+        messages,
+        params,
+    }
+}
+
+/// The note that replaces dropped turns.
+pub const OMITTED: &str = "(Earlier turns are omitted to fit the model's context window.)";
+
+/// Drops the oldest half of the turn pairs after the first message (the door note or the
+/// opening), for a model whose context window the chat outgrew. `None` when there is
+/// nothing left to drop.
+pub fn trim_oldest(chat: &Chat) -> Option<Chat> {
+    // Messages after the first come in (assistant, user) pairs; keep the last pair at least.
+    let pairs = chat.messages.len().saturating_sub(1) / 2;
+    if pairs < 2 {
+        return None;
+    }
+    let drop = pairs / 2;
+    let mut messages = Vec::with_capacity(chat.messages.len() - 2 * drop);
+    let mut first = chat.messages[0].clone();
+    if !first.text.ends_with(OMITTED) {
+        first.text.push_str("\n\n");
+        first.text.push_str(OMITTED);
+    }
+    messages.push(first);
+    messages.extend(chat.messages[1 + 2 * drop..].iter().cloned());
+    Some(Chat {
+        system: chat.system.clone(),
+        messages,
+        params: chat.params.clone(),
+    })
+}
+
+/// The rubric items the judge scores: those without a rule.
+pub fn judge_items(case: &Case) -> Vec<&RubricItem> {
+    case.rubric.iter().filter(|i| i.rule.is_none()).collect()
+}
+
+/// The judge's system prompt: frozen-rubric semantics and the reply format.
+pub fn judge_system() -> String {
+    "You are an examiner scoring a simulated clinical encounter against a frozen rubric. \
+     For each rubric item decide whether it was met. An item is met (true) only if the transcript, \
+     the action log or the environment feedback contains explicit evidence of it; when in doubt, it \
+     is not met (false). Quote the evidence exactly as it appears in the material (a short excerpt); \
+     for an item not met, give an empty evidence string or say briefly what is missing.\n\n\
+     Answer every item exactly once, using its id, and nothing else. Reply with one JSON object only:\n\
+     {\"verdicts\": [{\"id\": \"<item id>\", \"met\": true, \"evidence\": \"<quote>\"}, ...]}"
+        .to_string()
+}
+
+/// The material the judge reads: transcript, action log, environment feedback and end form.
+pub fn judge_material(case: &Case, record: &Record) -> String {
+    let mut transcript = Vec::new();
+    let mut feedback = Vec::new();
+    for e in &record.log {
+        let t = minutes(e.time_s);
+        match &e.kind {
+            EntryKind::ClinicianSaid { text } => {
+                transcript.push(format!("{t} Clinician: \"{text}\""))
+            }
+            EntryKind::ActorSaid { speaker, text, .. } => {
+                transcript.push(format!("{t} {}: \"{text}\"", speaker_name(case, speaker)))
+            }
+            EntryKind::Ordered { .. } | EntryKind::Result { .. } => {}
+            _ => {
+                if let Some(l) = feedback_line(case, e) {
+                    feedback.push(l);
+                }
+            }
+        }
+    }
+    let mut actions = Vec::new();
+    for a in &record.state.actions {
+        let mut line = format!(
+            "{} {} — {}",
+            minutes(a.time_s),
+            a.label(),
+            match a.status {
+                ActionStatus::Executed => "executed",
+                ActionStatus::Pending => "pending",
+                ActionStatus::Unsupported => "unsupported",
+            }
+        );
+        if let Some(r) = &a.result {
+            let _ = write!(line, "; result: {r}");
+        }
+        actions.push(line);
+    }
+    let mut s = String::new();
+    let _ = writeln!(s, "Door note: {}\n", case.door_note.trim());
+    let _ = writeln!(
+        s,
+        "TRANSCRIPT\n{}\n",
+        if transcript.is_empty() {
+            "(nothing was said)".into()
+        } else {
+            transcript.join("\n")
+        }
+    );
+    let _ = writeln!(
+        s,
+        "ACTION LOG\n{}\n",
+        if actions.is_empty() {
+            "(no actions)".into()
+        } else {
+            actions.join("\n")
+        }
+    );
+    let _ = writeln!(
+        s,
+        "ENVIRONMENT FEEDBACK\n{}",
+        if feedback.is_empty() {
+            "(none)".into()
+        } else {
+            feedback.join("\n")
+        }
+    );
+    if let Some(f) = &record.state.final_form {
+        let _ = writeln!(
+            s,
+            "\nEND FORM\nDiagnosis: {}\nDifferential: {}\nPlan: {}\nDisposition: {}",
+            f.diagnosis,
+            f.differential.join("; "),
+            f.plan,
+            f.disposition.as_deref().unwrap_or("(none)")
+        );
+    }
+    s
+}
+
+/// The judge's chat for the given items (normally [`judge_items`]).
+pub fn judge_chat(case: &Case, record: &Record, items: &[&RubricItem], params: Params) -> Chat {
+    let mut user = judge_material(case, record);
+    let _ = writeln!(user, "\nRUBRIC ITEMS (answer each id exactly once)");
+    for i in items {
+        let _ = writeln!(
+            user,
+            "- id: {} [{}] {}",
+            i.id,
+            i.competency.label(),
+            i.text.trim()
+        );
+    }
+    Chat {
+        system: judge_system(),
+        messages: vec![Message::user(user)],
+        params,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vitals_are_spelled_out() {
+        let v = Vitals {
+            hr: Some(56),
+            sbp: Some(104),
+            dbp: Some(66),
+            spo2: Some(95),
+            temp_c: Some(36.6),
+            pain: Some(8),
+            ..Default::default()
+        };
+        assert_eq!(
+            vitals_text(&v),
+            "HR 56, BP 104/66, SpO2 95%, T 36.6 °C, pain 8/10"
+        );
+        assert_eq!(vitals_text(&Vitals::default()), "");
+    }
+
+    #[test]
+    fn trimming_drops_the_oldest_turn_pairs() {
+        let params = Params {
+            model: "m".into(),
+            temperature: 0.0,
+            max_tokens: 1,
+            seed: None,
+        };
+        let mut messages = vec![Message::user("door")];
+        for i in 1..=5 {
+            messages.push(Message::assistant(format!("turn {i}")));
+            messages.push(Message::user(format!("feedback {i}")));
+        }
+        let chat = Chat {
+            system: "s".into(),
+            messages,
+            params,
+        };
+        let t = trim_oldest(&chat).unwrap();
+        let texts: Vec<&str> = t.messages.iter().map(|m| m.text.as_str()).collect();
+        assert_eq!(texts[0], format!("door\n\n{OMITTED}"));
+        assert_eq!(
+            &texts[1..],
+            [
+                "turn 3",
+                "feedback 3",
+                "turn 4",
+                "feedback 4",
+                "turn 5",
+                "feedback 5"
+            ]
+        );
+        let t2 = trim_oldest(&t).unwrap();
+        assert_eq!(t2.messages.len(), 5);
+        assert!(!t2.messages[0]
+            .text
+            .ends_with(&format!("{OMITTED}\n\n{OMITTED}")));
+        assert_eq!(trim_oldest(&trim_oldest(&t2).unwrap()), None);
+    }
+
+    #[test]
+    fn clinician_system_states_the_protocol() {
+        let s = clinician_system(Some(12));
+        assert!(s.contains("{\"speak\": \"...\", \"actions\": [\"...\"], \"eos\": false}"));
+        assert!(s.contains("at most 12 turns"));
+        assert!(judge_system().contains("exactly once"));
+    }
+}

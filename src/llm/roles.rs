@@ -1,0 +1,418 @@
+//! Role drivers: one patient reply (streamed), one clinician turn (prompt → call → parse with
+//! fallback and one corrective re-ask → engine input), one judge call. Every prompt and raw
+//! reply is recorded as an [`LlmExchange`] (which never holds the key).
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::client::Client;
+use super::error::{ErrorKind, LlmError};
+use super::prompts::{self, PatientReply};
+use super::protocol::{self, Fallback, ParsedTurn, Verdict};
+use super::settings::{ProviderKind, Role};
+use super::transport::{Cancel, Transport};
+use super::{Chat, Completion, Message};
+use crate::engine::case::Case;
+use crate::engine::encounter::{Encounter, EntryKind, Input, Record};
+
+/// One model call as the record keeps it: endpoint (no key), the full prompt, the raw reply
+/// or the error, and how the reply was used.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LlmExchange {
+    pub role: Role,
+    pub provider: ProviderKind,
+    pub base_url: String,
+    pub model: String,
+    pub chat: Chat,
+    #[serde(default)]
+    pub completion: Option<Completion>,
+    #[serde(default)]
+    pub error: Option<LlmError>,
+    /// The clinician's fallback kind, when this call was a clinician turn.
+    #[serde(default)]
+    pub fallback: Option<Fallback>,
+    /// Repairs made, or why the reply was unusable.
+    #[serde(default)]
+    pub notes: Vec<String>,
+    /// Whether this call was the corrective re-ask.
+    #[serde(default)]
+    pub correction: bool,
+}
+
+impl LlmExchange {
+    fn new<T: Transport>(client: &Client<T>, role: Role, chat: Chat) -> LlmExchange {
+        let s = client.settings();
+        LlmExchange {
+            role,
+            provider: s.kind,
+            base_url: s.base().to_string(),
+            model: s.model.trim().to_string(),
+            chat,
+            completion: None,
+            error: None,
+            fallback: None,
+            notes: Vec::new(),
+            correction: false,
+        }
+    }
+
+    pub fn raw_reply(&self) -> Option<&str> {
+        self.completion.as_ref().map(|c| c.text.as_str())
+    }
+}
+
+/// A line the model voiced in place of the engine's scripted line.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VoicedLine {
+    /// The log entry (`ActorSaid`) it replaces.
+    pub seq: u32,
+    pub speaker: String,
+    pub text: String,
+}
+
+/// Voices the patient-side lines of the latest clinician turn, streaming each through
+/// `on_text(seq, piece)`. `voiced` holds earlier voiced lines so the history matches what
+/// the clinician heard. Stops at the first error.
+pub async fn patient_reply<T: Transport>(
+    client: &Client<T>,
+    case: &Case,
+    record: &Record,
+    voiced: &BTreeMap<u32, String>,
+    cancel: &Cancel,
+    on_text: &mut dyn FnMut(u32, &str),
+) -> (Result<Vec<VoicedLine>, LlmError>, Vec<LlmExchange>) {
+    let turn = record.state.turn;
+    let last_said = record
+        .log
+        .iter()
+        .rposition(|e| matches!(e.kind, EntryKind::ClinicianSaid { .. }) && e.turn == turn);
+    let Some(from) = last_said else {
+        return (Ok(Vec::new()), Vec::new());
+    };
+    let present: Vec<String> = record.state.actors_present.iter().cloned().collect();
+    let mut voiced = voiced.clone();
+    let mut lines = Vec::new();
+    let mut exchanges = Vec::new();
+    for (i, e) in record.log.iter().enumerate().skip(from + 1) {
+        let EntryKind::ActorSaid {
+            speaker,
+            text,
+            facts,
+        } = &e.kind
+        else {
+            continue;
+        };
+        let reply = PatientReply {
+            speaker,
+            facts,
+            scripted: text,
+        };
+        let chat = prompts::patient_chat(
+            case,
+            &record.log[..i],
+            &voiced,
+            &present,
+            &record.state.status,
+            &reply,
+            client.params(),
+        );
+        let seq = e.seq;
+        let mut chat = chat;
+        let (mut ex, result) = loop {
+            let mut ex = LlmExchange::new(client, Role::Patient, chat.clone());
+            let result = client
+                .stream(&chat, cancel, &mut |piece| on_text(seq, piece))
+                .await;
+            // Too long for the model (refused before any text): drop the oldest exchanges.
+            if let Err(err) = &result {
+                if err.kind == ErrorKind::ContextLength {
+                    if let Some(shorter) = prompts::trim_oldest(&chat) {
+                        ex.error = Some(err.clone());
+                        ex.notes.push("the chat outgrew the context window; retrying without the oldest exchanges".into());
+                        exchanges.push(ex);
+                        chat = shorter;
+                        continue;
+                    }
+                }
+            }
+            break (ex, result);
+        };
+        match result {
+            Ok(c) => {
+                let mut names = vec![case.patient.name.as_str()];
+                names.extend(case.actors.iter().map(|a| a.name.as_str()));
+                let text = clean_patient_text(&c.text, &names);
+                ex.completion = Some(c);
+                if text.is_empty() {
+                    let err = LlmError::new(
+                        ErrorKind::Protocol,
+                        "The patient model returned an empty reply.",
+                    );
+                    ex.error = Some(err.clone());
+                    exchanges.push(ex);
+                    return (Err(err), exchanges);
+                }
+                voiced.insert(seq, text.clone());
+                lines.push(VoicedLine {
+                    seq,
+                    speaker: speaker.clone(),
+                    text,
+                });
+                exchanges.push(ex);
+            }
+            Err(err) => {
+                ex.error = Some(err.clone());
+                exchanges.push(ex);
+                return (Err(err), exchanges);
+            }
+        }
+    }
+    (Ok(lines), exchanges)
+}
+
+/// Trims a patient reply and drops a leading speaker label ("Gary:", "Patient:") the model
+/// may add.
+fn clean_patient_text(text: &str, names: &[&str]) -> String {
+    let t = text.trim();
+    if let Some((label, rest)) = t.split_once(':') {
+        let label = label.trim().trim_matches('*').to_lowercase();
+        let known = label == "patient"
+            || names.iter().any(|n| {
+                let n = n.to_lowercase();
+                n == label || n.split_whitespace().next() == Some(label.as_str())
+            });
+        if known {
+            return rest.trim().to_string();
+        }
+    }
+    t.to_string()
+}
+
+/// The outcome of one clinician turn.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClinicianTurn {
+    /// The engine input, or the error to show (after one corrective re-ask).
+    pub input: Result<Input, LlmError>,
+    pub fallback: Fallback,
+    pub exchanges: Vec<LlmExchange>,
+}
+
+/// Runs one clinician turn: prompt from the record → call → parse (fallback recorded) → if
+/// unusable, ask once more for a corrected reply → engine input or a Protocol error.
+pub async fn clinician_turn<T: Transport>(
+    client: &Client<T>,
+    case: &Case,
+    record: &Record,
+    cancel: &Cancel,
+) -> ClinicianTurn {
+    let mut chat = prompts::clinician_chat(case, record, client.params());
+    let mut exchanges = Vec::new();
+    let mut attempt = 0;
+    while attempt < 2 {
+        let mut ex = LlmExchange::new(client, Role::Clinician, chat.clone());
+        ex.correction = attempt == 1;
+        let c = match client.complete(&chat, cancel).await {
+            Ok(c) => c,
+            Err(err) => {
+                // Too long for the model: drop the oldest turns and try again.
+                if err.kind == ErrorKind::ContextLength {
+                    if let Some(shorter) = prompts::trim_oldest(&chat) {
+                        ex.error = Some(err);
+                        ex.notes.push("the chat outgrew the context window; retrying without the oldest turns".into());
+                        exchanges.push(ex);
+                        chat = shorter;
+                        continue;
+                    }
+                }
+                ex.error = Some(err.clone());
+                exchanges.push(ex);
+                return ClinicianTurn {
+                    input: Err(err),
+                    fallback: Fallback::Unusable,
+                    exchanges,
+                };
+            }
+        };
+        let ParsedTurn {
+            turn,
+            fallback,
+            notes,
+        } = protocol::parse_turn(&c.text);
+        let raw = c.text.clone();
+        ex.completion = Some(c);
+        ex.fallback = Some(fallback);
+        ex.notes = notes.clone();
+        exchanges.push(ex);
+        if let Some(turn) = turn {
+            return ClinicianTurn {
+                input: Ok(Input::Turn(turn)),
+                fallback,
+                exchanges,
+            };
+        }
+        let problem = notes.join("; ");
+        if attempt == 1 {
+            let err = LlmError::new(
+                ErrorKind::Protocol,
+                "The clinician model's reply could not be used, even after asking once more for a corrected reply.",
+            )
+            .with_detail(problem);
+            if let Some(last) = exchanges.last_mut() {
+                last.error = Some(err.clone());
+            }
+            return ClinicianTurn {
+                input: Err(err),
+                fallback: Fallback::Unusable,
+                exchanges,
+            };
+        }
+        chat.messages.push(Message::assistant(raw));
+        chat.messages
+            .push(Message::user(protocol::clinician_correction(&problem)));
+        attempt += 1;
+    }
+    // Not reached: the second pass always returns.
+    ClinicianTurn {
+        input: Err(LlmError::new(
+            ErrorKind::Protocol,
+            "The clinician model's reply could not be used.",
+        )),
+        fallback: Fallback::Unusable,
+        exchanges,
+    }
+}
+
+/// How a model-clinician encounter went.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClinicianRun {
+    pub turns: Vec<Fallback>,
+    pub exchanges: Vec<LlmExchange>,
+    /// The error that stopped the run early, if any.
+    pub error: Option<LlmError>,
+}
+
+/// Lets the model play the clinician until the encounter ends (eos on the last stage, the
+/// turn limit, a disposition or a terminal event) or an error stops it.
+pub async fn run_clinician<T: Transport>(
+    client: &Client<T>,
+    encounter: &mut Encounter,
+    cancel: &Cancel,
+) -> ClinicianRun {
+    let mut run = ClinicianRun {
+        turns: Vec::new(),
+        exchanges: Vec::new(),
+        error: None,
+    };
+    // A guard in case the config has no turn limit.
+    for _ in 0..200 {
+        if encounter.is_ended() {
+            break;
+        }
+        let t = clinician_turn(client, encounter.case(), encounter.record(), cancel).await;
+        run.exchanges.extend(t.exchanges);
+        match t.input {
+            Ok(input) => {
+                run.turns.push(t.fallback);
+                if let Err(e) = encounter.apply(input) {
+                    run.error = Some(LlmError::new(
+                        ErrorKind::Protocol,
+                        format!("The engine refused the clinician's turn: {e}"),
+                    ));
+                    break;
+                }
+            }
+            Err(e) => {
+                run.error = Some(e);
+                break;
+            }
+        }
+    }
+    run
+}
+
+/// The judge's verdicts for the rubric items without a rule. A reply that cannot be used is
+/// re-asked once, then returned as a Protocol error (never "not met").
+pub async fn judge<T: Transport>(
+    client: &Client<T>,
+    case: &Case,
+    record: &Record,
+    cancel: &Cancel,
+) -> (Result<Vec<Verdict>, LlmError>, Vec<LlmExchange>) {
+    let items = prompts::judge_items(case);
+    if items.is_empty() {
+        return (Ok(Vec::new()), Vec::new());
+    }
+    let ids: Vec<&str> = items.iter().map(|i| i.id.as_str()).collect();
+    let mut chat = prompts::judge_chat(case, record, &items, client.params());
+    let mut exchanges = Vec::new();
+    for attempt in 0..2 {
+        let mut ex = LlmExchange::new(client, Role::Judge, chat.clone());
+        ex.correction = attempt == 1;
+        let c = match client.complete(&chat, cancel).await {
+            Ok(c) => c,
+            Err(err) => {
+                ex.error = Some(err.clone());
+                exchanges.push(ex);
+                return (Err(err), exchanges);
+            }
+        };
+        let raw = c.text.clone();
+        ex.completion = Some(c);
+        match protocol::parse_judge(&raw, &ids) {
+            Ok(v) => {
+                exchanges.push(ex);
+                return (Ok(v), exchanges);
+            }
+            Err(je) => {
+                ex.notes = je.problems.clone();
+                if attempt == 1 {
+                    let err = LlmError::new(
+                        ErrorKind::Protocol,
+                        "The judge model's reply could not be used, even after asking once more; the items stay unscored.",
+                    )
+                    .with_detail(je.problems.join("; "));
+                    ex.error = Some(err.clone());
+                    exchanges.push(ex);
+                    return (Err(err), exchanges);
+                }
+                exchanges.push(ex);
+                chat.messages.push(Message::assistant(raw));
+                chat.messages.push(Message::user(format!(
+                    "Your reply could not be used: {}. Reply again with one JSON object {{\"verdicts\": [...]}} \
+                     answering each of these ids exactly once: {}.",
+                    je.problems.join("; "),
+                    ids.join(", ")
+                )));
+            }
+        }
+    }
+    // Not reached: the second pass always returns.
+    (
+        Err(LlmError::new(
+            ErrorKind::Protocol,
+            "The judge model's reply could not be used.",
+        )),
+        exchanges,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn patient_text_cleanup() {
+        let names = ["Gary Hollis", "Maya Hollis"];
+        assert_eq!(
+            clean_patient_text("  Gary Hollis: It's my chest. ", &names),
+            "It's my chest."
+        );
+        assert_eq!(clean_patient_text("**Maya**: He fell.", &names), "He fell.");
+        assert_eq!(clean_patient_text("Patient: No.", &names), "No.");
+        assert_eq!(
+            clean_patient_text("It hurts: here, Doc.", &names),
+            "It hurts: here, Doc."
+        );
+    }
+}
