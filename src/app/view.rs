@@ -216,7 +216,7 @@ pub struct InboxRow {
 pub struct InboxView {
     /// Soonest first.
     pub pending: Vec<InboxRow>,
-    /// Newest first.
+    /// Most recently returned first.
     pub returned: Vec<InboxRow>,
     pub unsupported: Vec<InboxRow>,
 }
@@ -237,6 +237,7 @@ pub fn dose_route_label(
 
 pub fn inbox_view(state: &State) -> InboxView {
     let mut view = InboxView::default();
+    let mut returned: Vec<(u32, InboxRow)> = Vec::new();
     for a in &state.actions {
         let interp = &a.interpretation;
         let status = match (a.status, &a.result) {
@@ -269,12 +270,13 @@ pub fn inbox_view(state: &State) -> InboxView {
         };
         match status {
             InboxStatus::Pending => view.pending.push(row),
-            InboxStatus::Returned => view.returned.push(row),
+            InboxStatus::Returned => returned.push((a.result_due_s.unwrap_or(a.time_s), row)),
             InboxStatus::Unsupported => view.unsupported.push(row),
         }
     }
     view.pending.sort_by_key(|r| (r.due_in_min, r.seq));
-    view.returned.reverse();
+    returned.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.seq.cmp(&a.1.seq)));
+    view.returned = returned.into_iter().map(|(_, r)| r).collect();
     view
 }
 
