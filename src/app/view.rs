@@ -144,7 +144,7 @@ fn transcript_row(case: &Case, e: &Entry) -> Option<TranscriptRow> {
         EntryKind::Ended { reason, detail } => (
             RowKind::System,
             "End".into(),
-            format!("Encounter ended: {} ({detail}).", end_reason_label(*reason)),
+            format!("Encounter ended: {}.", end_summary(*reason, detail)),
         ),
         EntryKind::Started { .. }
         | EntryKind::Ordered { .. }
@@ -168,6 +168,18 @@ pub fn latest_notices(case: &Case, entries: &[Entry]) -> Vec<String> {
         .filter(|r| r.kind == RowKind::Notice)
         .map(|r| r.text)
         .collect()
+}
+
+/// Why the encounter ended, in one phrase: the reason, plus the engine's detail where it says
+/// more (the time limit, the event that ended it).
+pub fn end_summary(reason: EndReason, detail: &str) -> String {
+    match reason {
+        EndReason::TimeLimit | EndReason::TurnLimit if !detail.is_empty() => detail.to_string(),
+        EndReason::Terminal if !detail.is_empty() => {
+            format!("{}: {detail}", end_reason_label(reason))
+        }
+        _ => end_reason_label(reason).to_string(),
+    }
 }
 
 pub fn end_reason_label(reason: EndReason) -> &'static str {

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
 use crate::app::session::{date_label, who_label, Session};
-use crate::app::view::{action_log, clock_label, end_reason_label, transcript_rows};
+use crate::app::view::{action_log, clock_label, end_summary, transcript_rows};
 
 use super::encounter::load_session;
 use super::widgets::{ActionLog, Transcript};
@@ -76,10 +76,9 @@ fn Debrief(session: Session) -> impl IntoView {
                         view! {
                             <p class="end-reason" id="end-reason">
                                 {format!(
-                                    "Ended at {}: {} ({}).",
+                                    "Ended at {}: {}.",
                                     clock_label(e.time_s),
-                                    end_reason_label(e.reason),
-                                    e.detail,
+                                    end_summary(e.reason, &e.detail),
                                 )}
                             </p>
                         }

@@ -13,7 +13,7 @@ use leptos_router::NavigateOptions;
 use crate::app::orders::{move_highlight, order_for_enter, suggestions, SUGGESTIONS};
 use crate::app::session::{self, EndFormDraft, Session};
 use crate::app::view::{
-    clock_view, disposition_options, end_reason_label, inbox_view, latest_notices,
+    clock_view, disposition_options, end_summary, inbox_view, latest_notices,
     transcript_rows, vitals_view, ClockView, InboxRow, InboxStatus, InboxView, TranscriptRow,
     VitalSign, TREND_H, TREND_W,
 };
@@ -170,10 +170,9 @@ impl EncounterCtl {
             self.clock.set(clock_view(case, state));
             self.ended.set(state.ended.as_ref().map(|e| {
                 format!(
-                    "The encounter has ended at {}: {} ({}).",
+                    "The encounter has ended at {}: {}.",
                     crate::app::view::clock_label(e.time_s),
-                    end_reason_label(e.reason),
-                    e.detail
+                    end_summary(e.reason, &e.detail)
                 )
             }));
         });

@@ -120,6 +120,13 @@ pub fn ActionLog(rows: Vec<ActionLogRow>) -> impl IntoView {
 pub fn ConfirmDelete(what: String, on_confirm: Callback<()>) -> impl IntoView {
     let asking = RwSignal::new(false);
     let what2 = what.clone();
+    // Keyboard users land on "Cancel" when asked (the Delete button they were on is gone).
+    let cancel: NodeRef<leptos::html::Button> = NodeRef::new();
+    Effect::new(move |_| {
+        if let Some(button) = cancel.get() {
+            let _ = button.focus();
+        }
+    });
     view! {
         <Show
             when=move || asking.get()
@@ -149,7 +156,12 @@ pub fn ConfirmDelete(what: String, on_confirm: Callback<()>) -> impl IntoView {
                 >
                     "Yes, delete"
                 </button>
-                <button type="button" class="button" on:click=move |_| asking.set(false)>
+                <button
+                    type="button"
+                    class="button"
+                    node_ref=cancel
+                    on:click=move |_| asking.set(false)
+                >
                     "Cancel"
                 </button>
             </span>

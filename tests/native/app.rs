@@ -553,3 +553,21 @@ fn every_built_in_case_starts_and_renders_its_views() {
         let _ = Arc::clone(&c.case);
     }
 }
+
+#[test]
+fn end_summaries_say_why_without_repeating_themselves() {
+    use bedside::app::view::end_summary;
+    assert_eq!(
+        end_summary(EndReason::Clinician, "the clinician ended the encounter"),
+        "you ended the encounter"
+    );
+    assert_eq!(
+        end_summary(EndReason::TimeLimit, "the case's time limit of 60 minutes was reached"),
+        "the case's time limit of 60 minutes was reached"
+    );
+    assert_eq!(
+        end_summary(EndReason::Terminal, "cardiac arrest"),
+        "the patient's condition ended it: cardiac arrest"
+    );
+    assert_eq!(end_summary(EndReason::Terminal, ""), "the patient's condition ended it");
+}
