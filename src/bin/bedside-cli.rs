@@ -3,14 +3,19 @@
 //!   bedside-cli validate <case.json>...        check case files (exit 1 on any error)
 //!   bedside-cli play <case.json> <turns.jsonl> play a case from clinician turns, print JSON
 //!   bedside-cli catalog <words>...             search the order catalog
+//!   bedside-cli import-rubric <file|dir>...     import MedSP1000 frozen rubrics, print totals
 
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use bedside::engine::action::{interpret, search};
+use bedside::engine::case::Case;
 use bedside::engine::catalog::Catalog;
 use bedside::engine::encounter::{Config, Encounter, Input};
+use bedside::engine::export::{frozen_result, EncounterExport, Roles};
 use bedside::engine::load::load_case;
+use bedside::engine::medsp::import_many;
+use bedside::engine::score::{score, Mark};
 use bedside::engine::CATALOG_JSON;
 
 /// `println!` that ignores a closed pipe (`bedside-cli catalog x | head`) instead of panicking.
@@ -30,6 +35,14 @@ USAGE:
                                                    line: {\"speak\",\"actions\",\"eos\"}, {\"wait\": N},
                                                    {\"end\": {...}}) and print the record as JSON
         [--model NAME]                             play as a model clinician (12-turn limit)
+        [--output record|export|medsp|summary]     what to print: the record (default), the
+                                                   scored export, the MedSP1000-shaped result,
+                                                   or a plain-text score summary
+    bedside-cli import-rubric <file|dir>... [--json]
+                                                   import MedSP1000 frozen rubric files (a dir:
+                                                   every *.json in it); print per-file errors and
+                                                   totals; --json prints the imported rubrics;
+                                                   exit code 1 if any file failed
     bedside-cli catalog <words>...                 search the order catalog (best matches first)
     bedside-cli help | --version";
 
@@ -54,6 +67,7 @@ fn main() -> ExitCode {
         Some("validate") => validate(&args[1..], &catalog),
         Some("play") => play(&args[1..], catalog),
         Some("catalog") => catalog_search(&args[1..], &catalog),
+        Some("import-rubric") => import_rubric(&args[1..]),
         Some(other) => {
             eprintln!("bedside-cli: unknown command `{other}`\n\n{USAGE}");
             ExitCode::from(2)
@@ -107,9 +121,18 @@ fn validate(paths: &[String], catalog: &Catalog) -> ExitCode {
 fn play(args: &[String], catalog: Arc<Catalog>) -> ExitCode {
     let mut positional = Vec::new();
     let mut model: Option<String> = None;
+    let mut output = "record".to_string();
     let mut it = args.iter();
     while let Some(a) = it.next() {
-        if a == "--model" {
+        if a == "--output" {
+            match it.next().map(String::as_str) {
+                Some(o @ ("record" | "export" | "medsp" | "summary")) => output = o.to_string(),
+                _ => {
+                    eprintln!("--output needs one of: record, export, medsp, summary");
+                    return ExitCode::from(2);
+                }
+            }
+        } else if a == "--model" {
             model = it.next().cloned();
             if model.is_none() {
                 eprintln!("--model needs a name");
@@ -167,15 +190,147 @@ fn play(args: &[String], catalog: Arc<Catalog>) -> ExitCode {
             return ExitCode::from(1);
         }
     }
-    match serde_json::to_string_pretty(enc.record()) {
-        Ok(json) => {
-            outln!("{json}");
-            ExitCode::SUCCESS
+    let record = enc.record();
+    if output == "record" {
+        return match serde_json::to_string_pretty(record) {
+            Ok(json) => {
+                outln!("{json}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("cannot serialize the record: {e}");
+                ExitCode::from(3)
+            }
+        };
+    }
+    let case: &Case = enc.case();
+    let card = score(case, &record.state, None, &[]);
+    let export = EncounterExport::new(
+        turns_path,
+        "",
+        case,
+        Roles::from_record(record, "scripted", None),
+        record,
+        &card,
+    );
+    match output.as_str() {
+        "export" => outln!("{}", export.to_json()),
+        "medsp" => outln!(
+            "{}",
+            serde_json::to_string_pretty(&frozen_result(&export)).unwrap_or_default()
+        ),
+        _ => print_summary(&export),
+    }
+    ExitCode::SUCCESS
+}
+
+fn pct(r: Option<f64>) -> String {
+    r.map(|x| format!("{:.0}%", x * 100.0))
+        .unwrap_or_else(|| "—".into())
+}
+
+fn print_summary(e: &EncounterExport) {
+    let o = &e.scores.overall;
+    outln!(
+        "{} — completion {} ({}/{} items), points {} ({}/{}), {} not scored, {} harm(s)",
+        e.case.title,
+        pct(o.completion_ratio),
+        o.expected_met,
+        o.expected_scored,
+        pct(o.points_ratio),
+        o.points,
+        o.points_possible,
+        o.not_scored,
+        o.harms_done
+    );
+    for c in &e.scores.by_competency {
+        if c.tally.items > 0 {
+            outln!(
+                "  {:<5} completion {:>4}  points {:>4}  ({} items)",
+                format!("{:?}", c.competency),
+                pct(c.tally.completion_ratio),
+                pct(c.tally.points_ratio),
+                c.tally.items
+            );
         }
-        Err(e) => {
-            eprintln!("cannot serialize the record: {e}");
-            ExitCode::from(3)
+    }
+    for i in &e.scorecard.items {
+        let mark = match i.mark() {
+            Mark::Met => "met",
+            Mark::Missed => "MISSED",
+            Mark::Harm => "HARM",
+            Mark::Avoided => "avoided",
+            Mark::NotScored => "not scored",
+        };
+        outln!(
+            "  [{mark:>10}] {}{}: {}",
+            i.id,
+            if i.critical { " (critical)" } else { "" },
+            i.why
+        );
+    }
+}
+
+fn import_rubric(args: &[String]) -> ExitCode {
+    let json = args.iter().any(|a| a == "--json");
+    let paths: Vec<&String> = args.iter().filter(|a| *a != "--json").collect();
+    if paths.is_empty() {
+        eprintln!("usage: bedside-cli import-rubric <file|dir>... [--json]");
+        return ExitCode::from(2);
+    }
+    let mut files: Vec<(String, String)> = Vec::new();
+    let mut unreadable = 0;
+    for p in paths {
+        let path = std::path::Path::new(p);
+        let mut list = Vec::new();
+        if path.is_dir() {
+            match std::fs::read_dir(path) {
+                Ok(entries) => list.extend(
+                    entries
+                        .filter_map(Result::ok)
+                        .map(|e| e.path())
+                        .filter(|p| p.extension().is_some_and(|e| e == "json")),
+                ),
+                Err(e) => {
+                    eprintln!("{p}: cannot read the folder: {e}");
+                    unreadable += 1;
+                }
+            }
+            list.sort();
+        } else {
+            list.push(path.to_path_buf());
         }
+        for f in list {
+            let name = f.display().to_string();
+            match std::fs::read(&f) {
+                Ok(bytes) => files.push((name, String::from_utf8_lossy(&bytes).into_owned())),
+                Err(e) => {
+                    eprintln!("{name}: cannot read: {e}");
+                    unreadable += 1;
+                }
+            }
+        }
+    }
+    let report = import_many(files.iter().map(|(n, t)| (n.as_str(), t.as_str())));
+    for e in &report.errors {
+        eprintln!("error: {e}");
+    }
+    for r in &report.imported {
+        for w in &r.warnings {
+            eprintln!("warning: {}: {w}", r.file);
+        }
+    }
+    if json {
+        outln!(
+            "{}",
+            serde_json::to_string_pretty(&report.imported).unwrap_or_default()
+        );
+    }
+    outln!("{}", report.summary());
+    if report.errors.is_empty() && unreadable == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
     }
 }
 

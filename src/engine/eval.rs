@@ -1,5 +1,5 @@
 //! Evaluating rules over an encounter's state, with evidence: which turn and simulated minute
-//! satisfied a rule, or why it failed ("ECG at minute 14, required by minute 10").
+//! satisfied a rule, or why it failed ("ECG at 14:10, required by 10:00").
 
 use serde::{Deserialize, Serialize};
 
@@ -45,9 +45,14 @@ impl Verdict {
     }
 }
 
-/// Minutes as the debrief shows them: whole minutes, rounded down.
+/// Whole simulated minutes, rounded down.
 pub fn minute(time_s: u32) -> u32 {
     time_s / 60
+}
+
+/// Simulated time as the debrief shows it: `m:ss` ("14:05").
+pub fn clock(time_s: u32) -> String {
+    format!("{}:{:02}", time_s / 60, time_s % 60)
 }
 
 /// Whether a rule holds now. The fast path for events, checked at every simulated minute:
@@ -86,22 +91,22 @@ pub fn evaluate(rule: &Rule, case: &Case, state: &State) -> Verdict {
                 {
                     Verdict::yes(
                         format!(
-                            "{} at minute {} before {} at minute {}",
+                            "{} at {} before {} at {}",
                             a.label(),
-                            minute(a.time_s),
+                            clock(a.time_s),
                             b.label(),
-                            minute(b.time_s)
+                            clock(b.time_s)
                         ),
                         vec![a.evidence(), b.evidence()],
                     )
                 }
                 (Some(a), Some(b)) => Verdict::no(
                     format!(
-                        "{} at minute {} came after {} at minute {}",
+                        "{} at {} came after {} at {}",
                         a.label(),
-                        minute(a.time_s),
+                        clock(a.time_s),
                         b.label(),
-                        minute(b.time_s)
+                        clock(b.time_s)
                     ),
                     vec![a.evidence(), b.evidence()],
                 ),
@@ -121,7 +126,7 @@ pub fn evaluate(rule: &Rule, case: &Case, state: &State) -> Verdict {
         }
         Rule::Elicited(id) => match state.elicited.get(id) {
             Some(e) => Verdict::yes(
-                format!("elicited from {} at minute {}", e.speaker, minute(e.time_s)),
+                format!("elicited from {} at {}", e.speaker, clock(e.time_s)),
                 vec![Evidence {
                     turn: e.turn,
                     time_s: e.time_s,
@@ -137,7 +142,7 @@ pub fn evaluate(rule: &Rule, case: &Case, state: &State) -> Verdict {
                 }
                 if let Some(p) = first_match(&u.text, s.set.as_deref(), &s.phrases) {
                     return Verdict::yes(
-                        format!("said \"{p}\" at minute {}", minute(u.time_s)),
+                        format!("said \"{p}\" at {}", clock(u.time_s)),
                         vec![Evidence {
                             turn: u.turn,
                             time_s: u.time_s,
@@ -153,13 +158,13 @@ pub fn evaluate(rule: &Rule, case: &Case, state: &State) -> Verdict {
                 .unwrap_or_else(|| "none of the phrases".into());
             let when = s
                 .by_minute
-                .map(|m| format!(" by minute {m}"))
+                .map(|m| format!(" by {m}:00"))
                 .unwrap_or_default();
             Verdict::no(format!("{what} was said{when}"), vec![])
         }
         Rule::Never(id) => match first_done(id, state) {
             Some(a) => Verdict::no(
-                format!("{} at minute {}", a.label(), minute(a.time_s)),
+                format!("{} at {}", a.label(), clock(a.time_s)),
                 vec![a.evidence()],
             ),
             None => Verdict::yes(format!("`{id}` was never done"), vec![]),
@@ -193,7 +198,7 @@ pub fn evaluate(rule: &Rule, case: &Case, state: &State) -> Verdict {
         }
         Rule::Phase(id) => match state.phases_visited.iter().find(|v| &v.phase == id) {
             Some(v) => Verdict::yes(
-                format!("reached phase `{id}` at minute {}", minute(v.time_s)),
+                format!("reached phase `{id}` at {}", clock(v.time_s)),
                 vec![Evidence {
                     turn: v.turn,
                     time_s: v.time_s,
@@ -206,10 +211,7 @@ pub fn evaluate(rule: &Rule, case: &Case, state: &State) -> Verdict {
             if state.now_s >= m * 60 {
                 Verdict::yes(format!("minute {m} reached"), vec![])
             } else {
-                Verdict::no(
-                    format!("only minute {} so far", minute(state.now_s)),
-                    vec![],
-                )
+                Verdict::no(format!("only {} so far", clock(state.now_s)), vec![])
             }
         }
         Rule::All(rules) => {
@@ -284,29 +286,25 @@ fn done(d: &DoneRule, state: &State) -> Verdict {
             })
         })
         .or_else(|| {
-            d.by_minute.filter(|&m| a.time_s > m * 60).map(|m| {
-                format!(
-                    "{} at minute {}, required by minute {m}",
-                    a.label(),
-                    minute(a.time_s)
-                )
-            })
+            d.by_minute
+                .filter(|&m| a.time_s > m * 60)
+                .map(|m| format!("{} at {}, required by {m}:00", a.label(), clock(a.time_s)))
         })
         .or_else(|| {
             d.elapsed_min
                 .filter(|&m| state.now_s < a.time_s + m * 60)
                 .map(|m| {
                     format!(
-                        "{} at minute {}, less than {m} minutes ago",
+                        "{} at {}, less than {m} minutes ago",
                         a.label(),
-                        minute(a.time_s)
+                        clock(a.time_s)
                     )
                 })
         });
         match failure {
             None => {
                 return Verdict::yes(
-                    format!("{} at minute {}", a.label(), minute(a.time_s)),
+                    format!("{} at {}", a.label(), clock(a.time_s)),
                     vec![a.evidence()],
                 );
             }

@@ -9,16 +9,23 @@
 //! - [`encounter`]: the state machine over simulated time, and its serializable record
 //! - [`sp`]: the scripted standardized patient; [`lexicon`], [`text`], [`phrases`]: matching
 //! - [`rule`], [`eval`]: the rule language and its evaluation with evidence
+//! - [`score`]: rubric scoring (rules, judge verdicts, overrides); [`debrief`]: what the
+//!   debrief shows and what the judge reads; [`export`]: JSON, CSV and MedSP1000 results;
+//!   [`medsp`]: MedSP1000 frozen-rubric import
 
 pub mod action;
 pub mod case;
 pub mod catalog;
+pub mod debrief;
 pub mod encounter;
 pub mod eval;
+pub mod export;
 pub mod lexicon;
 pub mod load;
+pub mod medsp;
 pub mod phrases;
 pub mod rule;
+pub mod score;
 pub mod sp;
 pub mod text;
 pub mod validate;

@@ -281,19 +281,38 @@ pub fn phrase_set(name: &str) -> Option<&'static [&'static str]> {
 
 /// Whether `utterance` contains `phrase` as a contiguous run of normalized words.
 pub fn says(utterance: &str, phrase: &str) -> bool {
-    let u = format!(" {} ", normalize(utterance));
-    let p = format!(" {} ", normalize(phrase));
-    !p.trim().is_empty() && u.contains(&p)
+    contains_words(&padded(utterance), normalize(phrase).trim())
 }
 
-/// The first phrase (of the set and the extra list) the utterance contains.
+/// The normalized utterance with a space on each side, for [`contains_words`].
+fn padded(utterance: &str) -> String {
+    format!(" {} ", normalize(utterance))
+}
+
+/// Whether a padded normalized utterance holds `phrase` (normalized) on word boundaries.
+fn contains_words(padded: &str, phrase: &str) -> bool {
+    !phrase.is_empty()
+        && padded.match_indices(phrase).any(|(i, _)| {
+            padded.as_bytes().get(i.wrapping_sub(1)) == Some(&b' ')
+                && padded.as_bytes().get(i + phrase.len()) == Some(&b' ')
+        })
+}
+
+/// The first phrase (of the set and the extra list) the utterance contains. The utterance is
+/// normalized once; the built-in sets are stored normalized (a test checks this).
 pub fn first_match(utterance: &str, set: Option<&str>, extra: &[String]) -> Option<String> {
+    let u = padded(utterance);
     let builtin = set.and_then(phrase_set).unwrap_or(&[]);
     builtin
         .iter()
-        .map(|s| s.to_string())
-        .chain(extra.iter().cloned())
-        .find(|p| says(utterance, p))
+        .find(|p| contains_words(&u, p))
+        .map(|p| p.to_string())
+        .or_else(|| {
+            extra
+                .iter()
+                .find(|p| contains_words(&u, normalize(p).trim()))
+                .cloned()
+        })
 }
 
 #[cfg(test)]

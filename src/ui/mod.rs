@@ -8,6 +8,7 @@ mod encounter;
 mod history;
 mod library;
 mod pages;
+pub mod scores;
 mod widgets;
 
 use std::sync::Arc;

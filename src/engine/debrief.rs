@@ -1,0 +1,382 @@
+//! What the debrief shows, as plain data: scores, items in debrief order, a timeline of the
+//! clinician's actions against the case's expected timings, key facts elicited or missed, and
+//! the transcript with anchors (`turn`) that item evidence links to. Also the judge's input.
+
+use serde::{Deserialize, Serialize};
+
+use super::case::{Case, Competency, FactCategory, PATIENT};
+use super::encounter::{ActionStatus, EndForm, EntryKind, Record, State};
+use super::eval::clock;
+use super::rule::Rule;
+use super::score::{judge_items, Scorecard, Scores};
+
+/// Who a transcript line is from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind", content = "name")]
+pub enum Speaker {
+    Clinician,
+    /// The patient or another actor, by display name.
+    Actor(String),
+    /// The environment: results, notices, phase changes, vitals, the clock.
+    Environment,
+}
+
+/// One line of the transcript.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Line {
+    /// The log entry's sequence number (unique).
+    pub seq: u32,
+    /// The clinician turn it belongs to: the anchor evidence links to.
+    pub turn: u32,
+    pub time_s: u32,
+    pub speaker: Speaker,
+    pub text: String,
+}
+
+impl Line {
+    /// "[3:15] Clinician: Hello" — for the judge, exports and plain-text views.
+    pub fn plain(&self) -> String {
+        let who = match &self.speaker {
+            Speaker::Clinician => "Clinician".to_string(),
+            Speaker::Actor(name) => name.clone(),
+            Speaker::Environment => "Environment".to_string(),
+        };
+        format!("[{}] {who}: {}", clock(self.time_s), self.text)
+    }
+}
+
+fn actor_name(case: &Case, id: &str) -> String {
+    if id == PATIENT {
+        return format!("{} (patient)", case.patient.name);
+    }
+    case.actors
+        .iter()
+        .find(|a| a.id == id)
+        .map(|a| format!("{} ({})", a.name, a.role))
+        .unwrap_or_else(|| id.to_string())
+}
+
+fn status_word(status: ActionStatus) -> &'static str {
+    match status {
+        ActionStatus::Executed => "executed",
+        ActionStatus::Pending => "pending",
+        ActionStatus::Unsupported => "unsupported",
+    }
+}
+
+/// The encounter's log as transcript lines.
+pub fn transcript(case: &Case, record: &Record) -> Vec<Line> {
+    record
+        .log
+        .iter()
+        .map(|e| {
+            let (speaker, text) = match &e.kind {
+                EntryKind::Started {
+                    label,
+                    status,
+                    vitals,
+                    ..
+                } => (
+                    Speaker::Environment,
+                    format!("{label}. {status} {}", vitals_text(vitals)),
+                ),
+                EntryKind::ClinicianSaid { text } => (Speaker::Clinician, text.clone()),
+                EntryKind::ActorSaid { speaker, text, .. } => {
+                    (Speaker::Actor(actor_name(case, speaker)), text.clone())
+                }
+                EntryKind::Ordered {
+                    raw, name, status, ..
+                } => (
+                    Speaker::Environment,
+                    match name {
+                        Some(n) => format!("Order \"{raw}\" → {n} ({})", status_word(*status)),
+                        None => format!("Order \"{raw}\" not understood (unsupported)"),
+                    },
+                ),
+                EntryKind::Result { name, text, .. } => {
+                    (Speaker::Environment, format!("Result — {name}: {text}"))
+                }
+                EntryKind::Notice { text, .. } => (Speaker::Environment, text.clone()),
+                EntryKind::PhaseChanged { label, status, .. } => {
+                    (Speaker::Environment, format!("{label}. {status}"))
+                }
+                EntryKind::Vitals { vitals } => (Speaker::Environment, vitals_text(vitals)),
+                EntryKind::ActorArrived { actor } => (
+                    Speaker::Environment,
+                    format!("{} arrives.", actor_name(case, actor)),
+                ),
+                EntryKind::ActorLeft { actor } => (
+                    Speaker::Environment,
+                    format!("{} leaves.", actor_name(case, actor)),
+                ),
+                EntryKind::Waited { minutes } => {
+                    (Speaker::Environment, format!("Waited {minutes} min."))
+                }
+                EntryKind::StageDone { .. } => {
+                    (Speaker::Environment, "Done with this stage.".to_string())
+                }
+                EntryKind::Ended { detail, .. } => {
+                    (Speaker::Environment, format!("Encounter ended: {detail}"))
+                }
+            };
+            Line {
+                seq: e.seq,
+                turn: e.turn,
+                time_s: e.time_s,
+                speaker,
+                text,
+            }
+        })
+        .collect()
+}
+
+/// "HR 92, BP 150/90, RR 18, SpO2 97%, T 37.1 °C, GCS 15, pain 7/10" (only values present).
+pub fn vitals_text(v: &super::case::Vitals) -> String {
+    let mut parts = Vec::new();
+    if let Some(hr) = v.hr {
+        parts.push(format!("HR {hr}"));
+    }
+    match (v.sbp, v.dbp) {
+        (Some(s), Some(d)) => parts.push(format!("BP {s}/{d}")),
+        (Some(s), None) => parts.push(format!("SBP {s}")),
+        _ => {}
+    }
+    if let Some(rr) = v.rr {
+        parts.push(format!("RR {rr}"));
+    }
+    if let Some(s) = v.spo2 {
+        parts.push(format!("SpO2 {s}%"));
+    }
+    if let Some(t) = v.temp_c {
+        parts.push(format!("T {t:.1} °C"));
+    }
+    if let Some(g) = v.gcs {
+        parts.push(format!("GCS {g}"));
+    }
+    if let Some(p) = v.pain {
+        parts.push(format!("pain {p}/10"));
+    }
+    parts.join(", ")
+}
+
+/// A timing the case expects, taken from a positive rubric item's `done`/`said` rule with a
+/// deadline, and what the clinician actually did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Expectation {
+    pub item: String,
+    /// What is expected: the catalog order's name, or the phrase set.
+    pub what: String,
+    pub by_minute: u32,
+    /// When it was first done (any dose or route), if ever.
+    pub done_at_s: Option<u32>,
+    pub on_time: bool,
+}
+
+/// One action on the timeline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TimelineAction {
+    pub turn: u32,
+    pub time_s: u32,
+    pub label: String,
+    pub status: ActionStatus,
+    pub result_at_s: Option<u32>,
+}
+
+/// A key fact of the script and whether (and when, from whom) it was elicited.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KeyFact {
+    pub id: String,
+    pub category: FactCategory,
+    /// The answer, so a trainee sees what they would have learnt.
+    pub answer: String,
+    pub elicited: Option<FactElicited>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FactElicited {
+    pub turn: u32,
+    pub time_s: u32,
+    pub speaker: String,
+}
+
+/// Everything the debrief page shows.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Debrief {
+    pub case_id: String,
+    pub case_title: String,
+    pub scores: Scores,
+    pub scorecard: Scorecard,
+    /// Item ids in debrief order (critical failures first).
+    pub order: Vec<String>,
+    pub expectations: Vec<Expectation>,
+    pub actions: Vec<TimelineAction>,
+    pub key_facts: Vec<KeyFact>,
+    pub final_form: Option<EndForm>,
+    pub ended: Option<String>,
+    pub transcript: Vec<Line>,
+}
+
+/// Builds the debrief of a scored encounter.
+pub fn debrief(case: &Case, record: &Record, scorecard: &Scorecard) -> Debrief {
+    let state = &record.state;
+    Debrief {
+        case_id: case.meta.id.clone(),
+        case_title: case.meta.title.clone(),
+        scores: scorecard.scores(),
+        scorecard: scorecard.clone(),
+        order: scorecard
+            .debrief_order()
+            .iter()
+            .map(|i| i.id.clone())
+            .collect(),
+        expectations: expectations(case, state),
+        actions: state
+            .actions
+            .iter()
+            .map(|a| TimelineAction {
+                turn: a.turn,
+                time_s: a.time_s,
+                label: a.label(),
+                status: a.status,
+                result_at_s: a.result.as_ref().and(a.result_due_s),
+            })
+            .collect(),
+        key_facts: case
+            .facts
+            .iter()
+            .filter(|f| f.key)
+            .map(|f| KeyFact {
+                id: f.id.clone(),
+                category: f.category,
+                answer: f.answer.clone(),
+                elicited: state.elicited.get(&f.id).map(|e| FactElicited {
+                    turn: e.turn,
+                    time_s: e.time_s,
+                    speaker: actor_name(case, &e.speaker),
+                }),
+            })
+            .collect(),
+        final_form: state.final_form.clone(),
+        ended: state.ended.as_ref().map(|e| e.detail.clone()),
+        transcript: transcript(case, record),
+    }
+}
+
+/// The timings the positive rubric items expect (rules with `by_minute`, at any depth under
+/// `all`/`any`), each with when it was first done.
+pub fn expectations(case: &Case, state: &State) -> Vec<Expectation> {
+    let mut out = Vec::new();
+    for item in case.rubric.iter().filter(|i| i.weight > 0.0) {
+        let Some(rule) = &item.rule else { continue };
+        rule.walk(&mut |r| match r {
+            Rule::Done(d) => {
+                if let Some(m) = d.by_minute {
+                    let first = state.actions.iter().find(|a| {
+                        a.status != ActionStatus::Unsupported
+                            && a.order_id() == Some(d.order.as_str())
+                    });
+                    let what = first
+                        .and_then(|a| a.interpretation.order.as_ref())
+                        .map(|o| o.name.clone())
+                        .unwrap_or_else(|| d.order.clone());
+                    out.push(Expectation {
+                        item: item.id.clone(),
+                        what,
+                        by_minute: m,
+                        done_at_s: first.map(|a| a.time_s),
+                        on_time: first.is_some_and(|a| a.time_s <= m * 60),
+                    });
+                }
+            }
+            Rule::Said(s) => {
+                if let Some(m) = s.by_minute {
+                    let first = state.utterances.iter().find(|u| {
+                        super::phrases::first_match(&u.text, s.set.as_deref(), &s.phrases).is_some()
+                    });
+                    out.push(Expectation {
+                        item: item.id.clone(),
+                        what: s
+                            .set
+                            .as_deref()
+                            .map(|n| format!("says: {}", n.replace('_', " ")))
+                            .unwrap_or_else(|| format!("says: {}", s.phrases.join(" / "))),
+                        by_minute: m,
+                        done_at_s: first.map(|u| u.time_s),
+                        on_time: first.is_some_and(|u| u.time_s <= m * 60),
+                    });
+                }
+            }
+            _ => {}
+        });
+    }
+    out.sort_by_key(|e| e.by_minute);
+    out
+}
+
+/// One item for the judge to score.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JudgeItem {
+    pub id: String,
+    pub competency: Competency,
+    pub text: String,
+}
+
+/// Everything the judge sees: the transcript (speech and environment feedback), the action log
+/// with statuses and results, the final state and end form, and the items without rules.
+/// Never the rule items' verdicts, so the judge is not anchored by them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JudgeInput {
+    pub case_title: String,
+    pub door_note: String,
+    pub transcript: Vec<String>,
+    pub actions: Vec<String>,
+    pub final_state: String,
+    pub final_form: Option<EndForm>,
+    pub items: Vec<JudgeItem>,
+}
+
+/// The judge's input for a finished (or stopped) encounter.
+pub fn judge_input(case: &Case, record: &Record) -> JudgeInput {
+    let state = &record.state;
+    JudgeInput {
+        case_title: case.meta.title.clone(),
+        door_note: case.door_note.clone(),
+        transcript: transcript(case, record).iter().map(Line::plain).collect(),
+        actions: state
+            .actions
+            .iter()
+            .map(|a| {
+                let result = a
+                    .result
+                    .as_deref()
+                    .map(|r| format!(" — result: {r}"))
+                    .unwrap_or_default();
+                format!(
+                    "[{}] {} — {}{result}",
+                    clock(a.time_s),
+                    a.label(),
+                    status_word(a.status)
+                )
+            })
+            .collect(),
+        final_state: format!(
+            "At {}: {} {}{}",
+            clock(state.now_s),
+            state.status,
+            vitals_text(&state.vitals),
+            state
+                .ended
+                .as_ref()
+                .map(|e| format!(" Ended: {}", e.detail))
+                .unwrap_or_default()
+        ),
+        final_form: state.final_form.clone(),
+        items: judge_items(case)
+            .map(|i| JudgeItem {
+                id: i.id.clone(),
+                competency: i.competency,
+                text: i.text.clone(),
+            })
+            .collect(),
+    }
+}

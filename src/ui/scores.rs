@@ -1,0 +1,383 @@
+//! The debrief's score views: overall scores, the per-competency bar chart (SVG drawn here, no
+//! library), the rubric checklist with evidence links into the transcript, the timeline of
+//! expected timings, and key facts. Components take an engine `Debrief`; the geometry and
+//! wording live in plain functions that native tests cover.
+
+use leptos::prelude::*;
+
+use crate::engine::case::Competency;
+use crate::engine::debrief::{Debrief, Expectation};
+use crate::engine::eval::clock;
+use crate::engine::score::{ItemResult, Mark, ScoredBy, Tally};
+
+/// "83%", or "—" when nothing was scored.
+pub fn percent(r: Option<f64>) -> String {
+    r.map(|x| format!("{:.0}%", x * 100.0))
+        .unwrap_or_else(|| "—".to_string())
+}
+
+/// "5 of 6 items" / "no items scored".
+pub fn items_line(t: &Tally) -> String {
+    if t.expected_scored == 0 {
+        "no items scored".to_string()
+    } else {
+        format!("{} of {} items", t.expected_met, t.expected_scored)
+    }
+}
+
+/// One bar pair of the competency chart, in SVG user units.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Bar {
+    pub competency: Competency,
+    pub label: &'static str,
+    /// y of the row's top.
+    pub y: f64,
+    /// Width of the completion bar and of the points bar (points clipped to 0..1 for drawing).
+    pub completion_w: f64,
+    pub points_w: f64,
+    pub completion_text: String,
+    pub points_text: String,
+    /// No scored items: drawn as an empty, dashed row.
+    pub empty: bool,
+}
+
+/// Chart layout constants.
+pub const CHART_LABEL_W: f64 = 64.0;
+pub const CHART_BAR_W: f64 = 240.0;
+pub const CHART_ROW_H: f64 = 34.0;
+
+fn short(c: Competency) -> &'static str {
+    match c {
+        Competency::PC => "PC",
+        Competency::MK => "MK",
+        Competency::SBP => "SBP",
+        Competency::ICS => "ICS",
+        Competency::PBLI => "PBLI",
+        Competency::PROF => "PROF",
+    }
+}
+
+/// The bars for the six competencies, in ACGME order.
+pub fn bars(d: &Debrief) -> Vec<Bar> {
+    d.scores
+        .by_competency
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let t = &c.tally;
+            let clip = |r: Option<f64>| r.unwrap_or(0.0).clamp(0.0, 1.0) * CHART_BAR_W;
+            Bar {
+                competency: c.competency,
+                label: short(c.competency),
+                y: i as f64 * CHART_ROW_H,
+                completion_w: clip(t.completion_ratio),
+                points_w: clip(t.points_ratio),
+                completion_text: percent(t.completion_ratio),
+                points_text: percent(t.points_ratio),
+                empty: t.expected_scored == 0 && t.harms_scored == 0,
+            }
+        })
+        .collect()
+}
+
+/// The words shown for an item's mark.
+pub fn mark_label(m: Mark) -> &'static str {
+    match m {
+        Mark::Met => "Met",
+        Mark::Missed => "Missed",
+        Mark::Harm => "Harm done",
+        Mark::Avoided => "Harm avoided",
+        Mark::NotScored => "Not scored",
+    }
+}
+
+/// Who decided, in words.
+pub fn scored_by_label(i: &ItemResult) -> String {
+    match i.scored_by {
+        ScoredBy::Rule => "rule".to_string(),
+        ScoredBy::Judge => "judge".to_string(),
+        ScoredBy::Educator => match &i.overridden {
+            Some(o) if !o.by.is_empty() => format!("override by {}", o.by),
+            _ => "educator override".to_string(),
+        },
+        ScoredBy::Nobody => "no judge configured".to_string(),
+    }
+}
+
+/// "ECG: by 10:00 — done at 14:11 (late)".
+pub fn expectation_line(e: &Expectation) -> String {
+    let when = match e.done_at_s {
+        Some(t) if e.on_time => format!("done at {}", clock(t)),
+        Some(t) => format!("done at {} (late)", clock(t)),
+        None => "not done".to_string(),
+    };
+    format!("{}: by {}:00 — {when}", e.what, e.by_minute)
+}
+
+/// The anchor id of a transcript turn; evidence links point here.
+pub fn turn_anchor(turn: u32) -> String {
+    format!("turn-{turn}")
+}
+
+/// Scrolls the transcript to a turn and focuses it (keyboard users land there too).
+fn go_to_turn(turn: u32) {
+    if let Some(el) = document().get_element_by_id(&turn_anchor(turn)) {
+        el.scroll_into_view();
+        if let Ok(html) = leptos::wasm_bindgen::JsCast::dyn_into::<leptos::web_sys::HtmlElement>(el)
+        {
+            let _ = html.focus();
+        }
+    }
+}
+
+/// Overall scores: completion ratio and points side by side.
+#[component]
+pub fn ScoreSummary(debrief: Debrief) -> impl IntoView {
+    let o = debrief.scores.overall.clone();
+    let harms = o.harms_done;
+    let harms_class = if harms > 0 {
+        "score-tile score-bad"
+    } else {
+        "score-tile"
+    };
+    view! {
+        <div class="score-summary">
+            <div class="score-tile">
+                <span class="score-value" data-testid="completion">{percent(o.completion_ratio)}</span>
+                <span class="score-label">"Completion"</span>
+                <span class="score-detail">{items_line(&o)}</span>
+            </div>
+            <div class="score-tile">
+                <span class="score-value" data-testid="points">{percent(o.points_ratio)}</span>
+                <span class="score-label">"Points"</span>
+                <span class="score-detail">
+                    {format!("{} of {} points", trim_num(o.points), trim_num(o.points_possible))}
+                </span>
+            </div>
+            <div class=harms_class>
+                <span class="score-value">{harms}</span>
+                <span class="score-label">"Harms"</span>
+                <span class="score-detail">
+                    {if o.not_scored > 0 {
+                        format!("{} item(s) not scored", o.not_scored)
+                    } else {
+                        "every item scored".to_string()
+                    }}
+                </span>
+            </div>
+        </div>
+    }
+}
+
+fn trim_num(x: f64) -> String {
+    if x.fract() == 0.0 {
+        format!("{x:.0}")
+    } else {
+        format!("{x:.1}")
+    }
+}
+
+/// Per-competency bars: completion (solid) and points (light), with the values as text.
+#[component]
+pub fn CompetencyChart(debrief: Debrief) -> impl IntoView {
+    let bars = bars(&debrief);
+    let height = CHART_ROW_H * bars.len() as f64;
+    let width = CHART_LABEL_W + CHART_BAR_W + 110.0;
+    let rows = bars
+        .into_iter()
+        .map(|b| {
+            let y = b.y;
+            let title = format!(
+                "{}: completion {}, points {}",
+                b.competency.label(),
+                b.completion_text,
+                b.points_text
+            );
+            view! {
+                <g class="chart-row" class:chart-empty=b.empty>
+                    <title>{title}</title>
+                    <text x="0" y=y + 20.0 class="chart-label">{b.label}</text>
+                    <rect x=CHART_LABEL_W y=y + 4.0 width=CHART_BAR_W height="12" class="chart-track"></rect>
+                    <rect x=CHART_LABEL_W y=y + 4.0 width=b.completion_w height="12" class="chart-completion"></rect>
+                    <rect x=CHART_LABEL_W y=y + 18.0 width=CHART_BAR_W height="8" class="chart-track"></rect>
+                    <rect x=CHART_LABEL_W y=y + 18.0 width=b.points_w height="8" class="chart-points"></rect>
+                    <text x=CHART_LABEL_W + CHART_BAR_W + 8.0 y=y + 20.0 class="chart-value">
+                        {format!("{} · {}", b.completion_text, b.points_text)}
+                    </text>
+                </g>
+            }
+        })
+        .collect_view();
+    view! {
+        <figure class="competency-chart">
+            <svg
+                viewBox=format!("0 0 {width} {height}")
+                role="img"
+                aria-label="Scores per competency: completion ratio and points"
+            >
+                {rows}
+            </svg>
+            <figcaption>
+                <span class="legend legend-completion">"Completion"</span>
+                <span class="legend legend-points">"Points"</span>
+            </figcaption>
+        </figure>
+    }
+}
+
+/// The rubric checklist in debrief order, with evidence links and (optionally) overrides.
+#[component]
+pub fn Checklist(
+    debrief: Debrief,
+    /// Called with (item id, met) when an educator overrides; `None` clears the override.
+    #[prop(optional)]
+    on_override: Option<Callback<(String, Option<bool>)>>,
+) -> impl IntoView {
+    let items: Vec<ItemResult> = debrief
+        .order
+        .iter()
+        .filter_map(|id| debrief.scorecard.item(id).cloned())
+        .collect();
+    let rows = items
+        .into_iter()
+        .map(|i| {
+            let mark = i.mark();
+            let class = format!("check-item mark-{mark:?}").to_lowercase();
+            let evidence = i
+                .evidence
+                .iter()
+                .map(|e| {
+                    let turn = e.turn;
+                    view! {
+                        <li>
+                            <button
+                                type="button"
+                                class="evidence-link"
+                                on:click=move |_| go_to_turn(turn)
+                            >
+                                {format!("{} — turn {turn}", clock(e.time_s))}
+                            </button>
+                            " "
+                            <q>{e.text.clone()}</q>
+                        </li>
+                    }
+                })
+                .collect_view();
+            let quote = i.judge_quote.clone();
+            let id = i.id.clone();
+            let overrides = on_override.map(|cb| {
+                let (a, b, c) = (id.clone(), id.clone(), id.clone());
+                view! {
+                    <div class="override" role="group" aria-label="Educator override">
+                        <button type="button" on:click=move |_| cb.run((a.clone(), Some(true)))>"Mark met"</button>
+                        <button type="button" on:click=move |_| cb.run((b.clone(), Some(false)))>"Mark not met"</button>
+                        <button type="button" on:click=move |_| cb.run((c.clone(), None))>"Clear"</button>
+                    </div>
+                }
+            });
+            view! {
+                <li class=class data-item=i.id.clone()>
+                    <div class="check-head">
+                        <span class="check-mark">{mark_label(mark)}</span>
+                        <span class="check-comp">{format!("{:?}", i.competency)}</span>
+                        {i.critical.then(|| view! { <span class="check-critical">"critical"</span> })}
+                        <span class="check-text">{i.text.clone()}</span>
+                    </div>
+                    <p class="check-why">
+                        {i.why.clone()} <span class="check-by">{format!(" ({})", scored_by_label(&i))}</span>
+                    </p>
+                    {quote.map(|q| view! { <p class="check-quote">"Judge quotes: " <q>{q}</q></p> })}
+                    <ul class="evidence">{evidence}</ul>
+                    {overrides}
+                </li>
+            }
+        })
+        .collect_view();
+    view! { <ol class="checklist">{rows}</ol> }
+}
+
+/// Expected timings against what was done, and the key facts elicited or missed.
+#[component]
+pub fn TimelineAndFacts(debrief: Debrief) -> impl IntoView {
+    let expectations = debrief
+        .expectations
+        .iter()
+        .map(|e| {
+            let class = if e.on_time {
+                "timing on-time"
+            } else {
+                "timing late"
+            };
+            view! { <li class=class>{expectation_line(e)}</li> }
+        })
+        .collect_view();
+    let facts = debrief
+        .key_facts
+        .iter()
+        .map(|f| match &f.elicited {
+            Some(e) => {
+                let turn = e.turn;
+                view! {
+                    <li class="fact elicited">
+                        <button type="button" class="evidence-link" on:click=move |_| go_to_turn(turn)>
+                            {format!("{} from {}", clock(e.time_s), e.speaker)}
+                        </button>
+                        " " {f.answer.clone()}
+                    </li>
+                }
+                .into_any()
+            }
+            None => view! {
+                <li class="fact missed">
+                    <span class="fact-missed">"Not asked: "</span>
+                    {f.answer.clone()}
+                </li>
+            }
+            .into_any(),
+        })
+        .collect_view();
+    view! {
+        <div class="timeline-facts">
+            <section aria-labelledby="timing-h">
+                <h3 id="timing-h">"Expected timings"</h3>
+                <ul class="timings">{expectations}</ul>
+            </section>
+            <section aria-labelledby="facts-h">
+                <h3 id="facts-h">"Key facts"</h3>
+                <ul class="facts">{facts}</ul>
+            </section>
+        </div>
+    }
+}
+
+/// The transcript, one anchor per turn, as text (never HTML).
+#[component]
+pub fn Transcript(debrief: Debrief) -> impl IntoView {
+    let mut last_turn = None;
+    let lines = debrief
+        .transcript
+        .iter()
+        .map(|l| {
+            let anchor = (last_turn != Some(l.turn)).then(|| turn_anchor(l.turn));
+            last_turn = Some(l.turn);
+            let who = match &l.speaker {
+                crate::engine::debrief::Speaker::Clinician => "Clinician".to_string(),
+                crate::engine::debrief::Speaker::Actor(n) => n.clone(),
+                crate::engine::debrief::Speaker::Environment => "Environment".to_string(),
+            };
+            let class = match &l.speaker {
+                crate::engine::debrief::Speaker::Clinician => "line clinician",
+                crate::engine::debrief::Speaker::Actor(_) => "line actor",
+                crate::engine::debrief::Speaker::Environment => "line env",
+            };
+            view! {
+                <li class=class id=anchor tabindex="-1">
+                    <span class="line-time">{clock(l.time_s)}</span>
+                    <span class="line-who">{who}</span>
+                    <span class="line-text">{l.text.clone()}</span>
+                </li>
+            }
+        })
+        .collect_view();
+    view! { <ol class="transcript">{lines}</ol> }
+}

@@ -1,0 +1,66 @@
+//! The debrief view's plain functions: chart geometry and the words shown.
+
+use bedside::engine::case::Competency;
+use bedside::engine::debrief::{debrief, Expectation};
+use bedside::engine::encounter::{Config, Encounter, Input};
+use bedside::engine::score::score;
+use bedside::ui::scores::{bars, expectation_line, percent, turn_anchor, CHART_BAR_W, CHART_ROW_H};
+
+use crate::support::{case, catalog, root};
+
+#[test]
+fn chart_bars_follow_the_scores_and_clip_negative_points() {
+    let c = case("acs-inferior-stemi");
+    let text =
+        std::fs::read_to_string(root().join("tests/fixtures/plays/acs-inferior-stemi.weak.jsonl"))
+            .unwrap();
+    let mut enc = Encounter::new(c.clone(), catalog(), Config::human());
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        if enc.is_ended() {
+            break;
+        }
+        enc.apply(Input::from_play_line(line).unwrap()).unwrap();
+    }
+    let card = score(&c, enc.state(), None, &[]);
+    let d = debrief(&c, enc.record(), &card);
+    let b = bars(&d);
+    assert_eq!(
+        b.iter().map(|b| b.competency).collect::<Vec<_>>(),
+        Competency::ALL
+    );
+    for (i, bar) in b.iter().enumerate() {
+        let t = &d.scores.by_competency[i].tally;
+        assert_eq!(bar.y, i as f64 * CHART_ROW_H);
+        let want = t.completion_ratio.unwrap_or(0.0) * CHART_BAR_W;
+        assert!((bar.completion_w - want).abs() < 1e-9);
+        assert!((0.0..=CHART_BAR_W).contains(&bar.points_w), "clipped");
+        assert_eq!(bar.completion_text, percent(t.completion_ratio));
+    }
+    // PC has the nitrate harm in the weak play: negative points draw as an empty bar.
+    let pc = &d.scores.by_competency[0].tally;
+    assert!(pc.points < 0.0, "{pc:?}");
+    assert_eq!(b[0].points_w, 0.0);
+}
+
+#[test]
+fn words_for_ratios_timings_and_anchors() {
+    assert_eq!(percent(Some(0.8333)), "83%");
+    assert_eq!(percent(None), "—");
+    let e = Expectation {
+        item: "pc_ecg".into(),
+        what: "12-lead ECG".into(),
+        by_minute: 10,
+        done_at_s: Some(851),
+        on_time: false,
+    };
+    assert_eq!(
+        expectation_line(&e),
+        "12-lead ECG: by 10:00 — done at 14:11 (late)"
+    );
+    let never = Expectation {
+        done_at_s: None,
+        ..e
+    };
+    assert_eq!(expectation_line(&never), "12-lead ECG: by 10:00 — not done");
+    assert_eq!(turn_anchor(3), "turn-3");
+}
