@@ -267,7 +267,11 @@ impl Library {
 
     /// Adds every stored import; the ones that no longer validate are returned with their
     /// errors (and left out).
-    pub fn restore_imports(&mut self, stored: &[StoredCase], catalog: &Catalog) -> Vec<Diagnostics> {
+    pub fn restore_imports(
+        &mut self,
+        stored: &[StoredCase],
+        catalog: &Catalog,
+    ) -> Vec<Diagnostics> {
         stored
             .iter()
             .filter_map(|s| self.import(&s.file_name, &s.json, catalog).err())

@@ -72,7 +72,11 @@ pub fn move_highlight(current: Option<usize>, len: usize, delta: i32) -> Option<
 
 /// What Enter in the order box places: the highlighted suggestion's order text, or the text as
 /// typed when nothing is suggested. None for blank input.
-pub fn order_for_enter(query: &str, suggestions: &[Suggestion], highlight: Option<usize>) -> Option<String> {
+pub fn order_for_enter(
+    query: &str,
+    suggestions: &[Suggestion],
+    highlight: Option<usize>,
+) -> Option<String> {
     if query.trim().is_empty() {
         return None;
     }

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::engine::catalog::Catalog;
 use crate::engine::encounter::{
-    Clinician, Config, EndForm, EndReason, Encounter, Input, InputError, Turn,
+    Clinician, Config, Encounter, EndForm, EndReason, Input, InputError, Turn,
 };
 use crate::engine::load::load_case;
 

@@ -464,11 +464,7 @@ pub fn action_log(state: &State) -> Vec<ActionLogRow> {
                     ActionStatus::Pending => "pending",
                     ActionStatus::Unsupported => "unsupported",
                 },
-                result_time: a
-                    .result
-                    .as_ref()
-                    .and(a.result_due_s)
-                    .map(clock_label),
+                result_time: a.result.as_ref().and(a.result_due_s).map(clock_label),
                 result: a.result.clone(),
             }
         })

@@ -101,7 +101,7 @@ pub async fn open() -> Result<IdbDatabase, String> {
     let on_upgrade = Closure::once_into_js(move |_e: web_sys::Event| {
         if let Ok(db) = upgrade_req
             .result()
-            .and_then(|r| r.dyn_into::<IdbDatabase>().map_err(JsValue::from))
+            .and_then(|r| r.dyn_into::<IdbDatabase>())
         {
             if !db.object_store_names().contains(ENCOUNTERS) {
                 let params = IdbObjectStoreParameters::new();

@@ -13,9 +13,9 @@ use leptos_router::NavigateOptions;
 use crate::app::orders::{move_highlight, order_for_enter, suggestions, SUGGESTIONS};
 use crate::app::session::{self, EndFormDraft, Session};
 use crate::app::view::{
-    clock_view, disposition_options, end_summary, inbox_view, latest_notices,
-    transcript_rows, vitals_view, ClockView, InboxRow, InboxStatus, InboxView, TranscriptRow,
-    VitalSign, TREND_H, TREND_W,
+    clock_view, disposition_options, end_summary, inbox_view, latest_notices, transcript_rows,
+    vitals_view, ClockView, InboxRow, InboxStatus, InboxView, TranscriptRow, VitalSign, TREND_H,
+    TREND_W,
 };
 use crate::engine::catalog::Catalog;
 use crate::engine::encounter::Input;
@@ -166,7 +166,8 @@ impl EncounterCtl {
             let (case, state, log) = (enc.case(), enc.state(), &enc.record().log);
             self.transcript.set(transcript_rows(case, log));
             self.inbox.set(inbox_view(state));
-            self.vitals.set(vitals_view(&state.vitals, log, state.now_s));
+            self.vitals
+                .set(vitals_view(&state.vitals, log, state.now_s));
             self.clock.set(clock_view(case, state));
             self.ended.set(state.ended.as_ref().map(|e| {
                 format!(
@@ -641,22 +642,23 @@ fn InboxItem(row: InboxRow) -> impl IntoView {
 
 #[component]
 fn Inbox(ctl: EncounterCtl) -> impl IntoView {
-    let group = move |title: &'static str, id: &'static str, pick: fn(&InboxView) -> Vec<InboxRow>| {
-        view! {
-            <Show when=move || ctl.inbox.with(|v| !pick(v).is_empty())>
-                <h3 class="inbox-group">{title}</h3>
-                <ul class="inbox-list" id=id>
-                    {move || {
-                        ctl.inbox
-                            .with(pick)
-                            .into_iter()
-                            .map(|row| view! { <InboxItem row=row /> })
-                            .collect_view()
-                    }}
-                </ul>
-            </Show>
-        }
-    };
+    let group =
+        move |title: &'static str, id: &'static str, pick: fn(&InboxView) -> Vec<InboxRow>| {
+            view! {
+                <Show when=move || ctl.inbox.with(|v| !pick(v).is_empty())>
+                    <h3 class="inbox-group">{title}</h3>
+                    <ul class="inbox-list" id=id>
+                        {move || {
+                            ctl.inbox
+                                .with(pick)
+                                .into_iter()
+                                .map(|row| view! { <InboxItem row=row /> })
+                                .collect_view()
+                        }}
+                    </ul>
+                </Show>
+            }
+        };
     view! {
         <section class="panel inbox" aria-labelledby="inbox-title">
             <h2 id="inbox-title">"Results"</h2>

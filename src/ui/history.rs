@@ -57,7 +57,11 @@ pub fn History() -> impl IntoView {
 }
 
 #[component]
-fn HistoryTable(rows: Vec<HistoryRow>, bad: Vec<String>, delete: Callback<String>) -> impl IntoView {
+fn HistoryTable(
+    rows: Vec<HistoryRow>,
+    bad: Vec<String>,
+    delete: Callback<String>,
+) -> impl IntoView {
     let problems = (!bad.is_empty()).then(|| {
         view! {
             <div class="notice-box" role="alert">

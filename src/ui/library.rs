@@ -41,7 +41,9 @@ pub fn CaseLibrary() -> impl IntoView {
     let catalog = data.catalog.clone();
     let start = Callback::new(move |case_id: String| {
         let Some(case) = library.with_untracked(|l| l.get(&case_id).cloned()) else {
-            start_error.set(Some(format!("The case `{case_id}` is no longer in the library.")));
+            start_error.set(Some(format!(
+                "The case `{case_id}` is no longer in the library."
+            )));
             return;
         };
         let now = js_sys::Date::now();
@@ -268,23 +270,21 @@ fn ImportPanel() -> impl IntoView {
                         ));
                         Outcome::Rejected(d)
                     }
-                    Some(text) => {
-                        match library.try_update(|l| l.import(&name, &text, &catalog)) {
-                            Some(Ok(replaced)) => {
-                                let title = library.with_untracked(|l| {
-                                    l.cases()
-                                        .iter()
-                                        .rev()
-                                        .find(|c| c.file_name == name)
-                                        .map(|c| c.case.meta.title.clone())
-                                        .unwrap_or_default()
-                                });
-                                Outcome::Imported { title, replaced }
-                            }
-                            Some(Err(d)) => Outcome::Rejected(d),
-                            None => continue,
+                    Some(text) => match library.try_update(|l| l.import(&name, &text, &catalog)) {
+                        Some(Ok(replaced)) => {
+                            let title = library.with_untracked(|l| {
+                                l.cases()
+                                    .iter()
+                                    .rev()
+                                    .find(|c| c.file_name == name)
+                                    .map(|c| c.case.meta.title.clone())
+                                    .unwrap_or_default()
+                            });
+                            Outcome::Imported { title, replaced }
                         }
-                    }
+                        Some(Err(d)) => Outcome::Rejected(d),
+                        None => continue,
+                    },
                 };
                 results.push((n, outcome));
             }

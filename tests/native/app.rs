@@ -11,14 +11,14 @@ use bedside::app::session::{
     self, date_label, history_rows, new_id, EndFormDraft, ResumeError, SavedEncounter, Session,
 };
 use bedside::app::view::{
-    action_log, clock_label, clock_view, inbox_view, latest_notices, transcript_rows,
-    trend_points, vitals_view, InboxStatus, RowKind,
+    action_log, clock_label, clock_view, inbox_view, latest_notices, transcript_rows, trend_points,
+    vitals_view, InboxStatus, RowKind,
 };
 use bedside::engine::action::interpret;
 use bedside::engine::case::Difficulty;
 use bedside::engine::encounter::{Config, EndReason, Input};
 
-use crate::support::{catalog, case_paths, root};
+use crate::support::{case_paths, catalog, root};
 
 fn library() -> Library {
     let (lib, errors) = Library::builtin(&catalog());
@@ -51,7 +51,10 @@ fn every_case_file_is_built_in_and_loads() {
     files.sort();
     let mut builtin: Vec<String> = BUILTIN_CASES.iter().map(|(f, _)| f.to_string()).collect();
     builtin.sort();
-    assert_eq!(builtin, files, "src/app/library.rs BUILTIN_CASES must list assets/cases/*.json");
+    assert_eq!(
+        builtin, files,
+        "src/app/library.rs BUILTIN_CASES must list assets/cases/*.json"
+    );
     let lib = library();
     assert_eq!(lib.cases().len(), files.len());
     assert!(lib.cases().iter().all(|c| c.origin == Origin::BuiltIn));
@@ -113,7 +116,9 @@ fn specialty_and_difficulty_filters_combine() {
         ..Filter::default()
     });
     assert!(em.len() >= 5, "{em:?}");
-    assert!(em.iter().all(|c| c.specialty.to_lowercase().contains("emergency medicine")));
+    assert!(em
+        .iter()
+        .all(|c| c.specialty.to_lowercase().contains("emergency medicine")));
 
     assert_eq!(parse_difficulty("advanced"), Some(Difficulty::Advanced));
     assert_eq!(parse_difficulty(""), None);
@@ -140,7 +145,11 @@ fn importing_a_broken_file_reports_every_error_and_adds_nothing() {
     let mut lib = library();
     let n = lib.cases().len();
     let d = lib
-        .import("missing-fields.json", &fixture("broken/missing-fields.json"), &catalog())
+        .import(
+            "missing-fields.json",
+            &fixture("broken/missing-fields.json"),
+            &catalog(),
+        )
         .unwrap_err();
     assert_eq!(d.source, "missing-fields.json");
     assert_eq!(d.items.len(), 3, "{d}");
@@ -158,7 +167,10 @@ fn importing_a_broken_file_reports_every_error_and_adds_nothing() {
 fn a_valid_import_joins_the_library_survives_a_restore_and_can_be_deleted() {
     let mut lib = library();
     let json = fixture("minimal-case.json");
-    assert_eq!(lib.import("minimal-case.json", &json, &catalog()), Ok(false));
+    assert_eq!(
+        lib.import("minimal-case.json", &json, &catalog()),
+        Ok(false)
+    );
     let card = lib
         .cards(&Filter::default())
         .into_iter()
@@ -179,11 +191,18 @@ fn a_valid_import_joins_the_library_survives_a_restore_and_can_be_deleted() {
     // What localStorage keeps restores the same library on the next load.
     let text = serde_json::to_string(&stored).unwrap();
     let mut reloaded = library();
-    let problems = reloaded.restore_imports(&serde_json::from_str::<Vec<_>>(&text).unwrap(), &catalog());
+    let problems =
+        reloaded.restore_imports(&serde_json::from_str::<Vec<_>>(&text).unwrap(), &catalog());
     assert!(problems.is_empty(), "{problems:?}");
-    assert_eq!(reloaded.get("minimal-chest-pain").map(|c| c.origin), Some(Origin::Imported));
+    assert_eq!(
+        reloaded.get("minimal-chest-pain").map(|c| c.origin),
+        Some(Origin::Imported)
+    );
 
-    assert!(!reloaded.remove_imported("acs-inferior-stemi"), "built-ins stay");
+    assert!(
+        !reloaded.remove_imported("acs-inferior-stemi"),
+        "built-ins stay"
+    );
     assert!(reloaded.remove_imported("minimal-chest-pain"));
     assert!(reloaded.get("minimal-chest-pain").is_none());
     assert!(reloaded.stored_imports().is_empty());
@@ -245,7 +264,10 @@ fn a_picked_suggestion_keeps_the_dose_and_route_typed() {
     assert_eq!(s[0].order_text, "Aspirin 300 mg PO");
     let i = interpret(&s[0].order_text, &catalog());
     assert_eq!(i.order.as_ref().map(|o| o.id.as_str()), Some("aspirin"));
-    assert_eq!(i.dose.as_ref().map(|d| (d.amount, d.unit.as_str())), Some((300.0, "mg")));
+    assert_eq!(
+        i.dose.as_ref().map(|d| (d.amount, d.unit.as_str())),
+        Some((300.0, "mg"))
+    );
     assert_eq!(i.route.as_deref(), Some("PO"));
     // Every suggestion's order text is understood as that same order.
     for q in ["asa 162mg po", "epi 0.5 mg im", "cbc", "ceftriaxone 2 g iv"] {
@@ -269,12 +291,18 @@ fn arrows_wrap_and_enter_places_the_highlight_or_the_text() {
     assert_eq!(move_highlight(Some(2), 3, 1), Some(0));
     assert_eq!(move_highlight(Some(0), 3, -1), Some(2));
     let s = suggestions("asa", &catalog(), 8);
-    assert_eq!(order_for_enter("asa", &s, Some(0)).as_deref(), Some("Aspirin"));
+    assert_eq!(
+        order_for_enter("asa", &s, Some(0)).as_deref(),
+        Some("Aspirin")
+    );
     assert_eq!(
         order_for_enter("asa", &s, Some(1)),
         Some(s[1].order_text.clone())
     );
-    assert_eq!(order_for_enter(" foo bar ", &[], None).as_deref(), Some("foo bar"));
+    assert_eq!(
+        order_for_enter(" foo bar ", &[], None).as_deref(),
+        Some("foo bar")
+    );
     assert_eq!(order_for_enter("  ", &s, Some(0)), None);
 }
 
@@ -285,7 +313,10 @@ fn played_anaphylaxis(lib: &Library) -> Session {
     let mut s = start(lib, "anaphylaxis-peanut");
     apply(&mut s, session::speak("What happened today?"));
     apply(&mut s, session::order("Complete blood count"));
-    apply(&mut s, session::order("Epinephrine IM (anaphylaxis) 0.5 mg IM"));
+    apply(
+        &mut s,
+        session::order("Epinephrine IM (anaphylaxis) 0.5 mg IM"),
+    );
     apply(&mut s, Some(Input::Wait { minutes: 10 }));
     s
 }
@@ -331,7 +362,10 @@ fn the_end_form_needs_a_diagnosis_and_ends_the_encounter() {
         panic!("an end input")
     };
     assert_eq!(form.diagnosis, "Anaphylaxis to peanut");
-    assert_eq!(form.differential, ["angioedema", "acute asthma", "septic shock"]);
+    assert_eq!(
+        form.differential,
+        ["angioedema", "acute asthma", "septic shock"]
+    );
     assert_eq!(form.disposition, None);
 
     let lib = library();
@@ -339,14 +373,21 @@ fn the_end_form_needs_a_diagnosis_and_ends_the_encounter() {
     apply(&mut s, draft.to_input().ok());
     assert!(s.is_ended());
     assert_eq!(s.saved.ended, Some(EndReason::Clinician));
-    assert!(s.apply(Input::Wait { minutes: 1 }, 3.0).is_err(), "nothing after the end");
+    assert!(
+        s.apply(Input::Wait { minutes: 1 }, 3.0).is_err(),
+        "nothing after the end"
+    );
 }
 
 #[test]
 fn an_imported_case_encounter_replays_from_its_own_snapshot() {
     let mut lib = library();
-    lib.import("minimal-case.json", &fixture("minimal-case.json"), &catalog())
-        .unwrap();
+    lib.import(
+        "minimal-case.json",
+        &fixture("minimal-case.json"),
+        &catalog(),
+    )
+    .unwrap();
     let mut s = start(&lib, "minimal-chest-pain");
     assert!(s.saved.case_json.is_some());
     apply(&mut s, session::speak("Where is the pain?"));
@@ -395,12 +436,24 @@ fn the_transcript_has_speech_and_notices_but_not_orders() {
     let rows = transcript_rows(s.encounter.case(), &s.encounter.record().log);
     assert_eq!(rows[0].kind, RowKind::Patient);
     assert_eq!(rows[0].speaker, "Ravi Menon");
-    assert!(rows.iter().any(|r| r.kind == RowKind::Actor && r.speaker.contains("Ellie Carter")));
+    assert!(rows
+        .iter()
+        .any(|r| r.kind == RowKind::Actor && r.speaker.contains("Ellie Carter")));
     let you = rows.iter().find(|r| r.kind == RowKind::Clinician).unwrap();
-    assert_eq!((you.speaker.as_str(), you.text.as_str()), ("You", "What happened today?"));
-    assert!(rows.iter().any(|r| r.kind == RowKind::System && r.text == "You waited 10 minutes."));
-    assert!(rows.iter().any(|r| r.kind == RowKind::Notice && r.text.starts_with("Responding to epinephrine")));
-    assert!(!rows.iter().any(|r| r.text.contains("Complete blood count")), "orders go to the inbox");
+    assert_eq!(
+        (you.speaker.as_str(), you.text.as_str()),
+        ("You", "What happened today?")
+    );
+    assert!(rows
+        .iter()
+        .any(|r| r.kind == RowKind::System && r.text == "You waited 10 minutes."));
+    assert!(rows
+        .iter()
+        .any(|r| r.kind == RowKind::Notice && r.text.starts_with("Responding to epinephrine")));
+    assert!(
+        !rows.iter().any(|r| r.text.contains("Complete blood count")),
+        "orders go to the inbox"
+    );
     let seqs: Vec<u32> = rows.iter().map(|r| r.seq).collect();
     let mut sorted = seqs.clone();
     sorted.sort();
@@ -417,7 +470,9 @@ fn notices_of_the_last_input_are_announced() {
     apply(&mut s, Some(Input::Wait { minutes: 6 }));
     let notices = latest_notices(s.encounter.case(), &s.encounter.record().log[before..]);
     assert!(
-        notices.iter().any(|n| n.contains("Five minutes after the epinephrine")),
+        notices
+            .iter()
+            .any(|n| n.contains("Five minutes after the epinephrine")),
         "{notices:?}"
     );
 }
@@ -436,7 +491,10 @@ fn the_inbox_shows_pending_with_expected_time_then_returned_with_time() {
     assert_eq!(cbc.status, InboxStatus::Pending);
     assert_eq!(cbc.ordered_at, "0:00");
     assert_eq!(cbc.time.as_deref(), Some("45:00"));
-    assert!(cbc.due_in_min.unwrap() <= 45 && cbc.due_in_min.unwrap() >= 40, "{cbc:?}");
+    assert!(
+        cbc.due_in_min.unwrap() <= 45 && cbc.due_in_min.unwrap() >= 40,
+        "{cbc:?}"
+    );
     assert_eq!(v.returned.len(), 1, "epinephrine is given at once");
     assert_eq!(v.returned[0].dose_route.as_deref(), Some("0.5 mg IM"));
     assert_eq!(v.unsupported.len(), 1);
@@ -445,9 +503,15 @@ fn the_inbox_shows_pending_with_expected_time_then_returned_with_time() {
     apply(&mut s, Some(Input::Wait { minutes: 45 }));
     let v = inbox_view(s.encounter.state());
     assert!(v.pending.is_empty());
-    assert_eq!(v.returned[0].name, "Complete blood count", "newest result first");
+    assert_eq!(
+        v.returned[0].name, "Complete blood count",
+        "newest result first"
+    );
     assert_eq!(v.returned[0].time.as_deref(), Some("45:00"));
-    assert!(v.returned[0].result.as_deref().is_some_and(|r| !r.is_empty()));
+    assert!(v.returned[0]
+        .result
+        .as_deref()
+        .is_some_and(|r| !r.is_empty()));
 }
 
 #[test]
@@ -476,15 +540,23 @@ fn the_monitor_shows_current_values_and_a_trend_of_each_change() {
         })
         .collect();
     assert_eq!(pts.len(), 4, "{}", hr.points);
-    assert!(pts.windows(2).all(|w| w[0].0 <= w[1].0), "x never goes back");
+    assert!(
+        pts.windows(2).all(|w| w[0].0 <= w[1].0),
+        "x never goes back"
+    );
     assert!(pts.last().unwrap().1 > pts[0].1);
-    assert!(pts.iter().all(|(x, y)| (0.0..=120.0).contains(x) && (0.0..=32.0).contains(y)));
+    assert!(pts
+        .iter()
+        .all(|(x, y)| (0.0..=120.0).contains(x) && (0.0..=32.0).contains(y)));
 }
 
 #[test]
 fn trend_points_edge_cases() {
     assert_eq!(trend_points(&[], 600, 120.0, 32.0), "");
-    assert_eq!(trend_points(&[(0, 90.0)], 0, 120.0, 32.0), "2.0,16.0 118.0,16.0");
+    assert_eq!(
+        trend_points(&[(0, 90.0)], 0, 120.0, 32.0),
+        "2.0,16.0 118.0,16.0"
+    );
     let p = trend_points(&[(0, 80.0), (300, 100.0)], 600, 120.0, 32.0);
     assert_eq!(p, "2.0,30.0 60.0,30.0 60.0,2.0 118.0,2.0");
 }
@@ -549,7 +621,11 @@ fn every_built_in_case_starts_and_renders_its_views() {
         let rows = transcript_rows(s.encounter.case(), &s.encounter.record().log);
         assert!(!rows.is_empty(), "{}: the opening line", c.id());
         let v = vitals_view(&st.vitals, &s.encounter.record().log, st.now_s);
-        assert!(v.iter().any(|x| x.key == "hr" && x.value.is_some()), "{}", c.id());
+        assert!(
+            v.iter().any(|x| x.key == "hr" && x.value.is_some()),
+            "{}",
+            c.id()
+        );
         let _ = Arc::clone(&c.case);
     }
 }
@@ -562,12 +638,18 @@ fn end_summaries_say_why_without_repeating_themselves() {
         "you ended the encounter"
     );
     assert_eq!(
-        end_summary(EndReason::TimeLimit, "the case's time limit of 60 minutes was reached"),
+        end_summary(
+            EndReason::TimeLimit,
+            "the case's time limit of 60 minutes was reached"
+        ),
         "the case's time limit of 60 minutes was reached"
     );
     assert_eq!(
         end_summary(EndReason::Terminal, "cardiac arrest"),
         "the patient's condition ended it: cardiac arrest"
     );
-    assert_eq!(end_summary(EndReason::Terminal, ""), "the patient's condition ended it");
+    assert_eq!(
+        end_summary(EndReason::Terminal, ""),
+        "the patient's condition ended it"
+    );
 }
