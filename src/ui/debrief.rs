@@ -135,9 +135,11 @@ fn FinalForm(form: Option<crate::engine::encounter::EndForm>) -> impl IntoView {
     .into_any()
 }
 
-/// Where the scores go. The scoring session (src/engine/score.rs, debrief.rs) wires its
-/// per-competency scores, rubric checklist and evidence links in here, from the same
-/// `Session` the page already has (`session.encounter.record()` plus the case's rubric).
+/// Where the scores go (not wired yet: the scoring work does it). From the `Session` that
+/// [`Debrief`] already has: `engine::score::score(case, state, None, &[])` gives the scorecard,
+/// `engine::debrief::debrief(case, record, &scorecard)` the data, and `ui::scores` has the
+/// components (`ScoreSummary`, `CompetencyChart`, `Checklist`, `TimelineAndFacts`). Evidence
+/// links can target the transcript rows here: each is `<li id="entry-{log seq}">`.
 #[component]
 fn ScoreSlot() -> impl IntoView {
     view! {

@@ -605,6 +605,10 @@ fn OrderPanel(ctl: EncounterCtl, catalog: Arc<Catalog>) -> impl IntoView {
                     "Order exactly as typed"
                 </button>
             </div>
+            <p class="muted small">
+                "Arrows choose, Enter places the order at once (it takes simulated time). "
+                "Results arrive in the inbox below."
+            </p>
             <p class="muted small" role="status">
                 {move || placed.get().map(|p| format!("Placed: {p}"))}
             </p>

@@ -653,3 +653,34 @@ fn end_summaries_say_why_without_repeating_themselves() {
         "the patient's condition ended it"
     );
 }
+
+#[test]
+fn the_app_logic_stays_free_of_ui_and_browser_code() {
+    let dir = root().join("src/app");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&dir).expect("src/app") {
+        let path = entry.expect("entry").path();
+        let text = std::fs::read_to_string(&path).expect("read");
+        for forbidden in [
+            "leptos",
+            "web_sys",
+            "js_sys",
+            "wasm_bindgen",
+            "crate::store",
+            "crate::ui",
+        ] {
+            let code: String = text
+                .lines()
+                .filter(|l| !l.trim_start().starts_with("//"))
+                .collect::<Vec<_>>()
+                .join("\n");
+            assert!(
+                !code.contains(forbidden),
+                "{} uses `{forbidden}`: src/app is plain Rust that native tests cover",
+                path.display()
+            );
+        }
+        checked += 1;
+    }
+    assert!(checked >= 4);
+}
