@@ -113,18 +113,20 @@ fn HistoryTable(
                                     <td>{r.who}</td>
                                     <td>{r.status}</td>
                                     <td>{r.sim_time}</td>
-                                    <td class="row-actions">
-                                        <a
-                                            class="button"
-                                            href=href
-                                            aria-label=format!("{open_label}: {}", r.case_title)
-                                        >
-                                            {open_label}
-                                        </a>
-                                        <ConfirmDelete
-                                            what=what
-                                            on_confirm=Callback::new(move |()| delete.run(id.clone()))
-                                        />
+                                    <td>
+                                        <div class="row-actions">
+                                            <a
+                                                class="button"
+                                                href=href
+                                                aria-label=format!("{open_label}: {}", r.case_title)
+                                            >
+                                                {open_label}
+                                            </a>
+                                            <ConfirmDelete
+                                                what=what
+                                                on_confirm=Callback::new(move |()| delete.run(id.clone()))
+                                            />
+                                        </div>
                                     </td>
                                 </tr>
                             }

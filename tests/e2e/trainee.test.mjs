@@ -292,7 +292,14 @@ test('a reload mid-encounter resumes with nothing lost, and history deletes with
   await row.getByRole('button', { name: /^Delete/ }).click();
   await row.getByRole('button', { name: 'Cancel' }).click();
   assert.equal(await row.count(), 1, 'cancel keeps it');
-  await row.getByRole('button', { name: /^Delete/ }).click();
+  await row.getByRole('button', { name: /^Delete/ }).focus();
+  await page.keyboard.press('Enter');
+  await row.getByRole('button', { name: 'Cancel' }).waitFor();
+  assert.equal(
+    await page.evaluate(() => document.activeElement?.textContent?.trim()),
+    'Cancel',
+    'keyboard focus lands on Cancel when asked to confirm',
+  );
   await screenshot(page, 'trainee-history-confirm-delete');
   await row.getByRole('button', { name: 'Yes, delete' }).click();
   await page.getByText('No encounters yet').waitFor();
@@ -357,6 +364,7 @@ test('importing shows every error of a broken file; a valid case joins the libra
   assert.equal(await page.locator('.case-card').count(), builtIns + 1);
   await card.getByRole('button', { name: 'Start' }).click();
   await page.waitForURL(/\/encounter\/enc-/);
+  await page.locator('#speak-input').waitFor();
   assert.equal(await page.locator('h1').innerText(), 'Minimal test case');
   await page.goto(server.url);
   await waitForApp(page);
