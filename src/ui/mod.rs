@@ -1,13 +1,26 @@
 //! The Leptos app: the shell (header, navigation, routes) and one module per page.
 //!
-//! Components stay thin: domain logic belongs in `crate::engine` where native tests cover it.
+//! Components stay thin: clinical logic is in `crate::engine`, the app's own logic (library
+//! filters, view models, sessions) in `crate::app`, browser storage in `crate::store`.
 
+mod debrief;
+mod encounter;
+mod history;
+mod library;
 mod pages;
 pub mod scores;
+mod widgets;
+
+use std::sync::Arc;
 
 use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes, A};
 use leptos_router::path;
+
+use crate::app::library::Library;
+use crate::engine::catalog::Catalog;
+use crate::engine::validate::Diagnostics;
+use crate::engine::CATALOG_JSON;
 
 /// The pages of the app, in navigation order: (route, label).
 pub const NAV: [(&str, &str); 4] = [
@@ -17,9 +30,49 @@ pub const NAV: [(&str, &str); 4] = [
     ("/settings", "Settings"),
 ];
 
+/// What every page shares, provided as context by [`App`]: the order catalog and the case
+/// library (built-in plus imported cases).
+#[derive(Clone)]
+pub struct AppData {
+    pub catalog: Arc<Catalog>,
+    pub library: RwSignal<Library>,
+    /// Problems met while loading the library: built-in cases that fail validation (a bug) and
+    /// stored imports that no longer validate.
+    pub load_problems: RwSignal<Vec<Diagnostics>>,
+    /// An error reading stored imports.
+    pub storage_error: RwSignal<Option<String>>,
+}
+
+impl AppData {
+    fn load(catalog: Catalog) -> AppData {
+        let catalog = Arc::new(catalog);
+        let (mut library, mut problems) = Library::builtin(&catalog);
+        let mut storage_error = None;
+        match crate::store::load_imported() {
+            Ok(stored) => problems.extend(library.restore_imports(&stored, &catalog)),
+            Err(e) => storage_error = Some(e),
+        }
+        AppData {
+            catalog,
+            library: RwSignal::new(library),
+            load_problems: RwSignal::new(problems),
+            storage_error: RwSignal::new(storage_error),
+        }
+    }
+}
+
+pub fn app_data() -> AppData {
+    expect_context::<AppData>()
+}
+
 /// The root component: header with navigation, and the routed page.
 #[component]
 pub fn App() -> impl IntoView {
+    let catalog = Catalog::from_json("assets/catalog.json (built in)", CATALOG_JSON);
+    let catalog_error = catalog.as_ref().err().map(|d| d.to_string());
+    if let Ok(c) = catalog {
+        provide_context(AppData::load(c));
+    }
     view! {
         <Router>
             <a class="skip-link" href="#main">"Skip to content"</a>
@@ -48,12 +101,33 @@ pub fn App() -> impl IntoView {
                 </nav>
             </header>
             <main id="main" tabindex="-1">
-                <Routes fallback=pages::NotFound>
-                    <Route path=path!("/") view=pages::CaseLibrary />
-                    <Route path=path!("/encounter") view=pages::Encounter />
-                    <Route path=path!("/history") view=pages::History />
-                    <Route path=path!("/settings") view=pages::Settings />
-                </Routes>
+                {match catalog_error {
+                    Some(e) => {
+                        view! {
+                            <section class="page">
+                                <h1>"Bedside cannot start"</h1>
+                                <p class="error" role="alert">
+                                    "The built-in order catalog failed to load:"
+                                </p>
+                                <pre class="diagnostics-text">{e}</pre>
+                            </section>
+                        }
+                            .into_any()
+                    }
+                    None => {
+                        view! {
+                            <Routes fallback=pages::NotFound>
+                                <Route path=path!("/") view=library::CaseLibrary />
+                                <Route path=path!("/encounter") view=encounter::EncounterLanding />
+                                <Route path=path!("/encounter/:id") view=encounter::EncounterPage />
+                                <Route path=path!("/debrief/:id") view=debrief::DebriefPage />
+                                <Route path=path!("/history") view=history::History />
+                                <Route path=path!("/settings") view=pages::Settings />
+                            </Routes>
+                        }
+                            .into_any()
+                    }
+                }}
             </main>
             <footer class="app-footer">
                 <p>

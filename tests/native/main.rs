@@ -3,6 +3,7 @@
 mod support;
 
 mod actions;
+mod app;
 mod broken_cases;
 mod cases;
 mod debrief_view;

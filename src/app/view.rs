@@ -1,0 +1,482 @@
+//! View models built from the engine's state and log: the conversation, the results inbox,
+//! the vitals monitor with its trend lines, the clock, and the debrief's action log. Plain
+//! data; the components only lay them out.
+
+use crate::engine::case::{Case, Vitals, PATIENT};
+use crate::engine::catalog::Catalog;
+use crate::engine::encounter::{ActionStatus, EndReason, Entry, EntryKind, State};
+
+/// Simulated time as "m:ss" from the start of the encounter (minutes keep counting past 60).
+pub fn clock_label(seconds: u32) -> String {
+    format!("{}:{:02}", seconds / 60, seconds % 60)
+}
+
+/// The clock bar: elapsed time, the case's time limit and what is left.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClockView {
+    pub elapsed: String,
+    pub limit: String,
+    pub remaining_min: u32,
+    pub phase_label: String,
+    pub status: String,
+    pub turn: u32,
+}
+
+pub fn clock_view(case: &Case, state: &State) -> ClockView {
+    let limit_s = case.end.time_limit_min * 60;
+    ClockView {
+        elapsed: clock_label(state.now_s),
+        limit: clock_label(limit_s),
+        remaining_min: limit_s.saturating_sub(state.now_s).div_ceil(60),
+        phase_label: case
+            .phases
+            .iter()
+            .find(|p| p.id == state.phase)
+            .map(|p| p.label.clone())
+            .unwrap_or_else(|| state.phase.clone()),
+        status: state.status.clone(),
+        turn: state.turn,
+    }
+}
+
+/// Who or what a conversation row comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowKind {
+    /// The trainee (or model) playing the clinician.
+    Clinician,
+    Patient,
+    /// Family and other patient-side actors.
+    Actor,
+    /// Event notices and changes of the patient's state.
+    Notice,
+    /// Waits, stage changes, the end: quiet bookkeeping.
+    System,
+}
+
+impl RowKind {
+    /// A CSS class name.
+    pub fn class(self) -> &'static str {
+        match self {
+            RowKind::Clinician => "row-clinician",
+            RowKind::Patient => "row-patient",
+            RowKind::Actor => "row-actor",
+            RowKind::Notice => "row-notice",
+            RowKind::System => "row-system",
+        }
+    }
+}
+
+/// One line of the conversation pane.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TranscriptRow {
+    /// The log entry's sequence number (stable key; debrief evidence can point at it).
+    pub seq: u32,
+    pub time: String,
+    pub kind: RowKind,
+    pub speaker: String,
+    pub text: String,
+}
+
+/// "Mr Hollis" for the patient, "Anna Hollis (daughter)" for an actor.
+pub fn speaker_name(case: &Case, speaker: &str) -> String {
+    if speaker == PATIENT {
+        return case.patient.name.clone();
+    }
+    match case.actors.iter().find(|a| a.id == speaker) {
+        Some(a) => format!("{} ({})", a.name, a.role),
+        None => speaker.to_string(),
+    }
+}
+
+/// The conversation: speech, notices and changes of state, in order. Orders and results are
+/// in the inbox, not here (the transcript stays readable).
+pub fn transcript_rows(case: &Case, entries: &[Entry]) -> Vec<TranscriptRow> {
+    entries
+        .iter()
+        .filter_map(|e| transcript_row(case, e))
+        .collect()
+}
+
+fn transcript_row(case: &Case, e: &Entry) -> Option<TranscriptRow> {
+    let (kind, speaker, text) = match &e.kind {
+        EntryKind::ClinicianSaid { text } => (RowKind::Clinician, "You".to_string(), text.clone()),
+        EntryKind::ActorSaid { speaker, text, .. } => {
+            let kind = if speaker == PATIENT {
+                RowKind::Patient
+            } else {
+                RowKind::Actor
+            };
+            (kind, speaker_name(case, speaker), text.clone())
+        }
+        EntryKind::Notice { text, .. } => (RowKind::Notice, "Notice".into(), text.clone()),
+        EntryKind::PhaseChanged { label, status, .. } => (
+            RowKind::Notice,
+            "Patient's state".into(),
+            if status.is_empty() {
+                label.clone()
+            } else {
+                format!("{label}: {status}")
+            },
+        ),
+        EntryKind::ActorArrived { actor } => (
+            RowKind::Notice,
+            "Arrival".into(),
+            format!("{} has arrived.", speaker_name(case, actor)),
+        ),
+        EntryKind::ActorLeft { actor } => (
+            RowKind::Notice,
+            "Departure".into(),
+            format!("{} has left.", speaker_name(case, actor)),
+        ),
+        EntryKind::Waited { minutes } => (
+            RowKind::System,
+            "Clock".into(),
+            format!(
+                "You waited {minutes} minute{}.",
+                if *minutes == 1 { "" } else { "s" }
+            ),
+        ),
+        EntryKind::StageDone { .. } => (
+            RowKind::System,
+            "Stage".into(),
+            "You marked this stage as done.".into(),
+        ),
+        EntryKind::Ended { reason, detail } => (
+            RowKind::System,
+            "End".into(),
+            format!("Encounter ended: {}.", end_summary(*reason, detail)),
+        ),
+        EntryKind::Started { .. }
+        | EntryKind::Ordered { .. }
+        | EntryKind::Result { .. }
+        | EntryKind::Vitals { .. } => return None,
+    };
+    Some(TranscriptRow {
+        seq: e.seq,
+        time: clock_label(e.time_s),
+        kind,
+        speaker,
+        text,
+    })
+}
+
+/// The most recent notice-like rows (events, state changes) among `entries`: what a banner
+/// announces after a send.
+pub fn latest_notices(case: &Case, entries: &[Entry]) -> Vec<String> {
+    transcript_rows(case, entries)
+        .into_iter()
+        .filter(|r| r.kind == RowKind::Notice)
+        .map(|r| r.text)
+        .collect()
+}
+
+/// Why the encounter ended, in one phrase: the reason, plus the engine's detail where it says
+/// more (the time limit, the event that ended it).
+pub fn end_summary(reason: EndReason, detail: &str) -> String {
+    match reason {
+        EndReason::TimeLimit | EndReason::TurnLimit if !detail.is_empty() => detail.to_string(),
+        EndReason::Terminal if !detail.is_empty() => {
+            format!("{}: {detail}", end_reason_label(reason))
+        }
+        _ => end_reason_label(reason).to_string(),
+    }
+}
+
+pub fn end_reason_label(reason: EndReason) -> &'static str {
+    match reason {
+        EndReason::Clinician => "you ended the encounter",
+        EndReason::Disposition => "a disposition was ordered",
+        EndReason::Stage => "the last stage was finished",
+        EndReason::TimeLimit => "the time limit was reached",
+        EndReason::TurnLimit => "the turn limit was reached",
+        EndReason::Terminal => "the patient's condition ended it",
+    }
+}
+
+/// Where an order stands in the inbox.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InboxStatus {
+    /// Waiting for its result.
+    Pending,
+    /// Result back (or carried out at once).
+    Returned,
+    /// Not understood or not available.
+    Unsupported,
+}
+
+/// One row of the results inbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InboxRow {
+    pub seq: u32,
+    /// The catalog name, or what was typed when not understood.
+    pub name: String,
+    /// What was typed.
+    pub raw: String,
+    /// "0.5 mg IM" when a dose or route was given.
+    pub dose_route: Option<String>,
+    pub status: InboxStatus,
+    pub ordered_at: String,
+    /// Pending: when the result is expected; returned: when it came back.
+    pub time: Option<String>,
+    /// Pending: minutes until it is expected.
+    pub due_in_min: Option<u32>,
+    pub result: Option<String>,
+}
+
+/// The inbox in three groups.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct InboxView {
+    /// Soonest first.
+    pub pending: Vec<InboxRow>,
+    /// Most recently returned first.
+    pub returned: Vec<InboxRow>,
+    pub unsupported: Vec<InboxRow>,
+}
+
+pub fn dose_route_label(
+    dose: Option<&crate::engine::action::OrderedDose>,
+    route: Option<&str>,
+) -> Option<String> {
+    let mut parts = Vec::new();
+    if let Some(d) = dose {
+        parts.push(format!("{} {}", d.amount, d.unit));
+    }
+    if let Some(r) = route {
+        parts.push(r.to_string());
+    }
+    (!parts.is_empty()).then(|| parts.join(" "))
+}
+
+pub fn inbox_view(state: &State) -> InboxView {
+    let mut view = InboxView::default();
+    let mut returned: Vec<(u32, InboxRow)> = Vec::new();
+    for a in &state.actions {
+        let interp = &a.interpretation;
+        let status = match (a.status, &a.result) {
+            (ActionStatus::Unsupported, _) => InboxStatus::Unsupported,
+            (_, Some(_)) => InboxStatus::Returned,
+            (_, None) => InboxStatus::Pending,
+        };
+        let row = InboxRow {
+            seq: a.seq,
+            name: interp
+                .order
+                .as_ref()
+                .map(|o| o.name.clone())
+                .unwrap_or_else(|| interp.raw.clone()),
+            raw: interp.raw.clone(),
+            dose_route: dose_route_label(interp.dose.as_ref(), interp.route.as_deref()),
+            status,
+            ordered_at: clock_label(a.time_s),
+            time: match status {
+                InboxStatus::Unsupported => None,
+                _ => a.result_due_s.map(clock_label),
+            },
+            due_in_min: match status {
+                InboxStatus::Pending => a
+                    .result_due_s
+                    .map(|d| d.saturating_sub(state.now_s).div_ceil(60)),
+                _ => None,
+            },
+            result: a.result.clone(),
+        };
+        match status {
+            InboxStatus::Pending => view.pending.push(row),
+            InboxStatus::Returned => returned.push((a.result_due_s.unwrap_or(a.time_s), row)),
+            InboxStatus::Unsupported => view.unsupported.push(row),
+        }
+    }
+    view.pending.sort_by_key(|r| (r.due_in_min, r.seq));
+    returned.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.seq.cmp(&a.1.seq)));
+    view.returned = returned.into_iter().map(|(_, r)| r).collect();
+    view
+}
+
+/// One vital sign on the monitor.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VitalSign {
+    pub key: &'static str,
+    pub label: &'static str,
+    pub unit: &'static str,
+    /// The current value as shown ("82/46" for blood pressure); None: not measured.
+    pub value: Option<String>,
+    /// (seconds, value) at every change, oldest first.
+    pub series: Vec<(u32, f64)>,
+    /// SVG polyline points for the trend in a [`TREND_W`] × [`TREND_H`] box.
+    pub points: String,
+}
+
+pub const TREND_W: f64 = 120.0;
+pub const TREND_H: f64 = 32.0;
+
+type Getter = fn(&Vitals) -> Option<f64>;
+
+const SIGNS: [(&str, &str, &str, Getter); 7] = [
+    ("hr", "Heart rate", "/min", |v| v.hr.map(f64::from)),
+    ("bp", "Blood pressure", "mmHg", |v| v.sbp.map(f64::from)),
+    ("rr", "Resp. rate", "/min", |v| v.rr.map(f64::from)),
+    ("spo2", "SpO₂", "%", |v| v.spo2.map(f64::from)),
+    ("temp", "Temperature", "°C", |v| v.temp_c),
+    ("gcs", "GCS", "", |v| v.gcs.map(f64::from)),
+    ("pain", "Pain", "/10", |v| v.pain.map(f64::from)),
+];
+
+/// Every vital sign set so far, with `at` the time of each: from the start and every change.
+pub fn vitals_history(entries: &[Entry]) -> Vec<(u32, Vitals)> {
+    entries
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EntryKind::Started { vitals, .. } | EntryKind::Vitals { vitals } => {
+                Some((e.time_s, vitals.clone()))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+fn current_value(key: &str, v: &Vitals) -> Option<String> {
+    match key {
+        "hr" => v.hr.map(|x| x.to_string()),
+        "bp" => v.sbp.map(|s| match v.dbp {
+            Some(d) => format!("{s}/{d}"),
+            None => s.to_string(),
+        }),
+        "rr" => v.rr.map(|x| x.to_string()),
+        "spo2" => v.spo2.map(|x| x.to_string()),
+        "temp" => v.temp_c.map(|x| format!("{x:.1}")),
+        "gcs" => v.gcs.map(|x| x.to_string()),
+        "pain" => v.pain.map(|x| x.to_string()),
+        _ => None,
+    }
+}
+
+/// The monitor: every vital sign the case gives, its current value and its trend up to `now_s`.
+pub fn vitals_view(current: &Vitals, entries: &[Entry], now_s: u32) -> Vec<VitalSign> {
+    let history = vitals_history(entries);
+    SIGNS
+        .iter()
+        .filter_map(|(key, label, unit, get)| {
+            let mut series: Vec<(u32, f64)> = Vec::new();
+            for (t, v) in &history {
+                if let Some(x) = get(v) {
+                    match series.last() {
+                        Some(&(_, last)) if last == x => {}
+                        _ => series.push((*t, x)),
+                    }
+                }
+            }
+            let value = current_value(key, current);
+            if value.is_none() && series.is_empty() {
+                return None;
+            }
+            let points = trend_points(&series, now_s, TREND_W, TREND_H);
+            Some(VitalSign {
+                key,
+                label,
+                unit,
+                value,
+                series,
+                points,
+            })
+        })
+        .collect()
+}
+
+/// A step line through the series (a value holds until the next change) from minute 0 to
+/// `now_s`, scaled into a `w` × `h` box with a small margin; a constant series is a flat line
+/// in the middle. Empty when there is nothing to draw.
+pub fn trend_points(series: &[(u32, f64)], now_s: u32, w: f64, h: f64) -> String {
+    let Some(&(_, first)) = series.first() else {
+        return String::new();
+    };
+    let end_s = series
+        .iter()
+        .map(|(t, _)| *t)
+        .max()
+        .unwrap_or(0)
+        .max(now_s)
+        .max(60);
+    let (lo, hi) = series
+        .iter()
+        .fold((first, first), |(lo, hi), &(_, x)| (lo.min(x), hi.max(x)));
+    let pad = 2.0;
+    let x_of = |t: u32| pad + (w - 2.0 * pad) * f64::from(t) / f64::from(end_s);
+    let y_of = |v: f64| {
+        if hi > lo {
+            pad + (h - 2.0 * pad) * (hi - v) / (hi - lo)
+        } else {
+            h / 2.0
+        }
+    };
+    let mut pts: Vec<(f64, f64)> = Vec::new();
+    let mut prev: Option<f64> = None;
+    for &(t, v) in series {
+        let x = x_of(t);
+        if let Some(p) = prev {
+            pts.push((x, y_of(p)));
+        }
+        pts.push((x, y_of(v)));
+        prev = Some(v);
+    }
+    if let Some(p) = prev {
+        pts.push((x_of(end_s), y_of(p)));
+    }
+    pts.iter()
+        .map(|(x, y)| format!("{x:.1},{y:.1}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// One row of the debrief's action log.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActionLogRow {
+    pub seq: u32,
+    pub time: String,
+    pub typed: String,
+    /// Catalog name and category, or "not understood".
+    pub understood_as: String,
+    pub confidence: Option<f64>,
+    pub dose_route: Option<String>,
+    pub status: &'static str,
+    pub result_time: Option<String>,
+    pub result: Option<String>,
+}
+
+pub fn action_log(state: &State) -> Vec<ActionLogRow> {
+    state
+        .actions
+        .iter()
+        .map(|a| {
+            let i = &a.interpretation;
+            ActionLogRow {
+                seq: a.seq,
+                time: clock_label(a.time_s),
+                typed: i.raw.clone(),
+                understood_as: match &i.order {
+                    Some(o) => format!("{} ({})", o.name, o.category.label()),
+                    None => "not understood".into(),
+                },
+                confidence: i.order.as_ref().map(|o| o.confidence),
+                dose_route: dose_route_label(i.dose.as_ref(), i.route.as_deref()),
+                status: match a.status {
+                    ActionStatus::Executed => "executed",
+                    ActionStatus::Pending if a.result.is_some() => "resulted",
+                    ActionStatus::Pending => "pending",
+                    ActionStatus::Unsupported => "unsupported",
+                },
+                result_time: a.result.as_ref().and(a.result_due_s).map(clock_label),
+                result: a.result.clone(),
+            }
+        })
+        .collect()
+}
+
+/// The names of the catalog's disposition orders, for the end form.
+pub fn disposition_options(catalog: &Catalog) -> Vec<String> {
+    catalog
+        .orders()
+        .iter()
+        .filter(|o| o.category == crate::engine::catalog::Category::Disposition)
+        .map(|o| o.name.clone())
+        .collect()
+}

@@ -1,0 +1,798 @@
+//! The encounter screen: door note, conversation and speak box, order panel, results inbox,
+//! vitals monitor, clock with wait, "done with this stage", and the end form. Every input goes
+//! through [`EncounterCtl::apply`], which updates the view models and saves the encounter.
+
+use std::sync::Arc;
+
+use leptos::html;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::hooks::{use_navigate, use_params_map};
+use leptos_router::NavigateOptions;
+
+use crate::app::orders::{move_highlight, order_for_enter, suggestions, SUGGESTIONS};
+use crate::app::session::{self, EndFormDraft, Session};
+use crate::app::view::{
+    clock_view, disposition_options, end_summary, inbox_view, latest_notices, transcript_rows,
+    vitals_view, ClockView, InboxRow, InboxStatus, InboxView, TranscriptRow, VitalSign, TREND_H,
+    TREND_W,
+};
+use crate::engine::catalog::Catalog;
+use crate::engine::encounter::Input;
+use crate::store;
+
+use super::app_data;
+use super::widgets::TranscriptLine;
+
+/// `/encounter`: reopens the encounter in progress, if any.
+#[component]
+pub fn EncounterLanding() -> impl IntoView {
+    let current = store::current_encounter();
+    if let Some(id) = current.clone() {
+        let navigate = use_navigate();
+        Effect::new(move |_| {
+            navigate(
+                &format!("/encounter/{id}"),
+                NavigateOptions {
+                    replace: true,
+                    ..Default::default()
+                },
+            )
+        });
+    }
+    view! {
+        <section class="page" aria-labelledby="page-title">
+            <h1 id="page-title">"Encounter"</h1>
+            {match current {
+                Some(_) => view! { <p class="loading">"Reopening your encounter…"</p> }.into_any(),
+                None => {
+                    view! {
+                        <p class="empty-state">
+                            "No encounter is open. Choose a case in the " <a href="/">"case library"</a>
+                            ", or reopen one from the " <a href="/history">"history"</a> "."
+                        </p>
+                    }
+                        .into_any()
+                }
+            }}
+        </section>
+    }
+}
+
+/// Loads a saved encounter and replays it.
+pub async fn load_session(id: String) -> Result<Session, String> {
+    let data = app_data();
+    let saved = store::load_encounter(&id)
+        .await?
+        .ok_or_else(|| format!("There is no saved encounter `{id}` in this browser."))?;
+    data.library
+        .with_untracked(|l| Session::resume(saved, l, data.catalog.clone()))
+        .map_err(|e| format!("This encounter cannot be reopened: {e}"))
+}
+
+/// `/encounter/:id`
+#[component]
+pub fn EncounterPage() -> impl IntoView {
+    let params = use_params_map();
+    let loaded = LocalResource::new(move || {
+        let id = params.read().get("id").unwrap_or_default();
+        load_session(id)
+    });
+    view! {
+        <Suspense fallback=|| {
+            view! {
+                <section class="page">
+                    <h1 id="page-title">"Encounter"</h1>
+                    <p class="loading" role="status">"Loading the encounter…"</p>
+                </section>
+            }
+        }>
+            {move || {
+                loaded
+                    .get()
+                    .map(|r| match r {
+                        Ok(session) => view! { <EncounterScreen session=session /> }.into_any(),
+                        Err(e) => {
+                            view! {
+                                <section class="page">
+                                    <h1 id="page-title">"Encounter"</h1>
+                                    <p class="error" role="alert">{e}</p>
+                                    <p>
+                                        "Go to the " <a href="/history">"history"</a> " or the "
+                                        <a href="/">"case library"</a> "."
+                                    </p>
+                                </section>
+                            }
+                                .into_any()
+                        }
+                    })
+            }}
+        </Suspense>
+    }
+}
+
+/// Where saving stands.
+#[derive(Clone, Debug, PartialEq)]
+enum SaveState {
+    Saved,
+    Saving,
+    Failed(String),
+}
+
+/// The open encounter and the view models derived from it. Copy: pass it to child components.
+#[derive(Clone, Copy)]
+pub struct EncounterCtl {
+    session: StoredValue<Session>,
+    transcript: RwSignal<Vec<TranscriptRow>>,
+    inbox: RwSignal<InboxView>,
+    vitals: RwSignal<Vec<VitalSign>>,
+    clock: RwSignal<ClockView>,
+    ended: RwSignal<Option<String>>,
+    /// Event notices produced by the last input (announced in a banner).
+    notices: RwSignal<Vec<String>>,
+    error: RwSignal<Option<String>>,
+    pending_saves: RwSignal<u32>,
+    save_error: RwSignal<Option<String>>,
+}
+
+impl EncounterCtl {
+    fn new(session: Session) -> EncounterCtl {
+        let ctl = EncounterCtl {
+            session: StoredValue::new(session),
+            transcript: RwSignal::new(Vec::new()),
+            inbox: RwSignal::new(InboxView::default()),
+            vitals: RwSignal::new(Vec::new()),
+            clock: RwSignal::new(ClockView {
+                elapsed: String::new(),
+                limit: String::new(),
+                remaining_min: 0,
+                phase_label: String::new(),
+                status: String::new(),
+                turn: 0,
+            }),
+            ended: RwSignal::new(None),
+            notices: RwSignal::new(Vec::new()),
+            error: RwSignal::new(None),
+            pending_saves: RwSignal::new(0),
+            save_error: RwSignal::new(None),
+        };
+        ctl.refresh();
+        ctl
+    }
+
+    fn refresh(&self) {
+        self.session.with_value(|s| {
+            let enc = &s.encounter;
+            let (case, state, log) = (enc.case(), enc.state(), &enc.record().log);
+            self.transcript.set(transcript_rows(case, log));
+            self.inbox.set(inbox_view(state));
+            self.vitals
+                .set(vitals_view(&state.vitals, log, state.now_s));
+            self.clock.set(clock_view(case, state));
+            self.ended.set(state.ended.as_ref().map(|e| {
+                format!(
+                    "The encounter has ended at {}: {}.",
+                    crate::app::view::clock_label(e.time_s),
+                    end_summary(e.reason, &e.detail)
+                )
+            }));
+        });
+    }
+
+    fn save_state(&self) -> SaveState {
+        match (self.save_error.get(), self.pending_saves.get()) {
+            (Some(e), _) => SaveState::Failed(e),
+            (None, 0) => SaveState::Saved,
+            (None, _) => SaveState::Saving,
+        }
+    }
+
+    fn id(&self) -> String {
+        self.session.with_value(|s| s.saved.id.clone())
+    }
+
+    fn is_ended(&self) -> bool {
+        self.ended.with(Option::is_some)
+    }
+
+    /// Applies one input, refreshes the views and saves. Returns whether it was accepted.
+    fn apply(&self, input: Input) -> bool {
+        let now = js_sys::Date::now();
+        let outcome = self.session.try_update_value(|s| {
+            let before = s.encounter.record().log.len();
+            s.apply(input, now).map(|_| {
+                let notices =
+                    latest_notices(s.encounter.case(), &s.encounter.record().log[before..]);
+                (notices, s.saved.clone())
+            })
+        });
+        match outcome {
+            Some(Ok((notices, saved))) => {
+                self.error.set(None);
+                self.notices.set(notices);
+                self.refresh();
+                if saved.ended.is_some() {
+                    store::set_current_encounter(None);
+                }
+                self.save(saved);
+                true
+            }
+            Some(Err(e)) => {
+                self.error.set(Some(format!("Not done: {e}.")));
+                false
+            }
+            None => false,
+        }
+    }
+
+    fn save(&self, saved: session::SavedEncounter) {
+        let ctl = *self;
+        ctl.pending_saves.update(|n| *n += 1);
+        spawn_local(async move {
+            let result = store::save_encounter(&saved).await;
+            // The page may be gone by now (the end form navigates away): try_ quietly skips.
+            ctl.pending_saves.try_update(|n| *n = n.saturating_sub(1));
+            ctl.save_error.try_set(result.err());
+        });
+    }
+}
+
+#[component]
+fn EncounterScreen(session: Session) -> impl IntoView {
+    let data = app_data();
+    let case = session.encounter.case().clone();
+    if !session.is_ended() {
+        store::set_current_encounter(Some(&session.saved.id));
+    }
+    let ctl = EncounterCtl::new(session);
+    let show_end_form = RwSignal::new(false);
+    let patient = format!(
+        "{}, {} years, {}",
+        case.patient.name, case.patient.age, case.patient.sex
+    );
+    let door_note = case.door_note.clone();
+    let title = case.meta.title.clone();
+    let id = ctl.id();
+    let catalog_for_end = data.catalog.clone();
+    let catalog_for_orders = data.catalog.clone();
+    view! {
+        <section class="page encounter" aria-labelledby="page-title">
+            <div class="encounter-head">
+                <div>
+                    <h1 id="page-title">{title}</h1>
+                    <p class="muted">{patient}</p>
+                </div>
+                <SaveIndicator ctl=ctl />
+            </div>
+            <ClockBar ctl=ctl show_end_form=show_end_form />
+            {move || {
+                ctl.ended
+                    .get()
+                    .map(|text| {
+                        let id = ctl.id();
+                        view! {
+                            <div class="ended-banner" role="status">
+                                <p>{text}</p>
+                                <a class="button primary" href=format!("/debrief/{id}")>
+                                    "Read the debrief"
+                                </a>
+                            </div>
+                        }
+                    })
+            }}
+            {move || {
+                ctl.error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })
+            }}
+            <NoticeBanner ctl=ctl />
+            <details class="door-note" open>
+                <summary>"Door note"</summary>
+                <p class="door-note-text">{door_note}</p>
+            </details>
+            <Show when=move || show_end_form.get() && !ctl.is_ended()>
+                <EndFormView ctl=ctl show=show_end_form catalog=catalog_for_end.clone() id=id.clone() />
+            </Show>
+            <div class="encounter-grid">
+                <div class="col-main">
+                    <Conversation ctl=ctl />
+                    <SpeakBox ctl=ctl />
+                </div>
+                <div class="col-side">
+                    <VitalsMonitor ctl=ctl />
+                    <OrderPanel ctl=ctl catalog=catalog_for_orders />
+                    <Inbox ctl=ctl />
+                </div>
+            </div>
+        </section>
+    }
+}
+
+#[component]
+fn SaveIndicator(ctl: EncounterCtl) -> impl IntoView {
+    view! {
+        <p
+            class="save-state"
+            data-save-state=move || match ctl.save_state() {
+                SaveState::Saved => "saved",
+                SaveState::Saving => "saving",
+                SaveState::Failed(_) => "failed",
+            }
+            role="status"
+        >
+            {move || match ctl.save_state() {
+                SaveState::Saved => "Saved in this browser".to_string(),
+                SaveState::Saving => "Saving…".to_string(),
+                SaveState::Failed(e) => format!("Not saved: {e}"),
+            }}
+        </p>
+    }
+}
+
+#[component]
+fn NoticeBanner(ctl: EncounterCtl) -> impl IntoView {
+    view! {
+        <div class="notice-banner" role="status" aria-live="polite">
+            {move || {
+                ctl.notices
+                    .get()
+                    .into_iter()
+                    .map(|n| view! { <p class="notice-item">{n}</p> })
+                    .collect_view()
+            }}
+        </div>
+    }
+}
+
+#[component]
+fn ClockBar(ctl: EncounterCtl, show_end_form: RwSignal<bool>) -> impl IntoView {
+    let minutes = RwSignal::new("5".to_string());
+    let wait = move || {
+        let m: u32 = minutes.get_untracked().trim().parse().unwrap_or(0);
+        if m == 0 || m > 240 {
+            ctl.error
+                .set(Some("Wait between 1 and 240 minutes.".to_string()));
+            return;
+        }
+        ctl.apply(Input::Wait { minutes: m });
+    };
+    view! {
+        <div class="clock-bar">
+            <div class="clock" aria-label="Simulated time">
+                <span class="clock-label">"Time"</span>
+                <span class="clock-value" id="clock">
+                    {move || ctl.clock.with(|c| c.elapsed.clone())}
+                </span>
+                <span class="clock-limit">
+                    {move || ctl.clock.with(|c| format!("of {} · {} min left", c.limit, c.remaining_min))}
+                </span>
+            </div>
+            <div class="phase">
+                <span class="clock-label">"Stage"</span>
+                <span class="phase-label" id="phase">
+                    {move || ctl.clock.with(|c| c.phase_label.clone())}
+                </span>
+            </div>
+            <form
+                class="wait-form"
+                on:submit=move |ev| {
+                    ev.prevent_default();
+                    wait();
+                }
+            >
+                <label for="wait-minutes">"Wait"</label>
+                <input
+                    id="wait-minutes"
+                    type="number"
+                    min="1"
+                    max="240"
+                    inputmode="numeric"
+                    bind:value=minutes
+                    disabled=move || ctl.is_ended()
+                />
+                <span>"min"</span>
+                <button type="submit" class="button" disabled=move || ctl.is_ended()>
+                    "Wait"
+                </button>
+            </form>
+            <div class="stage-actions">
+                <button
+                    type="button"
+                    class="button"
+                    id="stage-done"
+                    disabled=move || ctl.is_ended()
+                    on:click=move |_| {
+                        ctl.apply(session::stage_done());
+                    }
+                >
+                    "Done with this stage"
+                </button>
+                <button
+                    type="button"
+                    class="button primary"
+                    id="open-end-form"
+                    aria-expanded=move || show_end_form.get().to_string()
+                    disabled=move || ctl.is_ended()
+                    on:click=move |_| show_end_form.update(|s| *s = !*s)
+                >
+                    "End encounter…"
+                </button>
+            </div>
+        </div>
+        <p class="patient-status" id="patient-status">
+            {move || ctl.clock.with(|c| c.status.clone())}
+        </p>
+    }
+}
+
+#[component]
+fn Conversation(ctl: EncounterCtl) -> impl IntoView {
+    let list: NodeRef<html::Ol> = NodeRef::new();
+    // Keep the newest line in view (syncs the DOM's scroll position, writes no signal).
+    Effect::new(move |_| {
+        ctl.transcript.track();
+        if let Some(el) = list.get() {
+            el.set_scroll_top(el.scroll_height());
+        }
+    });
+    view! {
+        <section class="panel conversation" aria-labelledby="conversation-title">
+            <h2 id="conversation-title">"Conversation"</h2>
+            <ol class="transcript live" node_ref=list aria-live="polite" aria-relevant="additions">
+                <For each=move || ctl.transcript.get() key=|r| r.seq let:row>
+                    <TranscriptLine row=row />
+                </For>
+            </ol>
+        </section>
+    }
+}
+
+#[component]
+fn SpeakBox(ctl: EncounterCtl) -> impl IntoView {
+    let text = RwSignal::new(String::new());
+    let send = move || {
+        if let Some(input) = session::speak(&text.get_untracked()) {
+            if ctl.apply(input) {
+                text.set(String::new());
+            }
+        }
+    };
+    view! {
+        <form
+            class="speak"
+            on:submit=move |ev| {
+                ev.prevent_default();
+                send();
+            }
+        >
+            <label for="speak-input">"Say to the patient (and anyone present)"</label>
+            <div class="speak-row">
+                <textarea
+                    id="speak-input"
+                    rows="2"
+                    placeholder="Type and press Enter to send (Shift+Enter: new line)"
+                    bind:value=text
+                    disabled=move || ctl.is_ended()
+                    on:keydown=move |ev: web_sys::KeyboardEvent| {
+                        if ev.key() == "Enter" && !ev.shift_key() && !ev.is_composing() {
+                            ev.prevent_default();
+                            send();
+                        }
+                    }
+                ></textarea>
+                <button type="submit" class="button primary" disabled=move || ctl.is_ended()>
+                    "Send"
+                </button>
+            </div>
+        </form>
+    }
+}
+
+#[component]
+fn OrderPanel(ctl: EncounterCtl, catalog: Arc<Catalog>) -> impl IntoView {
+    let query = RwSignal::new(String::new());
+    let highlight = RwSignal::new(None::<usize>);
+    let list = Memo::new(move |_| suggestions(&query.get(), &catalog, SUGGESTIONS));
+    let placed = RwSignal::new(None::<String>);
+    let place = move |text: String| {
+        if let Some(input) = session::order(&text) {
+            if ctl.apply(input) {
+                placed.set(Some(text));
+                query.set(String::new());
+                highlight.set(None);
+            }
+        }
+    };
+    let place_free = move || {
+        let q = query.get_untracked();
+        if !q.trim().is_empty() {
+            place(q.trim().to_string());
+        }
+    };
+    view! {
+        <section class="panel orders" aria-labelledby="orders-title">
+            <h2 id="orders-title">"Orders"</h2>
+            <label for="order-input" class="muted">
+                "Search exams, tests, drugs (with dose and route), procedures, consults"
+            </label>
+            <div class="combo">
+                <input
+                    id="order-input"
+                    type="text"
+                    role="combobox"
+                    autocomplete="off"
+                    spellcheck="false"
+                    placeholder="e.g. cbc, asa 300 mg po, cxr"
+                    aria-autocomplete="list"
+                    aria-controls="order-suggestions"
+                    aria-expanded=move || (!list.with(Vec::is_empty)).to_string()
+                    aria-activedescendant=move || highlight.get().map(|i| format!("suggestion-{i}"))
+                    disabled=move || ctl.is_ended()
+                    prop:value=move || query.get()
+                    on:input=move |ev| {
+                        query.set(event_target_value(&ev));
+                        let n = list.with_untracked(Vec::len);
+                        highlight.set((n > 0).then_some(0));
+                    }
+                    on:keydown=move |ev: web_sys::KeyboardEvent| {
+                        let n = list.with_untracked(Vec::len);
+                        match ev.key().as_str() {
+                            "ArrowDown" => {
+                                ev.prevent_default();
+                                highlight.update(|h| *h = move_highlight(*h, n, 1));
+                            }
+                            "ArrowUp" => {
+                                ev.prevent_default();
+                                highlight.update(|h| *h = move_highlight(*h, n, -1));
+                            }
+                            "Escape" => {
+                                query.set(String::new());
+                                highlight.set(None);
+                            }
+                            "Enter" => {
+                                ev.prevent_default();
+                                let chosen = list
+                                    .with_untracked(|l| {
+                                        order_for_enter(&query.get_untracked(), l, highlight.get_untracked())
+                                    });
+                                if let Some(text) = chosen {
+                                    place(text);
+                                }
+                            }
+                            _ => {}
+                        }
+                    }
+                />
+                <ul
+                    id="order-suggestions"
+                    role="listbox"
+                    aria-label="Matching orders"
+                    class="suggestions"
+                    class:open=move || !list.with(Vec::is_empty)
+                >
+                    {move || {
+                        list.get()
+                            .into_iter()
+                            .enumerate()
+                            .map(|(i, s)| {
+                                let text = s.order_text.clone();
+                                view! {
+                                    <li
+                                        id=format!("suggestion-{i}")
+                                        role="option"
+                                        class="suggestion"
+                                        aria-selected=move || (highlight.get() == Some(i)).to_string()
+                                        on:mousedown=move |ev| ev.prevent_default()
+                                        on:click=move |_| place(text.clone())
+                                    >
+                                        <span class="suggestion-name">{s.order_text.clone()}</span>
+                                        <span class="suggestion-detail">
+                                            {format!("{} · {}", s.category, s.detail)}
+                                        </span>
+                                    </li>
+                                }
+                            })
+                            .collect_view()
+                    }}
+                </ul>
+            </div>
+            <div class="order-actions">
+                <button
+                    type="button"
+                    class="button"
+                    id="order-free-text"
+                    disabled=move || ctl.is_ended() || query.with(|q| q.trim().is_empty())
+                    on:click=move |_| place_free()
+                >
+                    "Order exactly as typed"
+                </button>
+            </div>
+            <p class="muted small">
+                "Arrows choose, Enter places the order at once (it takes simulated time). "
+                "Results arrive in the inbox below."
+            </p>
+            <p class="muted small" role="status">
+                {move || placed.get().map(|p| format!("Placed: {p}"))}
+            </p>
+        </section>
+    }
+}
+
+#[component]
+fn InboxItem(row: InboxRow) -> impl IntoView {
+    let status = match row.status {
+        InboxStatus::Pending => match (row.time.clone(), row.due_in_min) {
+            (Some(t), Some(m)) => format!("expected at {t} (in {m} min)"),
+            _ => "pending".to_string(),
+        },
+        InboxStatus::Returned => format!("back at {}", row.time.clone().unwrap_or_default()),
+        InboxStatus::Unsupported => "not understood or not available: rephrase it".to_string(),
+    };
+    let class = match row.status {
+        InboxStatus::Pending => "inbox-row pending",
+        InboxStatus::Returned => "inbox-row returned",
+        InboxStatus::Unsupported => "inbox-row unsupported",
+    };
+    view! {
+        <li class=class data-seq=row.seq>
+            <div class="inbox-head">
+                <span class="inbox-name">{row.name}</span>
+                {row.dose_route.map(|d| view! { <span class="inbox-dose">{d}</span> })}
+                <span class="inbox-ordered">{format!("ordered {}", row.ordered_at)}</span>
+            </div>
+            <div class="inbox-status">{status}</div>
+            {row.result.map(|r| view! { <p class="inbox-result">{r}</p> })}
+        </li>
+    }
+}
+
+#[component]
+fn Inbox(ctl: EncounterCtl) -> impl IntoView {
+    let group =
+        move |title: &'static str, id: &'static str, pick: fn(&InboxView) -> Vec<InboxRow>| {
+            view! {
+                <Show when=move || ctl.inbox.with(|v| !pick(v).is_empty())>
+                    <h3 class="inbox-group">{title}</h3>
+                    <ul class="inbox-list" id=id>
+                        {move || {
+                            ctl.inbox
+                                .with(pick)
+                                .into_iter()
+                                .map(|row| view! { <InboxItem row=row /> })
+                                .collect_view()
+                        }}
+                    </ul>
+                </Show>
+            }
+        };
+    view! {
+        <section class="panel inbox" aria-labelledby="inbox-title">
+            <h2 id="inbox-title">"Results"</h2>
+            <Show when=move || {
+                ctl.inbox.with(|v| v.pending.is_empty() && v.returned.is_empty() && v.unsupported.is_empty())
+            }>
+                <p class="muted">"Nothing ordered yet."</p>
+            </Show>
+            {group("Pending", "inbox-pending", |v| v.pending.clone())}
+            {group("Returned", "inbox-returned", |v| v.returned.clone())}
+            {group("Not understood", "inbox-unsupported", |v| v.unsupported.clone())}
+        </section>
+    }
+}
+
+#[component]
+fn VitalsMonitor(ctl: EncounterCtl) -> impl IntoView {
+    let view_box = format!("0 0 {TREND_W} {TREND_H}");
+    view! {
+        <section class="panel vitals" aria-labelledby="vitals-title">
+            <h2 id="vitals-title">"Monitor"</h2>
+            <ul class="vitals-grid">
+                {move || {
+                    let view_box = view_box.clone();
+                    ctl.vitals
+                        .get()
+                        .into_iter()
+                        .map(|v| {
+                            let label = format!("{} trend", v.label);
+                            view! {
+                                <li class=format!("vital vital-{}", v.key) data-vital=v.key>
+                                    <span class="vital-label">{v.label}</span>
+                                    <span class="vital-value">
+                                        {v.value.unwrap_or_else(|| "—".into())}
+                                        <span class="vital-unit">{v.unit}</span>
+                                    </span>
+                                    <svg
+                                        class="trend"
+                                        viewBox=view_box.clone()
+                                        preserveAspectRatio="none"
+                                        role="img"
+                                        aria-label=label
+                                    >
+                                        <polyline points=v.points fill="none"></polyline>
+                                    </svg>
+                                </li>
+                            }
+                        })
+                        .collect_view()
+                }}
+            </ul>
+        </section>
+    }
+}
+
+#[component]
+fn EndFormView(
+    ctl: EncounterCtl,
+    show: RwSignal<bool>,
+    catalog: Arc<Catalog>,
+    id: String,
+) -> impl IntoView {
+    let diagnosis = RwSignal::new(String::new());
+    let differential = RwSignal::new(String::new());
+    let plan = RwSignal::new(String::new());
+    let disposition = RwSignal::new(String::new());
+    let form_error = RwSignal::new(None::<String>);
+    let options = disposition_options(&catalog);
+    let first: NodeRef<html::Input> = NodeRef::new();
+    Effect::new(move |_| {
+        if let Some(el) = first.get() {
+            let _ = el.focus();
+        }
+    });
+    let navigate = use_navigate();
+    view! {
+        <form
+            class="panel end-form"
+            aria-labelledby="end-title"
+            on:submit=move |ev| {
+                ev.prevent_default();
+                let draft = EndFormDraft {
+                    diagnosis: diagnosis.get_untracked(),
+                    differential: differential.get_untracked(),
+                    plan: plan.get_untracked(),
+                    disposition: disposition.get_untracked(),
+                };
+                match draft.to_input() {
+                    Err(e) => form_error.set(Some(e)),
+                    Ok(input) => {
+                        if ctl.apply(input) {
+                            show.set(false);
+                            navigate(&format!("/debrief/{id}"), NavigateOptions::default());
+                        }
+                    }
+                }
+            }
+        >
+            <h2 id="end-title">"End the encounter"</h2>
+            <label class="field">
+                <span>"Final diagnosis (required)"</span>
+                <input id="end-diagnosis" type="text" node_ref=first bind:value=diagnosis />
+            </label>
+            <label class="field">
+                <span>"Differential diagnoses (one per line)"</span>
+                <textarea id="end-differential" rows="3" bind:value=differential></textarea>
+            </label>
+            <label class="field">
+                <span>"Plan"</span>
+                <textarea id="end-plan" rows="3" bind:value=plan></textarea>
+            </label>
+            <label class="field">
+                <span>"Disposition"</span>
+                <select id="end-disposition" bind:value=disposition>
+                    <option value="">"No disposition order"</option>
+                    {options
+                        .into_iter()
+                        .map(|o| view! { <option value=o.clone()>{o.clone()}</option> })
+                        .collect_view()}
+                </select>
+            </label>
+            {move || form_error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+            <div class="form-actions">
+                <button type="submit" class="button primary" id="end-submit">
+                    "End encounter and see the debrief"
+                </button>
+                <button type="button" class="button" on:click=move |_| show.set(false)>
+                    "Keep going"
+                </button>
+            </div>
+        </form>
+    }
+}

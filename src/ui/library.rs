@@ -1,0 +1,374 @@
+//! The case library page: case cards with search and filters, Start, and importing case files
+//! (file picker or drag and drop) with every validation error shown.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::hooks::use_navigate;
+use leptos_router::NavigateOptions;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+
+use crate::app::library::{parse_difficulty, CaseCard, Filter};
+use crate::app::session::{new_id, Session};
+use crate::engine::encounter::Config;
+use crate::engine::validate::{Diagnostic, Diagnostics};
+use crate::store;
+
+use super::app_data;
+use super::widgets::{ConfirmDelete, DiagnosticsList};
+
+#[component]
+pub fn CaseLibrary() -> impl IntoView {
+    let data = app_data();
+    let query = RwSignal::new(String::new());
+    let specialty = RwSignal::new(String::new());
+    let difficulty = RwSignal::new(String::new());
+    let library = data.library;
+    let cards = Memo::new(move |_| {
+        let filter = Filter {
+            query: query.get(),
+            specialty: Some(specialty.get()).filter(|s| !s.is_empty()),
+            difficulty: parse_difficulty(&difficulty.get()),
+        };
+        library.with(|l| l.cards(&filter))
+    });
+    let total = Memo::new(move |_| library.with(|l| l.cases().len()));
+    let specialties = Memo::new(move |_| library.with(|l| l.specialties()));
+    let start_error = RwSignal::new(None::<String>);
+    let starting = RwSignal::new(None::<String>);
+
+    let navigate = use_navigate();
+    let catalog = data.catalog.clone();
+    let start = Callback::new(move |case_id: String| {
+        let Some(case) = library.with_untracked(|l| l.get(&case_id).cloned()) else {
+            start_error.set(Some(format!(
+                "The case `{case_id}` is no longer in the library."
+            )));
+            return;
+        };
+        let now = js_sys::Date::now();
+        let session = Session::start(
+            &case,
+            catalog.clone(),
+            Config::human(),
+            new_id(now, js_sys::Math::random()),
+            now,
+        );
+        let navigate = navigate.clone();
+        starting.set(Some(case_id));
+        start_error.set(None);
+        spawn_local(async move {
+            let id = session.saved.id.clone();
+            match store::save_encounter(&session.saved).await {
+                Ok(()) => {
+                    store::set_current_encounter(Some(&id));
+                    navigate(&format!("/encounter/{id}"), NavigateOptions::default());
+                }
+                Err(e) => {
+                    starting.set(None);
+                    start_error.set(Some(format!("The encounter could not be started: {e}")));
+                }
+            }
+        });
+    });
+
+    view! {
+        <section class="page library" aria-labelledby="page-title">
+            <h1 id="page-title">"Case library"</h1>
+            <p class="lead">
+                "Pick a patient case and practise it: take a history, examine, order tests, treat and explain. "
+                "Built-in cases run offline with a scripted patient and rule-based scoring."
+            </p>
+            <LoadProblems />
+            <div class="filters" role="search" aria-label="Find a case">
+                <label class="field">
+                    <span>"Search"</span>
+                    <input
+                        type="search"
+                        id="case-search"
+                        placeholder="Title, specialty, setting"
+                        bind:value=query
+                    />
+                </label>
+                <label class="field">
+                    <span>"Specialty"</span>
+                    <select id="filter-specialty" bind:value=specialty>
+                        <option value="">"Any specialty"</option>
+                        <For each=move || specialties.get() key=|s| s.clone() let:s>
+                            <option value=s.clone()>{s.clone()}</option>
+                        </For>
+                    </select>
+                </label>
+                <label class="field">
+                    <span>"Difficulty"</span>
+                    <select id="filter-difficulty" bind:value=difficulty>
+                        <option value="">"Any difficulty"</option>
+                        <option value="introductory">"Introductory"</option>
+                        <option value="intermediate">"Intermediate"</option>
+                        <option value="advanced">"Advanced"</option>
+                    </select>
+                </label>
+            </div>
+            <p class="result-count" role="status">
+                {move || format!("{} of {} cases", cards.with(Vec::len), total.get())}
+            </p>
+            {move || {
+                start_error
+                    .get()
+                    .map(|e| view! { <p class="error" role="alert">{e}</p> })
+            }}
+            <Show
+                when=move || !cards.with(Vec::is_empty)
+                fallback=|| {
+                    view! {
+                        <p class="empty-state">"No case matches. Clear the search or the filters."</p>
+                    }
+                }
+            >
+                <ul class="case-grid" aria-label="Cases">
+                    <For each=move || cards.get() key=|c| (c.id.clone(), c.file_name.clone()) let:card>
+                        <CaseCardView card=card start=start starting=starting />
+                    </For>
+                </ul>
+            </Show>
+            <ImportPanel />
+        </section>
+    }
+}
+
+/// Built-in cases that failed to load (a bug) and stored imports that no longer validate.
+#[component]
+fn LoadProblems() -> impl IntoView {
+    let data = app_data();
+    let problems = data.load_problems;
+    let storage_error = data.storage_error;
+    view! {
+        {move || {
+            storage_error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })
+        }}
+        <Show when=move || !problems.with(Vec::is_empty)>
+            <div class="notice-box" role="alert">
+                <p>"Some cases could not be loaded:"</p>
+                {move || {
+                    problems
+                        .get()
+                        .into_iter()
+                        .map(|d| view! { <DiagnosticsList diagnostics=d /> })
+                        .collect_view()
+                }}
+            </div>
+        </Show>
+    }
+}
+
+#[component]
+fn CaseCardView(
+    card: CaseCard,
+    start: Callback<String>,
+    starting: RwSignal<Option<String>>,
+) -> impl IntoView {
+    let data = app_data();
+    let id = card.id.clone();
+    let id_busy = card.id.clone();
+    let busy = move || starting.get().as_deref() == Some(id_busy.as_str());
+    let title_id = format!("case-{}", card.id);
+    let delete = card.imported.then(|| {
+        let id = card.id.clone();
+        let library = data.library;
+        let on_confirm = Callback::new(move |()| {
+            library.update(|l| {
+                l.remove_imported(&id);
+            });
+            let stored = library.with_untracked(|l| l.stored_imports());
+            if let Err(e) = store::save_imported(&stored) {
+                data.storage_error.set(Some(e));
+            }
+        });
+        view! { <ConfirmDelete what=card.title.clone() on_confirm=on_confirm /> }
+    });
+    view! {
+        <li class="case-card" data-case-id=card.id.clone()>
+            <h2 id=title_id.clone() class="case-title">{card.title.clone()}</h2>
+            {card.imported.then(|| view! { <span class="badge">"Imported"</span> })}
+            <dl class="case-facts">
+                <div>
+                    <dt>"Specialty"</dt>
+                    <dd>{card.specialty.clone()}</dd>
+                </div>
+                <div>
+                    <dt>"Setting"</dt>
+                    <dd>{card.setting.clone()}</dd>
+                </div>
+                <div>
+                    <dt>"Difficulty"</dt>
+                    <dd class=format!("difficulty difficulty-{}", card.difficulty.to_lowercase())>
+                        {card.difficulty}
+                    </dd>
+                </div>
+                <div>
+                    <dt>"Time"</dt>
+                    <dd>{format!("about {} min", card.minutes)}</dd>
+                </div>
+            </dl>
+            <div class="card-actions">
+                <button
+                    type="button"
+                    class="button primary"
+                    aria-describedby=title_id
+                    disabled=move || starting.get().is_some()
+                    on:click=move |_| start.run(id.clone())
+                >
+                    {move || if busy() { "Starting…" } else { "Start" }}
+                </button>
+                {delete}
+            </div>
+        </li>
+    }
+}
+
+/// What happened to one imported file.
+#[derive(Clone)]
+enum Outcome {
+    Imported { title: String, replaced: bool },
+    Rejected(Diagnostics),
+}
+
+#[component]
+fn ImportPanel() -> impl IntoView {
+    let data = app_data();
+    let outcomes = RwSignal::new(Vec::<(usize, Outcome)>::new());
+    let busy = RwSignal::new(false);
+    let dragging = RwSignal::new(false);
+
+    let catalog = data.catalog.clone();
+    let handle = Callback::new(move |files: Option<web_sys::FileList>| {
+        let Some(files) = files else { return };
+        let files: Vec<web_sys::File> = (0..files.length()).filter_map(|i| files.get(i)).collect();
+        if files.is_empty() {
+            return;
+        }
+        busy.set(true);
+        outcomes.set(Vec::new());
+        let catalog = catalog.clone();
+        let library = data.library;
+        let storage_error = data.storage_error;
+        spawn_local(async move {
+            let mut results = Vec::new();
+            for (n, file) in files.into_iter().enumerate() {
+                let name = file.name();
+                let text = JsFuture::from(file.text())
+                    .await
+                    .ok()
+                    .and_then(|t| t.as_string());
+                let outcome = match text {
+                    None => {
+                        let mut d = Diagnostics::new(name.clone());
+                        d.push(Diagnostic::new(
+                            "$",
+                            "the file could not be read as text",
+                            "choose a JSON case file",
+                        ));
+                        Outcome::Rejected(d)
+                    }
+                    Some(text) => match library.try_update(|l| l.import(&name, &text, &catalog)) {
+                        Some(Ok(replaced)) => {
+                            let title = library.with_untracked(|l| {
+                                l.cases()
+                                    .iter()
+                                    .rev()
+                                    .find(|c| c.file_name == name)
+                                    .map(|c| c.case.meta.title.clone())
+                                    .unwrap_or_default()
+                            });
+                            Outcome::Imported { title, replaced }
+                        }
+                        Some(Err(d)) => Outcome::Rejected(d),
+                        None => continue,
+                    },
+                };
+                results.push((n, outcome));
+            }
+            let stored = library.with_untracked(|l| l.stored_imports());
+            if let Err(e) = store::save_imported(&stored) {
+                storage_error.set(Some(e));
+            }
+            outcomes.set(results);
+            busy.set(false);
+        });
+    });
+
+    view! {
+        <section class="import" aria-labelledby="import-title">
+            <h2 id="import-title">"Import a case file"</h2>
+            <p class="muted">
+                "Case files are JSON (see the case authoring guide). They are checked in full and kept in this browser."
+            </p>
+            <div
+                class="dropzone"
+                class:dragging=move || dragging.get()
+                on:dragover=move |ev: web_sys::DragEvent| {
+                    ev.prevent_default();
+                    dragging.set(true);
+                }
+                on:dragleave=move |_| dragging.set(false)
+                on:drop=move |ev: web_sys::DragEvent| {
+                    ev.prevent_default();
+                    dragging.set(false);
+                    handle.run(ev.data_transfer().and_then(|dt| dt.files()));
+                }
+            >
+                <p>"Drop case files here, or"</p>
+                <label class="button file-button">
+                    "Choose files…"
+                    <input
+                        type="file"
+                        id="case-file"
+                        class="visually-hidden"
+                        accept=".json,application/json"
+                        multiple
+                        on:change=move |ev| {
+                            let input = ev
+                                .target()
+                                .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok());
+                            if let Some(input) = input {
+                                handle.run(input.files());
+                                input.set_value("");
+                            }
+                        }
+                    />
+                </label>
+            </div>
+            <Show when=move || busy.get()>
+                <p class="loading" role="status">"Checking…"</p>
+            </Show>
+            <div class="import-results" role="status" aria-live="polite">
+                {move || {
+                    outcomes
+                        .get()
+                        .into_iter()
+                        .map(|(_, o)| match o {
+                            Outcome::Imported { title, replaced } => {
+                                view! {
+                                    <p class="ok">
+                                        {if replaced { "Replaced: " } else { "Imported: " }}
+                                        <strong>{title}</strong>
+                                    </p>
+                                }
+                                    .into_any()
+                            }
+                            Outcome::Rejected(d) => {
+                                view! {
+                                    <div class="import-error">
+                                        <p class="error">"This file was not imported:"</p>
+                                        <DiagnosticsList diagnostics=d />
+                                    </div>
+                                }
+                                    .into_any()
+                            }
+                        })
+                        .collect_view()
+                }}
+            </div>
+        </section>
+    }
+}
