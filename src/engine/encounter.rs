@@ -349,7 +349,8 @@ impl std::error::Error for InputError {}
 pub struct Encounter {
     case: Arc<Case>,
     catalog: Arc<Catalog>,
-    script: ScriptIndex,
+    /// Derived from the case and never changed: shared, so cloning an encounter is cheap.
+    script: Arc<ScriptIndex>,
     record: Record,
 }
 
@@ -408,7 +409,7 @@ impl Encounter {
             log: Vec::new(),
             state,
         };
-        let script = ScriptIndex::new(&case);
+        let script = Arc::new(ScriptIndex::new(&case));
         let mut enc = Encounter {
             case,
             catalog,
