@@ -16,7 +16,10 @@ fn main() {
         .and_then(|a| a.parse().ok())
         .unwrap_or(100);
     let catalog = Arc::new(Catalog::from_json("catalog", CATALOG_JSON).expect("catalog"));
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/cases/sepsis-pneumonia.json");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/assets/cases/sepsis-pneumonia.json"
+    );
     let json = std::fs::read_to_string(path).expect("read");
     let case = Arc::new(load_case(path, &json, &catalog).expect("valid case"));
     let start = Encounter::new(case, catalog, Config::human());

@@ -4,6 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
+use super::action::{order_form, Form};
 use super::lexicon::canonical_tokens;
 use super::text::FuzzyVocab;
 use super::validate::{Diagnostic, Diagnostics};
@@ -85,7 +86,8 @@ struct CatalogFile {
     orders: Vec<Order>,
 }
 
-/// A phrase that names an order, as canonical tokens.
+/// A phrase that names an order, as canonical tokens. Phrases are numbered order by order,
+/// so one order's phrases are consecutive.
 #[derive(Debug, Clone)]
 pub(crate) struct Phrase {
     pub order: usize,
@@ -101,6 +103,8 @@ pub struct Catalog {
     /// canonical token → indices into `phrases`
     pub(crate) postings: BTreeMap<String, Vec<usize>>,
     pub(crate) vocab: FuzzyVocab,
+    /// per order: bolus, infusion or neither (see `action::order_form`)
+    pub(crate) forms: Vec<Form>,
 }
 
 impl Catalog {
@@ -183,12 +187,14 @@ impl Catalog {
                 phrases.push(Phrase { order: i, tokens });
             }
         }
+        let forms = orders.iter().map(order_form).collect();
         Catalog {
             orders,
             by_id,
             phrases,
             postings,
             vocab,
+            forms,
         }
     }
 

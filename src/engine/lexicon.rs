@@ -10,7 +10,7 @@ use std::sync::OnceLock;
 
 use super::text::{normalize, stem, words};
 
-/// Multi-word phrases → canonical token.
+/// Multi-word phrases → canonical token (a few single words that split into two tokens).
 const PHRASES: &[(&str, &str)] = &[
     ("blood pressure problems", "hypertension"),
     ("last menstrual period", "period"),
@@ -114,6 +114,9 @@ const PHRASES: &[(&str, &str)] = &[
     ("low mood", "mood"),
     ("by mouth", "po"),
     ("how bad", "severity"),
+    // one written word, two canonical tokens: "xray" meets "x-ray"
+    ("xrays", "x ray"),
+    ("xray", "x ray"),
 ];
 
 /// Single words (as typed, or as stemmed) → canonical token.
@@ -322,6 +325,9 @@ const WORDS: &[(&str, &str)] = &[
     ("noradrenaline", "norepinephrine"),
     ("frusemide", "furosemide"),
     ("glyceryl", "nitroglycerin"),
+    // "fasting" (nil by mouth) must not stem to "fast" (the FAST scan)
+    ("fasting", "npo"),
+    ("nbm", "npo"),
 ];
 
 /// The negative reply a patient gives to an unscripted review-of-systems question, per
