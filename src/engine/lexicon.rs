@@ -5,10 +5,9 @@
 //! longest multi-word phrase starting there is replaced first, then single words are mapped
 //! (before and after stemming).
 
-use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
-use super::text::{normalize, stem, words};
+use super::text::{normalize, stem, words, WordMap};
 
 /// Multi-word phrases → canonical token (a few single words that split into two tokens).
 const PHRASES: &[(&str, &str)] = &[
@@ -367,10 +366,10 @@ pub const ROS_NEGATIVES: &[(&str, &str)] = &[
 /// (phrase words, canonical words)
 type PhraseEntry = (Vec<&'static str>, Vec<&'static str>);
 
-fn phrase_index() -> &'static BTreeMap<&'static str, Vec<PhraseEntry>> {
-    static INDEX: OnceLock<BTreeMap<&'static str, Vec<PhraseEntry>>> = OnceLock::new();
+fn phrase_index() -> &'static WordMap<&'static str, Vec<PhraseEntry>> {
+    static INDEX: OnceLock<WordMap<&'static str, Vec<PhraseEntry>>> = OnceLock::new();
     INDEX.get_or_init(|| {
-        let mut index: BTreeMap<&'static str, Vec<PhraseEntry>> = BTreeMap::new();
+        let mut index: WordMap<&'static str, Vec<PhraseEntry>> = WordMap::default();
         for (phrase, canon) in PHRASES {
             let words: Vec<&str> = phrase.split(' ').collect();
             index
@@ -538,12 +537,12 @@ pub fn canonical_word(word: &str) -> String {
 }
 
 fn lookup_word(word: &str) -> Option<&'static str> {
-    static INDEX: OnceLock<BTreeMap<&'static str, &'static str>> = OnceLock::new();
+    static INDEX: OnceLock<WordMap<&'static str, &'static str>> = OnceLock::new();
     INDEX
         .get_or_init(|| {
             // Every canonical token maps to itself, so "suicide" and "suicidal" meet at
             // "suicide" instead of the stem "suicid".
-            let mut index: BTreeMap<&str, &str> = BTreeMap::new();
+            let mut index: WordMap<&str, &str> = WordMap::default();
             for (_, canon) in WORDS.iter().chain(PHRASES) {
                 if !canon.contains(' ') {
                     index.insert(canon, canon);

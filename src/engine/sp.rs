@@ -6,122 +6,121 @@
 //! anything else an in-character non-answer. Which facts were elicited is decided here, the
 //! same way whoever voices the patient.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
 use super::case::{Case, PATIENT};
 use super::lexicon::{canonical_tokens_except, tokens_marked, ROS_NEGATIVES};
-use super::text::FuzzyVocab;
+use super::text::{FuzzyVocab, WordMap};
 
-/// Words that carry no content in a question.
+/// Words that carry no content in a question. Sorted, for binary search (a test checks).
 const STOPWORDS: &[&str] = &[
-    "do",
-    "does",
-    "did",
-    "doe",
-    "you",
-    "your",
-    "yours",
-    "yourself",
-    "i",
-    "me",
-    "my",
-    "have",
-    "has",
-    "had",
-    "hav",
-    "any",
     "a",
+    "about",
+    "all",
+    "also",
+    "am",
     "an",
-    "the",
-    "is",
+    "and",
+    "any",
+    "anything",
     "are",
-    "was",
-    "were",
+    "as",
+    "at",
     "be",
     "been",
-    "it",
-    "its",
-    "of",
-    "to",
-    "for",
-    "in",
-    "on",
-    "at",
-    "with",
-    "about",
-    "that",
-    "this",
-    "there",
+    "by",
     "can",
     "could",
-    "would",
-    "please",
-    "tell",
+    "did",
+    "do",
+    "doctor",
+    "doe",
+    "does",
+    "dont",
+    "dr",
+    "else",
     "ever",
-    "so",
-    "and",
-    "or",
-    "just",
-    "okay",
-    "ok",
-    "now",
-    "today",
-    "get",
-    "got",
-    "we",
-    "us",
-    "let",
-    "lets",
-    "some",
-    "anything",
-    "something",
-    "know",
-    "like",
-    "feel",
-    "feeling",
-    "notice",
-    "noticed",
     "experience",
     "experienced",
-    "been",
-    "also",
-    "other",
-    "else",
-    "yes",
-    "no",
-    "well",
-    "right",
-    "sir",
+    "feel",
+    "feeling",
+    "for",
+    "from",
+    "get",
+    "got",
+    "had",
+    "has",
+    "hav",
+    "have",
+    "hello",
+    "hi",
+    "i",
+    "if",
+    "im",
+    "in",
+    "into",
+    "is",
+    "it",
+    "its",
+    "ive",
+    "just",
+    "know",
+    "let",
+    "lets",
+    "like",
     "madam",
+    "me",
     "mr",
     "mrs",
     "ms",
-    "dr",
-    "doctor",
-    "hi",
-    "hello",
+    "my",
+    "no",
+    "not",
+    "notice",
+    "noticed",
+    "now",
+    "of",
+    "ok",
+    "okay",
+    "on",
+    "or",
+    "other",
+    "out",
+    "please",
+    "right",
+    "should",
+    "sir",
+    "so",
+    "some",
+    "something",
+    "tell",
     "thank",
     "thanks",
-    "if",
-    "should",
-    "will",
-    "am",
-    "im",
-    "youre",
-    "youve",
-    "ive",
-    "dont",
-    "not",
-    "by",
-    "from",
-    "into",
+    "that",
+    "the",
+    "there",
+    "this",
+    "to",
+    "today",
     "up",
-    "out",
-    "as",
-    "all",
+    "us",
     "very",
+    "was",
+    "we",
+    "well",
+    "were",
+    "will",
+    "with",
+    "would",
+    "yes",
+    "you",
+    "your",
+    "youre",
+    "yours",
+    "yourself",
+    "youve",
 ];
 
 const QUESTION_STARTS: &[&str] = &[
@@ -145,7 +144,7 @@ pub fn content_tokens(text: &str) -> Vec<String> {
 }
 
 fn is_stopword(w: &str) -> bool {
-    STOPWORDS.contains(&w)
+    STOPWORDS.binary_search(&w).is_ok()
 }
 
 /// One line said by a patient-side speaker.
@@ -166,7 +165,7 @@ pub struct SpokenLine {
 #[derive(Debug, Clone)]
 pub struct ScriptIndex {
     /// trigger and concept word → id
-    ids: BTreeMap<String, u32>,
+    ids: WordMap<String, u32>,
     /// per fact: its triggers as sorted, distinct word ids
     triggers: Vec<Vec<Vec<u32>>>,
     /// per word id: the (fact, trigger) pairs whose trigger uses it
@@ -179,7 +178,7 @@ pub struct ScriptIndex {
 impl ScriptIndex {
     pub fn new(case: &Case) -> ScriptIndex {
         let mut index = ScriptIndex {
-            ids: BTreeMap::new(),
+            ids: WordMap::default(),
             triggers: Vec::with_capacity(case.facts.len()),
             postings: Vec::new(),
             ros: Vec::with_capacity(ROS_NEGATIVES.len()),
@@ -526,6 +525,11 @@ fn push_line(lines: &mut Vec<SpokenLine>, speaker: &str, text: &str, fact: Optio
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stopwords_are_sorted_and_distinct() {
+        assert!(STOPWORDS.windows(2).all(|w| w[0] < w[1]));
+    }
 
     #[test]
     fn sentences_split_and_detect_questions() {
