@@ -47,6 +47,20 @@ fn every_shipped_case_validates_and_meets_the_floor() {
     );
 }
 
+#[test]
+fn a_loaded_case_is_the_file_deserialized() {
+    // The loader assembles the case from its separately checked sections; it must be exactly
+    // what deserializing the whole file gives.
+    for path in case_paths()
+        .into_iter()
+        .chain([root().join("tests/fixtures/minimal-case.json")])
+    {
+        let json = std::fs::read_to_string(&path).expect("read");
+        let direct: Case = serde_json::from_str(&json).expect("deserializes");
+        assert_eq!(*load(&path), direct, "{}", path.display());
+    }
+}
+
 #[derive(Debug, Deserialize)]
 struct Expect {
     strong: Outcome,
