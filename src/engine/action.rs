@@ -122,90 +122,98 @@ const FILLER: &[&str] = &[
     "you",
 ];
 
+/// Route words → canonical route code. Sorted by word, for binary search (a test checks).
 const ROUTES: &[(&str, &str)] = &[
-    ("po", "PO"),
-    ("oral", "PO"),
-    ("orally", "PO"),
-    ("chewed", "PO"),
     ("chew", "PO"),
-    ("iv", "IV"),
-    ("ivp", "IV"),
-    ("intravenous", "IV"),
-    ("intravenously", "IV"),
+    ("chewed", "PO"),
     ("im", "IM"),
+    ("inh", "INH"),
+    ("inhaled", "INH"),
     ("intramuscular", "IM"),
     ("intramuscularly", "IM"),
+    ("intranasal", "IN"),
+    ("intranasally", "IN"),
+    ("intraosseous", "IO"),
+    ("intravenous", "IV"),
+    ("intravenously", "IV"),
+    ("io", "IO"),
+    ("iv", "IV"),
+    ("ivp", "IV"),
+    ("mdi", "INH"),
+    ("nasal", "IN"),
+    ("neb", "NEB"),
+    ("nebulised", "NEB"),
+    ("nebulized", "NEB"),
+    ("oral", "PO"),
+    ("orally", "PO"),
+    ("po", "PO"),
+    ("pr", "PR"),
+    ("rectal", "PR"),
+    ("rectally", "PR"),
     ("sc", "SC"),
+    ("sl", "SL"),
     ("sq", "SC"),
     ("subcut", "SC"),
     ("subcutaneous", "SC"),
     ("subcutaneously", "SC"),
-    ("sl", "SL"),
     ("sublingual", "SL"),
     ("sublingually", "SL"),
-    ("pr", "PR"),
-    ("rectal", "PR"),
-    ("rectally", "PR"),
-    ("intranasal", "IN"),
-    ("intranasally", "IN"),
-    ("nasal", "IN"),
-    ("inh", "INH"),
-    ("inhaled", "INH"),
-    ("mdi", "INH"),
-    ("neb", "NEB"),
-    ("nebulised", "NEB"),
-    ("nebulized", "NEB"),
-    ("io", "IO"),
-    ("intraosseous", "IO"),
     ("topical", "TOP"),
     ("topically", "TOP"),
 ];
 
+/// Unit words → canonical unit. Sorted by word, for binary search (a test checks).
 const UNITS: &[(&str, &str)] = &[
-    ("mg/kg", "mg/kg"),
-    ("mcg/kg", "mcg/kg"),
-    ("ug/kg", "mcg/kg"),
-    ("units/kg", "units/kg"),
-    ("unit/kg", "units/kg"),
-    ("u/kg", "units/kg"),
-    ("ml/kg", "mL/kg"),
-    ("l/min", "L/min"),
-    ("lpm", "L/min"),
-    ("mcg/min", "mcg/min"),
-    ("mg", "mg"),
-    ("mgs", "mg"),
-    ("milligram", "mg"),
-    ("milligrams", "mg"),
-    ("mcg", "mcg"),
-    ("ug", "mcg"),
-    ("microgram", "mcg"),
-    ("micrograms", "mcg"),
+    ("cc", "mL"),
     ("g", "g"),
     ("gm", "g"),
     ("gram", "g"),
     ("grams", "g"),
-    ("units", "units"),
-    ("unit", "units"),
-    ("u", "units"),
     ("iu", "units"),
-    ("ml", "mL"),
-    ("mls", "mL"),
-    ("cc", "mL"),
     ("l", "L"),
-    ("litre", "L"),
+    ("l/min", "L/min"),
     ("liter", "L"),
-    ("litres", "L"),
     ("liters", "L"),
+    ("litre", "L"),
+    ("litres", "L"),
+    ("lpm", "L/min"),
+    ("mcg", "mcg"),
+    ("mcg/kg", "mcg/kg"),
+    ("mcg/min", "mcg/min"),
     ("meq", "mEq"),
+    ("mg", "mg"),
+    ("mg/kg", "mg/kg"),
+    ("mgs", "mg"),
+    ("microgram", "mcg"),
+    ("micrograms", "mcg"),
+    ("milligram", "mg"),
+    ("milligrams", "mg"),
+    ("ml", "mL"),
+    ("ml/kg", "mL/kg"),
+    ("mls", "mL"),
     ("mmol", "mmol"),
+    ("u", "units"),
+    ("u/kg", "units/kg"),
+    ("ug", "mcg"),
+    ("ug/kg", "mcg/kg"),
+    ("unit", "units"),
+    ("unit/kg", "units/kg"),
+    ("units", "units"),
+    ("units/kg", "units/kg"),
 ];
 
 fn unit_of(token: &str) -> Option<&'static str> {
-    UNITS.iter().find(|(u, _)| *u == token).map(|(_, c)| *c)
+    UNITS
+        .binary_search_by(|(u, _)| (*u).cmp(token))
+        .ok()
+        .map(|i| UNITS[i].1)
 }
 
 fn route_of(token: &str) -> Option<&'static str> {
-    ROUTES.iter().find(|(r, _)| *r == token).map(|(_, c)| *c)
+    ROUTES
+        .binary_search_by(|(r, _)| (*r).cmp(token))
+        .ok()
+        .map(|i| ROUTES[i].1)
 }
 
 /// Splits "325mg" into ("325", "mg").
@@ -567,8 +575,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn filler_words_are_sorted_and_distinct() {
+    fn lookup_tables_are_sorted_and_distinct() {
         assert!(FILLER.windows(2).all(|w| w[0] < w[1]));
+        assert!(ROUTES.windows(2).all(|w| w[0].0 < w[1].0));
+        assert!(UNITS.windows(2).all(|w| w[0].0 < w[1].0));
     }
 
     #[test]

@@ -355,6 +355,8 @@ pub struct Encounter {
     record: Record,
     /// per case event: fired yet (mirrors `record.state.fired_events`, for a cheap check)
     fired: Vec<bool>,
+    /// per case event: the parts of its rule that read the clock (derived from the case)
+    clock_reads: Arc<Vec<Vec<ClockRead>>>,
     /// After the last full `settle`: what rules could see then, and the moment time alone
     /// could next change one. While both still hold, settling again would find nothing.
     settled: Option<(Seen, Option<u32>)>,
@@ -459,12 +461,23 @@ impl Encounter {
         };
         let script = Arc::new(ScriptIndex::new(&case));
         let fired = vec![false; case.events.len()];
+        let clock_reads = Arc::new(
+            case.events
+                .iter()
+                .map(|e| {
+                    let mut reads = Vec::new();
+                    clock_reads_of(&e.when, &mut reads);
+                    reads
+                })
+                .collect(),
+        );
         let mut enc = Encounter {
             case,
             catalog,
             script,
             record,
             fired,
+            clock_reads,
             settled: None,
         };
         enc.log(EntryKind::Started {
@@ -848,9 +861,28 @@ impl Encounter {
     /// event holds, or the time limit is reached.
     fn next_time_change(&self, now: u32) -> Option<u32> {
         let mut next = Some(self.case.end.time_limit_min.saturating_mul(60)).filter(|&t| t > now);
-        for (event, fired) in self.case.events.iter().zip(&self.fired) {
-            if !fired {
-                time_changes(&event.when, &self.record.state, now, &mut next);
+        let mut consider = |t: u32| {
+            if t > now && next.is_none_or(|n| t < n) {
+                next = Some(t);
+            }
+        };
+        for (reads, fired) in self.clock_reads.iter().zip(&self.fired) {
+            if *fired {
+                continue;
+            }
+            for read in reads {
+                match read {
+                    ClockRead::Minute(m) => consider(m.saturating_mul(60)),
+                    ClockRead::Elapsed { order, minutes } => {
+                        for a in &self.record.state.actions {
+                            if a.status != ActionStatus::Unsupported
+                                && a.order_id() == Some(order.as_str())
+                            {
+                                consider(a.time_s.saturating_add(minutes.saturating_mul(60)));
+                            }
+                        }
+                    }
+                }
             }
         }
         next
@@ -1017,32 +1049,34 @@ impl Encounter {
     }
 }
 
-/// Lowers `next` to the earliest moment after `now` at which the passage of time alone can
-/// change the rule's value: a `minute` reached, or an order's `elapsed_min` completed. These
-/// are the only rules that read the clock.
-fn time_changes(rule: &Rule, state: &State, now: u32, next: &mut Option<u32>) {
-    let mut consider = |t: u32| {
-        if t > now && next.is_none_or(|n| t < n) {
-            *next = Some(t);
-        }
-    };
+/// A part of a rule that reads the clock: these are the only ones whose value can change
+/// with the passage of time alone.
+#[derive(Debug, Clone, PartialEq)]
+enum ClockRead {
+    /// `{"minute": m}`: changes at minute m.
+    Minute(u32),
+    /// `{"done": {"order": ..., "elapsed_min": m}}`: changes m minutes after each such order.
+    Elapsed { order: String, minutes: u32 },
+}
+
+/// Collects the parts of a rule that read the clock.
+fn clock_reads_of(rule: &Rule, out: &mut Vec<ClockRead>) {
     match rule {
-        Rule::Minute(m) => consider(m.saturating_mul(60)),
+        Rule::Minute(m) => out.push(ClockRead::Minute(*m)),
         Rule::Done(d) => {
-            if let Some(m) = d.elapsed_min {
-                for a in &state.actions {
-                    if a.status != ActionStatus::Unsupported && a.order_id() == Some(&d.order) {
-                        consider(a.time_s.saturating_add(m.saturating_mul(60)));
-                    }
-                }
+            if let Some(minutes) = d.elapsed_min {
+                out.push(ClockRead::Elapsed {
+                    order: d.order.clone(),
+                    minutes,
+                });
             }
         }
         Rule::All(rules) | Rule::Any(rules) => {
             for r in rules {
-                time_changes(r, state, now, next);
+                clock_reads_of(r, out);
             }
         }
-        Rule::Not(inner) => time_changes(inner, state, now, next),
+        Rule::Not(inner) => clock_reads_of(inner, out),
         Rule::Before(_)
         | Rule::Elicited(_)
         | Rule::Said(_)
