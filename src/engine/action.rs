@@ -15,7 +15,8 @@ pub const MIN_CONFIDENCE: f64 = 0.6;
 pub struct OrderedDose {
     pub amount: f64,
     /// Canonical unit: mg, mcg, g, units, mL, L, mEq, mmol, mg/kg, mcg/kg, units/kg, mL/kg,
-    /// L/min, mcg/min.
+    /// L/min, mcg/min. A rate per hour ("18 units/kg/h", "125 mL per hour") keeps its amount
+    /// per hour in the base unit (18 units/kg, 125 mL), as catalog infusion doses are given.
     pub unit: String,
 }
 
@@ -429,7 +430,9 @@ fn score_all(parsed: &Parsed, catalog: &Catalog, prefix: bool) -> Vec<MatchedOrd
         if route_of(t).is_some() && !catalog.vocab.contains(t) {
             continue;
         }
-        if FILLER.binary_search(&t).is_ok() || LATERALITY.contains(&t) {
+        // While typing, the last word is what the user is looking for, even "right".
+        let typing = prefix && i == last;
+        if !typing && (FILLER.binary_search(&t).is_ok() || LATERALITY.contains(&t)) {
             optional.push(t);
             continue;
         }

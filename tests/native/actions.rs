@@ -301,4 +301,16 @@ fn search_suggests_entries_as_you_type() {
     assert!(ids("asa").contains(&"aspirin".to_string()));
     assert!(ids("cxr").contains(&"cxr_portable".to_string()));
     assert!(ids("").is_empty());
+    // the word being typed counts even when it is a laterality or filler word
+    assert!(ids("v4r").contains(&"ecg_right_sided".to_string()));
+    assert!(
+        ids("ecg right").contains(&"ecg_right_sided".to_string()),
+        "{:?}",
+        ids("ecg right")
+    );
+    assert!(
+        ids("right sided e").contains(&"ecg_right_sided".to_string()),
+        "{:?}",
+        ids("right sided e")
+    );
 }
