@@ -1,11 +1,9 @@
 //! Interpreting a free-text order ("give ASA 325mg PO", "12 lead ecg", "CXR") as a catalog
 //! entry with a confidence, keeping any dose and route for rules to check.
 
-use std::collections::{BTreeMap, BTreeSet};
-
 use serde::{Deserialize, Serialize};
 
-use super::catalog::{Catalog, Category};
+use super::catalog::{Catalog, Category, Order};
 use super::lexicon::canonical_tokens;
 use super::text::normalize;
 
@@ -17,7 +15,8 @@ pub const MIN_CONFIDENCE: f64 = 0.6;
 pub struct OrderedDose {
     pub amount: f64,
     /// Canonical unit: mg, mcg, g, units, mL, L, mEq, mmol, mg/kg, mcg/kg, units/kg, mL/kg,
-    /// L/min, mcg/min.
+    /// L/min, mcg/min. A rate per hour ("18 units/kg/h", "125 mL per hour") keeps its amount
+    /// per hour in the base unit (18 units/kg, 125 mL), as catalog infusion doses are given.
     pub unit: String,
 }
 
@@ -42,172 +41,180 @@ pub struct Interpretation {
     pub route: Option<String>,
 }
 
-/// Words that carry no meaning for matching an order.
+/// Words that carry no meaning for matching an order. Sorted, for binary search (a test
+/// checks).
 const FILLER: &[&str] = &[
-    "give",
-    "administer",
-    "start",
-    "begin",
-    "order",
-    "get",
-    "obtain",
-    "check",
-    "send",
-    "draw",
-    "do",
-    "perform",
-    "request",
-    "please",
-    "stat",
-    "now",
-    "immediately",
-    "urgent",
-    "urgently",
-    "the",
     "a",
+    "administer",
+    "also",
     "an",
-    "of",
-    "for",
-    "to",
-    "me",
-    "us",
     "and",
-    "with",
-    "patient",
-    "pt",
-    "i",
-    "want",
-    "would",
-    "like",
-    "let",
-    "lets",
-    "we",
-    "will",
-    "need",
-    "needs",
-    "some",
-    "x1",
-    "once",
-    "dose",
-    "her",
-    "his",
-    "him",
-    "them",
-    "their",
-    "my",
-    "our",
-    "this",
-    "that",
-    "on",
-    "at",
-    "right",
-    "away",
+    "apply",
+    "arrange",
     "asap",
-    "chewed",
+    "at",
+    "away",
+    "be",
+    "begin",
+    "call",
+    "can",
+    "check",
     "chew",
     "chewable",
-    "place",
-    "put",
-    "apply",
-    "insert",
-    "call",
-    "page",
+    "chewed",
     "contact",
-    "set",
-    "up",
-    "arrange",
+    "do",
+    "dose",
+    "draw",
+    "for",
+    "get",
+    "give",
+    "her",
+    "him",
+    "his",
+    "i",
+    "immediately",
+    "insert",
+    "let",
+    "lets",
+    "like",
+    "me",
+    "my",
+    "need",
+    "needs",
+    "now",
+    "obtain",
+    "of",
+    "on",
+    "once",
+    "order",
+    "our",
+    "page",
+    "patient",
+    "perform",
+    "place",
+    "please",
+    "pt",
+    "put",
+    "request",
     "run",
-    "also",
+    "send",
+    "set",
+    "some",
+    "start",
+    "stat",
+    "that",
+    "the",
+    "their",
+    "them",
     "then",
-    "can",
+    "this",
+    "to",
+    "up",
+    "urgent",
+    "urgently",
+    "us",
+    "want",
+    "we",
+    "will",
+    "with",
+    "would",
+    "x1",
     "you",
-    "be",
 ];
 
+/// Route words → canonical route code. Sorted by word, for binary search (a test checks).
 const ROUTES: &[(&str, &str)] = &[
-    ("po", "PO"),
-    ("oral", "PO"),
-    ("orally", "PO"),
-    ("chewed", "PO"),
     ("chew", "PO"),
-    ("iv", "IV"),
-    ("ivp", "IV"),
-    ("intravenous", "IV"),
-    ("intravenously", "IV"),
+    ("chewed", "PO"),
     ("im", "IM"),
+    ("inh", "INH"),
+    ("inhaled", "INH"),
     ("intramuscular", "IM"),
     ("intramuscularly", "IM"),
+    ("intranasal", "IN"),
+    ("intranasally", "IN"),
+    ("intraosseous", "IO"),
+    ("intravenous", "IV"),
+    ("intravenously", "IV"),
+    ("io", "IO"),
+    ("iv", "IV"),
+    ("ivp", "IV"),
+    ("mdi", "INH"),
+    ("nasal", "IN"),
+    ("neb", "NEB"),
+    ("nebulised", "NEB"),
+    ("nebulized", "NEB"),
+    ("oral", "PO"),
+    ("orally", "PO"),
+    ("po", "PO"),
+    ("pr", "PR"),
+    ("rectal", "PR"),
+    ("rectally", "PR"),
     ("sc", "SC"),
+    ("sl", "SL"),
     ("sq", "SC"),
     ("subcut", "SC"),
     ("subcutaneous", "SC"),
     ("subcutaneously", "SC"),
-    ("sl", "SL"),
     ("sublingual", "SL"),
     ("sublingually", "SL"),
-    ("pr", "PR"),
-    ("rectal", "PR"),
-    ("rectally", "PR"),
-    ("intranasal", "IN"),
-    ("intranasally", "IN"),
-    ("nasal", "IN"),
-    ("inh", "INH"),
-    ("inhaled", "INH"),
-    ("mdi", "INH"),
-    ("neb", "NEB"),
-    ("nebulised", "NEB"),
-    ("nebulized", "NEB"),
-    ("io", "IO"),
-    ("intraosseous", "IO"),
     ("topical", "TOP"),
     ("topically", "TOP"),
 ];
 
+/// Unit words → canonical unit. Sorted by word, for binary search (a test checks).
 const UNITS: &[(&str, &str)] = &[
-    ("mg/kg", "mg/kg"),
-    ("mcg/kg", "mcg/kg"),
-    ("ug/kg", "mcg/kg"),
-    ("units/kg", "units/kg"),
-    ("unit/kg", "units/kg"),
-    ("u/kg", "units/kg"),
-    ("ml/kg", "mL/kg"),
-    ("l/min", "L/min"),
-    ("lpm", "L/min"),
-    ("mcg/min", "mcg/min"),
-    ("mg", "mg"),
-    ("mgs", "mg"),
-    ("milligram", "mg"),
-    ("milligrams", "mg"),
-    ("mcg", "mcg"),
-    ("ug", "mcg"),
-    ("microgram", "mcg"),
-    ("micrograms", "mcg"),
+    ("cc", "mL"),
     ("g", "g"),
     ("gm", "g"),
     ("gram", "g"),
     ("grams", "g"),
-    ("units", "units"),
-    ("unit", "units"),
-    ("u", "units"),
     ("iu", "units"),
-    ("ml", "mL"),
-    ("mls", "mL"),
-    ("cc", "mL"),
     ("l", "L"),
-    ("litre", "L"),
+    ("l/min", "L/min"),
     ("liter", "L"),
-    ("litres", "L"),
     ("liters", "L"),
+    ("litre", "L"),
+    ("litres", "L"),
+    ("lpm", "L/min"),
+    ("mcg", "mcg"),
+    ("mcg/kg", "mcg/kg"),
+    ("mcg/min", "mcg/min"),
     ("meq", "mEq"),
+    ("mg", "mg"),
+    ("mg/kg", "mg/kg"),
+    ("mgs", "mg"),
+    ("microgram", "mcg"),
+    ("micrograms", "mcg"),
+    ("milligram", "mg"),
+    ("milligrams", "mg"),
+    ("ml", "mL"),
+    ("ml/kg", "mL/kg"),
+    ("mls", "mL"),
     ("mmol", "mmol"),
+    ("u", "units"),
+    ("u/kg", "units/kg"),
+    ("ug", "mcg"),
+    ("ug/kg", "mcg/kg"),
+    ("unit", "units"),
+    ("unit/kg", "units/kg"),
+    ("units", "units"),
+    ("units/kg", "units/kg"),
 ];
 
 fn unit_of(token: &str) -> Option<&'static str> {
-    UNITS.iter().find(|(u, _)| *u == token).map(|(_, c)| *c)
+    UNITS
+        .binary_search_by(|(u, _)| (*u).cmp(token))
+        .ok()
+        .map(|i| UNITS[i].1)
 }
 
 fn route_of(token: &str) -> Option<&'static str> {
-    ROUTES.iter().find(|(r, _)| *r == token).map(|(_, c)| *c)
+    ROUTES
+        .binary_search_by(|(r, _)| (*r).cmp(token))
+        .ok()
+        .map(|i| ROUTES[i].1)
 }
 
 /// Splits "325mg" into ("325", "mg").
@@ -220,73 +227,163 @@ fn split_number_unit(token: &str) -> Option<(f64, &str)> {
     Some((amount, &token[end..]))
 }
 
-/// Extracts dose and route; returns them with the text that is left to match.
-fn extract_dose_route(normalized: &str) -> (Option<OrderedDose>, Option<String>, String) {
+/// Laterality words qualify an order ("right knee x-ray") or are part of its name
+/// ("right-sided ECG"): they count when an order's phrase has them and cost nothing when not.
+const LATERALITY: &[&str] = &["right", "left", "bilateral"];
+
+/// Canonical words that mark a continuous infusion ("heparin drip", "insulin per hour").
+const INFUSION_WORDS: &[&str] = &["infusion", "drip", "gtt", "continuous", "hour", "hourly"];
+
+/// Words an order's phrases use for its form; implied by how a dose is written.
+const INFUSION_FORM: &[&str] = &["infusion", "drip"];
+const BOLUS_FORM: &[&str] = &["bolus", "push", "load"];
+
+/// How a medication or fluid order is given, when its id or name says so.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Form {
+    Bolus,
+    Infusion,
+    Other,
+}
+
+/// The form of an order: "Heparin IV bolus" and "push-dose epinephrine" are boluses,
+/// "Heparin infusion" and "insulin drip" infusions.
+pub(crate) fn order_form(order: &Order) -> Form {
+    let text = format!("{} {}", order.id.replace('_', " "), order.name).to_lowercase();
+    let has = |words: &[&str]| {
+        text.split(|c: char| !c.is_ascii_alphanumeric())
+            .any(|w| words.contains(&w))
+    };
+    if has(&["infusion", "drip"]) {
+        Form::Infusion
+    } else if has(&["bolus", "push", "load", "loading"]) {
+        Form::Bolus
+    } else {
+        Form::Other
+    }
+}
+
+/// Unit suffixes that make a dose a rate ("18 units/kg/h", "125 ml/hr").
+const PER_HOUR: &[&str] = &["/h", "/hr", "/hour"];
+
+/// A unit as written, canonical, and whether it was a rate per hour.
+fn parse_unit(token: &str) -> Option<(&'static str, bool)> {
+    if let Some(u) = unit_of(token) {
+        // mcg/min is an infusion rate; L/min an oxygen flow.
+        return Some((u, u == "mcg/min"));
+    }
+    PER_HOUR
+        .iter()
+        .find_map(|s| token.strip_suffix(s))
+        .and_then(unit_of)
+        .map(|u| (u, true))
+}
+
+/// What the text says besides the order's name.
+struct Parsed<'a> {
+    dose: Option<OrderedDose>,
+    route: Option<String>,
+    /// The dose was written as a rate (per hour, per minute).
+    rate: bool,
+    /// The words left to match.
+    rest: Vec<&'a str>,
+}
+
+/// Extracts dose, rate and route; returns them with the words that are left to match.
+fn parse(normalized: &str) -> Parsed<'_> {
     let tokens: Vec<&str> = normalized.split(' ').filter(|t| !t.is_empty()).collect();
-    let mut dose = None;
-    let mut route = None;
-    let mut rest = Vec::new();
+    let mut p = Parsed {
+        dose: None,
+        route: None,
+        rate: false,
+        rest: Vec::with_capacity(tokens.len()),
+    };
     let mut i = 0;
     let mut dose_just_read = false;
     while i < tokens.len() {
         let t = tokens[i];
         let was_dose = std::mem::take(&mut dose_just_read);
-        if dose.is_none() {
+        if was_dose {
+            // "per hour", "an hour", "/hr" after a dose make it a rate.
+            let next = tokens.get(i + 1).copied();
+            if matches!(t, "per" | "an" | "a" | "every" | "each")
+                && matches!(next, Some("hour" | "hr" | "h"))
+            {
+                p.rate = true;
+                i += 2;
+                continue;
+            }
+            if t == "hourly" {
+                p.rate = true;
+                i += 1;
+                continue;
+            }
+        }
+        if p.dose.is_none() {
             if let Some((amount, unit)) = split_number_unit(t) {
-                if let Some(u) = unit_of(unit) {
-                    dose = Some(OrderedDose {
+                if let Some((u, rate)) = parse_unit(unit) {
+                    p.dose = Some(OrderedDose {
                         amount,
                         unit: u.to_string(),
                     });
+                    p.rate |= rate;
                     dose_just_read = true;
                     i += 1;
                     continue;
                 }
             }
             if let Ok(amount) = t.parse::<f64>() {
-                if let Some(u) = tokens.get(i + 1).and_then(|n| unit_of(n)) {
-                    dose = Some(OrderedDose {
+                if let Some((u, rate)) = tokens.get(i + 1).and_then(|n| parse_unit(n)) {
+                    p.dose = Some(OrderedDose {
                         amount,
                         unit: u.to_string(),
                     });
+                    p.rate |= rate;
                     dose_just_read = true;
                     i += 2;
                     continue;
                 }
             }
         }
-        if route.is_none() {
+        if p.route.is_none() {
             if let Some(r) = route_of(t) {
-                route = Some(r.to_string());
+                p.route = Some(r.to_string());
                 // Keep route words that also name orders ("neb", "iv" in "iv access"); the
                 // matcher treats unmatched words as noise anyway.
-                rest.push(t);
+                p.rest.push(t);
                 i += 1;
                 continue;
             }
             // "in" is a route only right after a dose ("2 mg in"), never as a preposition.
             if t == "in" && was_dose {
-                route = Some("IN".to_string());
+                p.route = Some("IN".to_string());
                 i += 1;
                 continue;
             }
         }
-        rest.push(t);
+        p.rest.push(t);
         i += 1;
     }
-    (dose, route, rest.join(" "))
+    p
+}
+
+/// Extracts dose and route; returns them with the text that is left to match.
+#[cfg(test)]
+fn extract_dose_route(normalized: &str) -> (Option<OrderedDose>, Option<String>, String) {
+    let p = parse(normalized);
+    (p.dose, p.route, p.rest.join(" "))
 }
 
 /// Interprets one free-text order against the catalog.
 pub fn interpret(raw: &str, catalog: &Catalog) -> Interpretation {
     let normalized = normalize(raw);
-    let (dose, route, rest) = extract_dose_route(&normalized);
-    let order = best_match(&rest, route.as_deref(), catalog);
+    let parsed = parse(&normalized);
+    let order = exact_match(&parsed, catalog).or_else(|| best_match(&parsed, catalog));
     Interpretation {
         raw: raw.to_string(),
         order,
-        dose,
-        route,
+        dose: parsed.dose,
+        route: parsed.route,
     }
 }
 
@@ -297,33 +394,72 @@ pub fn search(query: &str, catalog: &Catalog, limit: usize) -> Vec<MatchedOrder>
     if normalized.is_empty() {
         return Vec::new();
     }
-    let (_, route, rest) = extract_dose_route(&normalized);
-    let mut scored = score_all(&rest, route.as_deref(), catalog, true);
+    let parsed = parse(&normalized);
+    let mut scored = score_all(&parsed, catalog, true);
     scored.truncate(limit);
     scored
 }
 
-fn best_match(text: &str, route: Option<&str>, catalog: &Catalog) -> Option<MatchedOrder> {
-    score_all(text, route, catalog, false)
+/// The order whose catalog name is exactly the text left after the dose (and,
+/// failing that, after route words too): "Push-dose epinephrine 0.5 mg IM" is the push-dose
+/// order, even though "IM" alone would pull towards "Epinephrine IM".
+fn exact_match(parsed: &Parsed, catalog: &Catalog) -> Option<MatchedOrder> {
+    let whole = parsed.rest.join(" ");
+    let without_routes = parsed
+        .rest
+        .iter()
+        .filter(|t| route_of(t).is_none())
+        .copied()
+        .collect::<Vec<_>>()
+        .join(" ");
+    [whole, without_routes]
+        .iter()
+        .find_map(|text| catalog.exact.get(text.as_str()))
+        .map(|&i| {
+            let o = &catalog.orders()[i];
+            MatchedOrder {
+                id: o.id.clone(),
+                name: o.name.clone(),
+                category: o.category,
+                confidence: 1.0,
+            }
+        })
+}
+
+fn best_match(parsed: &Parsed, catalog: &Catalog) -> Option<MatchedOrder> {
+    score_all(parsed, catalog, false)
         .into_iter()
         .next()
         .filter(|m| m.confidence >= MIN_CONFIDENCE)
 }
 
 /// Scores every catalog entry that shares a word with the text; best first, deterministic.
-fn score_all(
-    text: &str,
-    route: Option<&str>,
-    catalog: &Catalog,
-    prefix: bool,
-) -> Vec<MatchedOrder> {
-    let raw_tokens = canonical_tokens(text);
-    let mut tokens: BTreeSet<String> = BTreeSet::new();
+///
+/// A phrase's score weighs recall (how much of the phrase the text has) against precision
+/// (how much of the text the phrase explains). Optional words — filler ("call", "the"),
+/// laterality, and the form a dose implies ("bolus" for a single dose with a unit,
+/// "infusion" for a rate) — count when a phrase has them and cost nothing when it does not.
+/// Orders of the implied form get a small bonus and those of the other form a small penalty,
+/// so "heparin 5000 units IV" is the bolus and "heparin 18 units/kg/h" the infusion; matched
+/// filler words only break ties ("call icu" is the consult, "icu" the admission).
+fn score_all(parsed: &Parsed, catalog: &Catalog, prefix: bool) -> Vec<MatchedOrder> {
+    let route = parsed.route.as_deref();
+    let text = parsed.rest.join(" ");
+    let raw_tokens = canonical_tokens(&text);
+    let mut tokens: Vec<&str> = Vec::with_capacity(raw_tokens.len());
+    let mut optional: Vec<&str> = Vec::new();
     let mut corrections = 0usize;
     let last = raw_tokens.len().saturating_sub(1);
-    let mut prefix_token: Option<String> = None;
+    let mut prefix_token: Option<&str> = None;
     for (i, t) in raw_tokens.iter().enumerate() {
-        if FILLER.contains(&t.as_str()) || (route_of(t).is_some() && !catalog.vocab.contains(t)) {
+        let t = t.as_str();
+        if route_of(t).is_some() && !catalog.vocab.contains(t) {
+            continue;
+        }
+        // While typing, the last word is what the user is looking for, even "right".
+        let typing = prefix && i == last;
+        if !typing && (FILLER.binary_search(&t).is_ok() || LATERALITY.contains(&t)) {
+            optional.push(t);
             continue;
         }
         match catalog.vocab.correct(t) {
@@ -331,52 +467,86 @@ fn score_all(
                 if c != t {
                     corrections += 1;
                 }
-                tokens.insert(c.to_string());
+                tokens.push(c);
             }
             None => {
                 if prefix && i == last {
-                    prefix_token = Some(t.clone());
+                    prefix_token = Some(t);
                 }
-                tokens.insert(t.clone());
+                tokens.push(t);
             }
         }
     }
+    tokens.sort_unstable();
+    tokens.dedup();
     if tokens.is_empty() {
         return Vec::new();
     }
+    let infusion = parsed.rate || tokens.iter().any(|t| INFUSION_WORDS.contains(t));
+    // The form the text implies: a rate or an infusion word, an infusion; a single dose with
+    // a unit and no rate, a bolus (an oxygen flow is neither).
+    let (implied_form, form): (Form, &[&str]) = if infusion {
+        (Form::Infusion, INFUSION_FORM)
+    } else if parsed.dose.as_ref().is_some_and(|d| d.unit != "L/min") {
+        (Form::Bolus, BOLUS_FORM)
+    } else {
+        (Form::Other, &[])
+    };
+    let implied: Vec<&str> = form
+        .iter()
+        .copied()
+        .filter(|f| !tokens.contains(f))
+        .collect();
+    optional.retain(|o| !tokens.contains(o));
     // Candidate phrases: those sharing a token (or, when searching, starting with the prefix).
-    let mut candidates: BTreeSet<usize> = BTreeSet::new();
+    let mut candidates: Vec<usize> = Vec::new();
     for t in &tokens {
-        if let Some(ps) = catalog.postings.get(t) {
-            candidates.extend(ps.iter().copied());
+        if let Some(ps) = catalog.postings.get(*t) {
+            candidates.extend_from_slice(ps);
         }
     }
-    if let Some(p) = &prefix_token {
-        for (word, ps) in catalog.postings.range(p.clone()..) {
-            if !word.starts_with(p.as_str()) {
+    if let Some(p) = prefix_token {
+        for (word, ps) in catalog
+            .postings
+            .range::<str, _>((std::ops::Bound::Included(p), std::ops::Bound::Unbounded))
+        {
+            if !word.starts_with(p) {
                 break;
             }
-            candidates.extend(ps.iter().copied());
+            candidates.extend_from_slice(ps);
         }
     }
-    let mut best: BTreeMap<usize, f64> = BTreeMap::new();
+    candidates.sort_unstable();
+    candidates.dedup();
+    // (order index, best score)
+    let mut best: Vec<(usize, f64)> = Vec::new();
     for p in candidates {
         let phrase = &catalog.phrases[p];
-        let matched = phrase
-            .tokens
-            .iter()
-            .filter(|t| {
-                tokens.contains(*t)
-                    || prefix_token
-                        .as_ref()
-                        .is_some_and(|pt| t.starts_with(pt.as_str()))
-            })
-            .count();
+        let order_form = catalog.forms[phrase.order];
+        // The implied form's words count only for orders of that form ("heparin bolus"),
+        // not for others that happen to say "bolus" ("lidocaine bolus" is IV lidocaine).
+        let implies = implied_form != Form::Other && order_form == implied_form;
+        let mut matched = 0usize;
+        let mut matched_optional = 0usize;
+        let mut matched_words = 0usize;
+        for t in &phrase.tokens {
+            let t = t.as_str();
+            if tokens.binary_search(&t).is_ok() || prefix_token.is_some_and(|pt| t.starts_with(pt))
+            {
+                matched += 1;
+            } else if optional.contains(&t) {
+                matched_optional += 1;
+                matched_words += 1;
+            } else if implies && implied.contains(&t) {
+                matched_optional += 1;
+            }
+        }
         if matched == 0 {
             continue;
         }
-        let recall = matched as f64 / phrase.tokens.len() as f64;
-        let precision = matched as f64 / tokens.len() as f64;
+        let all = matched + matched_optional;
+        let recall = all as f64 / phrase.tokens.len() as f64;
+        let precision = all as f64 / (tokens.len() + matched_optional) as f64;
         let mut score = if recall >= 1.0 {
             if precision >= 1.0 {
                 1.0
@@ -387,6 +557,14 @@ fn score_all(
             0.9 * 2.0 * precision * recall / (precision + recall)
         };
         score *= 0.95f64.powi(corrections as i32);
+        // Of two orders of one drug, the one of the implied form wins; the other form falls
+        // behind ("heparin 5000 units" is not the infusion).
+        match (implied_form, order_form) {
+            (Form::Other, _) | (_, Form::Other) => {}
+            (implied, form) if implied == form => score += 0.03,
+            _ => score *= 0.97,
+        }
+        score += 0.001 * matched_words as f64;
         let order = catalog.order_at(phrase.order);
         if let Some(r) = route {
             if !order.routes.is_empty() {
@@ -397,14 +575,18 @@ fn score_all(
                 }
             }
         }
-        let entry = best.entry(phrase.order).or_insert(0.0);
-        if score > *entry {
-            *entry = score;
+        // Candidates are in phrase order, and an order's phrases are consecutive.
+        match best.last_mut() {
+            Some(entry) if entry.0 == phrase.order => {
+                if score > entry.1 {
+                    entry.1 = score;
+                }
+            }
+            _ => best.push((phrase.order, score)),
         }
     }
-    let mut out: Vec<(usize, f64)> = best.into_iter().collect();
-    out.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-    out.into_iter()
+    best.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+    best.into_iter()
         .map(|(i, score)| {
             let o = catalog.order_at(i);
             MatchedOrder {
@@ -420,6 +602,13 @@ fn score_all(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lookup_tables_are_sorted_and_distinct() {
+        assert!(FILLER.windows(2).all(|w| w[0] < w[1]));
+        assert!(ROUTES.windows(2).all(|w| w[0].0 < w[1].0));
+        assert!(UNITS.windows(2).all(|w| w[0].0 < w[1].0));
+    }
 
     #[test]
     fn doses_and_routes_are_extracted() {
@@ -453,6 +642,19 @@ mod tests {
         let (d, r, _) = extract_dose_route("naloxone 2 mg in");
         assert_eq!(d.map(|d| d.amount), Some(2.0));
         assert_eq!(r.as_deref(), Some("IN"));
+        let p = parse("heparin 18 units/kg/h iv");
+        assert!(p.rate);
+        assert_eq!(
+            p.dose.map(|d| (d.amount, d.unit)),
+            Some((18.0, "units/kg".into()))
+        );
+        assert_eq!(p.rest, ["heparin", "iv"]);
+        let p = parse("insulin 6 units per hour");
+        assert!(p.rate);
+        assert_eq!(p.rest, ["insulin"]);
+        assert!(!parse("heparin 5000 units").rate);
+        assert!(parse("norepinephrine 5 mcg/min").rate);
+        assert!(!parse("oxygen 15 l/min").rate);
         let (d, r, rest) = extract_dose_route("12 lead ecg");
         assert_eq!((d, r), (None, None));
         assert_eq!(rest, "12 lead ecg");

@@ -4,6 +4,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
+use super::action::{order_form, Form};
 use super::lexicon::canonical_tokens;
 use super::text::FuzzyVocab;
 use super::validate::{Diagnostic, Diagnostics};
@@ -85,7 +86,8 @@ struct CatalogFile {
     orders: Vec<Order>,
 }
 
-/// A phrase that names an order, as canonical tokens.
+/// A phrase that names an order, as canonical tokens. Phrases are numbered order by order,
+/// so one order's phrases are consecutive.
 #[derive(Debug, Clone)]
 pub(crate) struct Phrase {
     pub order: usize,
@@ -101,6 +103,11 @@ pub struct Catalog {
     /// canonical token → indices into `phrases`
     pub(crate) postings: BTreeMap<String, Vec<usize>>,
     pub(crate) vocab: FuzzyVocab,
+    /// per order: bolus, infusion or neither (see `action::order_form`)
+    pub(crate) forms: Vec<Form>,
+    /// normalized name → order index: an order typed with its exact catalog name (as a picked
+    /// search suggestion is) means that order
+    pub(crate) exact: BTreeMap<String, usize>,
 }
 
 impl Catalog {
@@ -161,10 +168,22 @@ impl Catalog {
             }
         }
         diags.into_result()?;
-        Ok(Catalog::index(file.orders, by_id))
+        // Exact names only: a bare synonym such as "heparin" must still go through the
+        // bolus-or-infusion logic.
+        let exact = file
+            .orders
+            .iter()
+            .enumerate()
+            .map(|(i, o)| (crate::engine::text::normalize(&o.name), i))
+            .collect();
+        Ok(Catalog::index(file.orders, by_id, exact))
     }
 
-    fn index(orders: Vec<Order>, by_id: BTreeMap<String, usize>) -> Catalog {
+    fn index(
+        orders: Vec<Order>,
+        by_id: BTreeMap<String, usize>,
+        exact: BTreeMap<String, usize>,
+    ) -> Catalog {
         let mut phrases = Vec::new();
         let mut postings: BTreeMap<String, Vec<usize>> = BTreeMap::new();
         let mut vocab = FuzzyVocab::default();
@@ -183,12 +202,15 @@ impl Catalog {
                 phrases.push(Phrase { order: i, tokens });
             }
         }
+        let forms = orders.iter().map(order_form).collect();
         Catalog {
             orders,
             by_id,
             phrases,
             postings,
             vocab,
+            forms,
+            exact,
         }
     }
 

@@ -13,6 +13,7 @@ use super::action::{interpret, Interpretation};
 use super::case::{Case, Effect, Phase, ResultOverride, Vitals, PATIENT};
 use super::catalog::{Catalog, Category};
 use super::eval::{self, Evidence};
+use super::rule::Rule;
 use super::sp::{self, Presence, ScriptIndex};
 
 /// Who plays the clinician.
@@ -349,19 +350,69 @@ impl std::error::Error for InputError {}
 pub struct Encounter {
     case: Arc<Case>,
     catalog: Arc<Catalog>,
-    script: ScriptIndex,
+    /// Derived from the case and never changed: shared, so cloning an encounter is cheap.
+    script: Arc<ScriptIndex>,
     record: Record,
+    /// per case event: fired yet (mirrors `record.state.fired_events`, for a cheap check)
+    fired: Vec<bool>,
+    /// per case event: the parts of its rule that read the clock (derived from the case)
+    clock_reads: Arc<Vec<Vec<ClockRead>>>,
+    /// After the last full `settle`: what rules could see then, and the moment time alone
+    /// could next change one. While both still hold, settling again would find nothing.
+    settled: Option<(Seen, Option<u32>)>,
+}
+
+/// Everything rules read apart from the clock, as counts: the state only ever grows (actions,
+/// facts, utterances and phases are appended, the end form set once), so equal counts mean
+/// no rule can have changed its value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Seen {
+    actions: usize,
+    elicited: usize,
+    utterances: usize,
+    phases: usize,
+    final_form: bool,
+}
+
+impl Seen {
+    fn of(state: &State) -> Seen {
+        Seen {
+            actions: state.actions.len(),
+            elicited: state.elicited.len(),
+            utterances: state.utterances.len(),
+            phases: state.phases_visited.len(),
+            final_form: state.final_form.is_some(),
+        }
+    }
 }
 
 /// Seconds a clinician utterance takes: 15 s plus 0.4 s a word.
 fn speech_cost_s(text: &str) -> u32 {
-    let words = text.split_whitespace().count() as u32;
-    15 + words * 2 / 5
+    15 + word_count(text) * 2 / 5
 }
 
 /// Seconds an answer takes: 0.4 s a word.
 fn answer_cost_s(text: &str) -> u32 {
-    text.split_whitespace().count() as u32 * 2 / 5
+    word_count(text) * 2 / 5
+}
+
+/// Whitespace-separated words, as `split_whitespace().count()` counts them (a byte loop for
+/// ASCII text, which is nearly all of it).
+fn word_count(text: &str) -> u32 {
+    if !text.is_ascii() {
+        return text.split_whitespace().count() as u32;
+    }
+    let mut words = 0;
+    let mut in_word = false;
+    for &b in text.as_bytes() {
+        // char::is_whitespace on ASCII: tab, line feed, vertical tab, form feed, CR, space
+        let space = matches!(b, b'\t' | b'\n' | 0x0b | 0x0c | b'\r' | b' ');
+        if !space && !in_word {
+            words += 1;
+        }
+        in_word = !space;
+    }
+    words
 }
 
 impl Encounter {
@@ -408,12 +459,26 @@ impl Encounter {
             log: Vec::new(),
             state,
         };
-        let script = ScriptIndex::new(&case);
+        let script = Arc::new(ScriptIndex::new(&case));
+        let fired = vec![false; case.events.len()];
+        let clock_reads = Arc::new(
+            case.events
+                .iter()
+                .map(|e| {
+                    let mut reads = Vec::new();
+                    clock_reads_of(&e.when, &mut reads);
+                    reads
+                })
+                .collect(),
+        );
         let mut enc = Encounter {
             case,
             catalog,
             script,
             record,
+            fired,
+            clock_reads,
+            settled: None,
         };
         enc.log(EntryKind::Started {
             phase: first.id,
@@ -599,15 +664,16 @@ impl Encounter {
         let st = &self.record.state;
         let seq = st.actions.len() as u32;
         let (now, turn) = (st.now_s, st.turn);
+        // (category, time cost, turnaround) of the matched order
         let order = interpretation
             .order
             .as_ref()
             .and_then(|m| self.catalog.get(&m.id))
-            .cloned();
-        let (status, due) = match &order {
+            .map(|o| (o.category, o.time_cost_min, o.turnaround_min));
+        let (status, due) = match order {
             None => (ActionStatus::Unsupported, None),
-            Some(o) if o.turnaround_min == 0 => (ActionStatus::Executed, Some(now)),
-            Some(o) => (ActionStatus::Pending, Some(now + o.turnaround_min * 60)),
+            Some((_, _, 0)) => (ActionStatus::Executed, Some(now)),
+            Some((_, _, turnaround)) => (ActionStatus::Pending, Some(now + turnaround * 60)),
         };
         let m = interpretation.order.clone();
         self.record.state.actions.push(ActionRecord {
@@ -627,14 +693,14 @@ impl Encounter {
             confidence: m.as_ref().map_or(0.0, |m| m.confidence),
             status,
         });
-        let order = order?;
+        let (category, time_cost_min, _) = order?;
         if status == ActionStatus::Executed {
             self.release(seq as usize);
         }
         self.settle();
-        let target = self.record.state.now_s + order.time_cost_min * 60;
+        let target = self.record.state.now_s + time_cost_min * 60;
         self.advance_to(target);
-        Some(order.category)
+        Some(category)
     }
 
     /// The result text for an order placed in `phase`.
@@ -733,12 +799,18 @@ impl Encounter {
         }
     }
 
-    /// Advances the clock to `target`, stopping at each whole minute and each result due time
-    /// to release results, fire events and check the time limit.
+    /// Advances the clock to `target`, releasing results and firing events at the same
+    /// moments as stepping through every whole minute and every result due time would.
+    ///
+    /// The first step is always to the next whole minute (or due time, or `target`): what
+    /// changed just before (an utterance, an order) is settled there. After that the state is
+    /// settled, and only the passage of time can make another event fire, so the clock jumps
+    /// to the first whole minute at or after the next moment time alone can change a rule
+    /// (`minute`, `elapsed_min`) or reach the time limit.
     fn advance_to(&mut self, target: u32) {
+        let mut first = true;
         while !self.is_ended() && self.record.state.now_s < target {
             let now = self.record.state.now_s;
-            let next_minute = (now / 60 + 1) * 60;
             let next_due = self
                 .record
                 .state
@@ -749,7 +821,21 @@ impl Encounter {
                 .filter(|&d| d > now)
                 .min()
                 .unwrap_or(u32::MAX);
-            let step = target.min(next_minute).min(next_due);
+            let next_minute = (now / 60 + 1) * 60;
+            let next_stop = if first {
+                next_minute
+            } else {
+                // Settled at `now` by the previous step; its record of the next change holds.
+                let change = match self.settled {
+                    Some((seen, change)) if seen == Seen::of(&self.record.state) => change,
+                    _ => self.next_time_change(now),
+                };
+                change
+                    .map_or(u32::MAX, |t| t.div_ceil(60).saturating_mul(60))
+                    .max(next_minute)
+            };
+            first = false;
+            let step = target.min(next_due).min(next_stop);
             self.record.state.now_s = step;
             let due: Vec<usize> = self
                 .record
@@ -771,9 +857,57 @@ impl Encounter {
         }
     }
 
+    /// The earliest moment after `now` at which time alone can change whether an unfired
+    /// event holds, or the time limit is reached.
+    fn next_time_change(&self, now: u32) -> Option<u32> {
+        let mut next = Some(self.case.end.time_limit_min.saturating_mul(60)).filter(|&t| t > now);
+        let mut consider = |t: u32| {
+            if t > now && next.is_none_or(|n| t < n) {
+                next = Some(t);
+            }
+        };
+        for (reads, fired) in self.clock_reads.iter().zip(&self.fired) {
+            if *fired {
+                continue;
+            }
+            for read in reads {
+                match read {
+                    ClockRead::Minute(m) => consider(m.saturating_mul(60)),
+                    ClockRead::Elapsed { order, minutes } => {
+                        for a in &self.record.state.actions {
+                            if a.status != ActionStatus::Unsupported
+                                && a.order_id() == Some(order.as_str())
+                            {
+                                consider(a.time_s.saturating_add(minutes.saturating_mul(60)));
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        next
+    }
+
     /// Fires every event whose rule now holds (repeatedly, since effects can enable others),
     /// then checks the time limit.
     fn settle(&mut self) {
+        if let Some((seen, change)) = self.settled {
+            let now = self.record.state.now_s;
+            if !self.is_ended()
+                && seen == Seen::of(&self.record.state)
+                && change.is_none_or(|t| now < t)
+            {
+                return;
+            }
+        }
+        self.settle_all();
+        self.settled = (!self.is_ended()).then(|| {
+            let now = self.record.state.now_s;
+            (Seen::of(&self.record.state), self.next_time_change(now))
+        });
+    }
+
+    fn settle_all(&mut self) {
         loop {
             if self.is_ended() {
                 return;
@@ -782,12 +916,13 @@ impl Encounter {
                 .case
                 .events
                 .iter()
-                .find(|e| {
-                    !self.record.state.fired_events.contains(&e.id)
-                        && eval::holds(&e.when, &self.case, &self.record.state)
-                })
-                .cloned();
-            let Some(event) = next else { break };
+                .zip(&self.fired)
+                .position(|(e, fired)| {
+                    !fired && eval::holds(&e.when, &self.case, &self.record.state)
+                });
+            let Some(index) = next else { break };
+            self.fired[index] = true;
+            let event = self.case.events[index].clone();
             self.record.state.fired_events.push(event.id.clone());
             for effect in &event.then {
                 if self.is_ended() {
@@ -911,5 +1046,65 @@ impl Encounter {
             kind,
         };
         self.record.log.push(entry);
+    }
+}
+
+/// A part of a rule that reads the clock: these are the only ones whose value can change
+/// with the passage of time alone.
+#[derive(Debug, Clone, PartialEq)]
+enum ClockRead {
+    /// `{"minute": m}`: changes at minute m.
+    Minute(u32),
+    /// `{"done": {"order": ..., "elapsed_min": m}}`: changes m minutes after each such order.
+    Elapsed { order: String, minutes: u32 },
+}
+
+/// Collects the parts of a rule that read the clock.
+fn clock_reads_of(rule: &Rule, out: &mut Vec<ClockRead>) {
+    match rule {
+        Rule::Minute(m) => out.push(ClockRead::Minute(*m)),
+        Rule::Done(d) => {
+            if let Some(minutes) = d.elapsed_min {
+                out.push(ClockRead::Elapsed {
+                    order: d.order.clone(),
+                    minutes,
+                });
+            }
+        }
+        Rule::All(rules) | Rule::Any(rules) => {
+            for r in rules {
+                clock_reads_of(r, out);
+            }
+        }
+        Rule::Not(inner) => clock_reads_of(inner, out),
+        Rule::Before(_)
+        | Rule::Elicited(_)
+        | Rule::Said(_)
+        | Rule::Never(_)
+        | Rule::Diagnosis(_)
+        | Rule::Phase(_) => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn word_count_agrees_with_split_whitespace() {
+        for text in [
+            "",
+            "   ",
+            "one",
+            " two  words ",
+            "tab\tand\nnewline\x0bvt\x0cff\r\nend",
+            "non-ASCII café\u{a0}nbsp and\u{2003}em space",
+        ] {
+            assert_eq!(
+                word_count(text),
+                text.split_whitespace().count() as u32,
+                "{text:?}"
+            );
+        }
     }
 }

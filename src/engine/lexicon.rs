@@ -5,12 +5,11 @@
 //! longest multi-word phrase starting there is replaced first, then single words are mapped
 //! (before and after stemming).
 
-use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
-use super::text::{normalize, stem, words};
+use super::text::{normalize, stem, words, WordMap};
 
-/// Multi-word phrases → canonical token.
+/// Multi-word phrases → canonical token (a few single words that split into two tokens).
 const PHRASES: &[(&str, &str)] = &[
     ("blood pressure problems", "hypertension"),
     ("last menstrual period", "period"),
@@ -114,6 +113,9 @@ const PHRASES: &[(&str, &str)] = &[
     ("low mood", "mood"),
     ("by mouth", "po"),
     ("how bad", "severity"),
+    // one written word, two canonical tokens: "xray" meets "x-ray"
+    ("xrays", "x ray"),
+    ("xray", "x ray"),
 ];
 
 /// Single words (as typed, or as stemmed) → canonical token.
@@ -231,9 +233,6 @@ const WORDS: &[(&str, &str)] = &[
     ("tobacco", "smoke"),
     ("vape", "smoke"),
     ("vaping", "smoke"),
-    ("drink", "alcohol"),
-    ("drinking", "alcohol"),
-    ("drinks", "alcohol"),
     ("booze", "alcohol"),
     ("beer", "alcohol"),
     ("wine", "alcohol"),
@@ -271,7 +270,6 @@ const WORDS: &[(&str, &str)] = &[
     ("taken", "take"),
     ("ate", "eat"),
     ("eaten", "eat"),
-    ("drank", "alcohol"),
     ("felt", "feel"),
     ("fell", "fall"),
     ("came", "come"),
@@ -322,6 +320,9 @@ const WORDS: &[(&str, &str)] = &[
     ("noradrenaline", "norepinephrine"),
     ("frusemide", "furosemide"),
     ("glyceryl", "nitroglycerin"),
+    // "fasting" (nil by mouth) must not stem to "fast" (the FAST scan)
+    ("fasting", "npo"),
+    ("nbm", "npo"),
 ];
 
 /// The negative reply a patient gives to an unscripted review-of-systems question, per
@@ -365,10 +366,10 @@ pub const ROS_NEGATIVES: &[(&str, &str)] = &[
 /// (phrase words, canonical words)
 type PhraseEntry = (Vec<&'static str>, Vec<&'static str>);
 
-fn phrase_index() -> &'static BTreeMap<&'static str, Vec<PhraseEntry>> {
-    static INDEX: OnceLock<BTreeMap<&'static str, Vec<PhraseEntry>>> = OnceLock::new();
+fn phrase_index() -> &'static WordMap<&'static str, Vec<PhraseEntry>> {
+    static INDEX: OnceLock<WordMap<&'static str, Vec<PhraseEntry>>> = OnceLock::new();
     INDEX.get_or_init(|| {
-        let mut index: BTreeMap<&'static str, Vec<PhraseEntry>> = BTreeMap::new();
+        let mut index: WordMap<&'static str, Vec<PhraseEntry>> = WordMap::default();
         for (phrase, canon) in PHRASES {
             let words: Vec<&str> = phrase.split(' ').collect();
             index
@@ -383,6 +384,78 @@ fn phrase_index() -> &'static BTreeMap<&'static str, Vec<PhraseEntry>> {
     })
 }
 
+/// Words for drinking: alcohol or fluids, depending on the rest of the text.
+const DRINK_WORDS: &[&str] = &["drink", "drinks", "drinking", "drank", "drunk"];
+
+/// Words that make "drinking" mean alcohol.
+const ALCOHOL_CONTEXT: &[&str] = &[
+    "alcohol",
+    "alcoholic",
+    "booze",
+    "beer",
+    "beers",
+    "wine",
+    "spirits",
+    "vodka",
+    "whisky",
+    "whiskey",
+    "gin",
+    "rum",
+    "lager",
+    "cider",
+    "pint",
+    "pints",
+    "unit",
+    "units",
+    "pub",
+    "hangover",
+    "binge",
+];
+
+/// Words that make "drinking" mean fluid intake ("eating and drinking", "drinking enough").
+const FLUID_CONTEXT: &[&str] = &[
+    "eat", "eats", "eating", "ate", "eaten", "food", "meal", "meals", "fluid", "fluids", "water",
+    "thirst", "thirsty", "enough", "juice", "milk", "tea", "coffee", "squash", "feed", "feeds",
+    "feeding", "appetite", "sips", "sip", "bottle",
+];
+
+/// What a drinking word means in a text: `alcohol` unless the text is about eating or
+/// fluids (`fluid`); an alcohol word anywhere settles it as alcohol.
+fn drink_sense(words: &[&str]) -> &'static str {
+    if words.iter().any(|w| ALCOHOL_CONTEXT.contains(w)) {
+        "alcohol"
+    } else if words.iter().any(|w| FLUID_CONTEXT.contains(w)) {
+        "fluid"
+    } else {
+        "alcohol"
+    }
+}
+
+/// Words whose prepositional object is what they are about: in "allergic to any medicines"
+/// the medicines qualify the allergy; the question is not about medicines.
+const GOVERNORS: &[&str] = &[
+    "allergy",
+    "reaction",
+    "reactions",
+    "intolerant",
+    "intolerance",
+];
+
+/// Words that end a governed object ("allergic to penicillin and what tablets do you take").
+const OBJECT_ENDS: &[&str] = &[
+    "and", "but", "also", "what", "which", "how", "when", "where", "why", "who", "do", "does",
+    "did", "are", "is", "was", "were", "have", "has", "had", "can", "could", "would", "will",
+];
+
+/// One canonical token of a text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Token {
+    pub text: String,
+    /// Part of the object of an allergy or reaction ("medicines" in "allergic to medicines"):
+    /// it qualifies another word rather than naming what the text is about.
+    pub qualifier: bool,
+}
+
 /// Canonical tokens for a text: normalized, phrases and words mapped to canonical tokens,
 /// the rest stemmed. Multi-word canonical phrases ("chest pain") become two tokens.
 pub fn canonical_tokens(text: &str) -> Vec<String> {
@@ -392,26 +465,59 @@ pub fn canonical_tokens(text: &str) -> Vec<String> {
 /// [`canonical_tokens`] without the words `skip` rejects, checked on each word as typed and
 /// on its canonical form (so a filler word is dropped before stemming can disguise it).
 pub fn canonical_tokens_except(text: &str, skip: &dyn Fn(&str) -> bool) -> Vec<String> {
+    tokens_marked(text, skip)
+        .into_iter()
+        .map(|t| t.text)
+        .collect()
+}
+
+/// [`canonical_tokens_except`], with each token marked when it only qualifies another.
+pub fn tokens_marked(text: &str, skip: &dyn Fn(&str) -> bool) -> Vec<Token> {
     let norm = normalize(text);
     let toks: Vec<&str> = words(&norm).collect();
     let index = phrase_index();
-    let mut out = Vec::with_capacity(toks.len());
+    let mut out: Vec<Token> = Vec::with_capacity(toks.len());
+    let mut drink: Option<&'static str> = None;
+    // Inside the object of an allergy or reaction.
+    let mut governed = false;
     let mut i = 0;
+    let push =
+        |out: &mut Vec<Token>, text: String, qualifier: bool| out.push(Token { text, qualifier });
     'outer: while i < toks.len() {
-        if let Some(candidates) = index.get(toks[i]) {
+        let w = toks[i];
+        if governed && OBJECT_ENDS.contains(&w) {
+            governed = false;
+        }
+        if let Some(candidates) = index.get(w) {
             for (phrase, canon) in candidates {
                 if toks[i..].starts_with(phrase) {
-                    out.extend(canon.iter().map(|c| c.to_string()));
+                    for c in canon {
+                        push(&mut out, c.to_string(), governed);
+                    }
                     i += phrase.len();
                     continue 'outer;
                 }
             }
         }
-        if !skip(toks[i]) {
-            let c = canonical_word(toks[i]);
-            if !skip(&c) {
-                out.push(c);
+        let c = if DRINK_WORDS.contains(&w) {
+            drink.get_or_insert_with(|| drink_sense(&toks)).to_string()
+        } else {
+            canonical_word(w)
+        };
+        if !governed
+            && (GOVERNORS.contains(&w) || GOVERNORS.contains(&c.as_str()))
+            && matches!(toks.get(i + 1), Some(&"to") | Some(&"with"))
+        {
+            // The words after "allergic to" qualify the allergy.
+            if !skip(w) && !skip(&c) {
+                push(&mut out, c, false);
             }
+            governed = true;
+            i += 1;
+            continue;
+        }
+        if !skip(w) && !skip(&c) {
+            push(&mut out, c, governed);
         }
         i += 1;
     }
@@ -431,12 +537,12 @@ pub fn canonical_word(word: &str) -> String {
 }
 
 fn lookup_word(word: &str) -> Option<&'static str> {
-    static INDEX: OnceLock<BTreeMap<&'static str, &'static str>> = OnceLock::new();
+    static INDEX: OnceLock<WordMap<&'static str, &'static str>> = OnceLock::new();
     INDEX
         .get_or_init(|| {
             // Every canonical token maps to itself, so "suicide" and "suicidal" meet at
             // "suicide" instead of the stem "suicid".
-            let mut index: BTreeMap<&str, &str> = BTreeMap::new();
+            let mut index: WordMap<&str, &str> = WordMap::default();
             for (_, canon) in WORDS.iter().chain(PHRASES) {
                 if !canon.contains(' ') {
                     index.insert(canon, canon);
@@ -466,6 +572,48 @@ mod tests {
         assert!(canonical_tokens("have you been throwing up blood")
             .contains(&"hematemesis".to_string()));
         assert_eq!(canonical_tokens("EKG"), vec!["ecg".to_string()]);
+    }
+
+    #[test]
+    fn drinking_means_alcohol_unless_the_text_is_about_eating_or_fluids() {
+        let has = |text: &str, token: &str| canonical_tokens(text).iter().any(|t| t == token);
+        assert!(has("Do you drink?", "alcohol"));
+        assert!(has("How much do you drink a week?", "alcohol"));
+        assert!(has("Do you drink wine with your meals?", "alcohol"));
+        assert!(has("How is your eating and drinking?", "fluid"));
+        assert!(!has("How is your eating and drinking?", "alcohol"));
+        assert!(has("Is he drinking enough fluids?", "fluid"));
+        assert!(!has("Have you been drinking lots of water?", "alcohol"));
+    }
+
+    #[test]
+    fn the_object_of_an_allergy_only_qualifies_it() {
+        let marked = |text: &str| -> Vec<(String, bool)> {
+            tokens_marked(text, &|w| {
+                ["do", "you", "have", "any", "are", "to", "and"].contains(&w)
+            })
+            .into_iter()
+            .map(|t| (t.text, t.qualifier))
+            .collect()
+        };
+        assert_eq!(
+            marked("do you have any allergies to medicines"),
+            [
+                ("allergy".to_string(), false),
+                ("medication".to_string(), true)
+            ]
+        );
+        assert_eq!(
+            marked("are you allergic to any medicines and what medicines do you take"),
+            [
+                ("allergy".to_string(), false),
+                ("medication".to_string(), true),
+                ("what".to_string(), false),
+                ("medication".to_string(), false),
+                ("take".to_string(), false),
+            ]
+        );
+        assert!(marked("what medicines do you take").iter().all(|(_, q)| !q));
     }
 
     #[test]

@@ -57,6 +57,7 @@ pub fn load_case(source: &str, json: &str, catalog: &Catalog) -> Result<Case, Di
             ));
         }
     }
+    let mut parts = Parts::default();
     for (key, required) in SECTIONS {
         match obj.get(*key) {
             None if *required => diags.push(Diagnostic::new(
@@ -65,65 +66,112 @@ pub fn load_case(source: &str, json: &str, catalog: &Catalog) -> Result<Case, Di
                 "add it (see docs/case-authoring.md)",
             )),
             None => {}
-            Some(v) => check_section(key, v, &mut diags),
+            Some(v) => parts.check_section(key, v, &mut diags),
         }
     }
     if !diags.is_empty() {
         return Err(diags);
     }
-    let case: Case = match typed(&value, "$", &mut diags) {
-        Some(c) => c,
-        None => return Err(diags),
+    // Every section parsed: the case is assembled from them, not deserialized again.
+    let Some(case) = parts.into_case() else {
+        diags.push(Diagnostic::new(
+            "$",
+            "internal error: a checked section was not kept",
+            "report this case file to the Bedside developers",
+        ));
+        return Err(diags);
     };
     check_references(&case, catalog, &mut diags);
     diags.into_result().map(|()| case)
 }
 
-fn check_section(key: &str, v: &Value, diags: &mut Diagnostics) {
-    let path = format!("$.{key}");
-    match key {
-        "schema" => {
-            typed::<u32>(v, &path, diags);
+/// The typed sections of a case file, kept from the per-section checks.
+#[derive(Default)]
+struct Parts {
+    schema: Option<u32>,
+    json_schema: Option<String>,
+    meta: Option<Meta>,
+    door_note: Option<String>,
+    patient: Option<Patient>,
+    actors: Option<Vec<Actor>>,
+    facts: Option<Vec<Fact>>,
+    results: Option<BTreeMap<String, ResultOverride>>,
+    phases: Option<Vec<Phase>>,
+    events: Option<Vec<Event>>,
+    end: Option<EndConditions>,
+    diagnoses: Option<Diagnoses>,
+    rubric: Option<Vec<RubricItem>>,
+}
+
+impl Parts {
+    /// Checks one section, reporting every problem in it, and keeps it when it is valid.
+    fn check_section(&mut self, key: &str, v: &Value, diags: &mut Diagnostics) {
+        let path = format!("$.{key}");
+        match key {
+            "schema" => self.schema = typed(v, &path, diags),
+            "$schema" => self.json_schema = typed(v, &path, diags),
+            "door_note" => self.door_note = typed(v, &path, diags),
+            "meta" => self.meta = typed(v, &path, diags),
+            "patient" => self.patient = typed(v, &path, diags),
+            "actors" => self.actors = each(v, &path, diags),
+            "facts" => self.facts = each(v, &path, diags),
+            "results" => self.results = typed(v, &path, diags),
+            "phases" => self.phases = each(v, &path, diags),
+            "events" => self.events = each(v, &path, diags),
+            "end" => self.end = typed(v, &path, diags),
+            "diagnoses" => self.diagnoses = typed(v, &path, diags),
+            "rubric" => self.rubric = each(v, &path, diags),
+            _ => {}
         }
-        "$schema" | "door_note" => {
-            typed::<String>(v, &path, diags);
-        }
-        "meta" => {
-            typed::<Meta>(v, &path, diags);
-        }
-        "patient" => {
-            typed::<Patient>(v, &path, diags);
-        }
-        "actors" => each::<Actor>(v, &path, diags),
-        "facts" => each::<Fact>(v, &path, diags),
-        "results" => {
-            typed::<BTreeMap<String, ResultOverride>>(v, &path, diags);
-        }
-        "phases" => each::<Phase>(v, &path, diags),
-        "events" => each::<Event>(v, &path, diags),
-        "end" => {
-            typed::<EndConditions>(v, &path, diags);
-        }
-        "diagnoses" => {
-            typed::<Diagnoses>(v, &path, diags);
-        }
-        "rubric" => each::<RubricItem>(v, &path, diags),
-        _ => {}
+    }
+
+    /// The case, when every required section was kept; optional ones default.
+    fn into_case(self) -> Option<Case> {
+        Some(Case {
+            schema: self.schema?,
+            json_schema: self.json_schema,
+            meta: self.meta?,
+            door_note: self.door_note?,
+            patient: self.patient?,
+            actors: self.actors.unwrap_or_default(),
+            facts: self.facts?,
+            results: self.results.unwrap_or_default(),
+            phases: self.phases?,
+            events: self.events.unwrap_or_default(),
+            end: self.end?,
+            diagnoses: self.diagnoses?,
+            rubric: self.rubric?,
+        })
     }
 }
 
-fn each<T: serde::de::DeserializeOwned>(v: &Value, path: &str, diags: &mut Diagnostics) {
+/// Every element of an array section, each checked on its own so that all errors are
+/// reported; `None` unless all of them are valid.
+fn each<T: serde::de::DeserializeOwned>(
+    v: &Value,
+    path: &str,
+    diags: &mut Diagnostics,
+) -> Option<Vec<T>> {
     match v.as_array() {
         Some(items) => {
+            let mut out = Vec::with_capacity(items.len());
+            let mut ok = true;
             for (i, item) in items.iter().enumerate() {
-                typed::<T>(item, &format!("{path}[{i}]"), diags);
+                match typed::<T>(item, &format!("{path}[{i}]"), diags) {
+                    Some(t) => out.push(t),
+                    None => ok = false,
+                }
             }
+            ok.then_some(out)
         }
-        None => diags.push(Diagnostic::new(
-            path,
-            "expected an array",
-            "write a JSON array: [ … ]",
-        )),
+        None => {
+            diags.push(Diagnostic::new(
+                path,
+                "expected an array",
+                "write a JSON array: [ … ]",
+            ));
+            None
+        }
     }
 }
 

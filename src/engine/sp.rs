@@ -11,117 +11,116 @@ use std::collections::BTreeSet;
 use serde::{Deserialize, Serialize};
 
 use super::case::{Case, PATIENT};
-use super::lexicon::{canonical_tokens_except, ROS_NEGATIVES};
-use super::text::FuzzyVocab;
+use super::lexicon::{canonical_tokens_except, tokens_marked, ROS_NEGATIVES};
+use super::text::{FuzzyVocab, WordMap};
 
-/// Words that carry no content in a question.
+/// Words that carry no content in a question. Sorted, for binary search (a test checks).
 const STOPWORDS: &[&str] = &[
-    "do",
-    "does",
-    "did",
-    "doe",
-    "you",
-    "your",
-    "yours",
-    "yourself",
-    "i",
-    "me",
-    "my",
-    "have",
-    "has",
-    "had",
-    "hav",
-    "any",
     "a",
+    "about",
+    "all",
+    "also",
+    "am",
     "an",
-    "the",
-    "is",
+    "and",
+    "any",
+    "anything",
     "are",
-    "was",
-    "were",
+    "as",
+    "at",
     "be",
     "been",
-    "it",
-    "its",
-    "of",
-    "to",
-    "for",
-    "in",
-    "on",
-    "at",
-    "with",
-    "about",
-    "that",
-    "this",
-    "there",
+    "by",
     "can",
     "could",
-    "would",
-    "please",
-    "tell",
+    "did",
+    "do",
+    "doctor",
+    "doe",
+    "does",
+    "dont",
+    "dr",
+    "else",
     "ever",
-    "so",
-    "and",
-    "or",
-    "just",
-    "okay",
-    "ok",
-    "now",
-    "today",
-    "get",
-    "got",
-    "we",
-    "us",
-    "let",
-    "lets",
-    "some",
-    "anything",
-    "something",
-    "know",
-    "like",
-    "feel",
-    "feeling",
-    "notice",
-    "noticed",
     "experience",
     "experienced",
-    "been",
-    "also",
-    "other",
-    "else",
-    "yes",
-    "no",
-    "well",
-    "right",
-    "sir",
+    "feel",
+    "feeling",
+    "for",
+    "from",
+    "get",
+    "got",
+    "had",
+    "has",
+    "hav",
+    "have",
+    "hello",
+    "hi",
+    "i",
+    "if",
+    "im",
+    "in",
+    "into",
+    "is",
+    "it",
+    "its",
+    "ive",
+    "just",
+    "know",
+    "let",
+    "lets",
+    "like",
     "madam",
+    "me",
     "mr",
     "mrs",
     "ms",
-    "dr",
-    "doctor",
-    "hi",
-    "hello",
+    "my",
+    "no",
+    "not",
+    "notice",
+    "noticed",
+    "now",
+    "of",
+    "ok",
+    "okay",
+    "on",
+    "or",
+    "other",
+    "out",
+    "please",
+    "right",
+    "should",
+    "sir",
+    "so",
+    "some",
+    "something",
+    "tell",
     "thank",
     "thanks",
-    "if",
-    "should",
-    "will",
-    "am",
-    "im",
-    "youre",
-    "youve",
-    "ive",
-    "dont",
-    "not",
-    "by",
-    "from",
-    "into",
+    "that",
+    "the",
+    "there",
+    "this",
+    "to",
+    "today",
     "up",
-    "out",
-    "as",
-    "all",
+    "us",
     "very",
+    "was",
+    "we",
+    "well",
+    "were",
+    "will",
+    "with",
+    "would",
+    "yes",
+    "you",
+    "your",
+    "youre",
+    "yours",
+    "yourself",
+    "youve",
 ];
 
 const QUESTION_STARTS: &[&str] = &[
@@ -141,7 +140,11 @@ const DEFAULT_ACTOR_NON_ANSWERS: &[&str] = &["I'm not sure, sorry.", "I don't kn
 
 /// Content tokens of a text: canonical tokens without filler words.
 pub fn content_tokens(text: &str) -> Vec<String> {
-    canonical_tokens_except(text, &|w| STOPWORDS.contains(&w))
+    canonical_tokens_except(text, &is_stopword)
+}
+
+fn is_stopword(w: &str) -> bool {
+    STOPWORDS.binary_search(&w).is_ok()
 }
 
 /// One line said by a patient-side speaker.
@@ -155,40 +158,135 @@ pub struct SpokenLine {
 }
 
 /// The case script, pre-tokenized for matching. Built from the case; not serialized.
+///
+/// Every word a trigger (or a review-of-systems concept) uses gets a small id; a trigger is a
+/// sorted list of ids, and each id lists the triggers that use it, so a question only looks
+/// at the triggers that share a word with it.
 #[derive(Debug, Clone)]
 pub struct ScriptIndex {
-    /// per fact: its triggers as token sets
-    triggers: Vec<Vec<BTreeSet<String>>>,
+    /// trigger and concept word → id
+    ids: WordMap<String, u32>,
+    /// per fact: its triggers as sorted, distinct word ids
+    triggers: Vec<Vec<Vec<u32>>>,
+    /// per word id: the (fact, trigger) pairs whose trigger uses it
+    postings: Vec<Vec<(u32, u32)>>,
+    /// per `ROS_NEGATIVES` entry: its concept's word ids
+    ros: Vec<Vec<u32>>,
     vocab: FuzzyVocab,
 }
 
 impl ScriptIndex {
     pub fn new(case: &Case) -> ScriptIndex {
-        let mut vocab = FuzzyVocab::default();
-        let triggers = case
-            .facts
-            .iter()
-            .map(|f| {
-                f.triggers
-                    .iter()
-                    .map(|t| {
-                        let set: BTreeSet<String> = content_tokens(t).into_iter().collect();
-                        for w in &set {
-                            vocab.insert(w.clone());
-                        }
-                        set
-                    })
-                    .filter(|s| !s.is_empty())
-                    .collect()
-            })
-            .collect();
+        let mut index = ScriptIndex {
+            ids: WordMap::default(),
+            triggers: Vec::with_capacity(case.facts.len()),
+            postings: Vec::new(),
+            ros: Vec::with_capacity(ROS_NEGATIVES.len()),
+            vocab: FuzzyVocab::default(),
+        };
+        for (fi, fact) in case.facts.iter().enumerate() {
+            let mut triggers = Vec::with_capacity(fact.triggers.len());
+            for text in &fact.triggers {
+                let mut ids: Vec<u32> = content_tokens(text)
+                    .into_iter()
+                    .map(|w| index.intern(w))
+                    .collect();
+                ids.sort_unstable();
+                ids.dedup();
+                if ids.is_empty() {
+                    continue;
+                }
+                for &id in &ids {
+                    index.postings[id as usize].push((fi as u32, triggers.len() as u32));
+                }
+                triggers.push(ids);
+            }
+            index.triggers.push(triggers);
+        }
         for (concept, _) in ROS_NEGATIVES {
-            for w in concept.split(' ') {
-                vocab.insert(w.to_string());
+            let ids = concept
+                .split(' ')
+                .map(|w| index.intern(w.to_string()))
+                .collect();
+            index.ros.push(ids);
+        }
+        index
+    }
+
+    fn intern(&mut self, word: String) -> u32 {
+        if let Some(&id) = self.ids.get(&word) {
+            return id;
+        }
+        let id = self.postings.len() as u32;
+        self.postings.push(Vec::new());
+        self.vocab.insert(word.clone());
+        self.ids.insert(word, id);
+        id
+    }
+}
+
+/// A sentence's content words as script word ids: all of them, and those that name what the
+/// sentence is about (not the object of an allergy).
+struct SentenceWords {
+    /// The sentence had content words (known to the script or not).
+    any: bool,
+    all: Vec<u32>,
+    heads: Vec<u32>,
+}
+
+impl SentenceWords {
+    fn new(index: &ScriptIndex, sentence: &str) -> SentenceWords {
+        let tokens = tokens_marked(sentence, &is_stopword);
+        let mut words = SentenceWords {
+            any: !tokens.is_empty(),
+            all: Vec::with_capacity(tokens.len()),
+            heads: Vec::with_capacity(tokens.len()),
+        };
+        for t in &tokens {
+            // Words no trigger uses cannot complete a trigger; only typos of script words
+            // matter.
+            let Some(id) = index
+                .vocab
+                .correct_strict(&t.text)
+                .and_then(|w| index.ids.get(w))
+                .copied()
+            else {
+                continue;
+            };
+            words.all.push(id);
+            if !t.qualifier {
+                words.heads.push(id);
             }
         }
-        ScriptIndex { triggers, vocab }
+        words.all.sort_unstable();
+        words.all.dedup();
+        words.heads.sort_unstable();
+        words.heads.dedup();
+        words
     }
+
+    fn has_all(&self, ids: &[u32]) -> bool {
+        is_subset(ids, &self.all)
+    }
+
+    fn has_head(&self, ids: &[u32]) -> bool {
+        ids.iter().any(|id| self.heads.binary_search(id).is_ok())
+    }
+}
+
+/// Whether sorted `a` is a subset of sorted `b`.
+fn is_subset(a: &[u32], b: &[u32]) -> bool {
+    let mut j = 0;
+    for x in a {
+        while j < b.len() && b[j] < *x {
+            j += 1;
+        }
+        if j == b.len() || b[j] != *x {
+            return false;
+        }
+        j += 1;
+    }
+    true
 }
 
 /// Who can speak right now.
@@ -252,17 +350,8 @@ pub fn respond(
         .map(|a| a.id.as_str());
 
     for (sentence, is_question) in sentences(utterance) {
-        let tokens: BTreeSet<String> = content_tokens(&sentence)
-            .into_iter()
-            .map(|t| {
-                index
-                    .vocab
-                    .correct_strict(&t)
-                    .map(str::to_string)
-                    .unwrap_or(t)
-            })
-            .collect();
-        if tokens.is_empty() {
+        let words = SentenceWords::new(index, &sentence);
+        if !words.any {
             continue;
         }
         if !is_question {
@@ -274,16 +363,30 @@ pub fn respond(
             }
             continue;
         }
-        // Facts whose trigger is fully present; then drop matches whose trigger is a strict
-        // subset of another match's trigger (the more specific question wins).
-        let mut matches: Vec<(usize, &BTreeSet<String>)> = Vec::new();
-        for (fi, triggers) in index.triggers.iter().enumerate() {
-            if let Some(best) = triggers
-                .iter()
-                .filter(|t| t.is_subset(&tokens))
-                .max_by_key(|t| t.len())
-            {
-                matches.push((fi, best));
+        // Facts with a trigger fully present that names at least one thing the sentence is
+        // about (so "allergic to any medicines" is not a question about medicines), each with
+        // its longest such trigger; then drop matches whose trigger is a strict subset of
+        // another match's trigger (the more specific question wins).
+        let mut candidates: Vec<(u32, u32)> = Vec::new();
+        for &id in &words.heads {
+            candidates.extend_from_slice(&index.postings[id as usize]);
+        }
+        candidates.sort_unstable();
+        candidates.dedup();
+        let mut matches: Vec<(usize, &[u32])> = Vec::new();
+        for (fi, ti) in candidates {
+            let trigger = &index.triggers[fi as usize][ti as usize][..];
+            if !words.has_all(trigger) {
+                continue;
+            }
+            match matches.last_mut() {
+                // Of equally long triggers the last one counts (as `max_by_key` would).
+                Some(last) if last.0 == fi as usize => {
+                    if trigger.len() >= last.1.len() {
+                        last.1 = trigger;
+                    }
+                }
+                _ => matches.push((fi as usize, trigger)),
             }
         }
         let specific: Vec<usize> = matches
@@ -291,7 +394,7 @@ pub fn respond(
             .filter(|(_, t)| {
                 !matches
                     .iter()
-                    .any(|(_, o)| t.len() < o.len() && t.is_subset(o))
+                    .any(|(_, o)| t.len() < o.len() && is_subset(t, o))
             })
             .map(|(fi, _)| *fi)
             .collect();
@@ -309,10 +412,12 @@ pub fn respond(
         if answered {
             continue;
         }
-        if let Some((_, negative)) = ROS_NEGATIVES.iter().find(|(concept, _)| {
-            let words: Vec<&str> = concept.split(' ').collect();
-            words.iter().all(|w| tokens.contains(*w))
-        }) {
+        if let Some((_, (_, negative))) = index
+            .ros
+            .iter()
+            .zip(ROS_NEGATIVES)
+            .find(|(ids, _)| words.has_all(ids) && words.has_head(ids))
+        {
             if presence.patient_can_answer {
                 push_line(&mut lines, PATIENT, negative, None);
             } else if let Some(actor) =
@@ -420,6 +525,11 @@ fn push_line(lines: &mut Vec<SpokenLine>, speaker: &str, text: &str, fact: Optio
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stopwords_are_sorted_and_distinct() {
+        assert!(STOPWORDS.windows(2).all(|w| w[0] < w[1]));
+    }
 
     #[test]
     fn sentences_split_and_detect_questions() {

@@ -2,17 +2,18 @@
 //! lower-casing, folding punctuation and common accents, tokenizing, light stemming, and a
 //! small fuzzy index for typos (one edit).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
 
 /// Lower-case, fold a few accented letters, turn punctuation into spaces (keeping `.` inside
 /// numbers and `/` inside units such as mg/kg), and collapse whitespace.
 pub fn normalize(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    let chars: Vec<char> = text.chars().collect();
-    for (i, &c) in chars.iter().enumerate() {
-        let c = fold(c);
-        let prev = i.checked_sub(1).map(|j| chars[j]);
-        let next = chars.get(i + 1).copied();
+    let mut prev: Option<char> = None;
+    let mut chars = text.chars().peekable();
+    while let Some(raw) = chars.next() {
+        let next = chars.peek().copied();
+        let c = fold(raw);
         let keep = c.is_ascii_alphanumeric()
             || (c == '.'
                 && prev.is_some_and(|p| p.is_ascii_digit())
@@ -23,15 +24,51 @@ pub fn normalize(text: &str) -> String {
             || c == '%'
             || c == '\'';
         if keep {
+            // Kept characters are ASCII; an apostrophe joins ("don't" -> "dont").
             if c != '\'' {
-                out.extend(c.to_lowercase());
+                out.push(c.to_ascii_lowercase());
             }
-        } else if !out.ends_with(' ') {
+        } else if !out.is_empty() && !out.ends_with(' ') {
             out.push(' ');
         }
+        prev = Some(raw);
     }
-    out.trim().to_string()
+    if out.ends_with(' ') {
+        out.pop();
+    }
+    out
 }
+
+/// A small, fast, deterministic hasher (the multiply-rotate scheme of rustc's FxHash) for
+/// the engine's static word tables, which are probed for every word of every question and
+/// order. Lookups only: nothing iterates these maps, so their order never shows.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct WordHasher(u64);
+
+impl Hasher for WordHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(c);
+            self.0 = (self.0.rotate_left(5) ^ u64::from_le_bytes(w)).wrapping_mul(K);
+        }
+        for &b in chunks.remainder() {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
+        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// A hash map keyed by words, with [`WordHasher`].
+pub(crate) type WordMap<K, V> = HashMap<K, V, BuildHasherDefault<WordHasher>>;
+
+/// A set of words, with [`WordHasher`].
+type WordSet = HashSet<String, BuildHasherDefault<WordHasher>>;
 
 fn fold(c: char) -> char {
     match c {
@@ -140,8 +177,8 @@ pub fn bounded_distance(a: &str, b: &str, max: usize) -> Option<usize> {
 /// lookup costs a few map probes, not a scan.
 #[derive(Debug, Clone, Default)]
 pub struct FuzzyVocab {
-    words: BTreeSet<String>,
-    deletions: BTreeMap<String, Vec<String>>,
+    words: WordSet,
+    deletions: WordMap<String, Vec<String>>,
 }
 
 impl FuzzyVocab {

@@ -83,6 +83,76 @@ const TABLE: &[(&str, Option<&str>)] = &[
     ("activate the cath lab", Some("cath_lab_activation")),
     ("admit to icu", Some("admit_icu")),
     ("discharge home", Some("discharge_home")),
+    // laterality: part of an order's name, or a qualifier that costs nothing
+    ("right sided ECG", Some("ecg_right_sided")),
+    ("right-sided ecg", Some("ecg_right_sided")),
+    ("V4R", Some("ecg_right_sided")),
+    ("right ventricular leads", Some("ecg_right_sided")),
+    ("right knee x-ray", Some("extremity_xray")),
+    ("xray of the right knee", Some("extremity_xray")),
+    ("right upper quadrant ultrasound", Some("ruq_us")),
+    ("left heart cath", Some("cardiac_catheterization")),
+    ("IV access right arm", Some("peripheral_iv")),
+    ("ECG right now", Some("ecg_12_lead")),
+    ("aspirin 325 mg PO right away", Some("aspirin")),
+    // shocks: unqualified is defibrillation; synchronized is cardioversion
+    ("shock", Some("defibrillation")),
+    ("shock the patient", Some("defibrillation")),
+    ("deliver a shock", Some("defibrillation")),
+    ("defibrillate", Some("defibrillation")),
+    ("synchronized shock", Some("synchronized_cardioversion")),
+    (
+        "synchronised cardioversion",
+        Some("synchronized_cardioversion"),
+    ),
+    ("cardiovert", Some("synchronized_cardioversion")),
+    // bolus or infusion: a single dose with a unit is the bolus, a rate the infusion
+    ("heparin 5000 units IV", Some("heparin_bolus")),
+    ("heparin 80 units/kg IV", Some("heparin_bolus")),
+    ("heparin bolus", Some("heparin_bolus")),
+    ("heparin infusion 18 units/kg/h", Some("heparin_infusion")),
+    ("heparin 18 units/kg per hour", Some("heparin_infusion")),
+    ("heparin drip", Some("heparin_infusion")),
+    ("heparin", Some("heparin_infusion")),
+    ("insulin 0.1 units/kg/h", Some("insulin_infusion")),
+    (
+        "fixed rate insulin infusion 0.1 units/kg IV",
+        Some("insulin_infusion"),
+    ),
+    ("insulin 10 units IV", Some("insulin_regular_bolus")),
+    ("d10 at 125 ml/h", Some("dextrose_10_infusion")),
+    ("10% dextrose infusion", Some("dextrose_10_infusion")),
+    ("d10 250 ml IV", Some("dextrose_10")),
+    ("naloxone infusion 0.3 mg/h", Some("naloxone_infusion")),
+    ("norepinephrine 5 mcg/min", Some("norepinephrine")),
+    ("lidocaine 5 ml", Some("lidocaine_local")),
+    ("lidocaine bolus", Some("lidocaine_iv")),
+    ("epinephrine 1 mg IV", Some("epinephrine_iv_arrest")),
+    ("push dose epi 10 mcg", Some("epinephrine_push_dose")),
+    ("oxygen 15 L/min", Some("oxygen_nasal_cannula")),
+    // orders added for the case library
+    ("tryptase", Some("serum_tryptase")),
+    ("mast cell tryptase", Some("serum_tryptase")),
+    ("take-home naloxone kit", Some("naloxone_take_home")),
+    ("narcan kit", Some("naloxone_take_home")),
+    ("naloxone 4 mg intranasal", Some("naloxone")),
+    (
+        "prescribe two adrenaline auto-injectors",
+        Some("epinephrine_autoinjector"),
+    ),
+    ("epipen prescription", Some("epinephrine_autoinjector")),
+    ("epipen", Some("epinephrine_im")),
+    ("erythromycin 250 mg IV", Some("erythromycin_iv")),
+    ("oncology referral", Some("oncology_consult")),
+    ("haematology", Some("hematology_consult")),
+    ("chlorpheniramine 10 mg IV", Some("chlorphenamine")),
+    ("piriton", Some("chlorphenamine")),
+    ("zolpidem 5 mg PO", Some("zolpidem")),
+    ("ambien", Some("zolpidem")),
+    // filler words in a catalog phrase break ties
+    ("call icu", Some("critical_care_consult")),
+    ("send to OR", Some("transfer_operating_room")),
+    ("fasting", Some("npo")),
     // not understood
     ("make the patient better", None),
     ("xyzzy", None),
@@ -117,6 +187,46 @@ fn free_text_orders_map_to_the_catalog() {
         TABLE.len(),
         failures.join("\n")
     );
+}
+
+#[test]
+fn every_catalog_name_and_synonym_names_its_own_order() {
+    let catalog = catalog();
+    let mut wrong = Vec::new();
+    let mut n = 0;
+    for o in catalog.orders() {
+        for phrase in std::iter::once(&o.name).chain(&o.synonyms) {
+            n += 1;
+            let got = interpret(phrase, &catalog);
+            let id = got.order.as_ref().map(|m| m.id.as_str());
+            if id != Some(o.id.as_str()) {
+                wrong.push(format!("{phrase:?} (of {}): got {id:?}", o.id));
+            }
+        }
+    }
+    assert!(n > 3000, "{n} phrases");
+    assert!(
+        wrong.is_empty(),
+        "{} wrong:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
+}
+
+#[test]
+fn a_rate_is_kept_as_the_dose_per_hour() {
+    let catalog = catalog();
+    let h = interpret("heparin infusion 18 units/kg/h", &catalog);
+    let dose = h.dose.expect("dose kept");
+    assert_eq!((dose.amount, dose.unit.as_str()), (18.0, "units/kg"));
+    let d = interpret("d10 at 125 ml/hr", &catalog);
+    assert_eq!(
+        d.dose.map(|d| (d.amount, d.unit)),
+        Some((125.0, "mL".into()))
+    );
+    let p = interpret("heparin 18 units/kg per hour IV", &catalog);
+    assert_eq!(p.route.as_deref(), Some("IV"));
+    assert_eq!(p.dose.map(|d| d.amount), Some(18.0));
 }
 
 #[test]
@@ -191,4 +301,16 @@ fn search_suggests_entries_as_you_type() {
     assert!(ids("asa").contains(&"aspirin".to_string()));
     assert!(ids("cxr").contains(&"cxr_portable".to_string()));
     assert!(ids("").is_empty());
+    // the word being typed counts even when it is a laterality or filler word
+    assert!(ids("v4r").contains(&"ecg_right_sided".to_string()));
+    assert!(
+        ids("ecg right").contains(&"ecg_right_sided".to_string()),
+        "{:?}",
+        ids("ecg right")
+    );
+    assert!(
+        ids("right sided e").contains(&"ecg_right_sided".to_string()),
+        "{:?}",
+        ids("right sided e")
+    );
 }

@@ -5,7 +5,8 @@
 use std::collections::BTreeSet;
 
 use bedside::engine::case::Case;
-use bedside::engine::encounter::{Config, Encounter, EndReason, Input};
+use bedside::engine::encounter::{ActionStatus, Config, Encounter, EndReason, Input};
+use bedside::engine::eval::evaluate;
 use serde::Deserialize;
 
 use crate::support::{case_paths, catalog, load, root};
@@ -46,6 +47,20 @@ fn every_shipped_case_validates_and_meets_the_floor() {
     );
 }
 
+#[test]
+fn a_loaded_case_is_the_file_deserialized() {
+    // The loader assembles the case from its separately checked sections; it must be exactly
+    // what deserializing the whole file gives.
+    for path in case_paths()
+        .into_iter()
+        .chain([root().join("tests/fixtures/minimal-case.json")])
+    {
+        let json = std::fs::read_to_string(&path).expect("read");
+        let direct: Case = serde_json::from_str(&json).expect("deserializes");
+        assert_eq!(*load(&path), direct, "{}", path.display());
+    }
+}
+
 #[derive(Debug, Deserialize)]
 struct Expect {
     strong: Outcome,
@@ -63,6 +78,14 @@ struct Outcome {
     not_events: Vec<String>,
     #[serde(default)]
     elicited: Vec<String>,
+    /// Catalog orders that must have been carried out (understood, not unsupported).
+    #[serde(default)]
+    done: Vec<String>,
+    /// Rubric items whose engine rule must hold at the end, and items whose rule must not.
+    #[serde(default)]
+    rubric: Vec<String>,
+    #[serde(default)]
+    not_rubric: Vec<String>,
     end: EndReason,
 }
 
@@ -124,7 +147,38 @@ fn check(case: &Case, enc: &Encounter, expect: &Outcome, label: &str) -> Vec<Str
             expect.end
         ));
     }
-    let _ = case;
+    for id in &expect.done {
+        if !st
+            .actions
+            .iter()
+            .any(|a| a.status != ActionStatus::Unsupported && a.order_id() == Some(id.as_str()))
+        {
+            let ordered: Vec<String> = st.actions.iter().map(|a| a.label()).collect();
+            problems.push(format!(
+                "{label}: order `{id}` was not carried out (ordered: {ordered:?})"
+            ));
+        }
+    }
+    for (ids, want) in [(&expect.rubric, true), (&expect.not_rubric, false)] {
+        for id in ids {
+            let Some(rule) = case
+                .rubric
+                .iter()
+                .find(|r| &r.id == id)
+                .and_then(|r| r.rule.as_ref())
+            else {
+                problems.push(format!("{label}: no rubric item `{id}` with a rule"));
+                continue;
+            };
+            let verdict = evaluate(rule, case, st);
+            if verdict.holds != want {
+                problems.push(format!(
+                    "{label}: rubric `{id}` holds = {}, expected {want} ({})",
+                    verdict.holds, verdict.why
+                ));
+            }
+        }
+    }
     problems
 }
 
@@ -177,7 +231,7 @@ fn each_case_plays_to_its_expected_end_for_a_strong_and_a_weak_clinician() {
 
 #[test]
 fn the_fast_event_check_agrees_with_full_evaluation() {
-    use bedside::engine::eval::{evaluate, holds};
+    use bedside::engine::eval::holds;
     for path in case_paths() {
         let case = load(&path);
         let id = case.meta.id.clone();

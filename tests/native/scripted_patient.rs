@@ -234,6 +234,87 @@ const TABLE: &[(&str, &str, &[&str])] = &[
     ),
 ];
 
+/// (case, question, exactly the facts it elicits): a question about one thing is not
+/// answered about another.
+const EXACT: &[(&str, &str, &[&str])] = &[
+    // an allergy to medicines is about allergies, not the medication list
+    (
+        "acs-inferior-stemi",
+        "Do you have any allergies to medicines?",
+        &["allergies"],
+    ),
+    (
+        "sepsis-pneumonia",
+        "Is he allergic to any medications?",
+        &["allergies"],
+    ),
+    (
+        "dka-young-adult",
+        "Have you ever had a reaction to a medicine?",
+        &["allergies"],
+    ),
+    (
+        "anaphylaxis-peanut",
+        "Do you have any allergies to medicines?",
+        &["drug_allergies"],
+    ),
+    (
+        "upper-gi-bleed",
+        "Is he allergic to any tablets or medicines?",
+        &["allergies"],
+    ),
+    // ... but both, when both are asked
+    (
+        "sepsis-pneumonia",
+        "Any allergies, and what medicines does he take?",
+        &["allergies", "meds"],
+    ),
+    (
+        "stroke-thrombolysis",
+        "Is she allergic to anything and what tablets does she take?",
+        &["allergies", "medications"],
+    ),
+    // drinking next to eating, or about fluids, is not alcohol
+    (
+        "suicide-risk-assessment",
+        "How is your eating and drinking?",
+        &["appetite"],
+    ),
+    (
+        "breaking-bad-news",
+        "How is your eating and drinking?",
+        &["weight_appetite"],
+    ),
+    ("upper-gi-bleed", "How is he eating and drinking?", &[]),
+    (
+        "sepsis-pneumonia",
+        "How has he been eating and drinking?",
+        &["intake_urine"],
+    ),
+    (
+        "sepsis-pneumonia",
+        "Has he been drinking enough fluids?",
+        &["intake_urine"],
+    ),
+    (
+        "paediatric-asthma",
+        "Has he been drinking enough?",
+        &["fluids"],
+    ),
+    // ... while drinking on its own, or with alcohol, is
+    ("sepsis-pneumonia", "Does he drink alcohol?", &["alcohol"]),
+    (
+        "stroke-thrombolysis",
+        "How much does she drink?",
+        &["alcohol"],
+    ),
+    (
+        "suicide-risk-assessment",
+        "Have you been drinking more than usual?",
+        &["alcohol"],
+    ),
+];
+
 fn ask(case_id: &str, question: &str) -> (Vec<String>, Vec<(String, String)>) {
     let mut enc = Encounter::new(case(case_id), catalog(), Config::human());
     enc.apply(Input::Turn(Turn {
@@ -265,6 +346,20 @@ fn questions_elicit_the_expected_facts() {
             if !elicited.iter().any(|e| e == f) {
                 failures.push(format!("{case_id}: {question:?} did not elicit `{f}` (elicited {elicited:?}; said {lines:?})"));
             }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn questions_elicit_exactly_what_they_ask_about() {
+    let mut failures = Vec::new();
+    for &(case_id, question, expected) in EXACT {
+        let (elicited, lines) = ask(case_id, question);
+        if elicited != expected {
+            failures.push(format!(
+                "{case_id}: {question:?} elicited {elicited:?}, expected {expected:?} (said {lines:?})"
+            ));
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
