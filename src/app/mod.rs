@@ -1,10 +1,12 @@
 //! The app's logic, free of UI and browser APIs, so that native tests cover it: the case
 //! library and imports ([`library`]), the order panel ([`orders`]), a played encounter and its
-//! saved form ([`session`]), and the view models the pages lay out ([`view`]).
+//! saved form ([`session`]), scores and exports of a saved encounter ([`results`]), and the
+//! view models the pages lay out ([`view`]).
 //!
 //! Never imports leptos, web-sys or `crate::store`; the components in `crate::ui` call it.
 
 pub mod library;
 pub mod orders;
+pub mod results;
 pub mod session;
 pub mod view;

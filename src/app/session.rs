@@ -8,6 +8,7 @@
 //! - "done with this stage" is a turn with empty speech and `eos`;
 //! - "wait N minutes" is `Input::Wait`, and the end form is `Input::End`.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
@@ -17,6 +18,8 @@ use crate::engine::encounter::{
     Clinician, Config, Encounter, EndForm, EndReason, Input, InputError, Turn,
 };
 use crate::engine::load::load_case;
+use crate::engine::score::{JudgeRun, Override};
+use crate::llm::roles::LlmExchange;
 
 use super::library::{Library, LibraryCase, Origin};
 
@@ -40,6 +43,27 @@ pub struct SavedEncounter {
     /// Summary of the state after the last input.
     pub sim_time_s: u32,
     pub ended: Option<EndReason>,
+    /// The judge run that scored the rubric's judge items, once one succeeded.
+    #[serde(default)]
+    pub judge: Option<JudgeRun>,
+    /// Educator overrides, in the order made (the audit trail; the last per item wins).
+    #[serde(default)]
+    pub overrides: Vec<Override>,
+    /// Every LLM call made for this encounter (patient voice, clinician, judge): endpoint,
+    /// model, prompt, raw reply or error. Never a key.
+    #[serde(default)]
+    pub exchanges: Vec<LlmExchange>,
+    /// Patient-side lines a model voiced, by the log entry (`seq`) they replace. The engine's
+    /// scripted line still decides what was elicited.
+    #[serde(default)]
+    pub voiced: BTreeMap<u32, String>,
+    /// Who voiced the patient: "scripted", or the model's description (no key).
+    #[serde(default = "scripted")]
+    pub patient_voice: String,
+}
+
+fn scripted() -> String {
+    "scripted".to_string()
 }
 
 /// Why a saved encounter cannot be reopened.
@@ -96,6 +120,11 @@ impl Session {
             updated_ms: now_ms,
             sim_time_s: encounter.state().now_s,
             ended: None,
+            judge: None,
+            overrides: Vec::new(),
+            exchanges: Vec::new(),
+            voiced: BTreeMap::new(),
+            patient_voice: scripted(),
         };
         Session { encounter, saved }
     }

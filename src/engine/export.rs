@@ -65,6 +65,10 @@ pub struct EncounterExport {
     pub record: Record,
     pub scorecard: Scorecard,
     pub scores: Scores,
+    /// What the app recorded beyond the engine (the LLM calls with their prompts and raw
+    /// replies, lines a model voiced), as the app serialized it. Never a key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app: Option<Value>,
 }
 
 impl EncounterExport {
@@ -90,6 +94,7 @@ impl EncounterExport {
             record: record.clone(),
             scorecard: scorecard.clone(),
             scores: scorecard.scores(),
+            app: None,
         }
     }
 

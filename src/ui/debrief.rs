@@ -1,5 +1,5 @@
-//! `/debrief/:id`: how the encounter ended, the end form, the scores (slot), the transcript and
-//! the action log.
+//! `/debrief/:id`: how the encounter ended, the end form, the scores (with overrides, the judge
+//! and exports), the transcript and the action log.
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
@@ -8,7 +8,12 @@ use crate::app::session::{date_label, who_label, Session};
 use crate::app::view::{action_log, clock_label, end_summary, transcript_rows};
 
 use super::encounter::load_session;
+use super::judge::JudgePanel;
+use super::scores::{Checklist, CompetencyChart, ScoreSummary, TimelineAndFacts};
 use super::widgets::{ActionLog, Transcript};
+use crate::app::results::{add_override, debrief_of, export_file, ExportFile, ExportKind};
+use crate::store;
+use leptos::task::spawn_local;
 
 #[component]
 pub fn DebriefPage() -> impl IntoView {
@@ -49,6 +54,7 @@ pub fn DebriefPage() -> impl IntoView {
 
 #[component]
 fn Debrief(session: Session) -> impl IntoView {
+    let session_signal = RwSignal::new(session.clone());
     let enc = &session.encounter;
     let case = enc.case();
     let state = enc.state();
@@ -97,7 +103,7 @@ fn Debrief(session: Session) -> impl IntoView {
                 }}
                 <FinalForm form=form />
             </section>
-            <ScoreSlot />
+            <ScoresPanel session=session_signal />
             <section class="panel" aria-labelledby="transcript-title">
                 <h2 id="transcript-title">"Transcript"</h2>
                 <Transcript rows=transcript />
@@ -135,17 +141,99 @@ fn FinalForm(form: Option<crate::engine::encounter::EndForm>) -> impl IntoView {
     .into_any()
 }
 
-/// Where the scores go (not wired yet: the scoring work does it). From the `Session` that
-/// [`Debrief`] already has: `engine::score::score(case, state, None, &[])` gives the scorecard,
-/// `engine::debrief::debrief(case, record, &scorecard)` the data, and `ui::scores` has the
-/// components (`ScoreSummary`, `CompetencyChart`, `Checklist`, `TimelineAndFacts`). Evidence
-/// links can target the transcript rows here: each is `<li id="entry-{log seq}">`.
+/// The scores: overall tiles, per-competency chart, the checklist (with educator overrides),
+/// expected timings and key facts, the judge panel, and the exports. Overrides and judge runs
+/// are saved with the encounter.
 #[component]
-fn ScoreSlot() -> impl IntoView {
+fn ScoresPanel(session: RwSignal<Session>) -> impl IntoView {
+    let data = Memo::new(move |_| session.with(debrief_of));
+    let editor = RwSignal::new(String::from("educator"));
+    let status = RwSignal::new(String::new());
+    let on_override = Callback::new(move |(item, met): (String, Option<bool>)| {
+        let at = String::from(js_sys::Date::new_0().to_iso_string());
+        let by = editor.get_untracked();
+        session.update(|s| {
+            add_override(s, &item, met, &by, "", &at);
+        });
+        let saved = session.with_untracked(|s| s.saved.clone());
+        spawn_local(async move {
+            match store::save_encounter(&saved).await {
+                Ok(()) => status.set(format!("Override saved for {item}.")),
+                Err(e) => status.set(format!("The override could not be saved: {e}")),
+            }
+        });
+    });
+    let exports = ExportKind::ALL
+        .into_iter()
+        .map(|kind| {
+            view! {
+                <button
+                    type="button"
+                    data-testid=format!("export-{}", kind.slug())
+                    on:click=move |_| {
+                        let at = String::from(js_sys::Date::new_0().to_iso_string());
+                        let file = session.with_untracked(|s| export_file(s, kind, &at));
+                        match download(&file) {
+                            Ok(()) => status.set(format!("Downloaded {}.", file.name)),
+                            Err(e) => status.set(format!("The download failed: {e}")),
+                        }
+                    }
+                >
+                    {kind.label()}
+                </button>
+            }
+        })
+        .collect_view();
     view! {
         <section class="panel scores" id="scores" aria-labelledby="scores-title">
             <h2 id="scores-title">"Scores"</h2>
-            <p class="muted">"Rule-based scoring is not wired into this version yet."</p>
+            {move || {
+                let d = data.get();
+                view! {
+                    <ScoreSummary debrief=d.clone() />
+                    <CompetencyChart debrief=d.clone() />
+                    <TimelineAndFacts debrief=d.clone() />
+                    <h3>"Rubric"</h3>
+                    <Checklist debrief=d on_override=on_override />
+                }
+            }}
+            <p class="override-as">
+                <label>
+                    "Overrides are recorded as made by "
+                    <input
+                        type="text"
+                        size="16"
+                        prop:value=move || editor.get()
+                        on:input=move |ev| editor.set(event_target_value(&ev))
+                    />
+                </label>
+            </p>
+            <JudgePanel session=session />
+            <h3>"Export"</h3>
+            <div class="export-buttons">{exports}</div>
+            <p class="muted" role="status" data-testid="scores-status">{move || status.get()}</p>
         </section>
     }
+}
+
+/// Offers a file for download (a Blob URL on a temporary link).
+fn download(file: &ExportFile) -> Result<(), String> {
+    use leptos::wasm_bindgen::JsCast;
+    let parts = js_sys::Array::of1(&file.contents.clone().into());
+    let options = leptos::web_sys::BlobPropertyBag::new();
+    options.set_type(file.mime);
+    let blob = leptos::web_sys::Blob::new_with_str_sequence_and_options(&parts, &options)
+        .map_err(|e| format!("{e:?}"))?;
+    let url =
+        leptos::web_sys::Url::create_object_url_with_blob(&blob).map_err(|e| format!("{e:?}"))?;
+    let a: leptos::web_sys::HtmlAnchorElement = document()
+        .create_element("a")
+        .map_err(|e| format!("{e:?}"))?
+        .dyn_into()
+        .map_err(|_| "not an anchor".to_string())?;
+    a.set_href(&url);
+    a.set_download(&file.name);
+    a.click();
+    let _ = leptos::web_sys::Url::revoke_object_url(&url);
+    Ok(())
 }

@@ -6,6 +6,7 @@
 mod debrief;
 mod encounter;
 mod history;
+mod judge;
 mod library;
 mod pages;
 pub mod scores;

@@ -1,6 +1,6 @@
 //! The debrief's score views: overall scores, the per-competency bar chart (SVG drawn here, no
-//! library), the rubric checklist with evidence links into the transcript, the timeline of
-//! expected timings, and key facts. Components take an engine `Debrief`; the geometry and
+//! library), the rubric checklist with evidence links into the transcript (`widgets::Transcript`
+//! rows), the timeline of expected timings, and key facts. Components take an engine `Debrief`; the geometry and
 //! wording live in plain functions that native tests cover.
 
 use leptos::prelude::*;
@@ -114,14 +114,19 @@ pub fn expectation_line(e: &Expectation) -> String {
     format!("{}: by {}:00 — {when}", e.what, e.by_minute)
 }
 
-/// The anchor id of a transcript turn; evidence links point here.
-pub fn turn_anchor(turn: u32) -> String {
-    format!("turn-{turn}")
+/// The transcript row (`entry-{seq}`, as `widgets::Transcript` renders it) a piece of evidence
+/// points at: the first line of its turn at or after its time, else the turn's first line.
+pub fn evidence_target(d: &Debrief, turn: u32, time_s: u32) -> Option<String> {
+    let in_turn = || d.transcript.iter().filter(move |l| l.turn == turn);
+    in_turn()
+        .find(|l| l.time_s >= time_s)
+        .or_else(|| in_turn().next())
+        .map(|l| format!("entry-{}", l.seq))
 }
 
-/// Scrolls the transcript to a turn and focuses it (keyboard users land there too).
-fn go_to_turn(turn: u32) {
-    if let Some(el) = document().get_element_by_id(&turn_anchor(turn)) {
+/// Scrolls the transcript to a row and focuses it (keyboard users land there too).
+fn go_to(anchor: &str) {
+    if let Some(el) = document().get_element_by_id(anchor) {
         el.scroll_into_view();
         if let Ok(html) = leptos::wasm_bindgen::JsCast::dyn_into::<leptos::web_sys::HtmlElement>(el)
         {
@@ -248,12 +253,13 @@ pub fn Checklist(
                 .iter()
                 .map(|e| {
                     let turn = e.turn;
+                    let target = evidence_target(&debrief, e.turn, e.time_s).unwrap_or_default();
                     view! {
                         <li>
                             <button
                                 type="button"
                                 class="evidence-link"
-                                on:click=move |_| go_to_turn(turn)
+                                on:click=move |_| go_to(&target)
                             >
                                 {format!("{} — turn {turn}", clock(e.time_s))}
                             </button>
@@ -316,10 +322,10 @@ pub fn TimelineAndFacts(debrief: Debrief) -> impl IntoView {
         .iter()
         .map(|f| match &f.elicited {
             Some(e) => {
-                let turn = e.turn;
+                let target = evidence_target(&debrief, e.turn, e.time_s).unwrap_or_default();
                 view! {
                     <li class="fact elicited">
-                        <button type="button" class="evidence-link" on:click=move |_| go_to_turn(turn)>
+                        <button type="button" class="evidence-link" on:click=move |_| go_to(&target)>
                             {format!("{} from {}", clock(e.time_s), e.speaker)}
                         </button>
                         " " {f.answer.clone()}
@@ -348,36 +354,4 @@ pub fn TimelineAndFacts(debrief: Debrief) -> impl IntoView {
             </section>
         </div>
     }
-}
-
-/// The transcript, one anchor per turn, as text (never HTML).
-#[component]
-pub fn Transcript(debrief: Debrief) -> impl IntoView {
-    let mut last_turn = None;
-    let lines = debrief
-        .transcript
-        .iter()
-        .map(|l| {
-            let anchor = (last_turn != Some(l.turn)).then(|| turn_anchor(l.turn));
-            last_turn = Some(l.turn);
-            let who = match &l.speaker {
-                crate::engine::debrief::Speaker::Clinician => "Clinician".to_string(),
-                crate::engine::debrief::Speaker::Actor(n) => n.clone(),
-                crate::engine::debrief::Speaker::Environment => "Environment".to_string(),
-            };
-            let class = match &l.speaker {
-                crate::engine::debrief::Speaker::Clinician => "line clinician",
-                crate::engine::debrief::Speaker::Actor(_) => "line actor",
-                crate::engine::debrief::Speaker::Environment => "line env",
-            };
-            view! {
-                <li class=class id=anchor tabindex="-1">
-                    <span class="line-time">{clock(l.time_s)}</span>
-                    <span class="line-who">{who}</span>
-                    <span class="line-text">{l.text.clone()}</span>
-                </li>
-            }
-        })
-        .collect_view();
-    view! { <ol class="transcript">{lines}</ol> }
 }

@@ -4,7 +4,9 @@ use bedside::engine::case::Competency;
 use bedside::engine::debrief::{debrief, Expectation};
 use bedside::engine::encounter::{Config, Encounter, Input};
 use bedside::engine::score::score;
-use bedside::ui::scores::{bars, expectation_line, percent, turn_anchor, CHART_BAR_W, CHART_ROW_H};
+use bedside::ui::scores::{
+    bars, evidence_target, expectation_line, percent, CHART_BAR_W, CHART_ROW_H,
+};
 
 use crate::support::{case, catalog, root};
 
@@ -36,6 +38,15 @@ fn chart_bars_follow_the_scores_and_clip_negative_points() {
         assert!((0.0..=CHART_BAR_W).contains(&bar.points_w), "clipped");
         assert_eq!(bar.completion_text, percent(t.completion_ratio));
     }
+    // Evidence links land on a transcript row of the evidence's turn.
+    for i in &d.scorecard.items {
+        for ev in &i.evidence {
+            let target = evidence_target(&d, ev.turn, ev.time_s).unwrap();
+            let seq: u32 = target.strip_prefix("entry-").unwrap().parse().unwrap();
+            let line = d.transcript.iter().find(|l| l.seq == seq).unwrap();
+            assert_eq!(line.turn, ev.turn, "{}", i.id);
+        }
+    }
     // PC has the nitrate harm in the weak play: negative points draw as an empty bar.
     let pc = &d.scores.by_competency[0].tally;
     assert!(pc.points < 0.0, "{pc:?}");
@@ -62,5 +73,4 @@ fn words_for_ratios_timings_and_anchors() {
         ..e
     };
     assert_eq!(expectation_line(&never), "12-lead ECG: by 10:00 — not done");
-    assert_eq!(turn_anchor(3), "turn-3");
 }
