@@ -28,10 +28,49 @@ pub fn scorecard(session: &Session) -> Scorecard {
     )
 }
 
-/// The debrief data of a session.
+/// The debrief data of a session, worded for people: order ids in explanations become the
+/// catalog's names, other ids become words ("`cath_lab_activation` was never ordered" →
+/// "“Cath lab activation (primary PCI)” was never ordered").
 pub fn debrief_of(session: &Session) -> Debrief {
     let card = scorecard(session);
-    debrief(session.encounter.case(), session.encounter.record(), &card)
+    let mut d = debrief(session.encounter.case(), session.encounter.record(), &card);
+    let catalog = session.encounter.catalog();
+    for item in &mut d.scorecard.items {
+        item.why = humanize(&item.why, catalog);
+    }
+    for e in &mut d.expectations {
+        if let Some(o) = catalog.get(&e.what) {
+            e.what = o.name.clone();
+        }
+    }
+    d
+}
+
+/// Replaces each `` `id` `` with the order's name in quotes, or the id's words. An unpaired
+/// backtick is kept as it is.
+pub fn humanize(text: &str, catalog: &crate::engine::catalog::Catalog) -> String {
+    let segments: Vec<&str> = text.split('`').collect();
+    let last = segments.len() - 1;
+    let mut out = String::with_capacity(text.len());
+    for (i, seg) in segments.iter().enumerate() {
+        let quoted = i % 2 == 1 && (i < last || segments.len() % 2 == 1);
+        if !quoted {
+            if i % 2 == 1 {
+                out.push('`');
+            }
+            out.push_str(seg);
+        } else {
+            match catalog.get(seg) {
+                Some(o) => {
+                    out.push('“');
+                    out.push_str(&o.name);
+                    out.push('”');
+                }
+                None => out.push_str(&seg.replace('_', " ")),
+            }
+        }
+    }
+    out
 }
 
 /// Records an educator's override (or, with `met: None`, clears it) on the saved encounter.

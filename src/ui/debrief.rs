@@ -147,6 +147,15 @@ fn FinalForm(form: Option<crate::engine::encounter::EndForm>) -> impl IntoView {
 #[component]
 fn ScoresPanel(session: RwSignal<Session>) -> impl IntoView {
     let data = Memo::new(move |_| session.with(debrief_of));
+    // The transcript rows this page shows (evidence links land on them).
+    let shown = Memo::new(move |_| {
+        session.with(|s| {
+            transcript_rows(s.encounter.case(), &s.encounter.record().log)
+                .iter()
+                .map(|r| r.seq)
+                .collect::<Vec<u32>>()
+        })
+    });
     let editor = RwSignal::new(String::from("educator"));
     let status = RwSignal::new(String::new());
     let on_override = Callback::new(move |(item, met): (String, Option<bool>)| {
@@ -192,9 +201,9 @@ fn ScoresPanel(session: RwSignal<Session>) -> impl IntoView {
                 view! {
                     <ScoreSummary debrief=d.clone() />
                     <CompetencyChart debrief=d.clone() />
-                    <TimelineAndFacts debrief=d.clone() />
+                    <TimelineAndFacts debrief=d.clone() shown=shown.get() />
                     <h3>"Rubric"</h3>
-                    <Checklist debrief=d on_override=on_override />
+                    <Checklist debrief=d shown=shown.get() on_override=on_override />
                 }
             }}
             <p class="override-as">

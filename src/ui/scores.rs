@@ -115,12 +115,15 @@ pub fn expectation_line(e: &Expectation) -> String {
 }
 
 /// The transcript row (`entry-{seq}`, as `widgets::Transcript` renders it) a piece of evidence
-/// points at: the first line of its turn at or after its time, else the turn's first line.
-pub fn evidence_target(d: &Debrief, turn: u32, time_s: u32) -> Option<String> {
-    let in_turn = || d.transcript.iter().filter(move |l| l.turn == turn);
-    in_turn()
-        .find(|l| l.time_s >= time_s)
-        .or_else(|| in_turn().next())
+/// points at, among the rows shown (`shown`: their log seqs; orders and results are not
+/// conversation rows): the first shown line of its turn at or after its time, else the last
+/// shown line before it (the moment it happened), else the first line.
+pub fn evidence_target(d: &Debrief, shown: &[u32], turn: u32, time_s: u32) -> Option<String> {
+    let lines = || d.transcript.iter().filter(|l| shown.contains(&l.seq));
+    lines()
+        .find(|l| l.turn == turn && l.time_s >= time_s)
+        .or_else(|| lines().rfind(|l| l.turn < turn || (l.turn == turn && l.time_s <= time_s)))
+        .or_else(|| lines().next())
         .map(|l| format!("entry-{}", l.seq))
 }
 
@@ -234,6 +237,8 @@ pub fn CompetencyChart(debrief: Debrief) -> impl IntoView {
 #[component]
 pub fn Checklist(
     debrief: Debrief,
+    /// Log seqs of the transcript rows on the page (evidence links land on one of them).
+    shown: Vec<u32>,
     /// Called with (item id, met) when an educator overrides; `None` clears the override.
     #[prop(optional)]
     on_override: Option<Callback<(String, Option<bool>)>>,
@@ -253,7 +258,7 @@ pub fn Checklist(
                 .iter()
                 .map(|e| {
                     let turn = e.turn;
-                    let target = evidence_target(&debrief, e.turn, e.time_s).unwrap_or_default();
+                    let target = evidence_target(&debrief, &shown, e.turn, e.time_s).unwrap_or_default();
                     view! {
                         <li>
                             <button
@@ -304,7 +309,7 @@ pub fn Checklist(
 
 /// Expected timings against what was done, and the key facts elicited or missed.
 #[component]
-pub fn TimelineAndFacts(debrief: Debrief) -> impl IntoView {
+pub fn TimelineAndFacts(debrief: Debrief, shown: Vec<u32>) -> impl IntoView {
     let expectations = debrief
         .expectations
         .iter()
@@ -322,7 +327,7 @@ pub fn TimelineAndFacts(debrief: Debrief) -> impl IntoView {
         .iter()
         .map(|f| match &f.elicited {
             Some(e) => {
-                let target = evidence_target(&debrief, e.turn, e.time_s).unwrap_or_default();
+                let target = evidence_target(&debrief, &shown, e.turn, e.time_s).unwrap_or_default();
                 view! {
                     <li class="fact elicited">
                         <button type="button" class="evidence-link" on:click=move |_| go_to(&target)>

@@ -43,7 +43,7 @@ pub fn DiagnosticsList(diagnostics: Diagnostics) -> impl IntoView {
 pub fn TranscriptLine(row: TranscriptRow) -> impl IntoView {
     let class = format!("transcript-row {}", row.kind.class());
     view! {
-        <li class=class id=format!("entry-{}", row.seq) data-seq=row.seq>
+        <li class=class id=format!("entry-{}", row.seq) data-seq=row.seq tabindex="-1">
             <span class="row-meta">
                 <span class="row-speaker">{row.speaker}</span>
                 <time class="row-time">{row.time}</time>

@@ -1,5 +1,6 @@
 //! The debrief view's plain functions: chart geometry and the words shown.
 
+use bedside::app::view::transcript_rows;
 use bedside::engine::case::Competency;
 use bedside::engine::debrief::{debrief, Expectation};
 use bedside::engine::encounter::{Config, Encounter, Input};
@@ -38,13 +39,25 @@ fn chart_bars_follow_the_scores_and_clip_negative_points() {
         assert!((0.0..=CHART_BAR_W).contains(&bar.points_w), "clipped");
         assert_eq!(bar.completion_text, percent(t.completion_ratio));
     }
-    // Evidence links land on a transcript row of the evidence's turn.
+    // Evidence links land on a shown conversation row of the evidence's turn, or on the last
+    // one before it when the turn has none (an order placed on its own).
+    let shown: Vec<u32> = transcript_rows(&c, &enc.record().log)
+        .iter()
+        .map(|r| r.seq)
+        .collect();
     for i in &d.scorecard.items {
         for ev in &i.evidence {
-            let target = evidence_target(&d, ev.turn, ev.time_s).unwrap();
+            let target = evidence_target(&d, &shown, ev.turn, ev.time_s).unwrap();
             let seq: u32 = target.strip_prefix("entry-").unwrap().parse().unwrap();
+            assert!(shown.contains(&seq), "{}: {target} is not shown", i.id);
             let line = d.transcript.iter().find(|l| l.seq == seq).unwrap();
-            assert_eq!(line.turn, ev.turn, "{}", i.id);
+            assert!(
+                line.turn == ev.turn || (line.turn < ev.turn && line.time_s <= ev.time_s),
+                "{}: evidence at turn {} lands on turn {}",
+                i.id,
+                ev.turn,
+                line.turn
+            );
         }
     }
     // PC has the nitrate harm in the weak play: negative points draw as an empty bar.

@@ -12,6 +12,7 @@ mod export;
 mod llm;
 mod medsp;
 mod replay;
+mod results;
 mod schema;
 mod scoring;
 mod scripted_patient;
