@@ -4,6 +4,8 @@
 //!   bedside-cli play <case.json> <turns.jsonl> play a case from clinician turns, print JSON
 //!   bedside-cli catalog <words>...             search the order catalog
 //!   bedside-cli import-rubric <file|dir>...     import MedSP1000 frozen rubrics, print totals
+//!   bedside-cli model-play <case.json> --base-url URL --model NAME [...]
+//!                                               let an LLM play the clinician; print the export
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -44,6 +46,15 @@ USAGE:
                                                    totals; --json prints the imported rubrics;
                                                    exit code 1 if any file failed
     bedside-cli catalog <words>...                 search the order catalog (best matches first)
+    bedside-cli model-play <case.json> --base-url URL --model NAME
+        [--provider openai|anthropic]              the API (default openai: any OpenAI-compatible
+                                                   server, e.g. http://127.0.0.1:8080/v1)
+        [--key-env VAR]                            read the API key from this environment variable
+                                                   (default BEDSIDE_API_KEY; never printed)
+        [--turns N] [--max-tokens N] [--temperature X] [--seed N]
+        [--judge]                                  also score the judge items with the same model
+        [--output export|summary|medsp]            what to print (default export: the full record
+                                                   with every prompt and raw reply, no key)
     bedside-cli help | --version";
 
 fn main() -> ExitCode {
@@ -68,6 +79,7 @@ fn main() -> ExitCode {
         Some("play") => play(&args[1..], catalog),
         Some("catalog") => catalog_search(&args[1..], &catalog),
         Some("import-rubric") => import_rubric(&args[1..]),
+        Some("model-play") => model_play(&args[1..], catalog),
         Some(other) => {
             eprintln!("bedside-cli: unknown command `{other}`\n\n{USAGE}");
             ExitCode::from(2)
@@ -371,4 +383,208 @@ fn catalog_search(words: &[String], catalog: &Catalog) -> ExitCode {
         );
     }
     ExitCode::SUCCESS
+}
+
+fn model_play(args: &[String], catalog: Arc<Catalog>) -> ExitCode {
+    use bedside::engine::score::{check_judge, JudgeRun, JudgeVerdict};
+    use bedside::llm::client::Client;
+    use bedside::llm::roles::{clinician_turn, judge};
+    use bedside::llm::settings::{ApiKey, Context, ProviderKind, ProviderSettings};
+    use bedside::llm::transport::{block_on, Cancel, NativeTransport};
+
+    const USAGE_LINE: &str = "usage: bedside-cli model-play <case.json> --base-url URL --model NAME [--provider openai|anthropic] [--key-env VAR] [--turns N] [--max-tokens N] [--temperature X] [--seed N] [--judge] [--output export|summary|medsp]";
+    let mut case_path = None;
+    let mut opts = std::collections::BTreeMap::new();
+    let mut with_judge = false;
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--judge" => with_judge = true,
+            flag if flag.starts_with("--") => match it.next() {
+                Some(v) => {
+                    opts.insert(flag.trim_start_matches("--").to_string(), v.clone());
+                }
+                None => {
+                    eprintln!("{flag} needs a value\n{USAGE_LINE}");
+                    return ExitCode::from(2);
+                }
+            },
+            path if case_path.is_none() => case_path = Some(path.to_string()),
+            other => {
+                eprintln!("unexpected argument `{other}`\n{USAGE_LINE}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let known = [
+        "base-url",
+        "model",
+        "provider",
+        "key-env",
+        "turns",
+        "max-tokens",
+        "temperature",
+        "seed",
+        "output",
+    ];
+    if let Some(k) = opts.keys().find(|k| !known.contains(&k.as_str())) {
+        eprintln!("unknown option --{k}\n{USAGE_LINE}");
+        return ExitCode::from(2);
+    }
+    let (Some(case_path), Some(base_url), Some(model)) =
+        (case_path, opts.get("base-url"), opts.get("model"))
+    else {
+        eprintln!("{USAGE_LINE}");
+        return ExitCode::from(2);
+    };
+    let kind = match opts.get("provider").map(String::as_str) {
+        None | Some("openai") => ProviderKind::OpenAi,
+        Some("anthropic") => ProviderKind::Anthropic,
+        Some(other) => {
+            eprintln!("--provider `{other}`: use openai or anthropic");
+            return ExitCode::from(2);
+        }
+    };
+    let output = opts.get("output").map(String::as_str).unwrap_or("export");
+    if !["export", "summary", "medsp"].contains(&output) {
+        eprintln!("--output `{output}`: use export, summary or medsp");
+        return ExitCode::from(2);
+    }
+    fn num<T: std::str::FromStr>(
+        opts: &std::collections::BTreeMap<String, String>,
+        key: &str,
+    ) -> Result<Option<T>, String> {
+        opts.get(key)
+            .map(|v| {
+                v.parse::<T>()
+                    .map_err(|_| format!("--{key} `{v}` is not a valid number"))
+            })
+            .transpose()
+    }
+    let parsed = (|| -> Result<_, String> {
+        Ok((
+            num::<u32>(&opts, "turns")?,
+            num::<u32>(&opts, "max-tokens")?,
+            num::<f64>(&opts, "temperature")?,
+            num::<u64>(&opts, "seed")?,
+        ))
+    })();
+    let (turns, max_tokens, temperature, seed) = match parsed {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::from(2);
+        }
+    };
+    let key_env = opts
+        .get("key-env")
+        .cloned()
+        .unwrap_or_else(|| "BEDSIDE_API_KEY".into());
+    let mut settings = ProviderSettings::new(kind, base_url, model);
+    settings.key = ApiKey::new(std::env::var(&key_env).unwrap_or_default());
+    if let Some(m) = max_tokens {
+        settings.max_tokens = m;
+    }
+    if let Some(t) = temperature {
+        settings.temperature = t;
+    }
+    settings.seed = seed;
+    if let Err(errors) = settings.validate(Context::Native) {
+        for e in errors {
+            eprintln!("{}: {}", e.field, e.message);
+        }
+        return ExitCode::from(2);
+    }
+    let case = match read(&case_path)
+        .and_then(|json| load_case(&case_path, &json, &catalog).map_err(|d| d.to_string()))
+    {
+        Ok(c) => Arc::new(c),
+        Err(e) => {
+            eprint!("{e}");
+            return ExitCode::from(1);
+        }
+    };
+    let client = Client::new(NativeTransport::new(), settings, seed.unwrap_or(0));
+    let mut config = Config::model(kind.label(), model);
+    if let Some(t) = turns {
+        config.turn_limit = Some(t);
+    }
+    let mut enc = Encounter::new(case.clone(), catalog, config);
+    let cancel = Cancel::new();
+    let mut exchanges = Vec::new();
+    let mut failed = false;
+    while !enc.is_ended() {
+        let t = block_on(clinician_turn(&client, enc.case(), enc.record(), &cancel));
+        exchanges.extend(t.exchanges);
+        match t.input {
+            Ok(input) => {
+                eprintln!("turn {}: {:?}", enc.state().turn + 1, t.fallback);
+                if let Err(e) = enc.apply(input) {
+                    eprintln!("the engine refused the turn: {e}");
+                    failed = true;
+                    break;
+                }
+            }
+            Err(e) => {
+                eprintln!("stopped: {e}");
+                failed = true;
+                break;
+            }
+        }
+    }
+    let mut judge_run = None;
+    if with_judge {
+        let (result, ex) = block_on(judge(&client, &case, enc.record(), &cancel));
+        exchanges.extend(ex);
+        match result {
+            Ok(verdicts) => {
+                let run = JudgeRun {
+                    model: format!("{} / {}", kind.label(), model),
+                    prompt_version: "1".into(),
+                    verdicts: verdicts
+                        .into_iter()
+                        .map(|v| JudgeVerdict {
+                            item: v.id,
+                            met: v.met,
+                            evidence: v.evidence,
+                        })
+                        .collect(),
+                };
+                match check_judge(&case, &run) {
+                    Ok(()) => judge_run = Some(run),
+                    Err(e) => eprintln!("judge: {e}"),
+                }
+            }
+            Err(e) => eprintln!("judge: {e}"),
+        }
+    }
+    let record = enc.record();
+    let card = score(&case, &record.state, judge_run.as_ref(), &[]);
+    let judge_label = judge_run.as_ref().map(|j| j.model.clone());
+    let mut export = EncounterExport::new(
+        &case_path,
+        "",
+        &case,
+        Roles::from_record(record, "scripted", judge_label.as_deref()),
+        record,
+        &card,
+    );
+    let totals = client.totals();
+    export.app = Some(serde_json::json!({
+        "llm_exchanges": exchanges,
+        "usage": totals,
+    }));
+    match output {
+        "summary" => print_summary(&export),
+        "medsp" => outln!(
+            "{}",
+            serde_json::to_string_pretty(&frozen_result(&export)).unwrap_or_default()
+        ),
+        _ => outln!("{}", export.to_json()),
+    }
+    if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    }
 }

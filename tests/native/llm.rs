@@ -1535,3 +1535,59 @@ fn smollm2_voices_the_patient_and_judges() {
     assert!(!ex.is_empty() && ex.len() <= 2);
     assert!(ex.iter().all(|x| x.role == Role::Judge));
 }
+
+/// The command-line tool lets SmolLM2 play a case natively: whatever the tiny model does, the
+/// output is a complete export with every call recorded, and the key never appears.
+#[test]
+fn the_cli_model_play_exports_every_call_and_never_the_key() {
+    let (server, _guard) = smol();
+    let key = "sk-test-CLI-DO-NOT-LEAK-4242";
+    let out = Command::new(env!("CARGO_BIN_EXE_bedside-cli"))
+        .args([
+            "model-play",
+            "assets/cases/anaphylaxis-peanut.json",
+            "--base-url",
+            &server.url,
+            "--model",
+            "SmolLM2",
+            "--turns",
+            "2",
+            "--max-tokens",
+            "160",
+            "--temperature",
+            "0.2",
+            "--seed",
+            "5",
+        ])
+        .env("BEDSIDE_API_KEY", key)
+        .current_dir(support::root())
+        .output()
+        .expect("run bedside-cli");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !stdout.contains(key) && !stderr.contains(key),
+        "the key leaked"
+    );
+    let export = bedside::engine::export::EncounterExport::from_json(&stdout)
+        .unwrap_or_else(|e| panic!("{e}\nstderr: {stderr}"));
+    assert_eq!(export.roles.clinician, "OpenAI-compatible / SmolLM2");
+    let app = export.app.expect("the LLM calls are attached");
+    let calls = app["llm_exchanges"].as_array().unwrap();
+    assert!(!calls.is_empty());
+    assert!(calls.iter().all(|c| c["base_url"] == server.url.as_str()));
+    let stopped = stderr.contains("stopped:");
+    assert_eq!(
+        out.status.success(),
+        !stopped,
+        "exit code follows the run: {stderr}"
+    );
+    if !stopped {
+        assert_eq!(export.record.state.turn, 2, "ran to the 2-turn limit");
+    } else {
+        assert!(
+            calls.iter().any(|c| !c["error"].is_null()),
+            "the failure is recorded"
+        );
+    }
+}
