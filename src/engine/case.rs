@@ -263,6 +263,10 @@ pub struct Phase {
     /// ends the encounter.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub next: Option<String>,
+    /// Whether the patient can answer in this phase, overriding `patient.can_answer` (e.g. an
+    /// unconscious patient who wakes after treatment). None: as `patient.can_answer` says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub patient_can_answer: Option<bool>,
 }
 
 /// Something that happens on time or on a condition.

@@ -426,6 +426,7 @@ impl Encounter {
             status: String::new(),
             on_enter: None,
             next: None,
+            patient_can_answer: None,
         });
         let state = State {
             now_s: 0,
@@ -542,6 +543,17 @@ impl Encounter {
         &self.record.state
     }
 
+    /// Whether the patient can answer now: the current phase's `patient_can_answer`, else the
+    /// patient's own `can_answer`.
+    pub fn patient_can_answer(&self) -> bool {
+        self.case
+            .phases
+            .iter()
+            .find(|p| p.id == self.record.state.phase)
+            .and_then(|p| p.patient_can_answer)
+            .unwrap_or(self.case.patient.can_answer)
+    }
+
     pub fn is_ended(&self) -> bool {
         self.record.state.ended.is_some()
     }
@@ -624,7 +636,7 @@ impl Encounter {
             return;
         }
         let presence = Presence {
-            patient_can_answer: self.case.patient.can_answer,
+            patient_can_answer: self.patient_can_answer(),
             actors_present: &self.record.state.actors_present,
         };
         let variant = self

@@ -424,3 +424,39 @@ fn a_fact_told_by_a_family_member_counts_as_elicited() {
         Some("daughter")
     );
 }
+
+#[test]
+fn an_unconscious_patient_answers_once_a_phase_lets_him() {
+    // Opioid overdose: unresponsive until naloxone works (phase `awake` sets
+    // `patient_can_answer`); the same question then gets his own answer.
+    let mut enc = Encounter::new(case("opioid-overdose"), catalog(), Config::human());
+    let ask = |enc: &mut Encounter| {
+        enc.apply(Input::Turn(Turn {
+            speak: "Can you tell me your full name and date of birth?".into(),
+            ..Turn::default()
+        }))
+        .expect("turn");
+    };
+    assert!(!enc.patient_can_answer());
+    ask(&mut enc);
+    assert!(
+        !enc.state().elicited.contains_key("identity"),
+        "unresponsive"
+    );
+    enc.apply(Input::Turn(Turn {
+        speak: String::new(),
+        actions: vec!["naloxone 0.4 mg IV".into()],
+        eos: false,
+    }))
+    .expect("turn");
+    enc.apply(Input::Wait { minutes: 3 }).expect("wait");
+    assert_eq!(enc.state().phase, "awake");
+    assert!(enc.patient_can_answer());
+    ask(&mut enc);
+    let e = enc
+        .state()
+        .elicited
+        .get("identity")
+        .expect("answers once awake");
+    assert_eq!(e.speaker, "patient");
+}
