@@ -216,7 +216,9 @@ pub fn patient_system(
     );
     let _ = writeln!(s, "\nWho {} is: {}", p.name, p.persona.trim());
     let _ = writeln!(s, "Manner now: {}", p.affect.trim());
-    if !p.can_answer {
+    // The engine decides who speaks: a line it gives the patient means the patient can answer
+    // now (a phase may wake an unconscious patient), whatever `can_answer` says at the start.
+    if !p.can_answer && reply.speaker != PATIENT {
         let _ = writeln!(
             s,
             "{} cannot answer questions right now (see the manner above).",
