@@ -138,7 +138,7 @@ pub fn vitals_text(v: &super::case::Vitals) -> String {
     }
     match (v.sbp, v.dbp) {
         (Some(s), Some(d)) => parts.push(format!("BP {s}/{d}")),
-        (Some(s), None) => parts.push(format!("SBP {s}")),
+        (Some(s), None) => parts.push(format!("systolic BP {s}")),
         _ => {}
     }
     if let Some(rr) = v.rr {

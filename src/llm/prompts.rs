@@ -12,37 +12,10 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use super::{Chat, Message, Params};
-use crate::engine::case::{Case, FactCategory, RubricItem, Vitals, PATIENT};
+use crate::engine::case::{Case, FactCategory, RubricItem, PATIENT};
 use crate::engine::encounter::{ActionStatus, Entry, EntryKind, Input, Record};
 
-/// "HR 56, BP 104/66, RR 20, SpO2 95%, T 36.6 °C, GCS 15, pain 8/10" (only what is set).
-pub fn vitals_text(v: &Vitals) -> String {
-    let mut parts = Vec::new();
-    if let Some(hr) = v.hr {
-        parts.push(format!("HR {hr}"));
-    }
-    match (v.sbp, v.dbp) {
-        (Some(s), Some(d)) => parts.push(format!("BP {s}/{d}")),
-        (Some(s), None) => parts.push(format!("systolic BP {s}")),
-        _ => {}
-    }
-    if let Some(rr) = v.rr {
-        parts.push(format!("RR {rr}"));
-    }
-    if let Some(s) = v.spo2 {
-        parts.push(format!("SpO2 {s}%"));
-    }
-    if let Some(t) = v.temp_c {
-        parts.push(format!("T {t:.1} °C"));
-    }
-    if let Some(g) = v.gcs {
-        parts.push(format!("GCS {g}"));
-    }
-    if let Some(p) = v.pain {
-        parts.push(format!("pain {p}/10"));
-    }
-    parts.join(", ")
-}
+pub use crate::engine::debrief::vitals_text;
 
 /// The display name of a patient-side speaker: "Gary Hollis" or "Maya (daughter)".
 pub fn speaker_name(case: &Case, speaker: &str) -> String {
