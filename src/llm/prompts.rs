@@ -469,6 +469,7 @@ pub fn judge_chat(case: &Case, record: &Record, items: &[&RubricItem], params: P
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::case::Vitals;
 
     #[test]
     fn vitals_are_spelled_out() {
