@@ -14,13 +14,13 @@ macro_rules! builtin {
     ($id:literal) => {
         (
             concat!($id, ".json"),
-            include_str!(concat!("../../assets/cases/", $id, ".json")),
+            include_str!(concat!(env!("OUT_DIR"), "/assets/cases/", $id, ".json")),
         )
     };
 }
 
-/// The built-in case files: (file name, JSON). A native test keeps this list equal to the
-/// files in `assets/cases/`.
+/// The built-in case files: (file name, JSON without indentation, see `build.rs`). A native
+/// test keeps this list equal to the files in `assets/cases/`.
 pub const BUILTIN_CASES: &[(&str, &str)] = &[
     builtin!("acs-inferior-stemi"),
     builtin!("anaphylaxis-peanut"),

@@ -30,5 +30,6 @@ pub mod sp;
 pub mod text;
 pub mod validate;
 
-/// The shared order catalog shipped with the app.
-pub const CATALOG_JSON: &str = include_str!("../../assets/catalog.json");
+/// The shared order catalog shipped with the app (`assets/catalog.json` without indentation,
+/// see `build.rs`).
+pub const CATALOG_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/assets/catalog.json"));

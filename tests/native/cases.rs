@@ -256,3 +256,19 @@ fn the_fast_event_check_agrees_with_full_evaluation() {
         }
     }
 }
+
+/// `build.rs` embeds the catalog and the cases without indentation: the same JSON values.
+#[test]
+fn embedded_assets_are_the_files_minus_whitespace() {
+    use bedside::app::library::BUILTIN_CASES;
+    use serde_json::Value;
+    let parse = |s: &str| serde_json::from_str::<Value>(s).unwrap();
+    let catalog = std::fs::read_to_string(root().join("assets/catalog.json")).unwrap();
+    assert_eq!(parse(&catalog), parse(bedside::engine::CATALOG_JSON));
+    assert!(bedside::engine::CATALOG_JSON.len() < catalog.len());
+    for (name, embedded) in BUILTIN_CASES {
+        let file = std::fs::read_to_string(root().join("assets/cases").join(name)).unwrap();
+        assert_eq!(parse(&file), parse(embedded), "{name}");
+        assert!(!embedded.contains("\n  "), "{name} is embedded without indentation");
+    }
+}
