@@ -269,6 +269,9 @@ fn embedded_assets_are_the_files_minus_whitespace() {
     for (name, embedded) in BUILTIN_CASES {
         let file = std::fs::read_to_string(root().join("assets/cases").join(name)).unwrap();
         assert_eq!(parse(&file), parse(embedded), "{name}");
-        assert!(!embedded.contains("\n  "), "{name} is embedded without indentation");
+        assert!(
+            !embedded.contains("\n  "),
+            "{name} is embedded without indentation"
+        );
     }
 }
