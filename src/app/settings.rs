@@ -164,7 +164,10 @@ impl RoleForm {
             Ok(n) => s.timeout_s = n,
             Err(_) => err(
                 "timeout_s",
-                format!("`{}` is not a whole number of seconds", self.timeout_s.trim()),
+                format!(
+                    "`{}` is not a whole number of seconds",
+                    self.timeout_s.trim()
+                ),
             ),
         }
         for (i, line) in self

@@ -190,7 +190,11 @@ fn roles_line_and_model_config() {
     let mut all = settings.clone();
     all.patient = all.clinician.clone();
     all.judge = all.clinician.clone();
-    let line = roles_line(&Config::human(), "model SmolLM2 at http://127.0.0.1:8080/v1", &all);
+    let line = roles_line(
+        &Config::human(),
+        "model SmolLM2 at http://127.0.0.1:8080/v1",
+        &all,
+    );
     assert_eq!(
         line,
         "Clinician: human (you) · Patient: model SmolLM2 at http://127.0.0.1:8080/v1 · Judge: rules + model SmolLM2"
@@ -241,7 +245,9 @@ fn voiced_lines_replace_the_scripted_text_by_seq() {
     let row = out.iter().find(|r| r.seq == patient.seq).unwrap();
     assert_eq!(row.text, "Voiced by the model.");
     assert_eq!(
-        out.iter().filter(|r| r.text == "Voiced by the model.").count(),
+        out.iter()
+            .filter(|r| r.text == "Voiced by the model.")
+            .count(),
         1
     );
 }
