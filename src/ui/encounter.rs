@@ -13,7 +13,7 @@ use leptos_router::NavigateOptions;
 
 use crate::app::orders::{move_highlight, order_for_enter, suggestions, SUGGESTIONS};
 use crate::app::session::{self, EndFormDraft, Session};
-use crate::app::settings::roles_line;
+use crate::app::settings::{roles_line, usage_line};
 use crate::app::view::{
     clock_view, disposition_options, end_summary, inbox_view, latest_notices, transcript_rows,
     vitals_view, voiced_rows, ClockView, InboxRow, InboxStatus, InboxView, TranscriptRow,
@@ -144,6 +144,8 @@ pub struct EncounterCtl {
     pub(super) voicing: RwSignal<bool>,
     voice_error: RwSignal<Option<String>>,
     patient_voice: RwSignal<String>,
+    /// The model calls so far, summed (empty when none).
+    usage: RwSignal<String>,
 }
 
 impl EncounterCtl {
@@ -170,6 +172,7 @@ impl EncounterCtl {
             voicing: RwSignal::new(false),
             voice_error: RwSignal::new(None),
             patient_voice: RwSignal::new(String::new()),
+            usage: RwSignal::new(String::new()),
         };
         ctl.refresh();
         ctl
@@ -182,6 +185,11 @@ impl EncounterCtl {
             self.transcript
                 .set(voiced_rows(transcript_rows(case, log), &s.saved.voiced));
             self.patient_voice.set(s.saved.patient_voice.clone());
+            self.usage.set(if s.saved.exchanges.is_empty() {
+                String::new()
+            } else {
+                usage_line(&s.saved.exchanges)
+            });
             self.inbox.set(inbox_view(state));
             self.vitals
                 .set(vitals_view(&state.vitals, log, state.now_s));
@@ -250,6 +258,7 @@ impl EncounterCtl {
     /// Saves the encounter as it is now.
     pub(super) fn save_now(&self) {
         if let Some(saved) = self.session.try_with_value(|s| s.saved.clone()) {
+            self.refresh();
             self.save(saved);
         }
     }
@@ -367,6 +376,7 @@ fn EncounterScreen(session: Session) -> impl IntoView {
                 <SaveIndicator ctl=ctl />
             </div>
             <p class="roles-line" id="roles-line">{roles}</p>
+            <p class="roles-line" id="usage-line">{move || ctl.usage.get()}</p>
             {by_model.then(|| view! { <ModelPlayPanel ctl=ctl /> })}
             <ClockBar ctl=ctl show_end_form=show_end_form />
             {move || {

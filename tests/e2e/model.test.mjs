@@ -157,10 +157,11 @@ test('settings: errors per field, test connection, and keys kept only when remem
   await context.close();
 });
 
-test('the model plays a built-in case to the end, voices the patient, is judged, and nothing leaks the key', async () => {
+test('the model plays a built-in case to the end, is judged, and nothing leaks the key', async () => {
   const { context, page, log } = await open();
+  // The patient stays scripted here (its voice is tested below): alternating prompts would
+  // defeat llama.cpp's prompt cache and triple the run time.
   await configure(page, 'clinician');
-  await configure(page, 'patient', { maxTokens: '40' });
   await configure(page, 'judge', { maxTokens: '160' });
   await save(page);
 
@@ -176,7 +177,7 @@ test('the model plays a built-in case to the end, voices the patient, is judged,
   const id = new URL(page.url()).pathname.split('/').pop();
   const roles = await page.locator('#roles-line').innerText();
   assert.ok(roles.includes('Clinician: model SmolLM2'), roles);
-  assert.ok(roles.includes('Patient: model SmolLM2'), roles);
+  assert.ok(roles.includes('Patient: scripted'), roles);
   assert.ok(roles.includes('Judge: rules + model SmolLM2'), roles);
   assert.equal(await page.locator('#speak-input').count(), 0, 'no speak box while the model plays');
 
@@ -227,17 +228,9 @@ test('the model plays a built-in case to the end, voices the patient, is judged,
   assert.ok(clinician.some((e) => e.fallback), 'how each reply was used is recorded');
   const turns = saved.inputs.filter((i) => i.turn).length;
   assert.ok(turns >= 1 && turns <= 12, `turns within the limit: ${turns}`);
-  const patient = saved.exchanges.filter((e) => e.role === 'patient');
-  const voicedCount = Object.keys(saved.voiced).length;
-  if (voicedCount > 0) {
-    assert.ok(saved.patient_voice.includes('SmolLM2'), saved.patient_voice);
-    assert.ok(patient.length >= voicedCount);
-  } else {
-    // Nothing voiced: then every patient call must have failed visibly (recorded errors).
-    assert.ok(patient.every((e) => e.error), 'a patient line not voiced has a recorded error');
-  }
+  assert.equal(saved.patient_voice, 'scripted');
   console.log(
-    `turns ${turns}, clinician calls ${clinician.length} (fallbacks: ${clinician.map((e) => e.fallback).join(',')}), patient calls ${patient.length}, voiced ${voicedCount}`,
+    `turns ${turns}, clinician calls ${clinician.length} (fallbacks: ${clinician.map((e) => e.fallback).join(',')})`,
   );
 
   // The judge on demand: either the judge items are scored, or an error is shown (never a
@@ -308,6 +301,56 @@ test('Stop aborts the model clinician at once and the encounter stays open', asy
   assert.ok(page.url().includes('/encounter/'), 'still on the encounter');
   assert.equal(await page.locator('#model-resume').isDisabled(), false, 'it can be resumed');
   await screenshot(page, 'model-stopped');
+  assertClean(log);
+  await context.close();
+});
+
+test('the patient model voices a trainee\'s question, streamed, and the voiced line is kept', async () => {
+  const { context, page, log } = await open();
+  await configure(page, 'patient', { maxTokens: '40' });
+  await save(page);
+  await page.locator('nav a[href="/"]').click();
+  const card = page.locator('.case-card[data-case-id="acs-inferior-stemi"]');
+  await card.waitFor();
+  assert.equal(await card.locator('[data-testid="model-play"]').isDisabled(), true, 'no clinician model: disabled');
+  await card.locator('button.primary').click();
+  await page.waitForURL(/\/encounter\/enc-/);
+  const id = new URL(page.url()).pathname.split('/').pop();
+  const roles = await page.locator('#roles-line').innerText();
+  assert.ok(roles.includes('Clinician: human') && roles.includes('Patient: model SmolLM2'), roles);
+  await page.locator('#speak-input').fill('Where exactly is the pain?');
+  await page.keyboard.press('Enter');
+  // The line streams in (a row marked streaming), then the voiced text is stored.
+  let raw = null;
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    raw = await storedEncounter(page, id);
+    if (raw && JSON.parse(raw).exchanges.some((e) => e.role === 'patient')) break;
+    assert.ok(Date.now() < deadline, 'the patient call is recorded within a minute');
+    await new Promise((ok) => setTimeout(ok, 300));
+  }
+  assert.ok(!raw.includes(KEY));
+  const saved = JSON.parse(raw);
+  const voiced = Object.entries(saved.voiced);
+  const errors = saved.exchanges.filter((e) => e.role === 'patient' && e.error);
+  if (voiced.length) {
+    assert.ok(saved.patient_voice.includes('SmolLM2'), saved.patient_voice);
+    const [seq, text] = voiced[0];
+    await page.waitForFunction(
+      ({ seq, text }) => document.querySelector(`#entry-${seq} .row-text`)?.textContent === text,
+      { seq, text },
+    );
+    assert.equal(await page.locator('.transcript-row.streaming').count(), 0, 'streaming is over');
+    // HTML in a reply would be shown as text: the row holds no element but the text node.
+    assert.equal(await page.locator(`#entry-${seq} .row-text *`).count(), 0);
+  } else {
+    // Not voiced: the error is shown and the scripted line stays.
+    assert.ok(errors.length > 0, 'a line not voiced has a recorded error');
+    await page.locator('.voice-error').waitFor();
+  }
+  await screenshot(page, 'model-patient-voiced');
+  // The fact decisions stay the engine's: the scripted log entry is unchanged in the replay.
+  assert.ok(saved.inputs.length === 1);
   assertClean(log);
   await context.close();
 });

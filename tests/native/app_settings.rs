@@ -251,3 +251,55 @@ fn voiced_lines_replace_the_scripted_text_by_seq() {
         1
     );
 }
+
+#[test]
+fn usage_is_summed_over_the_calls() {
+    use bedside::app::settings::usage_line;
+    use bedside::llm::roles::LlmExchange;
+    use bedside::llm::{Chat, Completion, FinishReason, Params, Usage};
+    let s = local_form().to_settings().unwrap().unwrap();
+    let ex = |done: Option<(u64, u64, u64, bool)>| LlmExchange {
+        role: Role::Clinician,
+        provider: s.kind,
+        base_url: s.base().to_string(),
+        model: s.model.clone(),
+        chat: Chat {
+            system: String::new(),
+            messages: vec![],
+            params: Params {
+                model: s.model.clone(),
+                temperature: 0.0,
+                max_tokens: 1,
+                seed: None,
+            },
+        },
+        completion: done.map(|(i, o, ms, reported)| Completion {
+            text: "x".into(),
+            usage: Usage {
+                input_tokens: i,
+                output_tokens: o,
+            },
+            usage_reported: reported,
+            finish: FinishReason::Stop,
+            model: None,
+            latency_ms: ms,
+            attempts: 1,
+        }),
+        error: None,
+        fallback: None,
+        notes: vec![],
+        correction: false,
+    };
+    assert_eq!(
+        usage_line(&[
+            ex(Some((1000, 90, 1500, true))),
+            ex(Some((200, 6, 700, true))),
+            ex(None)
+        ]),
+        "3 model calls (1 failed) · 1200 tokens in, 96 out · 2.2 s"
+    );
+    assert_eq!(
+        usage_line(&[ex(Some((0, 0, 100, false)))]),
+        "1 model call · 0 tokens in, 0 out · 0.1 s (1 without token counts)"
+    );
+}
