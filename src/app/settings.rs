@@ -359,15 +359,15 @@ pub fn judge_run(s: &ProviderSettings, verdicts: &[Verdict]) -> JudgeRun {
 pub fn usage_line(exchanges: &[crate::llm::roles::LlmExchange]) -> String {
     let calls = exchanges.len();
     let failed = exchanges.iter().filter(|e| e.completion.is_none()).count();
-    let done: Vec<_> = exchanges.iter().filter_map(|e| e.completion.as_ref()).collect();
+    let done: Vec<_> = exchanges
+        .iter()
+        .filter_map(|e| e.completion.as_ref())
+        .collect();
     let input: u64 = done.iter().map(|c| c.usage.input_tokens).sum();
     let output: u64 = done.iter().map(|c| c.usage.output_tokens).sum();
     let ms: u64 = done.iter().map(|c| c.latency_ms).sum();
     let unreported = done.iter().filter(|c| !c.usage_reported).count();
-    let mut s = format!(
-        "{calls} model call{}",
-        if calls == 1 { "" } else { "s" }
-    );
+    let mut s = format!("{calls} model call{}", if calls == 1 { "" } else { "s" });
     if failed > 0 {
         s.push_str(&format!(" ({failed} failed)"));
     }

@@ -213,6 +213,12 @@ test('the model plays a built-in case to the end, is judged, and nothing leaks t
   console.log(`model play: ${playSeconds.toFixed(1)} s`);
   await page.locator('#scores').waitFor();
   await screenshot(page, 'model-debrief');
+  await page.goBack();
+  const usage = await page.locator('#usage-line').innerText();
+  assert.match(usage, /^\d+ model calls · \d+ tokens in, \d+ out · [\d.]+ s/, usage);
+  console.log(`usage: ${usage}`);
+  await page.goForward();
+  await page.locator('#scores').waitFor();
 
   // The record: model config, every exchange kept (with fallbacks), no key anywhere.
   const raw = await storedEncounter(page, id);
@@ -318,6 +324,14 @@ test('the patient model voices a trainee\'s question, streamed, and the voiced l
   const id = new URL(page.url()).pathname.split('/').pop();
   const roles = await page.locator('#roles-line').innerText();
   assert.ok(roles.includes('Clinician: human') && roles.includes('Patient: model SmolLM2'), roles);
+  // Record every text the streaming row shows, to see it grow piece by piece.
+  await page.evaluate(() => {
+    window.__streamed = [];
+    new MutationObserver(() => {
+      const t = document.querySelector('.transcript-row.streaming .row-text')?.textContent;
+      if (t && window.__streamed.at(-1) !== t) window.__streamed.push(t);
+    }).observe(document.body, { subtree: true, childList: true, characterData: true });
+  });
   await page.locator('#speak-input').fill('Where exactly is the pain?');
   await page.keyboard.press('Enter');
   // The line streams in (a row marked streaming), then the voiced text is stored.
@@ -341,6 +355,11 @@ test('the patient model voices a trainee\'s question, streamed, and the voiced l
       { seq, text },
     );
     assert.equal(await page.locator('.transcript-row.streaming').count(), 0, 'streaming is over');
+    const streamed = await page.evaluate(() => window.__streamed);
+    console.log(`voiced: ${JSON.stringify(text)}; streamed in ${streamed.length} visible steps`);
+    assert.ok(streamed.length >= 2, `the text appeared piece by piece: ${JSON.stringify(streamed)}`);
+    assert.ok(text.startsWith(streamed[0].trim().slice(0, 3)), 'the stream was the start of the voiced line');
+    assert.match(await page.locator('#usage-line').innerText(), /^1 model call · \d+ tokens in, \d+ out/);
     // HTML in a reply would be shown as text: the row holds no element but the text node.
     assert.equal(await page.locator(`#entry-${seq} .row-text *`).count(), 0);
   } else {
