@@ -6,8 +6,11 @@
 // completion with recorded fallbacks, never on clinical quality.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import {
+  ROOT,
   launchBrowser,
   openPage,
   screenshot,
@@ -372,4 +375,129 @@ test('the patient model voices a trainee\'s question, streamed, and the voiced l
   assert.ok(saved.inputs.length === 1);
   assertClean(log);
   await context.close();
+});
+
+/**
+ * A scripted OpenAI-compatible judge (a test server, not part of the product): answers every
+ * chat with verdicts for `ids`, leaving out the first one when `mode` is "missing". It
+ * records each request's Authorization header and body.
+ */
+async function startScriptedJudge(ids) {
+  const state = { mode: 'missing', requests: [] };
+  const srv = createServer((req, res) => {
+    const cors = {
+      'access-control-allow-origin': req.headers.origin ?? '*',
+      'access-control-allow-methods': 'GET, POST, OPTIONS',
+      'access-control-allow-headers': req.headers['access-control-request-headers'] ?? '*',
+    };
+    if (req.method === 'OPTIONS') {
+      res.writeHead(204, cors);
+      res.end();
+      return;
+    }
+    let body = '';
+    req.on('data', (d) => (body += d));
+    req.on('end', () => {
+      state.requests.push({ url: req.url, authorization: req.headers.authorization ?? '', body });
+      const answered = state.mode === 'missing' ? ids.slice(1) : ids;
+      const verdicts = answered.map((id, i) => ({
+        id,
+        met: i % 2 === 0,
+        evidence: i % 2 === 0 ? 'What brings you in today?' : '',
+      }));
+      res.writeHead(200, { ...cors, 'content-type': 'application/json' });
+      res.end(
+        JSON.stringify({
+          id: 'scripted',
+          object: 'chat.completion',
+          model: 'scripted-judge',
+          choices: [
+            { index: 0, message: { role: 'assistant', content: JSON.stringify({ verdicts }) }, finish_reason: 'stop' },
+          ],
+          usage: { prompt_tokens: 100, completion_tokens: 20, total_tokens: 120 },
+        }),
+      );
+    });
+  });
+  await new Promise((ok) => srv.listen(0, '127.0.0.1', ok));
+  return {
+    state,
+    url: `http://127.0.0.1:${srv.address().port}`,
+    close: () => new Promise((ok) => srv.close(ok)),
+  };
+}
+
+test('the judge: a reply missing an item is refused as a whole; a complete one scores the items', async () => {
+  const caseJson = JSON.parse(readFileSync(join(ROOT, 'assets', 'cases', 'acs-inferior-stemi.json'), 'utf8'));
+  const ids = caseJson.rubric.filter((i) => !i.rule).map((i) => i.id);
+  assert.ok(ids.length >= 2, 'the case has judge items');
+  const judge = await startScriptedJudge(ids);
+  const opened = await openPage(chrome.browser, server.url, { allowedOrigins: [llm.url, judge.url] });
+  const { context, page, log } = opened;
+  try {
+    await page.goto(`${server.url}/settings`);
+    await waitForApp(page);
+    await page.locator('#judge-provider').selectOption(LLAMA_CPP);
+    await page.locator('#judge-base_url').fill(`${judge.url}/v1`);
+    await page.locator('#judge-model').fill('scripted-judge');
+    await page.locator('#judge-key').fill(KEY);
+    await save(page);
+    await page.locator('nav a[href="/"]').click();
+    const card = page.locator('.case-card[data-case-id="acs-inferior-stemi"]');
+    await card.waitFor();
+    await card.locator('button.primary').click();
+    await page.waitForURL(/\/encounter\/enc-/);
+    const id = new URL(page.url()).pathname.split('/').pop();
+    await page.locator('#speak-input').fill('What brings you in today?');
+    await page.keyboard.press('Enter');
+    await page.locator('#open-end-form').click();
+    await page.locator('#end-diagnosis').fill('Inferior STEMI');
+    await page.locator('#end-submit').click();
+    await page.waitForURL(/\/debrief\/enc-/);
+    await page.locator('#scores').waitFor();
+    const before = await page.locator('.score-summary').innerText();
+    assert.match(before, new RegExp(`${ids.length} item\\(s\\) not scored`), before);
+
+    // Missing an item (also after the one corrective re-ask): an error, nothing scored.
+    await page.locator('[data-testid="judge-run"]').click();
+    await page.locator('[data-testid="judge-error"]').waitFor({ timeout: 30_000 });
+    const err = await page.locator('[data-testid="judge-error"]').innerText();
+    assert.match(err, new RegExp(`items not answered: ${ids[0]}`), err);
+    assert.ok(!err.includes(KEY));
+    assert.equal(judge.state.requests.length, 2, 'one call and one corrective re-ask');
+    assert.match(await page.locator('.score-summary').innerText(), /not scored/, 'still not scored, never "not met"');
+    let saved = JSON.parse(await storedEncounter(page, id));
+    assert.equal(saved.judge, null);
+    assert.equal(saved.exchanges.filter((e) => e.role === 'judge').length, 2, 'both calls recorded');
+    await screenshot(page, 'model-judge-refused');
+
+    // A complete reply: the run is checked, saved, and the scores update.
+    judge.state.mode = 'good';
+    await page.locator('[data-testid="judge-run"]').click();
+    await page.locator('[data-testid="judge-status"]').waitFor({ timeout: 30_000 });
+    assert.match(await page.locator('[data-testid="judge-status"]').innerText(), new RegExp(`Scored ${ids.length} judge item`));
+    assert.match(await page.locator('[data-testid="judge-panel"]').innerText(), /scored by OpenAI-compatible \/ scripted-judge/);
+    const after = await page.locator('.score-summary').innerText();
+    assert.match(after, /every item scored/, after);
+    assert.ok((await page.locator('.check-quote').allInnerTexts()).some((q) => q.includes('What brings you in today?')));
+    const raw = await storedEncounter(page, id);
+    assert.ok(!raw.includes(KEY));
+    saved = JSON.parse(raw);
+    assert.equal(saved.judge.verdicts.length, ids.length);
+    assert.equal(saved.judge.model, 'OpenAI-compatible / scripted-judge');
+    // The key went only to its endpoint, in the header, never in a body or URL.
+    for (const r of judge.state.requests) {
+      assert.equal(r.authorization, `Bearer ${KEY}`);
+      assert.ok(!r.body.includes(KEY) && !r.url.includes(KEY));
+    }
+    // Reload: the stored judge run still scores the items.
+    await page.reload();
+    await page.locator('#scores').waitFor();
+    assert.match(await page.locator('.score-summary').innerText(), /every item scored/);
+    await screenshot(page, 'model-judge-scored');
+    assertClean(log);
+  } finally {
+    await context.close();
+    await judge.close();
+  }
 });
