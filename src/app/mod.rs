@@ -1,7 +1,7 @@
 //! The app's logic, free of UI and browser APIs, so that native tests cover it: the case
 //! library and imports ([`library`]), the order panel ([`orders`]), a played encounter and its
 //! saved form ([`session`]), scores and exports of a saved encounter ([`results`]), and the
-//! view models the pages lay out ([`view`]).
+//! view models the pages lay out ([`view`]), and the model settings and roles ([`settings`]).
 //!
 //! Never imports leptos, web-sys or `crate::store`; the components in `crate::ui` call it.
 
@@ -9,4 +9,5 @@ pub mod library;
 pub mod orders;
 pub mod results;
 pub mod session;
+pub mod settings;
 pub mod view;

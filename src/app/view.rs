@@ -480,3 +480,16 @@ pub fn disposition_options(catalog: &Catalog) -> Vec<String> {
         .map(|o| o.name.clone())
         .collect()
 }
+
+/// The transcript with the lines a model voiced in place of the scripted ones (by log seq).
+pub fn voiced_rows(
+    mut rows: Vec<TranscriptRow>,
+    voiced: &std::collections::BTreeMap<u32, String>,
+) -> Vec<TranscriptRow> {
+    for row in &mut rows {
+        if let Some(text) = voiced.get(&row.seq) {
+            row.text = text.clone();
+        }
+    }
+    rows
+}

@@ -1,9 +1,12 @@
 //! Browser storage. Encounters ([`SavedEncounter`]) live in IndexedDB (database `bedside`,
 //! store `encounters`, one record `{id, json}` each, written after every input); imported case
-//! files and the id of the open encounter live in localStorage.
+//! files, the id of the open encounter and the model settings ([`settings`]) live in
+//! localStorage.
 //!
 //! Only meaningful in the browser: on a native target every call reports that storage is
 //! unavailable. Errors are plain text for the page to show.
+
+pub mod settings;
 
 use std::cell::RefCell;
 

@@ -2,6 +2,7 @@
 //! vitals monitor, clock with wait, "done with this stage", and the end form. Every input goes
 //! through [`EncounterCtl::apply`], which updates the view models and saves the encounter.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use leptos::html;
@@ -12,17 +13,22 @@ use leptos_router::NavigateOptions;
 
 use crate::app::orders::{move_highlight, order_for_enter, suggestions, SUGGESTIONS};
 use crate::app::session::{self, EndFormDraft, Session};
+use crate::app::settings::{roles_line, usage_line};
 use crate::app::view::{
     clock_view, disposition_options, end_summary, inbox_view, latest_notices, transcript_rows,
-    vitals_view, ClockView, InboxRow, InboxStatus, InboxView, TranscriptRow, VitalSign, TREND_H,
-    TREND_W,
+    vitals_view, voiced_rows, ClockView, InboxRow, InboxStatus, InboxView, TranscriptRow,
+    VitalSign, TREND_H, TREND_W,
 };
+use crate::engine::case::Case;
 use crate::engine::catalog::Catalog;
-use crate::engine::encounter::Input;
+use crate::engine::encounter::{Clinician, Input, Record};
+use crate::llm::error::LlmError;
+use crate::llm::roles::{LlmExchange, VoicedLine};
+use crate::llm::transport::Cancel;
 use crate::store;
 
 use super::app_data;
-use super::widgets::TranscriptLine;
+use super::model_play::{models, voice_patient, ModelPlayPanel};
 
 /// `/encounter`: reopens the encounter in progress, if any.
 #[component]
@@ -133,6 +139,13 @@ pub struct EncounterCtl {
     error: RwSignal<Option<String>>,
     pending_saves: RwSignal<u32>,
     save_error: RwSignal<Option<String>>,
+    /// Patient text streaming in from the patient model, by the log entry it voices.
+    pub(super) live: RwSignal<BTreeMap<u32, String>>,
+    pub(super) voicing: RwSignal<bool>,
+    voice_error: RwSignal<Option<String>>,
+    patient_voice: RwSignal<String>,
+    /// The model calls so far, summed (empty when none).
+    usage: RwSignal<String>,
 }
 
 impl EncounterCtl {
@@ -155,6 +168,11 @@ impl EncounterCtl {
             error: RwSignal::new(None),
             pending_saves: RwSignal::new(0),
             save_error: RwSignal::new(None),
+            live: RwSignal::new(BTreeMap::new()),
+            voicing: RwSignal::new(false),
+            voice_error: RwSignal::new(None),
+            patient_voice: RwSignal::new(String::new()),
+            usage: RwSignal::new(String::new()),
         };
         ctl.refresh();
         ctl
@@ -164,7 +182,14 @@ impl EncounterCtl {
         self.session.with_value(|s| {
             let enc = &s.encounter;
             let (case, state, log) = (enc.case(), enc.state(), &enc.record().log);
-            self.transcript.set(transcript_rows(case, log));
+            self.transcript
+                .set(voiced_rows(transcript_rows(case, log), &s.saved.voiced));
+            self.patient_voice.set(s.saved.patient_voice.clone());
+            self.usage.set(if s.saved.exchanges.is_empty() {
+                String::new()
+            } else {
+                usage_line(&s.saved.exchanges)
+            });
             self.inbox.set(inbox_view(state));
             self.vitals
                 .set(vitals_view(&state.vitals, log, state.now_s));
@@ -187,12 +212,91 @@ impl EncounterCtl {
         }
     }
 
-    fn id(&self) -> String {
-        self.session.with_value(|s| s.saved.id.clone())
+    pub(super) fn id(&self) -> String {
+        self.session
+            .try_with_value(|s| s.saved.id.clone())
+            .unwrap_or_default()
     }
 
-    fn is_ended(&self) -> bool {
+    pub(super) fn is_ended(&self) -> bool {
         self.ended.with(Option::is_some)
+    }
+
+    /// Whether the encounter has ended, read without tracking (false once the page is gone).
+    pub(super) fn ended_now(&self) -> bool {
+        self.session
+            .try_with_value(|s| s.is_ended())
+            .unwrap_or(false)
+    }
+
+    /// What a model call needs: the case, the record and the voiced lines so far (None once
+    /// the page is gone).
+    pub(super) fn voice_snapshot(&self) -> Option<(Case, Record, BTreeMap<u32, String>)> {
+        self.session.try_with_value(|s| {
+            (
+                s.encounter.case().clone(),
+                s.encounter.record().clone(),
+                s.saved.voiced.clone(),
+            )
+        })
+    }
+
+    /// Keeps model calls with the encounter (saved with the next input or [`Self::save_now`]).
+    pub(super) fn add_exchanges(&self, exchanges: Vec<LlmExchange>) {
+        self.session
+            .try_update_value(|s| s.saved.exchanges.extend(exchanges));
+    }
+
+    pub(super) fn apply_input(&self, input: Input) -> bool {
+        self.apply(input)
+    }
+
+    pub(super) fn error_text(&self) -> Option<String> {
+        self.error.try_get_untracked().flatten()
+    }
+
+    /// Saves the encounter as it is now.
+    pub(super) fn save_now(&self) {
+        if let Some(saved) = self.session.try_with_value(|s| s.saved.clone()) {
+            self.refresh();
+            self.save(saved);
+        }
+    }
+
+    /// Stores what the patient model voiced (and its calls), or shows its error while the
+    /// scripted line stays.
+    pub(super) fn finish_voice(
+        &self,
+        result: Result<Vec<VoicedLine>, LlmError>,
+        exchanges: Vec<LlmExchange>,
+        label: String,
+    ) {
+        let error = result
+            .as_ref()
+            .err()
+            .map(|e| format!("The patient model failed, so the scripted line is shown: {e}"));
+        let saved = self.session.try_update_value(|s| {
+            s.saved.exchanges.extend(exchanges);
+            if let Ok(lines) = &result {
+                for line in lines {
+                    s.saved.voiced.insert(line.seq, line.text.clone());
+                }
+                if !lines.is_empty() {
+                    s.saved.patient_voice = label;
+                }
+            }
+            s.saved.clone()
+        });
+        let Some(saved) = saved else {
+            return;
+        };
+        self.live.try_set(BTreeMap::new());
+        self.voicing.try_set(false);
+        if error.is_some() {
+            self.voice_error.try_set(error);
+        }
+        self.refresh();
+        self.save(saved);
     }
 
     /// Applies one input, refreshes the views and saves. Returns whether it was accepted.
@@ -244,7 +348,14 @@ fn EncounterScreen(session: Session) -> impl IntoView {
     if !session.is_ended() {
         store::set_current_encounter(Some(&session.saved.id));
     }
+    let by_model = matches!(session.saved.config.clinician, Clinician::Model { .. });
+    let config = session.saved.config.clone();
     let ctl = EncounterCtl::new(session);
+    let m = models();
+    let roles = move || {
+        let voice = ctl.patient_voice.get();
+        m.settings.with(|s| roles_line(&config, &voice, s))
+    };
     let show_end_form = RwSignal::new(false);
     let patient = format!(
         "{}, {} years, {}",
@@ -264,6 +375,9 @@ fn EncounterScreen(session: Session) -> impl IntoView {
                 </div>
                 <SaveIndicator ctl=ctl />
             </div>
+            <p class="roles-line" id="roles-line">{roles}</p>
+            <p class="roles-line" id="usage-line">{move || ctl.usage.get()}</p>
+            {by_model.then(|| view! { <ModelPlayPanel ctl=ctl /> })}
             <ClockBar ctl=ctl show_end_form=show_end_form />
             {move || {
                 ctl.ended
@@ -294,11 +408,11 @@ fn EncounterScreen(session: Session) -> impl IntoView {
             <div class="encounter-grid">
                 <div class="col-main">
                     <Conversation ctl=ctl />
-                    <SpeakBox ctl=ctl />
+                    {(!by_model).then(|| view! { <SpeakBox ctl=ctl /> })}
                 </div>
                 <div class="col-side">
                     <VitalsMonitor ctl=ctl />
-                    <OrderPanel ctl=ctl catalog=catalog_for_orders />
+                    {(!by_model).then(|| view! { <OrderPanel ctl=ctl catalog=catalog_for_orders /> })}
                     <Inbox ctl=ctl />
                 </div>
             </div>
@@ -437,11 +551,46 @@ fn Conversation(ctl: EncounterCtl) -> impl IntoView {
         <section class="panel conversation" aria-labelledby="conversation-title">
             <h2 id="conversation-title">"Conversation"</h2>
             <ol class="transcript live" node_ref=list aria-live="polite" aria-relevant="additions">
-                <For each=move || ctl.transcript.get() key=|r| r.seq let:row>
-                    <TranscriptLine row=row />
+                <For each=move || ctl.transcript.get() key=|r| (r.seq, r.text.clone()) let:row>
+                    <LiveLine ctl=ctl row=row />
                 </For>
             </ol>
+            {move || {
+                ctl.voice_error
+                    .get()
+                    .map(|e| view! { <p class="error voice-error" role="alert">{e}</p> })
+            }}
         </section>
+    }
+}
+
+/// One conversation row; a line the patient model is voicing shows its text as it streams in
+/// (as text, never HTML).
+#[component]
+fn LiveLine(ctl: EncounterCtl, row: TranscriptRow) -> impl IntoView {
+    let seq = row.seq;
+    let class = move || {
+        let live = ctl.live.with(|l| l.contains_key(&seq));
+        format!(
+            "transcript-row {}{}",
+            row.kind.class(),
+            if live { " streaming" } else { "" }
+        )
+    };
+    let scripted = row.text.clone();
+    let text = move || {
+        ctl.live
+            .with(|l| l.get(&seq).cloned())
+            .unwrap_or_else(|| scripted.clone())
+    };
+    view! {
+        <li class=class id=format!("entry-{seq}") data-seq=seq>
+            <span class="row-meta">
+                <span class="row-speaker">{row.speaker}</span>
+                <time class="row-time">{row.time}</time>
+            </span>
+            <span class="row-text">{text}</span>
+        </li>
     }
 }
 
@@ -452,6 +601,10 @@ fn SpeakBox(ctl: EncounterCtl) -> impl IntoView {
         if let Some(input) = session::speak(&text.get_untracked()) {
             if ctl.apply(input) {
                 text.set(String::new());
+                if let Some(p) = models().settings.with_untracked(|s| s.patient.clone()) {
+                    ctl.voice_error.set(None);
+                    spawn_local(async move { voice_patient(ctl, p, &Cancel::new()).await });
+                }
             }
         }
     };

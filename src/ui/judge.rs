@@ -1,12 +1,38 @@
 //! The debrief's judge panel: scores the rubric items without rules with the configured judge
-//! model. Until a judge is configured it says which items are not scored and why.
+//! model, on demand. The verdicts become the engine's `JudgeRun`, checked (every judge item
+//! exactly once) before they are saved with the encounter; an unusable reply or a run with
+//! missing items is shown as an error, never turned into "not met".
 
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 
 use crate::app::session::Session;
+use crate::app::settings::judge_run;
+use crate::engine::score::check_judge;
+use crate::llm::roles::judge;
+use crate::llm::transport::Cancel;
+use crate::store;
+
+use super::model_play::{client_for, models};
+
+#[derive(Clone, Debug, PartialEq)]
+enum JudgeState {
+    Idle,
+    Running,
+    Done(String),
+    Failed(String),
+}
 
 #[component]
 pub fn JudgePanel(session: RwSignal<Session>) -> impl IntoView {
+    let m = models();
+    let state = RwSignal::new(JudgeState::Idle);
+    let cancel = StoredValue::new_local(None::<Cancel>);
+    on_cleanup(move || {
+        if let Some(c) = cancel.try_get_value().flatten() {
+            c.cancel();
+        }
+    });
     let judge_items = move || {
         session.with(|s| {
             s.encounter
@@ -18,14 +44,95 @@ pub fn JudgePanel(session: RwSignal<Session>) -> impl IntoView {
         })
     };
     let judged = move || session.with(|s| s.saved.judge.as_ref().map(|j| j.model.clone()));
+    let configured = move || m.settings.with(|s| s.judge.is_some());
+    let can_run = move || configured() && judge_items() != 0;
+    let run = move |_| {
+        let Some(settings) = m.settings.with_untracked(|s| s.judge.clone()) else {
+            return;
+        };
+        let c = Cancel::new();
+        cancel.set_value(Some(c.clone()));
+        state.set(JudgeState::Running);
+        let (case, record) =
+            session.with_untracked(|s| (s.encounter.case().clone(), s.encounter.record().clone()));
+        spawn_local(async move {
+            let client = client_for(settings.clone());
+            let (result, exchanges) = judge(&client, &case, &record, &c).await;
+            let outcome = match result {
+                Err(e) => Err(format!("The judge did not score the items: {e}")),
+                Ok(verdicts) => {
+                    let run = judge_run(&settings, &verdicts);
+                    match check_judge(&case, &run) {
+                        Ok(()) => Ok(run),
+                        Err(e) => Err(format!(
+                            "The judge's reply was refused as a whole, so the items stay unscored: {e}"
+                        )),
+                    }
+                }
+            };
+            let message = match &outcome {
+                Ok(run) => Ok(format!(
+                    "Scored {} judge item(s) with {}.",
+                    run.verdicts.len(),
+                    run.model
+                )),
+                Err(e) => Err(e.clone()),
+            };
+            let updated = session.try_update(|s| {
+                s.saved.exchanges.extend(exchanges);
+                if let Ok(run) = outcome {
+                    s.saved.judge = Some(run);
+                }
+                s.saved.clone()
+            });
+            let Some(saved) = updated else {
+                return;
+            };
+            let save = store::save_encounter(&saved).await;
+            state.try_set(match (message, save) {
+                (Ok(m), Ok(())) => JudgeState::Done(m),
+                (Ok(m), Err(e)) => {
+                    JudgeState::Failed(format!("{m} But it could not be saved: {e}"))
+                }
+                (Err(e), _) => JudgeState::Failed(e),
+            });
+        });
+    };
     view! {
         <div class="judge-panel" data-testid="judge-panel">
-            {move || match judged() {
-                Some(model) => format!("Judge items scored by {model}."),
-                None => format!(
-                    "{} item(s) need a judge and are not scored: they are left out of both scores. Configure a judge model in Settings to score them.",
-                    judge_items()
-                ),
+            <p>
+                {move || match judged() {
+                    Some(model) => format!("Judge items scored by {model}."),
+                    None if configured() => format!(
+                        "{} item(s) need a judge and are not scored yet: they are left out of both scores until the judge scores them.",
+                        judge_items()
+                    ),
+                    None => format!(
+                        "{} item(s) need a judge and are not scored: they are left out of both scores. Configure a judge model in Settings to score them.",
+                        judge_items()
+                    ),
+                }}
+            </p>
+            <Show when=can_run>
+                <button
+                    type="button"
+                    class="button"
+                    data-testid="judge-run"
+                    disabled=move || state.get() == JudgeState::Running
+                    on:click=run
+                >
+                    {move || match (state.get(), judged().is_some()) {
+                        (JudgeState::Running, _) => "Scoring…",
+                        (_, true) => "Score again with judge",
+                        (_, false) => "Score with judge",
+                    }}
+                </button>
+            </Show>
+            {move || match state.get() {
+                JudgeState::Idle => None,
+                JudgeState::Running => Some(view! { <p class="loading" role="status">"The judge is reading the encounter…"</p> }.into_any()),
+                JudgeState::Done(m) => Some(view! { <p class="ok" role="status" data-testid="judge-status">{m}</p> }.into_any()),
+                JudgeState::Failed(e) => Some(view! { <p class="error" role="alert" data-testid="judge-error">{e}</p> }.into_any()),
             }}
         </div>
     }

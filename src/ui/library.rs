@@ -10,6 +10,7 @@ use wasm_bindgen_futures::JsFuture;
 
 use crate::app::library::{parse_difficulty, CaseCard, Filter};
 use crate::app::session::{new_id, Session};
+use crate::app::settings::{can_model_play, model_config};
 use crate::engine::encounter::Config;
 use crate::engine::validate::{Diagnostic, Diagnostics};
 use crate::store;
@@ -39,18 +40,33 @@ pub fn CaseLibrary() -> impl IntoView {
 
     let navigate = use_navigate();
     let catalog = data.catalog.clone();
-    let start = Callback::new(move |case_id: String| {
+    let models = super::model_play::models();
+    // (case id, whether the configured clinician model plays it)
+    let start = Callback::new(move |(case_id, by_model): (String, bool)| {
         let Some(case) = library.with_untracked(|l| l.get(&case_id).cloned()) else {
             start_error.set(Some(format!(
                 "The case `{case_id}` is no longer in the library."
             )));
             return;
         };
+        let config = if by_model {
+            match models.settings.with_untracked(|s| s.clinician.clone()) {
+                Some(c) => model_config(&c),
+                None => {
+                    start_error.set(Some(
+                        "No clinician model is configured: choose one in Settings.".into(),
+                    ));
+                    return;
+                }
+            }
+        } else {
+            Config::human()
+        };
         let now = js_sys::Date::now();
         let session = Session::start(
             &case,
             catalog.clone(),
-            Config::human(),
+            config,
             new_id(now, js_sys::Math::random()),
             now,
         );
@@ -62,7 +78,11 @@ pub fn CaseLibrary() -> impl IntoView {
             match store::save_encounter(&session.saved).await {
                 Ok(()) => {
                     store::set_current_encounter(Some(&id));
-                    navigate(&format!("/encounter/{id}"), NavigateOptions::default());
+                    let play = if by_model { "?play=1" } else { "" };
+                    navigate(
+                        &format!("/encounter/{id}{play}"),
+                        NavigateOptions::default(),
+                    );
                 }
                 Err(e) => {
                     starting.set(None);
@@ -164,11 +184,14 @@ fn LoadProblems() -> impl IntoView {
 #[component]
 fn CaseCardView(
     card: CaseCard,
-    start: Callback<String>,
+    start: Callback<(String, bool)>,
     starting: RwSignal<Option<String>>,
 ) -> impl IntoView {
     let data = app_data();
+    let models = super::model_play::models();
+    let can_play = move || models.settings.with(can_model_play);
     let id = card.id.clone();
+    let id_model = card.id.clone();
     let id_busy = card.id.clone();
     let busy = move || starting.get().as_deref() == Some(id_busy.as_str());
     let title_id = format!("case-{}", card.id);
@@ -216,9 +239,25 @@ fn CaseCardView(
                     class="button primary"
                     aria-describedby=title_id
                     disabled=move || starting.get().is_some()
-                    on:click=move |_| start.run(id.clone())
+                    on:click=move |_| start.run((id.clone(), false))
                 >
                     {move || if busy() { "Starting…" } else { "Start" }}
+                </button>
+                <button
+                    type="button"
+                    class="button model-play"
+                    data-testid="model-play"
+                    title=move || {
+                        if can_play() {
+                            "The configured clinician model plays this case while you watch"
+                        } else {
+                            "Configure a clinician model in Settings first"
+                        }
+                    }
+                    disabled=move || starting.get().is_some() || !can_play()
+                    on:click=move |_| start.run((id_model.clone(), true))
+                >
+                    "Let the model play"
                 </button>
                 {delete}
             </div>

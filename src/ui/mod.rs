@@ -8,8 +8,10 @@ mod encounter;
 mod history;
 mod judge;
 mod library;
+mod model_play;
 mod pages;
 pub mod scores;
+mod settings;
 mod widgets;
 
 use std::sync::Arc;
@@ -74,6 +76,7 @@ pub fn App() -> impl IntoView {
     if let Ok(c) = catalog {
         provide_context(AppData::load(c));
     }
+    provide_context(model_play::Models::load());
     view! {
         <Router>
             <a class="skip-link" href="#main">"Skip to content"</a>
@@ -123,7 +126,7 @@ pub fn App() -> impl IntoView {
                                 <Route path=path!("/encounter/:id") view=encounter::EncounterPage />
                                 <Route path=path!("/debrief/:id") view=debrief::DebriefPage />
                                 <Route path=path!("/history") view=history::History />
-                                <Route path=path!("/settings") view=pages::Settings />
+                                <Route path=path!("/settings") view=settings::SettingsPage />
                             </Routes>
                         }
                             .into_any()

@@ -1,19 +1,7 @@
-//! Small pages: Settings (LLM providers come with the LLM work) and Not found.
+//! Small pages: Not found (Settings is `settings.rs`).
 
 use leptos::prelude::*;
 use leptos_router::components::A;
-
-#[component]
-pub fn Settings() -> impl IntoView {
-    view! {
-        <section class="page" aria-labelledby="page-title">
-            <h1 id="page-title">"Settings"</h1>
-            <p class="lead">
-                "By default Bedside works offline: a scripted patient, no clinician model, and rule-based scoring."
-            </p>
-        </section>
-    }
-}
 
 #[component]
 pub fn NotFound() -> impl IntoView {

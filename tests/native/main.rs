@@ -4,6 +4,7 @@ mod support;
 
 mod actions;
 mod app;
+mod app_settings;
 mod broken_cases;
 mod cases;
 mod debrief_view;
