@@ -493,3 +493,22 @@ pub fn voiced_rows(
     }
     rows
 }
+
+/// A session's transcript as the pages show it: a model's voiced lines in place of the
+/// scripted ones, and the clinician's lines labelled "You" for a human trainee or with the
+/// model's name when a model played.
+pub fn session_rows(s: &super::session::Session) -> Vec<TranscriptRow> {
+    let enc = &s.encounter;
+    let mut rows = voiced_rows(
+        transcript_rows(enc.case(), &enc.record().log),
+        &s.saved.voiced,
+    );
+    if let crate::engine::encounter::Clinician::Model { model, .. } = &enc.record().config.clinician
+    {
+        let label = format!("Clinician ({model})");
+        for row in rows.iter_mut().filter(|r| r.kind == RowKind::Clinician) {
+            row.speaker = label.clone();
+        }
+    }
+    rows
+}

@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
 use crate::app::session::{date_label, who_label, Session};
-use crate::app::view::{action_log, clock_label, end_summary, transcript_rows, voiced_rows};
+use crate::app::view::{action_log, clock_label, end_summary, session_rows, transcript_rows};
 
 use super::encounter::load_session;
 use super::judge::JudgePanel;
@@ -63,7 +63,7 @@ fn Debrief(session: Session) -> impl IntoView {
     let ended = state.ended.clone();
     let form = state.final_form.clone();
     // What the clinician heard: a model's voiced lines in place of the scripted ones.
-    let transcript = voiced_rows(transcript_rows(case, &enc.record().log), &saved.voiced);
+    let transcript = session_rows(&session);
     let actions = action_log(state);
     let summary = format!(
         "{} · played by {} · {} · simulated time {}",

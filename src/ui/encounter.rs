@@ -15,9 +15,9 @@ use crate::app::orders::{move_highlight, order_for_enter, suggestions, SUGGESTIO
 use crate::app::session::{self, EndFormDraft, Session};
 use crate::app::settings::{roles_line, usage_line};
 use crate::app::view::{
-    clock_view, disposition_options, end_summary, inbox_view, latest_notices, transcript_rows,
-    vitals_view, voiced_rows, ClockView, InboxRow, InboxStatus, InboxView, TranscriptRow,
-    VitalSign, TREND_H, TREND_W,
+    clock_view, disposition_options, end_summary, inbox_view, latest_notices, session_rows,
+    vitals_view, ClockView, InboxRow, InboxStatus, InboxView, TranscriptRow, VitalSign, TREND_H,
+    TREND_W,
 };
 use crate::engine::case::Case;
 use crate::engine::catalog::Catalog;
@@ -182,8 +182,7 @@ impl EncounterCtl {
         self.session.with_value(|s| {
             let enc = &s.encounter;
             let (case, state, log) = (enc.case(), enc.state(), &enc.record().log);
-            self.transcript
-                .set(voiced_rows(transcript_rows(case, log), &s.saved.voiced));
+            self.transcript.set(session_rows(s));
             self.patient_voice.set(s.saved.patient_voice.clone());
             self.usage.set(if s.saved.exchanges.is_empty() {
                 String::new()

@@ -160,3 +160,41 @@ fn explanations_name_orders_as_the_catalog_does() {
         "an expectation never met still shows the order's name"
     );
 }
+
+#[test]
+fn transcripts_say_you_to_a_trainee_and_name_a_model_clinician() {
+    use bedside::app::view::{session_rows, RowKind};
+    let (lib, _) = Library::builtin(&catalog());
+    let case = lib.get("acs-inferior-stemi").unwrap();
+    let speak = || Input::from_play_line(r#"{"speak": "Hello, what brings you in?"}"#).unwrap();
+    let mut human = Session::start(case, catalog(), Config::human(), "h".into(), 0.0);
+    human.apply(speak(), 1.0).unwrap();
+    let mut model = Session::start(
+        case,
+        catalog(),
+        Config::model("OpenAI-compatible", "SmolLM2"),
+        "m".into(),
+        0.0,
+    );
+    model.apply(speak(), 1.0).unwrap();
+    let said = |s: &Session| {
+        session_rows(s)
+            .into_iter()
+            .find(|r| r.kind == RowKind::Clinician)
+            .unwrap()
+    };
+    assert_eq!(said(&human).speaker, "You");
+    assert_eq!(said(&model).speaker, "Clinician (SmolLM2)");
+    // Voiced lines replace the scripted text, by log seq.
+    let answer = session_rows(&model)
+        .into_iter()
+        .find(|r| r.kind == RowKind::Patient)
+        .unwrap();
+    model
+        .saved
+        .voiced
+        .insert(answer.seq, "Voiced answer.".into());
+    assert!(session_rows(&model)
+        .iter()
+        .any(|r| r.seq == answer.seq && r.text == "Voiced answer."));
+}
