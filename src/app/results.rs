@@ -195,3 +195,29 @@ pub fn export_file(session: &Session, kind: ExportKind, exported_at: &str) -> Ex
         },
     }
 }
+
+/// The history's score column for a saved encounter: completion (items met of scored) and
+/// points, from a replay of its inputs; the reason when it cannot be replayed.
+pub fn score_label(
+    saved: &super::session::SavedEncounter,
+    library: &super::library::Library,
+    catalog: std::sync::Arc<crate::engine::catalog::Catalog>,
+) -> String {
+    match Session::resume(saved.clone(), library, catalog) {
+        Ok(session) => {
+            let o = scorecard(&session).scores().overall;
+            let pct = |r: Option<f64>| {
+                r.map(|x| format!("{:.0}%", x * 100.0))
+                    .unwrap_or_else(|| "—".into())
+            };
+            format!(
+                "{} ({}/{} items) · points {}",
+                pct(o.completion_ratio),
+                o.expected_met,
+                o.expected_scored,
+                pct(o.points_ratio)
+            )
+        }
+        Err(e) => format!("cannot be scored: {e}"),
+    }
+}

@@ -253,6 +253,8 @@ pub struct HistoryRow {
     pub status: String,
     pub ended: bool,
     pub sim_time: String,
+    /// "33% · 5/15 items · points 33%" (see `app::results::score_label`); "—" until filled.
+    pub scores: String,
 }
 
 pub fn history_rows(saved: &[SavedEncounter]) -> Vec<HistoryRow> {
@@ -270,6 +272,7 @@ pub fn history_rows(saved: &[SavedEncounter]) -> Vec<HistoryRow> {
             },
             ended: s.ended.is_some(),
             sim_time: super::view::clock_label(s.sim_time_s),
+            scores: "—".into(),
         })
         .collect()
 }

@@ -79,6 +79,7 @@ fn main() -> ExitCode {
         Some("play") => play(&args[1..], catalog),
         Some("catalog") => catalog_search(&args[1..], &catalog),
         Some("import-rubric") => import_rubric(&args[1..]),
+        #[cfg(not(target_arch = "wasm32"))]
         Some("model-play") => model_play(&args[1..], catalog),
         Some(other) => {
             eprintln!("bedside-cli: unknown command `{other}`\n\n{USAGE}");
@@ -385,6 +386,8 @@ fn catalog_search(words: &[String], catalog: &Catalog) -> ExitCode {
     ExitCode::SUCCESS
 }
 
+/// Native only: the browser has its own transport and the app's model play.
+#[cfg(not(target_arch = "wasm32"))]
 fn model_play(args: &[String], catalog: Arc<Catalog>) -> ExitCode {
     use bedside::engine::score::{check_judge, JudgeRun, JudgeVerdict};
     use bedside::llm::client::Client;

@@ -1,20 +1,34 @@
-//! `/history`: every saved encounter (case, date, who played, status), reopened from here,
+//! `/history`: every saved encounter (case, date, who played, status, scores), reopened from here,
 //! deleted with confirmation.
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
+use crate::app::results::score_label;
 use crate::app::session::{history_rows, HistoryRow};
 use crate::store;
 
+use super::app_data;
 use super::widgets::ConfirmDelete;
 
 #[component]
 pub fn History() -> impl IntoView {
-    let listed = LocalResource::new(|| async {
-        store::list_encounters()
-            .await
-            .map(|(saved, bad)| (history_rows(&saved), bad))
+    let data = app_data();
+    let listed = LocalResource::new(move || {
+        let data = data.clone();
+        async move {
+            store::list_encounters().await.map(|(saved, bad)| {
+                let mut rows = history_rows(&saved);
+                data.library.with_untracked(|lib| {
+                    for row in &mut rows {
+                        if let Some(s) = saved.iter().find(|s| s.id == row.id) {
+                            row.scores = score_label(s, lib, data.catalog.clone());
+                        }
+                    }
+                });
+                (rows, bad)
+            })
+        }
     });
     let delete_error = RwSignal::new(None::<String>);
     let delete = Callback::new(move |id: String| {
@@ -90,6 +104,7 @@ fn HistoryTable(
                         <th scope="col">"Played by"</th>
                         <th scope="col">"Status"</th>
                         <th scope="col">"Sim. time"</th>
+                        <th scope="col">"Scores"</th>
                         <th scope="col">
                             <span class="visually-hidden">"Actions"</span>
                         </th>
@@ -113,6 +128,7 @@ fn HistoryTable(
                                     <td>{r.who}</td>
                                     <td>{r.status}</td>
                                     <td>{r.sim_time}</td>
+                                    <td class="history-scores">{r.scores}</td>
                                     <td>
                                         <div class="row-actions">
                                             <a

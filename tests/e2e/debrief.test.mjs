@@ -109,6 +109,12 @@ test('the debrief shows the scores the engine computes, links evidence, records 
   assert.equal(enc.length, 2);
   await screenshot(page, 'debrief-after-override');
 
+  // The history lists the encounter with its scores (the override included).
+  await page.locator('nav a', { hasText: 'History' }).click();
+  const row = page.locator('table.history tbody tr', { hasText: 'Crushing chest pain at the depot' }).first();
+  await row.waitFor();
+  assert.equal(await row.locator('.history-scores').innerText(), '40% (6/15 items) · points 40%');
+
   assert.deepEqual(log.pageErrors, []);
   assert.deepEqual(log.consoleErrors, []);
   assert.deepEqual(log.foreignRequests, []);

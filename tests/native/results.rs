@@ -198,3 +198,25 @@ fn transcripts_say_you_to_a_trainee_and_name_a_model_clinician() {
         .iter()
         .any(|r| r.seq == answer.seq && r.text == "Voiced answer."));
 }
+
+#[test]
+fn the_history_shows_each_encounters_scores() {
+    use bedside::app::results::score_label;
+    let s = played("sepsis-pneumonia", "weak");
+    let (lib, _) = Library::builtin(&catalog());
+    let o = scorecard(&s).scores().overall;
+    let label = score_label(&s.saved, &lib, catalog());
+    assert_eq!(
+        label,
+        format!(
+            "{:.0}% ({}/{} items) · points {:.0}%",
+            o.completion_ratio.unwrap() * 100.0,
+            o.expected_met,
+            o.expected_scored,
+            o.points_ratio.unwrap() * 100.0
+        )
+    );
+    let mut missing = s.saved.clone();
+    missing.case_id = "no-such-case".into();
+    assert!(score_label(&missing, &lib, catalog()).starts_with("cannot be scored"));
+}
