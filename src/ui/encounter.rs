@@ -596,13 +596,22 @@ fn LiveLine(ctl: EncounterCtl, row: TranscriptRow) -> impl IntoView {
 #[component]
 fn SpeakBox(ctl: EncounterCtl) -> impl IntoView {
     let text = RwSignal::new(String::new());
+    // The patient model's reply in flight: cancelled when the trainee leaves the page.
+    let voicing = StoredValue::new_local(None::<Cancel>);
+    on_cleanup(move || {
+        if let Some(c) = voicing.try_get_value().flatten() {
+            c.cancel();
+        }
+    });
     let send = move || {
         if let Some(input) = session::speak(&text.get_untracked()) {
             if ctl.apply(input) {
                 text.set(String::new());
                 if let Some(p) = models().settings.with_untracked(|s| s.patient.clone()) {
                     ctl.voice_error.set(None);
-                    spawn_local(async move { voice_patient(ctl, p, &Cancel::new()).await });
+                    let cancel = Cancel::new();
+                    voicing.set_value(Some(cancel.clone()));
+                    spawn_local(async move { voice_patient(ctl, p, &cancel).await });
                 }
             }
         }
