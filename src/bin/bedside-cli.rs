@@ -537,7 +537,8 @@ fn model_play(args: &[String], catalog: Arc<Catalog>) -> ExitCode {
     }
     let mut judge_run = None;
     if with_judge {
-        let (result, ex) = block_on(judge(&client, &case, enc.record(), &cancel));
+        let voiced = std::collections::BTreeMap::new();
+        let (result, ex) = block_on(judge(&client, &case, enc.record(), &voiced, &cancel));
         exchanges.extend(ex);
         match result {
             Ok(verdicts) => {

@@ -1,14 +1,15 @@
 //! What the debrief shows, as plain data: scores, items in debrief order, a timeline of the
 //! clinician's actions against the case's expected timings, key facts elicited or missed, and
-//! the transcript with anchors (`turn`) that item evidence links to. Also the judge's input.
+//! the transcript with anchors (`turn`) that item evidence links to. (What the judge reads is
+//! built by `llm::prompts::judge_material` from the same record.)
 
 use serde::{Deserialize, Serialize};
 
-use super::case::{Case, Competency, FactCategory, PATIENT};
+use super::case::{Case, FactCategory, PATIENT};
 use super::encounter::{ActionStatus, EndForm, EntryKind, Record, State};
 use super::eval::clock;
 use super::rule::Rule;
-use super::score::{judge_items, Scorecard, Scores};
+use super::score::{Scorecard, Scores};
 
 /// Who a transcript line is from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -311,72 +312,4 @@ pub fn expectations(case: &Case, state: &State) -> Vec<Expectation> {
     }
     out.sort_by_key(|e| e.by_minute);
     out
-}
-
-/// One item for the judge to score.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct JudgeItem {
-    pub id: String,
-    pub competency: Competency,
-    pub text: String,
-}
-
-/// Everything the judge sees: the transcript (speech and environment feedback), the action log
-/// with statuses and results, the final state and end form, and the items without rules.
-/// Never the rule items' verdicts, so the judge is not anchored by them.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct JudgeInput {
-    pub case_title: String,
-    pub door_note: String,
-    pub transcript: Vec<String>,
-    pub actions: Vec<String>,
-    pub final_state: String,
-    pub final_form: Option<EndForm>,
-    pub items: Vec<JudgeItem>,
-}
-
-/// The judge's input for a finished (or stopped) encounter.
-pub fn judge_input(case: &Case, record: &Record) -> JudgeInput {
-    let state = &record.state;
-    JudgeInput {
-        case_title: case.meta.title.clone(),
-        door_note: case.door_note.clone(),
-        transcript: transcript(case, record).iter().map(Line::plain).collect(),
-        actions: state
-            .actions
-            .iter()
-            .map(|a| {
-                let result = a
-                    .result
-                    .as_deref()
-                    .map(|r| format!(" — result: {r}"))
-                    .unwrap_or_default();
-                format!(
-                    "[{}] {} — {}{result}",
-                    clock(a.time_s),
-                    a.label(),
-                    status_word(a.status)
-                )
-            })
-            .collect(),
-        final_state: format!(
-            "At {}: {} {}{}",
-            clock(state.now_s),
-            state.status,
-            vitals_text(&state.vitals),
-            state
-                .ended
-                .as_ref()
-                .map(|e| format!(" Ended: {}", e.detail))
-                .unwrap_or_default()
-        ),
-        final_form: state.final_form.clone(),
-        items: judge_items(case)
-            .map(|i| JudgeItem {
-                id: i.id.clone(),
-                competency: i.competency,
-                text: i.text.clone(),
-            })
-            .collect(),
-    }
 }

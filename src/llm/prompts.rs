@@ -351,7 +351,7 @@ pub fn trim_oldest(chat: &Chat) -> Option<Chat> {
 
 /// The rubric items the judge scores: those without a rule.
 pub fn judge_items(case: &Case) -> Vec<&RubricItem> {
-    case.rubric.iter().filter(|i| i.rule.is_none()).collect()
+    crate::engine::score::judge_items(case).collect()
 }
 
 /// The judge's system prompt: frozen-rubric semantics and the reply format.
@@ -367,7 +367,10 @@ pub fn judge_system() -> String {
 }
 
 /// The material the judge reads: transcript, action log, environment feedback and end form.
-pub fn judge_material(case: &Case, record: &Record) -> String {
+/// What the judge reads: the transcript as the clinician heard it (`voiced`: lines a patient
+/// model said in place of the scripted ones, by log seq), the action log with statuses and
+/// results, the environment's feedback, and the end form.
+pub fn judge_material(case: &Case, record: &Record, voiced: &BTreeMap<u32, String>) -> String {
     let mut transcript = Vec::new();
     let mut feedback = Vec::new();
     for e in &record.log {
@@ -377,6 +380,7 @@ pub fn judge_material(case: &Case, record: &Record) -> String {
                 transcript.push(format!("{t} Clinician: \"{text}\""))
             }
             EntryKind::ActorSaid { speaker, text, .. } => {
+                let text = voiced.get(&e.seq).unwrap_or(text);
                 transcript.push(format!("{t} {}: \"{text}\"", speaker_name(case, speaker)))
             }
             EntryKind::Ordered { .. } | EntryKind::Result { .. } => {}
@@ -447,8 +451,14 @@ pub fn judge_material(case: &Case, record: &Record) -> String {
 }
 
 /// The judge's chat for the given items (normally [`judge_items`]).
-pub fn judge_chat(case: &Case, record: &Record, items: &[&RubricItem], params: Params) -> Chat {
-    let mut user = judge_material(case, record);
+pub fn judge_chat(
+    case: &Case,
+    record: &Record,
+    voiced: &BTreeMap<u32, String>,
+    items: &[&RubricItem],
+    params: Params,
+) -> Chat {
+    let mut user = judge_material(case, record, voiced);
     let _ = writeln!(user, "\nRUBRIC ITEMS (answer each id exactly once)");
     for i in items {
         let _ = writeln!(

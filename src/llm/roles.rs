@@ -337,6 +337,7 @@ pub async fn judge<T: Transport>(
     client: &Client<T>,
     case: &Case,
     record: &Record,
+    voiced: &BTreeMap<u32, String>,
     cancel: &Cancel,
 ) -> (Result<Vec<Verdict>, LlmError>, Vec<LlmExchange>) {
     let items = prompts::judge_items(case);
@@ -344,7 +345,7 @@ pub async fn judge<T: Transport>(
         return (Ok(Vec::new()), Vec::new());
     }
     let ids: Vec<&str> = items.iter().map(|i| i.id.as_str()).collect();
-    let mut chat = prompts::judge_chat(case, record, &items, client.params());
+    let mut chat = prompts::judge_chat(case, record, voiced, &items, client.params());
     let mut exchanges = Vec::new();
     for attempt in 0..2 {
         let mut ex = LlmExchange::new(client, Role::Judge, chat.clone());

@@ -53,11 +53,16 @@ pub fn JudgePanel(session: RwSignal<Session>) -> impl IntoView {
         let c = Cancel::new();
         cancel.set_value(Some(c.clone()));
         state.set(JudgeState::Running);
-        let (case, record) =
-            session.with_untracked(|s| (s.encounter.case().clone(), s.encounter.record().clone()));
+        let (case, record, voiced) = session.with_untracked(|s| {
+            (
+                s.encounter.case().clone(),
+                s.encounter.record().clone(),
+                s.saved.voiced.clone(),
+            )
+        });
         spawn_local(async move {
             let client = client_for(settings.clone());
-            let (result, exchanges) = judge(&client, &case, &record, &c).await;
+            let (result, exchanges) = judge(&client, &case, &record, &voiced, &c).await;
             let outcome = match result {
                 Err(e) => Err(format!("The judge did not score the items: {e}")),
                 Ok(verdicts) => {

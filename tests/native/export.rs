@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use bedside::engine::case::Case;
-use bedside::engine::debrief::{debrief, judge_input, Speaker};
+use bedside::engine::debrief::{debrief, Speaker};
 use bedside::engine::encounter::{Config, Encounter, Input};
 use bedside::engine::export::{
     csv_field, encounter_csv_header, encounter_csv_row, frozen_result, items_csv_header,
@@ -210,35 +210,4 @@ fn the_debrief_times_actions_against_expectations_and_anchors_evidence() {
             .count(),
         3
     );
-}
-
-#[test]
-fn the_judge_sees_judge_items_and_the_trajectory_but_not_unelicited_facts() {
-    let (c, enc) = played("acs-inferior-stemi", "weak", Config::human());
-    let input = judge_input(&c, enc.record());
-    let judge_ids: Vec<&str> = c
-        .rubric
-        .iter()
-        .filter(|i| i.rule.is_none())
-        .map(|i| i.id.as_str())
-        .collect();
-    assert_eq!(
-        input
-            .items
-            .iter()
-            .map(|i| i.id.as_str())
-            .collect::<Vec<_>>(),
-        judge_ids
-    );
-    let all = serde_json::to_string(&input).unwrap();
-    for f in &c.facts {
-        if !enc.state().elicited.contains_key(&f.id) && f.answer.len() > 30 {
-            assert!(!all.contains(&f.answer), "unelicited fact {} leaked", f.id);
-        }
-    }
-    assert!(input
-        .actions
-        .iter()
-        .any(|a| a.contains("unsupported") || a.contains("executed") || a.contains("pending")));
-    assert!(input.transcript.iter().any(|l| l.contains("Clinician:")));
 }

@@ -925,6 +925,7 @@ fn judge_over_the_fault_server() {
         &client,
         enc.case(),
         enc.record(),
+        &BTreeMap::new(),
         &Cancel::new(),
     ));
     let v = v.expect("verdicts");
@@ -953,6 +954,7 @@ fn judge_over_the_fault_server() {
         &client,
         enc.case(),
         enc.record(),
+        &BTreeMap::new(),
         &Cancel::new(),
     ));
     let e = v.unwrap_err();
@@ -1506,7 +1508,13 @@ fn smollm2_voices_the_patient_and_judges() {
     );
 
     let judge = smol_client(&server.url, 160);
-    let (verdicts, ex) = block_on(roles::judge(&judge, &case, enc.record(), &Cancel::new()));
+    let (verdicts, ex) = block_on(roles::judge(
+        &judge,
+        &case,
+        enc.record(),
+        &BTreeMap::new(),
+        &Cancel::new(),
+    ));
     let ids: Vec<String> = prompts::judge_items(&case)
         .iter()
         .map(|i| i.id.clone())
@@ -1590,4 +1598,32 @@ fn the_cli_model_play_exports_every_call_and_never_the_key() {
             "the failure is recorded"
         );
     }
+}
+
+/// The judge reads what the clinician heard: a model's voiced line replaces the scripted one.
+#[test]
+fn the_judge_reads_the_voiced_lines() {
+    let case = support::case("acs-inferior-stemi");
+    let mut enc = Encounter::new(case.clone(), support::catalog(), Config::human());
+    enc.apply(Input::Turn(Turn {
+        speak: "When did the pain start?".into(),
+        ..Turn::default()
+    }))
+    .unwrap();
+    let (seq, scripted) = enc
+        .record()
+        .log
+        .iter()
+        .rev()
+        .find_map(|e| match &e.kind {
+            EntryKind::ActorSaid { text, .. } => Some((e.seq, text.clone())),
+            _ => None,
+        })
+        .unwrap();
+    let plain = prompts::judge_material(&case, enc.record(), &BTreeMap::new());
+    assert!(plain.contains(&scripted));
+    let voiced = BTreeMap::from([(seq, "About an hour ago, voiced by the model.".to_string())]);
+    let heard = prompts::judge_material(&case, enc.record(), &voiced);
+    assert!(heard.contains("About an hour ago, voiced by the model."));
+    assert!(!heard.contains(&scripted));
 }
