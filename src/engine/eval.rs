@@ -64,13 +64,15 @@ pub fn holds(rule: &Rule, case: &Case, state: &State) -> bool {
         Rule::Phase(id) => state.phases_visited.iter().any(|v| &v.phase == id),
         Rule::Elicited(id) => state.elicited.contains_key(id),
         Rule::Never(id) => first_done(id, state).is_none(),
-        Rule::Done(d) if d.dose.is_none() && d.route.is_empty() => state.actions.iter().any(|a| {
-            a.status != ActionStatus::Unsupported
-                && a.order_id() == Some(d.order.as_str())
-                && d.by_minute.is_none_or(|m| a.time_s <= m * 60)
-                && d.elapsed_min
-                    .is_none_or(|m| state.now_s >= a.time_s + m * 60)
-        }),
+        Rule::Done(d) if d.dose.is_none() && d.route.is_empty() && d.times.unwrap_or(1) <= 1 => {
+            state.actions.iter().any(|a| {
+                a.status != ActionStatus::Unsupported
+                    && a.order_id() == Some(d.order.as_str())
+                    && d.by_minute.is_none_or(|m| a.time_s <= m * 60)
+                    && d.elapsed_min
+                        .is_none_or(|m| state.now_s >= a.time_s + m * 60)
+            })
+        }
         Rule::All(rules) => rules.iter().all(|r| holds(r, case, state)),
         Rule::Any(rules) => rules.iter().any(|r| holds(r, case, state)),
         Rule::Not(inner) => !holds(inner, case, state),
@@ -263,6 +265,8 @@ fn done(d: &DoneRule, state: &State) -> Verdict {
     if candidates.is_empty() {
         return Verdict::no(format!("`{}` was never ordered", d.order), vec![]);
     }
+    let needed = d.times.unwrap_or(1).max(1) as usize;
+    let mut met: Vec<&ActionRecord> = Vec::new();
     let mut closest: Option<(&ActionRecord, String)> = None;
     for a in &candidates {
         let failure = if let Some(range) = &d.dose {
@@ -303,10 +307,14 @@ fn done(d: &DoneRule, state: &State) -> Verdict {
         });
         match failure {
             None => {
-                return Verdict::yes(
-                    format!("{} at {}", a.label(), clock(a.time_s)),
-                    vec![a.evidence()],
-                );
+                met.push(*a);
+                if met.len() >= needed {
+                    let when: Vec<String> = met.iter().map(|m| clock(m.time_s)).collect();
+                    return Verdict::yes(
+                        format!("{} at {}", a.label(), when.join(", ")),
+                        met.iter().map(|m| m.evidence()).collect(),
+                    );
+                }
             }
             Some(why) => {
                 if closest.is_none() {
@@ -314,6 +322,16 @@ fn done(d: &DoneRule, state: &State) -> Verdict {
                 }
             }
         }
+    }
+    if !met.is_empty() {
+        return Verdict::no(
+            format!(
+                "{} done {} time(s), {needed} required",
+                met[0].label(),
+                met.len()
+            ),
+            met.iter().map(|m| m.evidence()).collect(),
+        );
     }
     let (a, why) = closest.expect("candidates is not empty");
     Verdict::no(why, vec![a.evidence()])

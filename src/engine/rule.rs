@@ -53,6 +53,10 @@ pub struct DoneRule {
     /// Holds only once this many minutes have passed since the order (for delayed effects).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub elapsed_min: Option<u32>,
+    /// At least this many separate orders, each meeting the other constraints (e.g. a repeat
+    /// dose: `"times": 2`). Default 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub times: Option<u32>,
 }
 
 /// Inclusive dose range in one unit, e.g. 160–325 mg.

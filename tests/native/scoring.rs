@@ -150,6 +150,36 @@ fn every_rule_kind_with_edge_cases() {
             evidence_turns: &[1],
         },
         Row {
+            name: "done twice: a repeat dose",
+            rule: r#"{"done": {"order": "aspirin", "times": 2}}"#,
+            play: &[
+                r#"{"speak": "", "actions": ["aspirin 300 mg PO"]}"#,
+                r#"{"speak": "", "actions": ["aspirin 300 mg PO"]}"#,
+            ],
+            met: true,
+            why: "at 0:00, 1:00",
+            evidence_turns: &[1, 2],
+        },
+        Row {
+            name: "done twice required, once done",
+            rule: r#"{"done": {"order": "aspirin", "times": 2}}"#,
+            play: &[r#"{"speak": "", "actions": ["aspirin 300 mg PO"]}"#],
+            met: false,
+            why: "done 1 time(s), 2 required",
+            evidence_turns: &[1],
+        },
+        Row {
+            name: "done twice required, the second with the wrong dose",
+            rule: r#"{"done": {"order": "aspirin", "times": 2, "dose": {"min": 160, "max": 325, "unit": "mg"}}}"#,
+            play: &[
+                r#"{"speak": "", "actions": ["aspirin 300 mg PO"]}"#,
+                r#"{"speak": "", "actions": ["aspirin 75 mg PO"]}"#,
+            ],
+            met: false,
+            why: "done 1 time(s), 2 required",
+            evidence_turns: &[1],
+        },
+        Row {
             name: "before: in order",
             rule: r#"{"before": {"first": "ecg_12_lead", "then": "aspirin"}}"#,
             play: &[
