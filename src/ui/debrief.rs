@@ -4,13 +4,13 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_params_map;
 
-use crate::app::session::{date_label, who_label, Session};
+use crate::app::session::{who_label, Session};
 use crate::app::view::{action_log, clock_label, end_summary, session_rows, transcript_rows};
 
 use super::encounter::load_session;
 use super::judge::JudgePanel;
 use super::scores::{Checklist, CompetencyChart, ScoreSummary, TimelineAndFacts};
-use super::widgets::{ActionLog, Transcript};
+use super::widgets::{local_date, ActionLog, Transcript};
 use crate::app::results::{add_override, debrief_of, export_file, ExportFile, ExportKind};
 use crate::store;
 use leptos::task::spawn_local;
@@ -69,7 +69,7 @@ fn Debrief(session: Session) -> impl IntoView {
         "{} · played by {} · {} · simulated time {}",
         case.patient.name,
         who_label(&saved.config),
-        date_label(saved.started_ms),
+        local_date(saved.started_ms),
         clock_label(state.now_s),
     );
     view! {

@@ -9,7 +9,7 @@ use crate::app::session::{history_rows, HistoryRow};
 use crate::store;
 
 use super::app_data;
-use super::widgets::ConfirmDelete;
+use super::widgets::{local_date, ConfirmDelete};
 
 #[component]
 pub fn History() -> impl IntoView {
@@ -23,6 +23,7 @@ pub fn History() -> impl IntoView {
                     for row in &mut rows {
                         if let Some(s) = saved.iter().find(|s| s.id == row.id) {
                             row.scores = score_label(s, lib, data.catalog.clone());
+                            row.date = local_date(s.started_ms);
                         }
                     }
                 });

@@ -168,3 +168,28 @@ pub fn ConfirmDelete(what: String, on_confirm: Callback<()>) -> impl IntoView {
         </Show>
     }
 }
+
+/// A wall-clock time in the user's own time zone and locale ("24 Nov 2026, 21:58"), from epoch
+/// milliseconds; the UTC form of `app::session::date_label` where the browser cannot format it.
+pub fn local_date(ms: f64) -> String {
+    if !ms.is_finite() || ms < 0.0 {
+        return crate::app::session::date_label(ms);
+    }
+    let options = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&options, &"dateStyle".into(), &"medium".into());
+    let _ = js_sys::Reflect::set(&options, &"timeStyle".into(), &"short".into());
+    let date = js_sys::Date::new(&leptos::wasm_bindgen::JsValue::from_f64(ms));
+    // The browser's own locale: an empty list of locales.
+    let format = js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &options);
+    let text = format
+        .format()
+        .call1(&leptos::wasm_bindgen::JsValue::NULL, &date)
+        .ok()
+        .and_then(|v| v.as_string())
+        .unwrap_or_default();
+    if text.is_empty() || text == "Invalid Date" {
+        crate::app::session::date_label(ms)
+    } else {
+        text
+    }
+}
