@@ -260,7 +260,7 @@ fn print_summary(e: &EncounterExport) {
         if c.tally.items > 0 {
             outln!(
                 "  {:<5} completion {:>4}  points {:>4}  ({} items)",
-                format!("{:?}", c.competency),
+                c.competency.code(),
                 pct(c.tally.completion_ratio),
                 pct(c.tally.points_ratio),
                 c.tally.items

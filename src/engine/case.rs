@@ -348,6 +348,18 @@ impl Competency {
         Competency::PROF,
     ];
 
+    /// The abbreviation, as in JSON and MedSP1000 files: "PC", "MK", ...
+    pub fn code(self) -> &'static str {
+        match self {
+            Competency::PC => "PC",
+            Competency::MK => "MK",
+            Competency::SBP => "SBP",
+            Competency::ICS => "ICS",
+            Competency::PBLI => "PBLI",
+            Competency::PROF => "PROF",
+        }
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             Competency::PC => "Patient care",

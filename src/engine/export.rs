@@ -184,8 +184,8 @@ pub fn encounter_csv_header() -> String {
     .map(|s| s.to_string())
     .collect();
     for c in Competency::ALL {
-        h.push(format!("{c:?}_completion_ratio"));
-        h.push(format!("{c:?}_points_ratio"));
+        h.push(format!("{}_completion_ratio", c.code()));
+        h.push(format!("{}_points_ratio", c.code()));
     }
     h.push("critical_failures".into());
     csv_line(&h)
@@ -260,7 +260,7 @@ pub fn items_csv_rows(e: &EncounterExport) -> String {
             e.encounter_id.clone(),
             e.case.id.clone(),
             i.id.clone(),
-            format!("{:?}", i.competency),
+            i.competency.code().to_string(),
             num(i.weight),
             i.critical.to_string(),
             snake(&i.mark()),
@@ -405,8 +405,8 @@ pub fn frozen_result(e: &EncounterExport) -> FrozenResult {
                 }
                 map.insert(key, i.outcome == Outcome::Met);
                 r.reasoning.push(format!(
-                    "[{:?}] {}: {} — {}",
-                    i.competency,
+                    "[{}] {}: {} — {}",
+                    i.competency.code(),
                     i.id,
                     if i.outcome == Outcome::Met {
                         "true"

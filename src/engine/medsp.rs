@@ -60,17 +60,6 @@ impl std::fmt::Display for ImportError {
 
 impl std::error::Error for ImportError {}
 
-fn key(c: Competency) -> &'static str {
-    match c {
-        Competency::PC => "PC",
-        Competency::MK => "MK",
-        Competency::SBP => "SBP",
-        Competency::ICS => "ICS",
-        Competency::PBLI => "PBLI",
-        Competency::PROF => "PROF",
-    }
-}
-
 const KNOWN_KEYS: [&str; 3] = ["case_id", "scenario", "rubric_version"];
 /// Object fields that hold an item's text, in order of preference.
 const TEXT_FIELDS: [&str; 5] = ["item", "text", "criterion", "description", "content"];
@@ -192,14 +181,14 @@ pub fn import_rubric(file: &str, text: &str) -> Result<ImportedRubric, ImportErr
     let extra: Vec<&str> = map
         .keys()
         .map(String::as_str)
-        .filter(|k| !KNOWN_KEYS.contains(k) && !Competency::ALL.iter().any(|c| key(*c) == *k))
+        .filter(|k| !KNOWN_KEYS.contains(k) && !Competency::ALL.iter().any(|c| c.code() == *k))
         .collect();
     if !extra.is_empty() {
         warnings.push(format!("ignored extra keys: {}", extra.join(", ")));
     }
     let mut items = Vec::new();
     for c in Competency::ALL {
-        let k = key(c);
+        let k = c.code();
         let from_text: Vec<Value>;
         let list = match map.get(k) {
             None | Some(Value::Null) => {
@@ -317,7 +306,7 @@ impl BatchReport {
         let per: Vec<String> = self
             .items_by_competency()
             .iter()
-            .map(|(c, n)| format!("{} {n}", key(*c)))
+            .map(|(c, n)| format!("{} {n}", c.code()))
             .collect();
         format!(
             "{} files: {} imported, {} failed; {} items ({})",

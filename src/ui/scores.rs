@@ -46,17 +46,6 @@ pub const CHART_LABEL_W: f64 = 64.0;
 pub const CHART_BAR_W: f64 = 240.0;
 pub const CHART_ROW_H: f64 = 34.0;
 
-fn short(c: Competency) -> &'static str {
-    match c {
-        Competency::PC => "PC",
-        Competency::MK => "MK",
-        Competency::SBP => "SBP",
-        Competency::ICS => "ICS",
-        Competency::PBLI => "PBLI",
-        Competency::PROF => "PROF",
-    }
-}
-
 /// The bars for the six competencies, in ACGME order.
 pub fn bars(d: &Debrief) -> Vec<Bar> {
     d.scores
@@ -68,7 +57,7 @@ pub fn bars(d: &Debrief) -> Vec<Bar> {
             let clip = |r: Option<f64>| r.unwrap_or(0.0).clamp(0.0, 1.0) * CHART_BAR_W;
             Bar {
                 competency: c.competency,
-                label: short(c.competency),
+                label: c.competency.code(),
                 y: i as f64 * CHART_ROW_H,
                 completion_w: clip(t.completion_ratio),
                 points_w: clip(t.points_ratio),
@@ -290,7 +279,7 @@ pub fn Checklist(
                 <li class=class data-item=i.id.clone()>
                     <div class="check-head">
                         <span class="check-mark">{mark_label(mark)}</span>
-                        <span class="check-comp">{format!("{:?}", i.competency)}</span>
+                        <span class="check-comp">{i.competency.code()}</span>
                         {i.critical.then(|| view! { <span class="check-critical">"critical"</span> })}
                         <span class="check-text">{i.text.clone()}</span>
                     </div>
