@@ -96,6 +96,12 @@ pub fn add_override(
     true
 }
 
+/// "83%", or "—" when nothing was scored.
+pub fn percent(r: Option<f64>) -> String {
+    r.map(|x| format!("{:.0}%", x * 100.0))
+        .unwrap_or_else(|| "—".to_string())
+}
+
 /// One file to download.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExportFile {
@@ -206,16 +212,12 @@ pub fn score_label(
     match Session::resume(saved.clone(), library, catalog) {
         Ok(session) => {
             let o = scorecard(&session).scores().overall;
-            let pct = |r: Option<f64>| {
-                r.map(|x| format!("{:.0}%", x * 100.0))
-                    .unwrap_or_else(|| "—".into())
-            };
             format!(
                 "{} ({}/{} items) · points {}",
-                pct(o.completion_ratio),
+                percent(o.completion_ratio),
                 o.expected_met,
                 o.expected_scored,
-                pct(o.points_ratio)
+                percent(o.points_ratio)
             )
         }
         Err(e) => format!("cannot be scored: {e}"),

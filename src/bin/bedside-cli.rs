@@ -10,6 +10,7 @@
 use std::process::ExitCode;
 use std::sync::Arc;
 
+use bedside::app::results::percent;
 use bedside::engine::action::{interpret, search};
 use bedside::engine::case::Case;
 use bedside::engine::catalog::Catalog;
@@ -237,20 +238,15 @@ fn play(args: &[String], catalog: Arc<Catalog>) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-fn pct(r: Option<f64>) -> String {
-    r.map(|x| format!("{:.0}%", x * 100.0))
-        .unwrap_or_else(|| "—".into())
-}
-
 fn print_summary(e: &EncounterExport) {
     let o = &e.scores.overall;
     outln!(
         "{} — completion {} ({}/{} items), points {} ({}/{}), {} not scored, {} harm(s)",
         e.case.title,
-        pct(o.completion_ratio),
+        percent(o.completion_ratio),
         o.expected_met,
         o.expected_scored,
-        pct(o.points_ratio),
+        percent(o.points_ratio),
         o.points,
         o.points_possible,
         o.not_scored,
@@ -261,8 +257,8 @@ fn print_summary(e: &EncounterExport) {
             outln!(
                 "  {:<5} completion {:>4}  points {:>4}  ({} items)",
                 c.competency.code(),
-                pct(c.tally.completion_ratio),
-                pct(c.tally.points_ratio),
+                percent(c.tally.completion_ratio),
+                percent(c.tally.points_ratio),
                 c.tally.items
             );
         }

@@ -10,11 +10,7 @@ use crate::engine::debrief::{Debrief, Expectation};
 use crate::engine::eval::clock;
 use crate::engine::score::{ItemResult, Mark, ScoredBy, Tally};
 
-/// "83%", or "—" when nothing was scored.
-pub fn percent(r: Option<f64>) -> String {
-    r.map(|x| format!("{:.0}%", x * 100.0))
-        .unwrap_or_else(|| "—".to_string())
-}
+pub use crate::app::results::percent;
 
 /// "5 of 6 items" / "no items scored".
 pub fn items_line(t: &Tally) -> String {
