@@ -2,12 +2,11 @@
 //! and exports), the transcript and the action log.
 
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
 
 use crate::app::session::{who_label, Session};
 use crate::app::view::{action_log, clock_label, end_summary, session_rows, transcript_rows};
 
-use super::encounter::load_session;
+use super::encounter::SessionRoute;
 use super::judge::JudgePanel;
 use super::scores::{Checklist, CompetencyChart, ScoreSummary, TimelineAndFacts};
 use super::widgets::{local_date, ActionLog, Transcript};
@@ -15,40 +14,16 @@ use crate::app::results::{add_override, debrief_of, export_file, ExportFile, Exp
 use crate::store;
 use leptos::task::spawn_local;
 
+/// `/debrief/:id`
 #[component]
 pub fn DebriefPage() -> impl IntoView {
-    let params = use_params_map();
-    let loaded = LocalResource::new(move || {
-        let id = params.read().get("id").unwrap_or_default();
-        load_session(id)
-    });
     view! {
-        <Suspense fallback=|| {
-            view! {
-                <section class="page">
-                    <h1 id="page-title">"Debrief"</h1>
-                    <p class="loading" role="status">"Loading the debrief…"</p>
-                </section>
-            }
-        }>
-            {move || {
-                loaded
-                    .get()
-                    .map(|r| match r {
-                        Ok(session) => view! { <Debrief session=session /> }.into_any(),
-                        Err(e) => {
-                            view! {
-                                <section class="page">
-                                    <h1 id="page-title">"Debrief"</h1>
-                                    <p class="error" role="alert">{e}</p>
-                                    <p>"Go to the " <a href="/history">"history"</a> "."</p>
-                                </section>
-                            }
-                                .into_any()
-                        }
-                    })
-            }}
-        </Suspense>
+        <SessionRoute
+            title="Debrief"
+            loading="Loading the debrief…"
+            library_link=false
+            render=|session| view! { <Debrief session=session /> }.into_any()
+        />
     }
 }
 

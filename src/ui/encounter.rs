@@ -79,17 +79,37 @@ pub async fn load_session(id: String) -> Result<Session, String> {
 /// `/encounter/:id`
 #[component]
 pub fn EncounterPage() -> impl IntoView {
+    view! {
+        <SessionRoute
+            title="Encounter"
+            loading="Loading the encounter…"
+            library_link=true
+            render=|session| view! { <EncounterScreen session=session /> }.into_any()
+        />
+    }
+}
+
+/// A page of one saved encounter (`/encounter/:id`, `/debrief/:id`): loads it by the route's
+/// id, shows a loading state, then `render`s it, or says why it cannot be reopened.
+#[component]
+pub fn SessionRoute(
+    title: &'static str,
+    loading: &'static str,
+    /// Whether the error also points to the case library (besides the history).
+    library_link: bool,
+    render: fn(Session) -> AnyView,
+) -> impl IntoView {
     let params = use_params_map();
     let loaded = LocalResource::new(move || {
         let id = params.read().get("id").unwrap_or_default();
         load_session(id)
     });
     view! {
-        <Suspense fallback=|| {
+        <Suspense fallback=move || {
             view! {
                 <section class="page">
-                    <h1 id="page-title">"Encounter"</h1>
-                    <p class="loading" role="status">"Loading the encounter…"</p>
+                    <h1 id="page-title">{title}</h1>
+                    <p class="loading" role="status">{loading}</p>
                 </section>
             }
         }>
@@ -97,15 +117,21 @@ pub fn EncounterPage() -> impl IntoView {
                 loaded
                     .get()
                     .map(|r| match r {
-                        Ok(session) => view! { <EncounterScreen session=session /> }.into_any(),
+                        Ok(session) => render(session),
                         Err(e) => {
                             view! {
                                 <section class="page">
-                                    <h1 id="page-title">"Encounter"</h1>
+                                    <h1 id="page-title">{title}</h1>
                                     <p class="error" role="alert">{e}</p>
                                     <p>
-                                        "Go to the " <a href="/history">"history"</a> " or the "
-                                        <a href="/">"case library"</a> "."
+                                        "Go to the " <a href="/history">"history"</a>
+                                        {library_link
+                                            .then(|| {
+                                                view! {
+                                                    " or the "
+                                                    <a href="/">"case library"</a>
+                                                }
+                                            })} "."
                                     </p>
                                 </section>
                             }
