@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 
 use crate::app::session::{who_label, Session};
-use crate::app::view::{action_log, clock_label, end_summary, session_rows, transcript_rows};
+use crate::app::view::{action_log, clock_label, end_summary, session_rows};
 
 use super::encounter::SessionRoute;
 use super::judge::JudgePanel;
@@ -39,6 +39,7 @@ fn Debrief(session: Session) -> impl IntoView {
     let form = state.final_form.clone();
     // What the clinician heard: a model's voiced lines in place of the scripted ones.
     let transcript = session_rows(&session);
+    let shown: Vec<u32> = transcript.iter().map(|r| r.seq).collect();
     let actions = action_log(state);
     let summary = format!(
         "{} · played by {} · {} · simulated time {}",
@@ -79,7 +80,7 @@ fn Debrief(session: Session) -> impl IntoView {
                 }}
                 <FinalForm form=form />
             </section>
-            <ScoresPanel session=session_signal />
+            <ScoresPanel session=session_signal shown=shown />
             <section class="panel" aria-labelledby="transcript-title">
                 <h2 id="transcript-title">"Transcript"</h2>
                 <Transcript rows=transcript />
@@ -121,17 +122,12 @@ fn FinalForm(form: Option<crate::engine::encounter::EndForm>) -> impl IntoView {
 /// expected timings and key facts, the judge panel, and the exports. Overrides and judge runs
 /// are saved with the encounter.
 #[component]
-fn ScoresPanel(session: RwSignal<Session>) -> impl IntoView {
+fn ScoresPanel(
+    session: RwSignal<Session>,
+    /// Log seqs of the transcript rows this page shows (evidence links land on them).
+    shown: Vec<u32>,
+) -> impl IntoView {
     let data = Memo::new(move |_| session.with(debrief_of));
-    // The transcript rows this page shows (evidence links land on them).
-    let shown = Memo::new(move |_| {
-        session.with(|s| {
-            transcript_rows(s.encounter.case(), &s.encounter.record().log)
-                .iter()
-                .map(|r| r.seq)
-                .collect::<Vec<u32>>()
-        })
-    });
     let editor = RwSignal::new(String::from("educator"));
     let status = RwSignal::new(String::new());
     let on_override = Callback::new(move |(item, met): (String, Option<bool>)| {
@@ -177,9 +173,9 @@ fn ScoresPanel(session: RwSignal<Session>) -> impl IntoView {
                 view! {
                     <ScoreSummary debrief=d.clone() />
                     <CompetencyChart debrief=d.clone() />
-                    <TimelineAndFacts debrief=d.clone() shown=shown.get() />
+                    <TimelineAndFacts debrief=d.clone() shown=shown.clone() />
                     <h3>"Rubric"</h3>
-                    <Checklist debrief=d shown=shown.get() on_override=on_override />
+                    <Checklist debrief=d shown=shown.clone() on_override=on_override />
                 }
             }}
             <p class="override-as">
