@@ -87,6 +87,9 @@ pub struct Reference {
 pub struct Patient {
     pub name: String,
     pub age: u32,
+    /// Body weight, for doses per kilogram.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub weight_kg: Option<f64>,
     /// Free text as the case states it, e.g. "female".
     pub sex: String,
     /// Who the patient is and how they talk; for an LLM voicing the patient.

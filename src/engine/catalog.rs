@@ -77,7 +77,51 @@ pub struct Order {
     /// Allowed routes (medications and fluids).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub routes: Vec<String>,
+    /// Usual dose ranges, per route and age band, that the pharmacy check reads (medications
+    /// and fluids). Each cites its public source.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub limits: Vec<DoseLimit>,
 }
+
+/// Who a dose range is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AgeBand {
+    /// 16 years and over.
+    #[default]
+    Adult,
+    /// Under 16: ranges are usually per kilogram.
+    Child,
+}
+
+/// The usual range of one dose (or, with `rate`, of an infusion per hour) for one route:
+/// what a ward pharmacist checks an order against. An order outside it is flagged; one over
+/// [`GROSS_OVERDOSE_FACTOR`] times `max` is a harm in every case.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DoseLimit {
+    /// Route code (PO, IV, IM, SC, SL, PR, IN, INH, NEB, IO, TOP).
+    pub route: String,
+    /// Canonical unit (mg, mcg, g, units, mL, mEq, mmol, mg/kg, mcg/kg, units/kg, mL/kg,
+    /// mcg/min); with `rate`, the amount per hour (or per minute for mcg/min).
+    pub unit: String,
+    pub min: f64,
+    pub max: f64,
+    /// An infusion rate rather than a single dose.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub rate: bool,
+    #[serde(default, skip_serializing_if = "is_adult")]
+    pub age: AgeBand,
+    /// The public reference this range follows, e.g. "BNF: fentanyl, IV injection, acute pain".
+    pub source: String,
+}
+
+fn is_adult(a: &AgeBand) -> bool {
+    *a == AgeBand::Adult
+}
+
+/// A confirmed dose more than this many times a usual maximum is a harm in every case.
+pub const GROSS_OVERDOSE_FACTOR: f64 = 10.0;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
