@@ -194,6 +194,11 @@ pub fn order(text: &str) -> Option<Input> {
     })
 }
 
+/// Cancel a pending order or stop a running one (by its action number).
+pub fn cancel(action: u32) -> Input {
+    Input::Cancel { action }
+}
+
 /// "Done with this stage".
 pub fn stage_done() -> Input {
     Input::Turn(Turn {

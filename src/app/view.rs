@@ -4,7 +4,7 @@
 
 use crate::engine::case::{Case, Vitals, PATIENT};
 use crate::engine::catalog::Catalog;
-use crate::engine::encounter::{ActionStatus, EndReason, Entry, EntryKind, State};
+use crate::engine::encounter::{ActionStatus, Encounter, EndReason, Entry, EntryKind, State};
 
 /// Simulated time as "m:ss" from the start of the encounter (minutes keep counting past 60).
 pub fn clock_label(seconds: u32) -> String {
@@ -146,6 +146,19 @@ fn transcript_row(case: &Case, e: &Entry) -> Option<TranscriptRow> {
             "End".into(),
             format!("Encounter ended: {}.", end_summary(*reason, detail)),
         ),
+        EntryKind::Cancelled { name, stopped, .. } => (
+            RowKind::System,
+            "Orders".into(),
+            format!(
+                "{}: {name}.",
+                if *stopped { "Stopped" } else { "Cancelled" }
+            ),
+        ),
+        EntryKind::EndRequested { detail, .. } => (
+            RowKind::System,
+            "End".into(),
+            format!("The encounter is closing ({detail}): the end form is due."),
+        ),
         EntryKind::Started { .. }
         | EntryKind::Ordered { .. }
         | EntryKind::Result { .. }
@@ -212,15 +225,35 @@ pub struct InboxRow {
     pub name: String,
     /// What was typed.
     pub raw: String,
-    /// "0.5 mg IM" when a dose or route was given.
+    /// The form as recorded: "0.5 mg IM", "300 mg PO (default route)".
     pub dose_route: Option<String>,
     pub status: InboxStatus,
+    /// Held for IV access, cancelled, stopped, or the pharmacist's flag.
+    pub note: Option<String>,
+    /// What the trainee can do to it now: cancel (pending) or stop (running).
+    pub control: Option<OrderControl>,
     pub ordered_at: String,
     /// Pending: when the result is expected; returned: when it came back.
     pub time: Option<String>,
     /// Pending: minutes until it is expected.
     pub due_in_min: Option<u32>,
     pub result: Option<String>,
+}
+
+/// A button on an inbox row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrderControl {
+    Cancel,
+    Stop,
+}
+
+impl OrderControl {
+    pub fn label(self) -> &'static str {
+        match self {
+            OrderControl::Cancel => "Cancel",
+            OrderControl::Stop => "Stop",
+        }
+    }
 }
 
 /// The inbox in three groups.
@@ -233,21 +266,18 @@ pub struct InboxView {
     pub unsupported: Vec<InboxRow>,
 }
 
-pub fn dose_route_label(
-    dose: Option<&crate::engine::action::OrderedDose>,
-    route: Option<&str>,
-) -> Option<String> {
-    let mut parts = Vec::new();
-    if let Some(d) = dose {
-        parts.push(format!("{} {}", d.amount, d.unit));
-    }
-    if let Some(r) = route {
-        parts.push(r.to_string());
-    }
-    (!parts.is_empty()).then(|| parts.join(" "))
+/// The form label the inbox and the action log show.
+fn form_text(i: &crate::engine::action::Interpretation) -> Option<String> {
+    i.order.as_ref()?;
+    let f = i.form_label()?;
+    Some(match i.filled_note() {
+        Some(n) => format!("{f} ({n})"),
+        None => f,
+    })
 }
 
-pub fn inbox_view(state: &State) -> InboxView {
+pub fn inbox_view(enc: &Encounter) -> InboxView {
+    let state = enc.state();
     let mut view = InboxView::default();
     let mut returned: Vec<(u32, InboxRow)> = Vec::new();
     for a in &state.actions {
@@ -265,8 +295,16 @@ pub fn inbox_view(state: &State) -> InboxView {
                 .map(|o| o.name.clone())
                 .unwrap_or_else(|| interp.raw.clone()),
             raw: interp.raw.clone(),
-            dose_route: dose_route_label(interp.dose.as_ref(), interp.route.as_deref()),
+            dose_route: form_text(interp),
             status,
+            note: action_note(a),
+            control: enc.cancellable(a.seq).ok().map(|()| {
+                if a.status == ActionStatus::Executed {
+                    OrderControl::Stop
+                } else {
+                    OrderControl::Cancel
+                }
+            }),
             ordered_at: clock_label(a.time_s),
             time: match status {
                 InboxStatus::Unsupported => None,
@@ -290,6 +328,27 @@ pub fn inbox_view(state: &State) -> InboxView {
     returned.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.seq.cmp(&a.1.seq)));
     view.returned = returned.into_iter().map(|(_, r)| r).collect();
     view
+}
+
+/// What happened to an order besides its result: held, cancelled, stopped, queried.
+fn action_note(a: &crate::engine::encounter::ActionRecord) -> Option<String> {
+    let mut notes = Vec::new();
+    if a.awaiting_access {
+        notes.push("held by the nurse: no IV access yet".to_string());
+    }
+    if let Some(t) = a.started_s {
+        notes.push(format!("given at {} once the line was in", clock_label(t)));
+    }
+    if let Some(t) = a.cancelled_s {
+        notes.push(format!("cancelled at {}", clock_label(t)));
+    }
+    if let Some(t) = a.stopped_s {
+        notes.push(format!("stopped at {}", clock_label(t)));
+    }
+    if let Some(c) = &a.dose_check {
+        notes.push(format!("pharmacist: {}", c.message));
+    }
+    (!notes.is_empty()).then(|| notes.join("; "))
 }
 
 /// One vital sign on the monitor.
@@ -457,7 +516,7 @@ pub fn action_log(state: &State) -> Vec<ActionLogRow> {
                     None => "not understood".into(),
                 },
                 confidence: i.order.as_ref().map(|o| o.confidence),
-                dose_route: dose_route_label(i.dose.as_ref(), i.route.as_deref()),
+                dose_route: form_text(i),
                 status: match a.status {
                     ActionStatus::Executed => "executed",
                     ActionStatus::Pending if a.result.is_some() => "resulted",

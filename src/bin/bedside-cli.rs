@@ -199,6 +199,13 @@ fn play(args: &[String], catalog: Arc<Catalog>) -> ExitCode {
             );
             break;
         }
+        if !enc.takes(&input) {
+            eprintln!(
+                "{turns_path}:{}: the encounter is closing and takes only the end form; line skipped",
+                n + 1
+            );
+            continue;
+        }
         if let Err(e) = enc.apply(input) {
             eprintln!("{turns_path}:{}: {e}", n + 1);
             return ExitCode::from(1);

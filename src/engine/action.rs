@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::catalog::{Catalog, Category, Order};
 use super::lexicon::canonical_tokens;
 use super::text::normalize;
+use super::units::{compatible, dimension, fmt_num, Dimension};
 
 /// Below this confidence an order is "unsupported" (not understood).
 pub const MIN_CONFIDENCE: f64 = 0.6;
@@ -30,7 +31,10 @@ pub struct MatchedOrder {
     pub confidence: f64,
 }
 
-/// What the engine understood of one free-text order.
+/// What the engine understood of one free-text order: the order, and its form (dose, unit,
+/// route, rate) exactly as the engine records it and the rules read it. What the clinician did
+/// not type but the catalog supplies (a medication's default route, the usual unit of a bare
+/// number) is filled in and listed in `filled`, so it can be shown as such.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Interpretation {
     pub raw: String,
@@ -39,6 +43,102 @@ pub struct Interpretation {
     pub dose: Option<OrderedDose>,
     /// Canonical route code (PO, IV, IM, SC, SL, PR, IN, INH, NEB, IO, TOP).
     pub route: Option<String>,
+    /// The dose is a rate: per hour, or per minute for mcg/min.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub rate: bool,
+    /// Parts taken from the catalog rather than typed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub filled: Vec<Filled>,
+    /// A number typed with a medication that could not be read as its dose (no unit, and the
+    /// drug has no single usual unit): the order panel asks about it; it is never dropped
+    /// silently.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unread_number: Option<f64>,
+}
+
+/// A part of an order's form the catalog supplied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Filled {
+    /// The drug's default route (its catalog dose's route, or its only route).
+    Route,
+    /// The drug's usual unit, for a number typed without one ("ticagrelor 180").
+    Unit,
+}
+
+impl Interpretation {
+    /// The form as shown and recorded: "300 mg PO", "18 units/kg/h IV", "15 L"; none when
+    /// the order has no dose or route.
+    pub fn form_label(&self) -> Option<String> {
+        let mut parts = Vec::new();
+        if let Some(d) = &self.dose {
+            let per = match (self.rate, d.unit.as_str()) {
+                (true, "mcg/min") | (false, _) => "",
+                (true, _) => "/h",
+            };
+            parts.push(format!("{} {}{per}", fmt_num(d.amount), d.unit));
+        }
+        if let Some(r) = &self.route {
+            parts.push(r.clone());
+        }
+        (!parts.is_empty()).then(|| parts.join(" "))
+    }
+
+    /// What the catalog filled in, in words: "default route", "usual unit".
+    pub fn filled_note(&self) -> Option<String> {
+        let words: Vec<&str> = self
+            .filled
+            .iter()
+            .map(|f| match f {
+                Filled::Route => "default route",
+                Filled::Unit => "usual unit",
+            })
+            .collect();
+        (!words.is_empty()).then(|| words.join(", "))
+    }
+
+    /// The order as one line: "Aspirin 300 mg PO (default route)".
+    pub fn summary(&self) -> String {
+        let name = self
+            .order
+            .as_ref()
+            .map_or(self.raw.as_str(), |o| o.name.as_str());
+        let mut s = name.to_string();
+        if let Some(f) = self.form_label() {
+            s.push(' ');
+            s.push_str(&f);
+        }
+        if let Some(n) = self.filled_note() {
+            s.push_str(&format!(" ({n})"));
+        }
+        s
+    }
+
+    /// The text that, interpreted again, gives this interpretation: the catalog name plus
+    /// what was typed (a filled-in part is left for the catalog to fill again).
+    pub fn order_text(&self) -> String {
+        let Some(o) = &self.order else {
+            return self.raw.clone();
+        };
+        let mut s = o.name.clone();
+        if let Some(d) = &self.dose {
+            if self.filled.contains(&Filled::Unit) {
+                s.push_str(&format!(" {}", fmt_num(d.amount)));
+            } else {
+                let per = match (self.rate, d.unit.as_str()) {
+                    (true, "mcg/min") | (false, _) => "",
+                    (true, _) => "/h",
+                };
+                s.push_str(&format!(" {} {}{per}", fmt_num(d.amount), d.unit));
+            }
+        }
+        if let Some(r) = &self.route {
+            if !self.filled.contains(&Filled::Route) {
+                s.push_str(&format!(" {r}"));
+            }
+        }
+        s
+    }
 }
 
 /// Words that carry no meaning for matching an order. Sorted, for binary search (a test
@@ -287,6 +387,8 @@ struct Parsed<'a> {
     rate: bool,
     /// The words left to match.
     rest: Vec<&'a str>,
+    /// Numbers typed without a unit (also left in `rest`: "12 lead").
+    numbers: Vec<&'a str>,
 }
 
 /// Extracts dose, rate and route; returns them with the words that are left to match.
@@ -297,6 +399,7 @@ fn parse(normalized: &str) -> Parsed<'_> {
         route: None,
         rate: false,
         rest: Vec::with_capacity(tokens.len()),
+        numbers: Vec::new(),
     };
     let mut i = 0;
     let mut dose_just_read = false;
@@ -343,6 +446,7 @@ fn parse(normalized: &str) -> Parsed<'_> {
                     i += 2;
                     continue;
                 }
+                p.numbers.push(t);
             }
         }
         if p.route.is_none() {
@@ -379,12 +483,119 @@ pub fn interpret(raw: &str, catalog: &Catalog) -> Interpretation {
     let normalized = normalize(raw);
     let parsed = parse(&normalized);
     let order = exact_match(&parsed, catalog).or_else(|| best_match(&parsed, catalog));
-    Interpretation {
+    resolve(raw, order, &parsed, catalog)
+}
+
+/// The interpretation of `raw` as a given catalog order: what a picked search suggestion
+/// places. The typed dose is kept only where the order takes one of its kind.
+pub fn interpret_as(raw: &str, order: MatchedOrder, catalog: &Catalog) -> Interpretation {
+    let normalized = normalize(raw);
+    let parsed = parse(&normalized);
+    resolve(raw, Some(order), &parsed, catalog)
+}
+
+/// Whether an order of this category takes a dose.
+fn dosed(category: Category) -> bool {
+    matches!(category, Category::Medication | Category::Fluid)
+}
+
+/// The units an order is usually dosed in: its dose limits' units for the route (single
+/// doses or rates, as written), else its catalog dose's unit.
+fn usual_units<'a>(order: &'a Order, route: Option<&str>, rate: bool) -> Vec<&'a str> {
+    let mut units: Vec<&str> = order
+        .limits
+        .iter()
+        .filter(|l| l.rate == rate && route.is_none_or(|r| l.route == r))
+        .map(|l| l.unit.as_str())
+        .collect();
+    if units.is_empty() && !rate {
+        units.extend(order.dose.as_ref().map(|d| d.unit.as_str()));
+    }
+    units.sort_unstable();
+    units.dedup();
+    units
+}
+
+/// Completes what the text says with what the matched order implies: a medication's default
+/// route, the usual unit of a bare number; drops a typed dose that does not fit the order
+/// (a lab, or a dose of another kind), and marks every filled part.
+fn resolve(
+    raw: &str,
+    order: Option<MatchedOrder>,
+    parsed: &Parsed,
+    catalog: &Catalog,
+) -> Interpretation {
+    let mut i = Interpretation {
         raw: raw.to_string(),
         order,
-        dose: parsed.dose,
-        route: parsed.route,
+        dose: parsed.dose.clone(),
+        route: parsed.route.clone(),
+        rate: parsed.rate,
+        filled: Vec::new(),
+        unread_number: None,
+    };
+    let Some(o) = i.order.as_ref().and_then(|m| catalog.get(&m.id)) else {
+        return i;
+    };
+    if !dosed(o.category) {
+        // An exam, test or procedure takes no dose or route; oxygen keeps its flow.
+        if o.category != Category::Airway
+            || i.dose.as_ref().is_some_and(|d| {
+                !matches!(
+                    dimension(&d.unit),
+                    Some(Dimension::Flow | Dimension::Volume)
+                )
+            })
+        {
+            i.dose = None;
+            i.rate = false;
+        }
+        if o.category != Category::Airway {
+            i.route = None;
+        }
+        return i;
     }
+    if let Some(d) = &i.dose {
+        let usual = usual_units(o, None, i.rate);
+        if !usual.is_empty() && !usual.iter().any(|u| compatible(&d.unit, u)) {
+            i.dose = None;
+            i.rate = false;
+        }
+    }
+    if i.route.is_none() {
+        let default = o
+            .dose
+            .as_ref()
+            .map(|d| d.route.clone())
+            .or_else(|| (o.routes.len() == 1).then(|| o.routes[0].clone()));
+        if let Some(r) = default {
+            i.route = Some(r);
+            i.filled.push(Filled::Route);
+        }
+    }
+    if i.dose.is_none() {
+        let name = normalize(&o.name);
+        let name_words: Vec<&str> = name.split(' ').collect();
+        if let Some(n) = parsed
+            .numbers
+            .iter()
+            .find(|n| !name_words.contains(n))
+            .and_then(|n| n.parse::<f64>().ok())
+            .filter(|n| *n > 0.0)
+        {
+            match usual_units(o, i.route.as_deref(), i.rate).as_slice() {
+                [unit] => {
+                    i.dose = Some(OrderedDose {
+                        amount: n,
+                        unit: unit.to_string(),
+                    });
+                    i.filled.push(Filled::Unit);
+                }
+                _ => i.unread_number = Some(n),
+            }
+        }
+    }
+    i
 }
 
 /// Up to `limit` catalog entries for a search box, best first (prefix-friendly: the last
@@ -426,10 +637,14 @@ fn exact_match(parsed: &Parsed, catalog: &Catalog) -> Option<MatchedOrder> {
         })
 }
 
+/// The best match above [`MIN_CONFIDENCE`]. With a dose typed, only orders that take a dose
+/// (medications, fluids, oxygen) are candidates: a drug the catalog lacks is not understood,
+/// never another order reached through a route word ("clarithromycin 500 mg IV" is not IV
+/// access).
 fn best_match(parsed: &Parsed, catalog: &Catalog) -> Option<MatchedOrder> {
     score_all(parsed, catalog, false)
         .into_iter()
-        .next()
+        .find(|m| parsed.dose.is_none() || dosed(m.category) || m.category == Category::Airway)
         .filter(|m| m.confidence >= MIN_CONFIDENCE)
 }
 

@@ -35,11 +35,30 @@ pub struct Case {
     pub results: BTreeMap<String, ResultOverride>,
     /// Phases in order; the first is where the encounter starts.
     pub phases: Vec<Phase>,
+    /// What is already in place when the encounter starts.
+    #[serde(default, skip_serializing_if = "Arrival::is_default")]
+    pub arrival: Arrival,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub events: Vec<Event>,
     pub end: EndConditions,
     pub diagnoses: Diagnoses,
     pub rubric: Vec<RubricItem>,
+}
+
+/// What is already in place when the encounter starts.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Arrival {
+    /// The patient arrives with IV access (a cannula from the ambulance crew): IV drugs and
+    /// fluids need no access order first.
+    #[serde(default)]
+    pub iv_access: bool,
+}
+
+impl Arrival {
+    fn is_default(&self) -> bool {
+        self == &Arrival::default()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]

@@ -266,6 +266,13 @@ impl Catalog {
         self.by_id.get(id).map(|&i| &self.orders[i])
     }
 
+    /// Whether an order is a continuous infusion (by its name: "Heparin infusion").
+    pub fn is_infusion(&self, id: &str) -> bool {
+        self.by_id
+            .get(id)
+            .is_some_and(|&i| self.forms[i] == Form::Infusion)
+    }
+
     pub(crate) fn order_at(&self, index: usize) -> &Order {
         &self.orders[index]
     }

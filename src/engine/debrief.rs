@@ -86,17 +86,34 @@ pub fn transcript(case: &Case, record: &Record) -> Vec<Line> {
                     (Speaker::Actor(actor_name(case, speaker)), text.clone())
                 }
                 EntryKind::Ordered {
-                    raw, name, status, ..
+                    raw,
+                    name,
+                    status,
+                    form,
+                    ..
                 } => (
                     Speaker::Environment,
-                    match name {
-                        Some(n) => format!("Order \"{raw}\" → {n} ({})", status_word(*status)),
-                        None => format!("Order \"{raw}\" not understood (unsupported)"),
+                    match (name, form) {
+                        (Some(n), Some(f)) => {
+                            format!("Order \"{raw}\" → {n} {f} ({})", status_word(*status))
+                        }
+                        (Some(n), None) => {
+                            format!("Order \"{raw}\" → {n} ({})", status_word(*status))
+                        }
+                        (None, _) => format!("Order \"{raw}\" not understood (unsupported)"),
                     },
                 ),
                 EntryKind::Result { name, text, .. } => {
                     (Speaker::Environment, format!("Result — {name}: {text}"))
                 }
+                EntryKind::Cancelled { name, stopped, .. } => (
+                    Speaker::Environment,
+                    format!("{}: {name}", if *stopped { "Stopped" } else { "Cancelled" }),
+                ),
+                EntryKind::EndRequested { detail, .. } => (
+                    Speaker::Environment,
+                    format!("The encounter is closing ({detail}); the end form is due."),
+                ),
                 EntryKind::Notice { text, .. } => (Speaker::Environment, text.clone()),
                 EntryKind::PhaseChanged { label, status, .. } => {
                     (Speaker::Environment, format!("{label}. {status}"))

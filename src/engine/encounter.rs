@@ -13,6 +13,7 @@ use super::action::{interpret, Interpretation};
 use super::case::{Case, Effect, Phase, ResultOverride, Vitals, PATIENT};
 use super::catalog::{Catalog, Category};
 use super::eval::{self, Evidence};
+use super::pharmacy::{check_dose, gives_access, needs_access, DoseCheck, DoseLevel};
 use super::rule::Rule;
 use super::sp::{self, Presence, ScriptIndex};
 
@@ -92,8 +93,14 @@ pub struct EndForm {
 #[serde(rename_all = "snake_case")]
 pub enum Input {
     Turn(Turn),
-    Wait { minutes: u32 },
+    Wait {
+        minutes: u32,
+    },
     End(EndForm),
+    /// Cancel a pending order, or stop a running infusion, fluid or oxygen (by action seq).
+    Cancel {
+        action: u32,
+    },
 }
 
 impl Input {
@@ -148,11 +155,38 @@ pub struct ActionRecord {
     pub result_due_s: Option<u32>,
     /// The result, once released.
     pub result: Option<String>,
+    /// The pharmacist's flag: a dose outside its usual range.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dose_check: Option<DoseCheck>,
+    /// An IV/IO drug or fluid held by the nurse until there is access.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub awaiting_access: bool,
+    /// When a held order was carried out, once access was placed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_s: Option<u32>,
+    /// Cancelled before it was carried out (it never counts as done).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cancelled_s: Option<u32>,
+    /// A running infusion, fluid or oxygen stopped (it was given until then).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stopped_s: Option<u32>,
 }
 
 impl ActionRecord {
     pub fn order_id(&self) -> Option<&str> {
         self.interpretation.order.as_ref().map(|o| o.id.as_str())
+    }
+
+    /// When the order was carried out: its order time, or when a held order was started;
+    /// none for an order not understood, still held, or cancelled. Rules read this.
+    pub fn done_at(&self) -> Option<u32> {
+        if self.status == ActionStatus::Unsupported
+            || self.awaiting_access
+            || self.cancelled_s.is_some()
+        {
+            return None;
+        }
+        Some(self.started_s.unwrap_or(self.time_s))
     }
 
     /// "Aspirin (aspirin 325 mg PO)": catalog name and what was typed.
@@ -166,7 +200,7 @@ impl ActionRecord {
     pub fn evidence(&self) -> Evidence {
         Evidence {
             turn: self.turn,
-            time_s: self.time_s,
+            time_s: self.done_at().unwrap_or(self.time_s),
             text: self.interpretation.raw.clone(),
         }
     }
@@ -195,6 +229,17 @@ pub struct PhaseVisit {
     pub phase: String,
     pub turn: u32,
     pub time_s: u32,
+}
+
+/// The encounter is closing: the end form (diagnosis, plan) is due, and nothing else is taken.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EndRequest {
+    pub reason: EndReason,
+    pub time_s: u32,
+    pub detail: String,
+    /// The disposition order that closed it, if one did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub disposition: Option<u32>,
 }
 
 /// Why the encounter ended.
@@ -236,6 +281,10 @@ pub struct State {
     pub actions: Vec<ActionRecord>,
     pub fired_events: Vec<String>,
     pub final_form: Option<EndForm>,
+    /// Set when a disposition, the last stage, the turn limit or the time limit closes the
+    /// encounter: only the end form is taken then.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end_requested: Option<EndRequest>,
     pub ended: Option<Ended>,
 }
 
@@ -273,6 +322,20 @@ pub enum EntryKind {
         name: Option<String>,
         confidence: f64,
         status: ActionStatus,
+        /// The form as recorded ("300 mg PO (default route)"), when it has one.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        form: Option<String>,
+    },
+    /// A pending order cancelled, or a running one stopped.
+    Cancelled {
+        action: u32,
+        name: String,
+        stopped: bool,
+    },
+    /// The end form is due (a disposition, the last stage, the turn or time limit).
+    EndRequested {
+        reason: EndReason,
+        detail: String,
     },
     Result {
         action: u32,
@@ -331,6 +394,10 @@ pub enum InputError {
     BadWait(String),
     /// The end form has no diagnosis.
     EmptyDiagnosis,
+    /// The encounter is closing: only the end form is taken.
+    EndFormDue,
+    /// Nothing to cancel or stop: why.
+    CannotCancel(String),
 }
 
 impl std::fmt::Display for InputError {
@@ -339,6 +406,11 @@ impl std::fmt::Display for InputError {
             InputError::Ended => write!(f, "the encounter has ended"),
             InputError::BadWait(why) => write!(f, "cannot wait: {why}"),
             InputError::EmptyDiagnosis => write!(f, "the end form needs a final diagnosis"),
+            InputError::EndFormDue => write!(
+                f,
+                "the encounter is closing: submit the end form (diagnosis and plan)"
+            ),
+            InputError::CannotCancel(why) => write!(f, "cannot cancel: {why}"),
         }
     }
 }
@@ -372,6 +444,9 @@ struct Seen {
     utterances: usize,
     phases: usize,
     final_form: bool,
+    /// Orders started after access, cancelled or stopped: these change what rules see
+    /// without adding an action.
+    action_changes: usize,
 }
 
 impl Seen {
@@ -382,6 +457,15 @@ impl Seen {
             utterances: state.utterances.len(),
             phases: state.phases_visited.len(),
             final_form: state.final_form.is_some(),
+            action_changes: state
+                .actions
+                .iter()
+                .map(|a| {
+                    usize::from(a.started_s.is_some())
+                        + usize::from(a.cancelled_s.is_some())
+                        + usize::from(a.stopped_s.is_some())
+                })
+                .sum(),
         }
     }
 }
@@ -450,6 +534,7 @@ impl Encounter {
             actions: Vec::new(),
             fired_events: Vec::new(),
             final_form: None,
+            end_requested: None,
             ended: None,
         };
         let record = Record {
@@ -558,10 +643,43 @@ impl Encounter {
         self.record.state.ended.is_some()
     }
 
+    /// The end form is due: a disposition, the last stage, the turn or time limit closed the
+    /// encounter, and only [`Input::End`] is taken.
+    pub fn end_requested(&self) -> Option<&EndRequest> {
+        self.record.state.end_requested.as_ref()
+    }
+
+    /// Whether [`Self::apply`] would take this kind of input now: nothing once ended, only
+    /// the end form while it is due. (Play files skip the turns a closing encounter refuses.)
+    pub fn takes(&self, input: &Input) -> bool {
+        !self.is_ended() && (self.end_requested().is_none() || matches!(input, Input::End(_)))
+    }
+
+    /// Ended, or waiting for the end form: the clock stands still.
+    fn closed(&self) -> bool {
+        self.record.state.ended.is_some() || self.record.state.end_requested.is_some()
+    }
+
+    /// Whether IV or IO access is in place.
+    pub fn has_access(&self) -> bool {
+        self.case.arrival.iv_access
+            || self
+                .record
+                .state
+                .actions
+                .iter()
+                .any(|a| a.done_at().is_some() && a.order_id().is_some_and(gives_access))
+    }
+
     /// Applies one input; returns the log entries it produced. A refused input changes nothing.
     pub fn apply(&mut self, input: Input) -> Result<&[Entry], InputError> {
         if self.is_ended() {
             return Err(InputError::Ended);
+        }
+        match &input {
+            Input::End(_) => {}
+            _ if self.end_requested().is_some() => return Err(InputError::EndFormDue),
+            _ => {}
         }
         match &input {
             Input::Wait { minutes: 0 } => {
@@ -569,6 +687,10 @@ impl Encounter {
             }
             Input::End(form) if form.diagnosis.trim().is_empty() => {
                 return Err(InputError::EmptyDiagnosis)
+            }
+            Input::Cancel { action } => {
+                self.cancellable(*action)
+                    .map_err(InputError::CannotCancel)?;
             }
             _ => {}
         }
@@ -582,8 +704,72 @@ impl Encounter {
                 self.advance_to(target);
             }
             Input::End(form) => self.end_form(form),
+            Input::Cancel { action } => {
+                self.cancel(action as usize);
+                self.settle();
+            }
         }
         Ok(&self.record.log[start..])
+    }
+
+    /// Whether an action can be cancelled (pending, or held for access) or stopped (a running
+    /// infusion, fluid or oxygen); why not otherwise.
+    pub fn cancellable(&self, action: u32) -> Result<(), String> {
+        let a = self
+            .record
+            .state
+            .actions
+            .get(action as usize)
+            .ok_or_else(|| format!("there is no order number {action}"))?;
+        let name = a.interpretation.summary();
+        if a.status == ActionStatus::Unsupported {
+            return Err(format!("\"{}\" was not placed", a.interpretation.raw));
+        }
+        if a.cancelled_s.is_some() {
+            return Err(format!("{name} is already cancelled"));
+        }
+        if a.stopped_s.is_some() {
+            return Err(format!("{name} is already stopped"));
+        }
+        if a.awaiting_access || (a.status == ActionStatus::Pending && a.result.is_none()) {
+            return Ok(());
+        }
+        if self.runs(a) {
+            return Ok(());
+        }
+        Err(format!("{name} has already been done"))
+    }
+
+    /// Whether an executed order keeps running until stopped: an infusion (a rate, or an
+    /// infusion order), a fluid, oxygen.
+    fn runs(&self, a: &ActionRecord) -> bool {
+        let Some(order) = a.order_id().and_then(|id| self.catalog.get(id)) else {
+            return false;
+        };
+        a.interpretation.rate
+            || matches!(order.category, Category::Fluid | Category::Airway)
+            || self.catalog.is_infusion(&order.id)
+    }
+
+    /// Cancels (pending) or stops (running) an action that [`Self::cancellable`] accepted.
+    fn cancel(&mut self, index: usize) {
+        let now = self.record.state.now_s;
+        let a = &self.record.state.actions[index];
+        let stopped = a.done_at().is_some() && a.status == ActionStatus::Executed;
+        let name = a.interpretation.summary();
+        let a = &mut self.record.state.actions[index];
+        if stopped {
+            a.stopped_s = Some(now);
+        } else {
+            a.cancelled_s = Some(now);
+            a.awaiting_access = false;
+            a.result_due_s = None;
+        }
+        self.log(EntryKind::Cancelled {
+            action: index as u32,
+            name,
+            stopped,
+        });
     }
 
     fn turn(&mut self, turn: Turn) {
@@ -592,30 +778,79 @@ impl Encounter {
         if !speak.is_empty() {
             self.say(&speak);
         }
-        let mut disposition = false;
+        let mut disposition = None;
         for raw in turn
             .actions
             .iter()
             .map(|a| a.trim())
             .filter(|a| !a.is_empty())
         {
-            if self.is_ended() {
+            if self.closed() {
                 break;
             }
-            disposition |= self.act(raw) == Some(Category::Disposition);
+            if let Some(target) = cancel_target(raw) {
+                self.cancel_by_text(raw, target);
+                continue;
+            }
+            let seq = self.record.state.actions.len() as u32;
+            if self.act(raw) == Some(Category::Disposition) && disposition.is_none() {
+                disposition = Some(seq);
+            }
         }
-        if !self.is_ended() && turn.eos {
+        if !self.closed() && turn.eos {
             self.stage_done();
         }
-        if !self.is_ended() && disposition && self.case.end.on_disposition {
-            self.end(EndReason::Disposition, "a disposition was ordered".into());
+        if let (false, Some(seq)) = (self.closed(), disposition) {
+            if self.case.end.on_disposition {
+                self.request_end(
+                    EndReason::Disposition,
+                    "a disposition was ordered".into(),
+                    Some(seq),
+                );
+            }
         }
         if let Some(limit) = self.record.config.turn_limit {
-            if !self.is_ended() && self.record.state.turn >= limit {
-                self.end(
+            if !self.closed() && self.record.state.turn >= limit {
+                self.request_end(
                     EndReason::TurnLimit,
                     format!("the turn limit of {limit} was reached"),
+                    None,
                 );
+            }
+        }
+    }
+
+    /// "cancel the CT head", "stop the heparin infusion" in a turn's actions (how a model
+    /// cancels): the latest matching order that can be cancelled or stopped; a notice when
+    /// there is none.
+    fn cancel_by_text(&mut self, raw: &str, target: &str) {
+        let wanted = interpret(target, &self.catalog);
+        let id = wanted.order.as_ref().map(|o| o.id.clone());
+        let found = self
+            .record
+            .state
+            .actions
+            .iter()
+            .rev()
+            .filter(|a| id.is_some() && a.order_id() == id.as_deref())
+            .map(|a| a.seq)
+            .find(|&seq| self.cancellable(seq).is_ok());
+        match found {
+            Some(seq) => {
+                self.cancel(seq as usize);
+                self.settle();
+            }
+            None => {
+                let what = wanted
+                    .order
+                    .as_ref()
+                    .map_or_else(|| format!("\"{target}\""), |o| o.name.clone());
+                self.log(EntryKind::Notice {
+                    event: None,
+                    text: format!(
+                        "\"{raw}\": there is no pending or running {what} to cancel or stop."
+                    ),
+                });
             }
         }
     }
@@ -632,7 +867,7 @@ impl Encounter {
         });
         let target = self.record.state.now_s + speech_cost_s(text);
         self.advance_to(target);
-        if self.is_ended() {
+        if self.closed() {
             return;
         }
         let presence = Presence {
@@ -682,12 +917,26 @@ impl Encounter {
             .as_ref()
             .and_then(|m| self.catalog.get(&m.id))
             .map(|o| (o.category, o.time_cost_min, o.turnaround_min));
+        let hold =
+            order.is_some() && needs_access(&interpretation, &self.catalog) && !self.has_access();
         let (status, due) = match order {
             None => (ActionStatus::Unsupported, None),
+            Some(_) if hold => (ActionStatus::Pending, None),
             Some((_, _, 0)) => (ActionStatus::Executed, Some(now)),
             Some((_, _, turnaround)) => (ActionStatus::Pending, Some(now + turnaround * 60)),
         };
+        let dose_check =
+            order.and_then(|_| check_dose(&interpretation, &self.catalog, &self.case.patient));
         let m = interpretation.order.clone();
+        let form = m.as_ref().and_then(|_| {
+            interpretation
+                .form_label()
+                .map(|f| match interpretation.filled_note() {
+                    Some(n) => format!("{f} ({n})"),
+                    None => f,
+                })
+        });
+        let summary = interpretation.summary();
         self.record.state.actions.push(ActionRecord {
             seq,
             turn,
@@ -696,6 +945,11 @@ impl Encounter {
             status,
             result_due_s: due,
             result: None,
+            dose_check: dose_check.clone(),
+            awaiting_access: hold,
+            started_s: None,
+            cancelled_s: None,
+            stopped_s: None,
         });
         self.log(EntryKind::Ordered {
             action: seq,
@@ -704,8 +958,31 @@ impl Encounter {
             name: m.as_ref().map(|m| m.name.clone()),
             confidence: m.as_ref().map_or(0.0, |m| m.confidence),
             status,
+            form,
         });
         let (category, time_cost_min, _) = order?;
+        if let Some(check) = &dose_check {
+            let what = match check.level {
+                DoseLevel::BelowUsual => "Pharmacist: a low dose",
+                DoseLevel::AboveUsual => "Pharmacist: a high dose",
+                DoseLevel::GrossOverdose => "Pharmacist: a dangerous dose",
+            };
+            self.log(EntryKind::Notice {
+                event: None,
+                text: format!(
+                    "{what}, given as ordered — {} ({}).",
+                    check.message, check.source
+                ),
+            });
+        }
+        if hold {
+            self.log(EntryKind::Notice {
+                event: None,
+                text: format!(
+                    "Nurse: there is no IV access yet — I'll hold the {summary} until a line is in."
+                ),
+            });
+        }
         if status == ActionStatus::Executed {
             self.release(seq as usize);
         }
@@ -746,16 +1023,53 @@ impl Encounter {
             .as_ref()
             .map(|o| o.name.clone())
             .unwrap_or_default();
-        // The phase at order time picks the variant.
-        let phase_at_order = self.phase_at(a.time_s);
+        // The phase when the order was carried out picks the variant.
+        let phase_at_order = self.phase_at(a.started_s.unwrap_or(a.time_s));
         let text = self.result_text(&order_id, &phase_at_order);
         self.record.state.actions[index].result = Some(text.clone());
+        let access = gives_access(&order_id);
         self.log(EntryKind::Result {
             action: index as u32,
             order_id,
             name,
             text,
         });
+        if access {
+            self.start_held();
+        }
+    }
+
+    /// Access is in: the nurse gives what was held for it, now.
+    fn start_held(&mut self) {
+        let now = self.record.state.now_s;
+        let held: Vec<usize> = self
+            .record
+            .state
+            .actions
+            .iter()
+            .enumerate()
+            .filter(|(_, a)| a.awaiting_access)
+            .map(|(i, _)| i)
+            .collect();
+        for i in held {
+            let turnaround = self.record.state.actions[i]
+                .order_id()
+                .and_then(|id| self.catalog.get(id))
+                .map_or(0, |o| o.turnaround_min);
+            let a = &mut self.record.state.actions[i];
+            a.awaiting_access = false;
+            a.started_s = Some(now);
+            a.result_due_s = Some(now + turnaround * 60);
+            let summary = a.interpretation.summary();
+            self.log(EntryKind::Notice {
+                event: None,
+                text: format!("Nurse: the line is in — giving the {summary} now."),
+            });
+            if turnaround == 0 {
+                self.record.state.actions[i].status = ActionStatus::Executed;
+                self.release(i);
+            }
+        }
     }
 
     fn phase_at(&self, time_s: u32) -> String {
@@ -785,29 +1099,58 @@ impl Encounter {
                 self.enter_phase(&next);
                 self.settle();
             }
-            None => self.end(
+            None => self.request_end(
                 EndReason::Stage,
                 "the clinician finished the last stage".into(),
+                None,
             ),
         }
     }
 
+    /// Closes the encounter and asks for the end form; the clock stops.
+    fn request_end(&mut self, reason: EndReason, detail: String, disposition: Option<u32>) {
+        let now = self.record.state.now_s;
+        self.record.state.end_requested = Some(EndRequest {
+            reason,
+            time_s: now,
+            detail: detail.clone(),
+            disposition,
+        });
+        self.log(EntryKind::EndRequested { reason, detail });
+    }
+
     fn end_form(&mut self, form: EndForm) {
+        let request = self.record.state.end_requested.take();
+        let placed = request
+            .as_ref()
+            .and_then(|r| r.disposition)
+            .and_then(|seq| self.record.state.actions.get(seq as usize))
+            .and_then(|a| a.order_id().map(str::to_string));
         if let Some(d) = form
             .disposition
             .as_deref()
             .map(str::trim)
             .filter(|d| !d.is_empty())
         {
-            let d = d.to_string();
-            self.act(&d);
+            // The disposition that closed the encounter is not placed twice.
+            let same =
+                placed.is_some() && interpret(d, &self.catalog).order.map(|o| o.id) == placed;
+            if !same {
+                let d = d.to_string();
+                self.act(&d);
+            }
         }
         self.record.state.final_form = Some(form);
         if !self.is_ended() {
-            self.end(
-                EndReason::Clinician,
-                "the clinician ended the encounter".into(),
-            );
+            // Keep why it closed (a disposition, the turn limit...), else the clinician ended it.
+            let (reason, detail) = match request {
+                Some(r) => (r.reason, r.detail),
+                None => (
+                    EndReason::Clinician,
+                    "the clinician ended the encounter".into(),
+                ),
+            };
+            self.end(reason, detail);
         }
     }
 
@@ -821,14 +1164,18 @@ impl Encounter {
     /// (`minute`, `elapsed_min`) or reach the time limit.
     fn advance_to(&mut self, target: u32) {
         let mut first = true;
-        while !self.is_ended() && self.record.state.now_s < target {
+        while !self.closed() && self.record.state.now_s < target {
             let now = self.record.state.now_s;
             let next_due = self
                 .record
                 .state
                 .actions
                 .iter()
-                .filter(|a| a.result.is_none() && a.status == ActionStatus::Pending)
+                .filter(|a| {
+                    a.result.is_none()
+                        && a.status == ActionStatus::Pending
+                        && a.cancelled_s.is_none()
+                })
                 .filter_map(|a| a.result_due_s)
                 .filter(|&d| d > now)
                 .min()
@@ -858,6 +1205,7 @@ impl Encounter {
                 .filter(|(_, a)| {
                     a.status == ActionStatus::Pending
                         && a.result.is_none()
+                        && a.cancelled_s.is_none()
                         && a.result_due_s.is_some_and(|d| d <= step)
                 })
                 .map(|(i, _)| i)
@@ -887,10 +1235,10 @@ impl Encounter {
                     ClockRead::Minute(m) => consider(m.saturating_mul(60)),
                     ClockRead::Elapsed { order, minutes } => {
                         for a in &self.record.state.actions {
-                            if a.status != ActionStatus::Unsupported
-                                && a.order_id() == Some(order.as_str())
-                            {
-                                consider(a.time_s.saturating_add(minutes.saturating_mul(60)));
+                            if a.order_id() == Some(order.as_str()) {
+                                if let Some(t) = a.done_at() {
+                                    consider(t.saturating_add(minutes.saturating_mul(60)));
+                                }
                             }
                         }
                     }
@@ -905,7 +1253,7 @@ impl Encounter {
     fn settle(&mut self) {
         if let Some((seen, change)) = self.settled {
             let now = self.record.state.now_s;
-            if !self.is_ended()
+            if !self.closed()
                 && seen == Seen::of(&self.record.state)
                 && change.is_none_or(|t| now < t)
             {
@@ -913,7 +1261,7 @@ impl Encounter {
             }
         }
         self.settle_all();
-        self.settled = (!self.is_ended()).then(|| {
+        self.settled = (!self.closed()).then(|| {
             let now = self.record.state.now_s;
             (Seen::of(&self.record.state), self.next_time_change(now))
         });
@@ -921,7 +1269,7 @@ impl Encounter {
 
     fn settle_all(&mut self) {
         loop {
-            if self.is_ended() {
+            if self.closed() {
                 return;
             }
             let next = self
@@ -937,20 +1285,21 @@ impl Encounter {
             let event = self.case.events[index].clone();
             self.record.state.fired_events.push(event.id.clone());
             for effect in &event.then {
-                if self.is_ended() {
+                if self.closed() {
                     break;
                 }
                 self.apply_effect(&event.id, effect);
             }
         }
         let limit = self.case.end.time_limit_min * 60;
-        if !self.is_ended() && self.record.state.now_s >= limit {
-            self.end(
+        if !self.closed() && self.record.state.now_s >= limit {
+            self.request_end(
                 EndReason::TimeLimit,
                 format!(
                     "the case's time limit of {} minutes was reached",
                     self.case.end.time_limit_min
                 ),
+                None,
             );
         }
     }
@@ -1059,6 +1408,16 @@ impl Encounter {
         };
         self.record.log.push(entry);
     }
+}
+
+/// The order named after a cancel or stop verb: "cancel the CT head" → "the CT head".
+fn cancel_target(raw: &str) -> Option<&str> {
+    let lower = raw.trim_start().to_ascii_lowercase();
+    ["cancel ", "stop ", "discontinue ", "d/c "]
+        .iter()
+        .find(|v| lower.starts_with(*v))
+        .map(|v| raw.trim_start()[v.len()..].trim())
+        .filter(|t| !t.is_empty())
 }
 
 /// A part of a rule that reads the clock: these are the only ones whose value can change

@@ -9,6 +9,7 @@ use super::encounter::{ActionRecord, ActionStatus, State};
 use super::phrases::first_match;
 use super::rule::{DoneRule, DoseRange, Rule};
 use super::text::stems;
+use super::units::{convert, fmt_num};
 
 /// One piece of evidence: where in the trajectory something happened.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -66,11 +67,11 @@ pub fn holds(rule: &Rule, case: &Case, state: &State) -> bool {
         Rule::Never(id) => first_done(id, state).is_none(),
         Rule::Done(d) if d.dose.is_none() && d.route.is_empty() && d.times.unwrap_or(1) <= 1 => {
             state.actions.iter().any(|a| {
-                a.status != ActionStatus::Unsupported
-                    && a.order_id() == Some(d.order.as_str())
-                    && d.by_minute.is_none_or(|m| a.time_s <= m * 60)
-                    && d.elapsed_min
-                        .is_none_or(|m| state.now_s >= a.time_s + m * 60)
+                a.order_id() == Some(d.order.as_str())
+                    && a.done_at().is_some_and(|t| {
+                        d.by_minute.is_none_or(|m| t <= m * 60)
+                            && d.elapsed_min.is_none_or(|m| state.now_s >= t + m * 60)
+                    })
             })
         }
         Rule::All(rules) => rules.iter().all(|r| holds(r, case, state)),
@@ -88,35 +89,33 @@ pub fn evaluate(rule: &Rule, case: &Case, state: &State) -> Verdict {
             let first = first_done(&pair.first, state);
             let then = first_done(&pair.then, state);
             match (first, then) {
-                (Some(a), Some(b))
-                    if a.time_s < b.time_s || (a.time_s == b.time_s && a.seq < b.seq) =>
-                {
+                (Some((a, ta)), Some((b, tb))) if ta < tb || (ta == tb && a.seq < b.seq) => {
                     Verdict::yes(
                         format!(
                             "{} at {} before {} at {}",
                             a.label(),
-                            clock(a.time_s),
+                            clock(ta),
                             b.label(),
-                            clock(b.time_s)
+                            clock(tb)
                         ),
                         vec![a.evidence(), b.evidence()],
                     )
                 }
-                (Some(a), Some(b)) => Verdict::no(
+                (Some((a, ta)), Some((b, tb))) => Verdict::no(
                     format!(
                         "{} at {} came after {} at {}",
                         a.label(),
-                        clock(a.time_s),
+                        clock(ta),
                         b.label(),
-                        clock(b.time_s)
+                        clock(tb)
                     ),
                     vec![a.evidence(), b.evidence()],
                 ),
-                (None, Some(b)) => Verdict::no(
+                (None, Some((b, _))) => Verdict::no(
                     format!("{} was done but `{}` never was", b.label(), pair.first),
                     vec![b.evidence()],
                 ),
-                (Some(a), None) => Verdict::no(
+                (Some((a, _)), None) => Verdict::no(
                     format!("`{}` was never done", pair.then),
                     vec![a.evidence()],
                 ),
@@ -165,10 +164,9 @@ pub fn evaluate(rule: &Rule, case: &Case, state: &State) -> Verdict {
             Verdict::no(format!("{what} was said{when}"), vec![])
         }
         Rule::Never(id) => match first_done(id, state) {
-            Some(a) => Verdict::no(
-                format!("{} at {}", a.label(), clock(a.time_s)),
-                vec![a.evidence()],
-            ),
+            Some((a, t)) => {
+                Verdict::no(format!("{} at {}", a.label(), clock(t)), vec![a.evidence()])
+            }
             None => Verdict::yes(format!("`{id}` was never done"), vec![]),
         },
         Rule::Diagnosis(d) => {
@@ -249,26 +247,44 @@ pub fn evaluate(rule: &Rule, case: &Case, state: &State) -> Verdict {
     }
 }
 
-fn first_done<'a>(order: &str, state: &'a State) -> Option<&'a ActionRecord> {
+/// The order carried out first (by when it was carried out), with that time.
+fn first_done<'a>(order: &str, state: &'a State) -> Option<(&'a ActionRecord, u32)> {
     state
         .actions
         .iter()
-        .find(|a| a.status != ActionStatus::Unsupported && a.order_id() == Some(order))
+        .filter(|a| a.order_id() == Some(order))
+        .filter_map(|a| a.done_at().map(|t| (a, t)))
+        .min_by_key(|(a, t)| (*t, a.seq))
 }
 
 fn done(d: &DoneRule, state: &State) -> Verdict {
-    let candidates: Vec<&ActionRecord> = state
+    let mut candidates: Vec<(&ActionRecord, u32)> = state
         .actions
         .iter()
-        .filter(|a| a.status != ActionStatus::Unsupported && a.order_id() == Some(d.order.as_str()))
+        .filter(|a| a.order_id() == Some(d.order.as_str()))
+        .filter_map(|a| a.done_at().map(|t| (a, t)))
         .collect();
+    candidates.sort_by_key(|(a, t)| (*t, a.seq));
     if candidates.is_empty() {
-        return Verdict::no(format!("`{}` was never ordered", d.order), vec![]);
+        let held = state.actions.iter().find(|a| {
+            a.order_id() == Some(d.order.as_str()) && a.status != ActionStatus::Unsupported
+        });
+        return match held {
+            Some(a) if a.cancelled_s.is_some() => Verdict::no(
+                format!("{} was cancelled before it was given", a.label()),
+                vec![a.evidence()],
+            ),
+            Some(a) => Verdict::no(
+                format!("{} was held: no IV access was placed", a.label()),
+                vec![a.evidence()],
+            ),
+            None => Verdict::no(format!("`{}` was never ordered", d.order), vec![]),
+        };
     }
     let needed = d.times.unwrap_or(1).max(1) as usize;
     let mut met: Vec<&ActionRecord> = Vec::new();
     let mut closest: Option<(&ActionRecord, String)> = None;
-    for a in &candidates {
+    for &(a, t) in &candidates {
         let failure = if let Some(range) = &d.dose {
             dose_problem(range, a.interpretation.dose.as_ref())
         } else {
@@ -291,25 +307,22 @@ fn done(d: &DoneRule, state: &State) -> Verdict {
         })
         .or_else(|| {
             d.by_minute
-                .filter(|&m| a.time_s > m * 60)
-                .map(|m| format!("{} at {}, required by {m}:00", a.label(), clock(a.time_s)))
+                .filter(|&m| t > m * 60)
+                .map(|m| format!("{} at {}, required by {m}:00", a.label(), clock(t)))
         })
         .or_else(|| {
             d.elapsed_min
-                .filter(|&m| state.now_s < a.time_s + m * 60)
-                .map(|m| {
-                    format!(
-                        "{} at {}, less than {m} minutes ago",
-                        a.label(),
-                        clock(a.time_s)
-                    )
-                })
+                .filter(|&m| state.now_s < t + m * 60)
+                .map(|m| format!("{} at {}, less than {m} minutes ago", a.label(), clock(t)))
         });
         match failure {
             None => {
-                met.push(*a);
+                met.push(a);
                 if met.len() >= needed {
-                    let when: Vec<String> = met.iter().map(|m| clock(m.time_s)).collect();
+                    let when: Vec<String> = met
+                        .iter()
+                        .map(|m| clock(m.done_at().unwrap_or(m.time_s)))
+                        .collect();
                     return Verdict::yes(
                         format!("{} at {}", a.label(), when.join(", ")),
                         met.iter().map(|m| m.evidence()).collect(),
@@ -335,32 +348,6 @@ fn done(d: &DoneRule, state: &State) -> Verdict {
     }
     let (a, why) = closest.expect("candidates is not empty");
     Verdict::no(why, vec![a.evidence()])
-}
-
-/// Converts an amount to the range's unit where the units are commensurable.
-fn convert(amount: f64, from: &str, to: &str) -> Option<f64> {
-    let scale = |u: &str| -> Option<(f64, &'static str)> {
-        Some(match u.to_ascii_lowercase().as_str() {
-            "g" => (1000.0, "mass"),
-            "mg" => (1.0, "mass"),
-            "mcg" => (0.001, "mass"),
-            "l" => (1000.0, "vol"),
-            "ml" => (1.0, "vol"),
-            "mg/kg" => (1.0, "mg/kg"),
-            "mcg/kg" => (0.001, "mg/kg"),
-            "units" => (1.0, "units"),
-            "units/kg" => (1.0, "units/kg"),
-            "ml/kg" => (1.0, "ml/kg"),
-            "meq" => (1.0, "meq"),
-            "mmol" => (1.0, "mmol"),
-            "l/min" => (1.0, "l/min"),
-            "mcg/min" => (1.0, "mcg/min"),
-            _ => return None,
-        })
-    };
-    let (a, da) = scale(from)?;
-    let (b, db) = scale(to)?;
-    (da == db).then(|| amount * a / b)
 }
 
 fn dose_problem(range: &DoseRange, dose: Option<&OrderedDose>) -> Option<String> {
@@ -390,14 +377,6 @@ fn dose_problem(range: &DoseRange, dose: Option<&OrderedDose>) -> Option<String>
             dose.unit
         )
     })
-}
-
-fn fmt_num(x: f64) -> String {
-    if x.fract() == 0.0 {
-        format!("{}", x as i64)
-    } else {
-        format!("{x}")
-    }
 }
 
 /// Medical abbreviations expanded before comparing diagnoses.

@@ -12,6 +12,8 @@
 //! - [`score`]: rubric scoring (rules, judge verdicts, overrides); [`debrief`]: what the
 //!   debrief shows and what the judge reads; [`export`]: JSON, CSV and MedSP1000 results;
 //!   [`medsp`]: MedSP1000 frozen-rubric import
+//! - [`pharmacy`]: the ward's dose-range and IV-access checks; [`units`]: dose units and
+//!   conversions (per kilogram with the patient's weight)
 
 pub mod action;
 pub mod case;
@@ -23,11 +25,13 @@ pub mod export;
 pub mod lexicon;
 pub mod load;
 pub mod medsp;
+pub mod pharmacy;
 pub mod phrases;
 pub mod rule;
 pub mod score;
 pub mod sp;
 pub mod text;
+pub mod units;
 pub mod validate;
 
 /// The shared order catalog shipped with the app (`assets/catalog.json` without indentation,

@@ -17,8 +17,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 
 use super::case::{Case, Competency, RubricItem};
+use super::catalog::GROSS_OVERDOSE_FACTOR;
 use super::encounter::State;
-use super::eval::{evaluate, Evidence};
+use super::eval::{clock, evaluate, Evidence};
+use super::pharmacy::DoseLevel;
+use super::units::fmt_num;
 
 /// Whether an item's behaviour happened. For a harm item (negative weight) `Met` means the harm
 /// happened.
@@ -369,8 +372,12 @@ pub fn score(
                     result.judge_quote = Some(quote.to_string());
                 }
             }
+            result
+        })
+        .chain(std::iter::once(gross_overdose_item(state)))
+        .map(|mut result| {
             result.outcome = result.automatic;
-            if let Some(o) = in_force.get(item.id.as_str()) {
+            if let Some(o) = in_force.get(result.id.as_str()) {
                 result.outcome = Outcome::from_bool(o.met.unwrap_or(false));
                 result.scored_by = ScoredBy::Educator;
                 result.overridden = Some((*o).clone());
@@ -385,6 +392,53 @@ pub fn score(
             prompt_version: run.prompt_version.clone(),
         }),
         overrides: overrides.to_vec(),
+    }
+}
+
+/// The id of the safety item every case has: a dose over [`GROSS_OVERDOSE_FACTOR`] times the
+/// usual maximum given (the pharmacy check, `engine::pharmacy`).
+pub const GROSS_OVERDOSE_ITEM: &str = "safety-gross-overdose";
+
+/// The harm item the environment adds to every rubric: a gross overdose given, whatever the
+/// case's author wrote.
+fn gross_overdose_item(state: &State) -> ItemResult {
+    let overdoses: Vec<_> = state
+        .actions
+        .iter()
+        .filter(|a| a.done_at().is_some())
+        .filter_map(|a| {
+            a.dose_check
+                .as_ref()
+                .filter(|c| c.level == DoseLevel::GrossOverdose)
+                .map(|c| (a, c))
+        })
+        .collect();
+    let why = match overdoses.first() {
+        Some((a, c)) => format!(
+            "{} at {}: {}",
+            a.interpretation.summary(),
+            clock(a.done_at().unwrap_or(a.time_s)),
+            c.message
+        ),
+        None => "no dose was more than ten times its usual maximum".into(),
+    };
+    ItemResult {
+        id: GROSS_OVERDOSE_ITEM.into(),
+        competency: Competency::PC,
+        text: format!(
+            "Gives a dose more than {} times the usual maximum (pharmacy safety check)",
+            fmt_num(GROSS_OVERDOSE_FACTOR)
+        ),
+        weight: -2.0,
+        critical: true,
+        has_rule: true,
+        outcome: Outcome::NotScored,
+        scored_by: ScoredBy::Rule,
+        automatic: Outcome::from_bool(!overdoses.is_empty()),
+        evidence: overdoses.iter().map(|(a, _)| a.evidence()).collect(),
+        why,
+        judge_quote: None,
+        overridden: None,
     }
 }
 

@@ -59,11 +59,25 @@ pub fn feedback_line(case: &Case, e: &Entry) -> Option<String> {
             format!("{t} {}: \"{text}\"", speaker_name(case, speaker))
         }
         EntryKind::Ordered {
-            raw, name, status, ..
-        } => match name {
-            Some(n) => format!("{t} Order \"{raw}\" → {n}: {}", status_text(*status)),
-            None => format!("{t} Order \"{raw}\": {}", status_text(*status)),
+            raw,
+            name,
+            status,
+            form,
+            ..
+        } => match (name, form) {
+            (Some(n), Some(f)) => {
+                format!("{t} Order \"{raw}\" → {n} {f}: {}", status_text(*status))
+            }
+            (Some(n), None) => format!("{t} Order \"{raw}\" → {n}: {}", status_text(*status)),
+            (None, _) => format!("{t} Order \"{raw}\": {}", status_text(*status)),
         },
+        EntryKind::Cancelled { name, stopped, .. } => format!(
+            "{t} {}: {name}.",
+            if *stopped { "Stopped" } else { "Cancelled" }
+        ),
+        EntryKind::EndRequested { detail, .. } => format!(
+            "{t} The encounter is closing: {detail}. Give your final diagnosis, differential and plan."
+        ),
         EntryKind::Result { name, text, .. } => format!("{t} Result — {name}: {text}"),
         EntryKind::Notice { text, .. } => format!("{t} {text}"),
         EntryKind::PhaseChanged { status, .. } => format!("{t} Patient: {status}"),
@@ -141,9 +155,17 @@ pub fn clinician_chat(case: &Case, record: &Record, params: Params) -> Chat {
         }
     }
     if let Some(last) = messages.last_mut() {
-        last.text.push_str(
-            "\n\nYour turn: reply with one JSON object {\"speak\", \"actions\", \"eos\"}.",
-        );
+        if record.state.end_requested.is_some() {
+            let _ = write!(
+                last.text,
+                "\n\nThe encounter is closing. Reply with one JSON object: {}.",
+                super::protocol::END_FORM_SHAPE
+            );
+        } else {
+            last.text.push_str(
+                "\n\nYour turn: reply with one JSON object {\"speak\", \"actions\", \"eos\"}.",
+            );
+        }
     }
     Chat {
         system: clinician_system(record.config.turn_limit),

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::json::{extract_object, JsonError, Repair};
-use crate::engine::encounter::Turn;
+use crate::engine::encounter::{EndForm, Turn};
 
 /// How a clinician reply became a turn.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -522,3 +522,94 @@ mod tests {
         assert!(!quote_found("", "anything"));
     }
 }
+
+/// Parses the clinician's end form when the encounter is closing:
+/// `{"diagnosis": "...", "differential": ["..."], "plan": "...", "disposition": "..."}`.
+/// A reply without a diagnosis cannot be used: the encounter then closes without one, never
+/// with a guessed one.
+pub fn parse_end_form(reply: &str) -> ParsedEnd {
+    let extracted = match extract_object(reply) {
+        Ok(e) => e,
+        Err(e) => return ParsedEnd::unusable(format!("no JSON end form: {e}")),
+    };
+    let v = &extracted.value;
+    let text = |key: &str| -> String {
+        match v.get(key) {
+            Some(Value::String(s)) => s.trim().to_string(),
+            Some(Value::Array(items)) => items
+                .iter()
+                .filter_map(Value::as_str)
+                .collect::<Vec<_>>()
+                .join("; "),
+            _ => String::new(),
+        }
+    };
+    let diagnosis = text("diagnosis");
+    if diagnosis.is_empty() {
+        return ParsedEnd::unusable("the end form has no \"diagnosis\"");
+    }
+    let differential = match v.get("differential") {
+        Some(Value::Array(items)) => items
+            .iter()
+            .filter_map(Value::as_str)
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect(),
+        Some(Value::String(s)) => s
+            .split([';', '\n'])
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect(),
+        _ => Vec::new(),
+    };
+    let disposition = Some(text("disposition")).filter(|d| !d.is_empty());
+    let mut notes: Vec<String> = extracted.repairs.iter().map(|r| format!("{r:?}")).collect();
+    let fallback = if notes.is_empty() {
+        Fallback::Clean
+    } else {
+        notes.insert(0, "repaired".into());
+        Fallback::Repaired
+    };
+    ParsedEnd {
+        form: Some(EndForm {
+            diagnosis,
+            differential,
+            plan: text("plan"),
+            disposition,
+        }),
+        fallback,
+        notes,
+    }
+}
+
+/// A parsed end form.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParsedEnd {
+    /// `None` exactly when `fallback` is `Unusable`.
+    pub form: Option<EndForm>,
+    pub fallback: Fallback,
+    pub notes: Vec<String>,
+}
+
+impl ParsedEnd {
+    fn unusable(why: impl Into<String>) -> ParsedEnd {
+        ParsedEnd {
+            form: None,
+            fallback: Fallback::Unusable,
+            notes: vec![why.into()],
+        }
+    }
+}
+
+/// The message asking the model once more for a usable end form.
+pub fn end_form_correction(problem: &str) -> String {
+    format!(
+        "Your last reply could not be used: {problem}. Reply again with exactly one JSON object \
+         and nothing else: {END_FORM_SHAPE}."
+    )
+}
+
+/// The end form's shape, as the prompts state it.
+pub const END_FORM_SHAPE: &str = "{\"diagnosis\": \"your final diagnosis\", \"differential\": \
+     [\"other diagnoses considered\"], \"plan\": \"your management plan\", \"disposition\": \
+     \"e.g. admit to cardiology\"}";

@@ -199,7 +199,9 @@ pub struct ClinicianTurn {
 }
 
 /// Runs one clinician turn: prompt from the record → call → parse (fallback recorded) → if
-/// unusable, ask once more for a corrected reply → engine input or a Protocol error.
+/// unusable, ask once more for a corrected reply → engine input or a Protocol error. While the
+/// encounter is closing (a disposition, the last stage, the turn or time limit), the turn
+/// asks for the end form (diagnosis, differential, plan) and returns [`Input::End`].
 pub async fn clinician_turn<T: Transport>(
     client: &Client<T>,
     case: &Case,
@@ -207,6 +209,7 @@ pub async fn clinician_turn<T: Transport>(
     cancel: &Cancel,
 ) -> ClinicianTurn {
     let mut chat = prompts::clinician_chat(case, record, client.params());
+    let closing = record.state.end_requested.is_some();
     let mut exchanges = Vec::new();
     let mut attempt = 0;
     while attempt < 2 {
@@ -234,19 +237,26 @@ pub async fn clinician_turn<T: Transport>(
                 };
             }
         };
-        let ParsedTurn {
-            turn,
-            fallback,
-            notes,
-        } = protocol::parse_turn(&c.text);
+        // While the encounter is closing, the reply is the end form.
+        let (input, fallback, notes) = if closing {
+            let p = protocol::parse_end_form(&c.text);
+            (p.form.map(Input::End), p.fallback, p.notes)
+        } else {
+            let ParsedTurn {
+                turn,
+                fallback,
+                notes,
+            } = protocol::parse_turn(&c.text);
+            (turn.map(Input::Turn), fallback, notes)
+        };
         let raw = c.text.clone();
         ex.completion = Some(c);
         ex.fallback = Some(fallback);
         ex.notes = notes.clone();
         exchanges.push(ex);
-        if let Some(turn) = turn {
+        if let Some(input) = input {
             return ClinicianTurn {
-                input: Ok(Input::Turn(turn)),
+                input: Ok(input),
                 fallback,
                 exchanges,
             };
@@ -268,8 +278,11 @@ pub async fn clinician_turn<T: Transport>(
             };
         }
         chat.messages.push(Message::assistant(raw));
-        chat.messages
-            .push(Message::user(protocol::clinician_correction(&problem)));
+        chat.messages.push(Message::user(if closing {
+            protocol::end_form_correction(&problem)
+        } else {
+            protocol::clinician_correction(&problem)
+        }));
         attempt += 1;
     }
     // Not reached: the second pass always returns.

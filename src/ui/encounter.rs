@@ -11,7 +11,9 @@ use leptos::task::spawn_local;
 use leptos_router::hooks::{use_navigate, use_params_map};
 use leptos_router::NavigateOptions;
 
-use crate::app::orders::{move_highlight, order_for_enter, suggestions, SUGGESTIONS};
+use crate::app::orders::{
+    move_highlight, order_for_enter, review, suggestions, OrderReview, SUGGESTIONS,
+};
 use crate::app::session::{self, EndFormDraft, Session};
 use crate::app::settings::{roles_line, usage_line};
 use crate::app::view::{
@@ -160,6 +162,8 @@ pub struct EncounterCtl {
     vitals: RwSignal<Vec<VitalSign>>,
     clock: RwSignal<ClockView>,
     ended: RwSignal<Option<String>>,
+    /// The end form is due: (why, the disposition that closed it).
+    closing: RwSignal<Option<(String, String)>>,
     /// Event notices produced by the last input (announced in a banner).
     notices: RwSignal<Vec<String>>,
     error: RwSignal<Option<String>>,
@@ -190,6 +194,7 @@ impl EncounterCtl {
                 turn: 0,
             }),
             ended: RwSignal::new(None),
+            closing: RwSignal::new(None),
             notices: RwSignal::new(Vec::new()),
             error: RwSignal::new(None),
             pending_saves: RwSignal::new(0),
@@ -215,7 +220,22 @@ impl EncounterCtl {
             } else {
                 usage_line(&s.saved.exchanges)
             });
-            self.inbox.set(inbox_view(state));
+            self.inbox.set(inbox_view(enc));
+            self.closing.set(enc.end_requested().map(|r| {
+                let disposition = r
+                    .disposition
+                    .and_then(|seq| state.actions.get(seq as usize))
+                    .and_then(|a| a.interpretation.order.as_ref())
+                    .map(|o| o.name.clone())
+                    .unwrap_or_default();
+                (
+                    format!(
+                        "The encounter is closing ({}): give your diagnosis and plan.",
+                        r.detail
+                    ),
+                    disposition,
+                )
+            }));
             self.vitals
                 .set(vitals_view(&state.vitals, log, state.now_s));
             self.clock.set(clock_view(case, state));
@@ -382,6 +402,8 @@ fn EncounterScreen(session: Session) -> impl IntoView {
         m.settings.with(|s| roles_line(&config, &voice, s))
     };
     let show_end_form = RwSignal::new(false);
+    // A disposition picked in the order panel: the end form opens with it.
+    let end_disposition = RwSignal::new(String::new());
     let patient = format!(
         "{}, {} years, {}",
         case.patient.name, case.patient.age, case.patient.sex
@@ -427,8 +449,19 @@ fn EncounterScreen(session: Session) -> impl IntoView {
                 <summary>"Door note"</summary>
                 <p class="door-note-text">{door_note}</p>
             </details>
-            <Show when=move || show_end_form.get() && !ctl.is_ended()>
-                <EndFormView ctl=ctl show=show_end_form catalog=catalog_for_end.clone() id=id.clone() />
+            {move || {
+                ctl.closing.get().map(|(why, _)| view! { <p class="closing-banner" role="status">{why}</p> })
+            }}
+            <Show when=move || {
+                (show_end_form.get() || ctl.closing.with(Option::is_some)) && !ctl.is_ended()
+            }>
+                <EndFormView
+                    ctl=ctl
+                    show=show_end_form
+                    catalog=catalog_for_end.clone()
+                    id=id.clone()
+                    disposition=end_disposition
+                />
             </Show>
             <div class="encounter-grid">
                 <div class="col-main">
@@ -437,7 +470,17 @@ fn EncounterScreen(session: Session) -> impl IntoView {
                 </div>
                 <div class="col-side">
                     <VitalsMonitor ctl=ctl />
-                    {(!by_model).then(|| view! { <OrderPanel ctl=ctl catalog=catalog_for_orders /> })}
+                    {(!by_model)
+                        .then(|| {
+                            view! {
+                                <OrderPanel
+                                    ctl=ctl
+                                    catalog=catalog_for_orders
+                                    show_end_form=show_end_form
+                                    end_disposition=end_disposition
+                                />
+                            }
+                        })}
                     <Inbox ctl=ctl />
                 </div>
             </div>
@@ -674,18 +717,43 @@ fn SpeakBox(ctl: EncounterCtl) -> impl IntoView {
 }
 
 #[component]
-fn OrderPanel(ctl: EncounterCtl, catalog: Arc<Catalog>) -> impl IntoView {
+fn OrderPanel(
+    ctl: EncounterCtl,
+    catalog: Arc<Catalog>,
+    show_end_form: RwSignal<bool>,
+    end_disposition: RwSignal<String>,
+) -> impl IntoView {
     let query = RwSignal::new(String::new());
     let highlight = RwSignal::new(None::<usize>);
     let list = Memo::new(move |_| suggestions(&query.get(), &catalog, SUGGESTIONS));
     let placed = RwSignal::new(None::<String>);
-    let place = move |text: String| {
+    // The order waiting for the trainee's answer: (text, question, can be placed anyway).
+    let query_box = RwSignal::new(None::<(String, String, bool)>);
+    let commit = move |text: String| {
         if let Some(input) = session::order(&text) {
             if ctl.apply(input) {
                 placed.set(Some(text));
                 query.set(String::new());
                 highlight.set(None);
+                query_box.set(None);
             }
+        }
+    };
+    let place = move |text: String| {
+        let verdict = ctl.session.try_with_value(|s| review(&text, &s.encounter));
+        match verdict {
+            Some(OrderReview::Place) => commit(text),
+            Some(OrderReview::Disposition { name }) => {
+                end_disposition.set(name);
+                show_end_form.set(true);
+                query.set(String::new());
+                highlight.set(None);
+            }
+            Some(OrderReview::ConfirmDose { message }) => {
+                query_box.set(Some((text, message, true)))
+            }
+            Some(OrderReview::AskUnit { message }) => query_box.set(Some((text, message, false))),
+            None => {}
         }
     };
     let place_free = move || {
@@ -770,7 +838,8 @@ fn OrderPanel(ctl: EncounterCtl, catalog: Arc<Catalog>) -> impl IntoView {
                                         on:mousedown=move |ev| ev.prevent_default()
                                         on:click=move |_| place(text.clone())
                                     >
-                                        <span class="suggestion-name">{s.order_text.clone()}</span>
+                                        <span class="suggestion-name">{s.name.clone()}</span>
+                                        {s.form.clone().map(|f| view! { <span class="suggestion-form">{f}</span> })}
                                         <span class="suggestion-detail">
                                             {format!("{} · {}", s.category, s.detail)}
                                         </span>
@@ -792,9 +861,47 @@ fn OrderPanel(ctl: EncounterCtl, catalog: Arc<Catalog>) -> impl IntoView {
                     "Order exactly as typed"
                 </button>
             </div>
+            {move || {
+                query_box
+                    .get()
+                    .map(|(text, message, can_place)| {
+                        let text_for_place = text.clone();
+                        view! {
+                            <div class="order-query" role="alertdialog" aria-labelledby="order-query-text">
+                                <p id="order-query-text">{message}</p>
+                                <div class="form-actions">
+                                    {can_place
+                                        .then(|| {
+                                            view! {
+                                                <button
+                                                    type="button"
+                                                    class="button danger"
+                                                    id="order-confirm"
+                                                    on:click=move |_| commit(text_for_place.clone())
+                                                >
+                                                    "Place anyway"
+                                                </button>
+                                            }
+                                        })}
+                                    <button
+                                        type="button"
+                                        class="button"
+                                        id="order-change"
+                                        on:click=move |_| {
+                                            query_box.set(None);
+                                            query.set(text.clone());
+                                        }
+                                    >
+                                        "Change the order"
+                                    </button>
+                                </div>
+                            </div>
+                        }
+                    })
+            }}
             <p class="muted small">
-                "Arrows choose, Enter places the order at once (it takes simulated time). "
-                "Results arrive in the inbox below."
+                "Arrows choose, Enter places the order (each takes the simulated time shown). "
+                "Results arrive in the inbox below; pending orders can be cancelled there."
             </p>
             <p class="muted small" role="status">
                 {move || placed.get().map(|p| format!("Placed: {p}"))}
@@ -804,7 +911,7 @@ fn OrderPanel(ctl: EncounterCtl, catalog: Arc<Catalog>) -> impl IntoView {
 }
 
 #[component]
-fn InboxItem(row: InboxRow) -> impl IntoView {
+fn InboxItem(ctl: EncounterCtl, row: InboxRow) -> impl IntoView {
     let status = match row.status {
         InboxStatus::Pending => match (row.time.clone(), row.due_in_min) {
             (Some(t), Some(m)) => format!("expected at {t} (in {m} min)"),
@@ -826,7 +933,24 @@ fn InboxItem(row: InboxRow) -> impl IntoView {
                 <span class="inbox-ordered">{format!("ordered {}", row.ordered_at)}</span>
             </div>
             <div class="inbox-status">{status}</div>
+            {row.note.map(|n| view! { <p class="inbox-note">{n}</p> })}
             {row.result.map(|r| view! { <p class="inbox-result">{r}</p> })}
+            {row
+                .control
+                .map(|c| {
+                    let seq = row.seq;
+                    view! {
+                        <button
+                            type="button"
+                            class="button small inbox-control"
+                            on:click=move |_| {
+                                ctl.apply(session::cancel(seq));
+                            }
+                        >
+                            {c.label()}
+                        </button>
+                    }
+                })}
         </li>
     }
 }
@@ -843,7 +967,7 @@ fn Inbox(ctl: EncounterCtl) -> impl IntoView {
                             ctl.inbox
                                 .with(pick)
                                 .into_iter()
-                                .map(|row| view! { <InboxItem row=row /> })
+                                .map(|row| view! { <InboxItem ctl=ctl row=row /> })
                                 .collect_view()
                         }}
                     </ul>
@@ -911,11 +1035,15 @@ fn EndFormView(
     show: RwSignal<bool>,
     catalog: Arc<Catalog>,
     id: String,
+    /// Prefilled: a disposition picked in the order panel, or the one that closed the encounter.
+    disposition: RwSignal<String>,
 ) -> impl IntoView {
     let diagnosis = RwSignal::new(String::new());
     let differential = RwSignal::new(String::new());
     let plan = RwSignal::new(String::new());
-    let disposition = RwSignal::new(String::new());
+    if let Some((_, d)) = ctl.closing.get_untracked().filter(|(_, d)| !d.is_empty()) {
+        disposition.set(d);
+    }
     let form_error = RwSignal::new(None::<String>);
     let options = disposition_options(&catalog);
     let first: NodeRef<html::Input> = NodeRef::new();
@@ -976,9 +1104,18 @@ fn EndFormView(
                 <button type="submit" class="button primary" id="end-submit">
                     "End encounter and see the debrief"
                 </button>
-                <button type="button" class="button" on:click=move |_| show.set(false)>
-                    "Keep going"
-                </button>
+                <Show when=move || ctl.closing.with(Option::is_none)>
+                    <button
+                        type="button"
+                        class="button"
+                        on:click=move |_| {
+                            show.set(false);
+                            disposition.set(String::new());
+                        }
+                    >
+                        "Keep going"
+                    </button>
+                </Show>
             </div>
         </form>
     }

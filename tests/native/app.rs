@@ -254,7 +254,7 @@ fn abbreviations_find_their_orders_first() {
     assert!(suggestions("", &catalog(), 8).is_empty());
     assert!(suggestions("zzqx", &catalog(), 8).is_empty());
     let cbc = &suggestions("cbc", &catalog(), 8)[0];
-    assert_eq!(cbc.detail, "result in 45 min");
+    assert_eq!(cbc.detail, "takes 1 min · result in 45 min");
     assert_eq!(cbc.category, "Laboratory");
 }
 
@@ -484,7 +484,7 @@ fn the_inbox_shows_pending_with_expected_time_then_returned_with_time() {
     apply(&mut s, session::order("cbc"));
     apply(&mut s, session::order("epinephrine 0.5 mg IM"));
     apply(&mut s, session::order("flibbertigibbet"));
-    let v = inbox_view(s.encounter.state());
+    let v = inbox_view(&s.encounter);
     assert_eq!(v.pending.len(), 1);
     let cbc = &v.pending[0];
     assert_eq!(cbc.name, "Complete blood count");
@@ -501,7 +501,7 @@ fn the_inbox_shows_pending_with_expected_time_then_returned_with_time() {
     assert_eq!(v.unsupported[0].name, "flibbertigibbet");
 
     apply(&mut s, Some(Input::Wait { minutes: 45 }));
-    let v = inbox_view(s.encounter.state());
+    let v = inbox_view(&s.encounter);
     assert!(v.pending.is_empty());
     assert_eq!(
         v.returned[0].name, "Complete blood count",

@@ -100,9 +100,13 @@ fn play(case: &std::sync::Arc<Case>, file: &str) -> Encounter {
     {
         let input = Input::from_play_line(line).unwrap_or_else(|e| panic!("{file}:{}: {e}", n + 1));
         if enc.is_ended() {
-            // A terminal event or the time limit may end the encounter before the script
-            // runs out; the expectations say how it must end.
+            // A terminal event may end the encounter before the script runs out; the
+            // expectations say how it must end.
             break;
+        }
+        if !enc.takes(&input) {
+            // Closing (a disposition, the last stage, a limit): only the end form is taken.
+            continue;
         }
         enc.apply(input)
             .unwrap_or_else(|e| panic!("{file}:{}: {e}", n + 1));

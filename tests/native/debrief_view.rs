@@ -19,10 +19,14 @@ fn chart_bars_follow_the_scores_and_clip_negative_points() {
             .unwrap();
     let mut enc = Encounter::new(c.clone(), catalog(), Config::human());
     for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        let input = Input::from_play_line(line).unwrap();
         if enc.is_ended() {
             break;
         }
-        enc.apply(Input::from_play_line(line).unwrap()).unwrap();
+        // A closing encounter takes only the end form.
+        if enc.takes(&input) {
+            enc.apply(input).unwrap();
+        }
     }
     let card = score(&c, enc.state(), None, &[]);
     let d = debrief(&c, enc.record(), &card);

@@ -22,10 +22,14 @@ fn played(id: &str, kind: &str, config: Config) -> (Arc<Case>, Encounter) {
             .unwrap();
     let mut enc = Encounter::new(c.clone(), catalog(), config);
     for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        let input = Input::from_play_line(line).unwrap();
         if enc.is_ended() {
             break;
         }
-        enc.apply(Input::from_play_line(line).unwrap()).unwrap();
+        // A closing encounter takes only the end form.
+        if enc.takes(&input) {
+            enc.apply(input).unwrap();
+        }
     }
     (c, enc)
 }
@@ -105,8 +109,16 @@ fn the_medsp_shape_round_trips_and_its_summary_matches_the_items() {
             )
             .all(|k| k.starts_with('_')));
         let harms = v["_harm_items"].as_array().unwrap();
-        assert_eq!(harms.len(), 1, "the nitrate harm item is listed apart");
+        assert_eq!(
+            harms.len(),
+            2,
+            "the nitrate harm item and the environment's overdose item are listed apart"
+        );
         assert_eq!(harms[0]["happened"], kind == "weak");
+        assert_eq!(
+            harms[1]["happened"], false,
+            "no gross overdose in either play"
+        );
         assert_eq!(v["_not_scored_items"].as_array().unwrap().len(), 3);
     }
 }
@@ -155,7 +167,7 @@ fn csv_rows_line_up_with_their_headers() {
         format!("{:.4}", e.scores.overall.completion_ratio.unwrap())
     );
     let items = parse_csv(&(items_csv_header() + &items_csv_rows(&e)));
-    assert_eq!(items.len(), 1 + c.rubric.len());
+    assert_eq!(items.len(), 1 + c.rubric.len() + 1, "with the safety item");
     assert!(items.iter().all(|r| r.len() == items[0].len()));
     for (row, item) in items[1..].iter().zip(&e.scorecard.items) {
         assert_eq!(row[2], item.id);

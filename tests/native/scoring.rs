@@ -278,7 +278,7 @@ fn every_rule_kind_with_edge_cases() {
         Row {
             name: "never: done",
             rule: r#"{"never": "alteplase"}"#,
-            play: &[r#"{"speak": "", "actions": ["alteplase"]}"#],
+            play: &[r#"{"speak": "", "actions": ["iv access", "alteplase"]}"#],
             met: false,
             why: "Alteplase",
             evidence_turns: &[1],
@@ -425,7 +425,7 @@ fn scores_follow_both_formulas_and_skip_unscored_items() {
         &c,
         &[
             TALK_INTRO,
-            r#"{"speak": "", "actions": ["ecg", "aspirin 300 mg", "alteplase"]}"#,
+            r#"{"speak": "", "actions": ["ecg", "aspirin 300 mg", "iv access", "alteplase"]}"#,
         ],
     );
     let card = score(&c, enc.state(), None, &[]);
@@ -433,8 +433,8 @@ fn scores_follow_both_formulas_and_skip_unscored_items() {
     let o = &s.overall;
     assert_eq!(
         (o.items, o.not_scored),
-        (6, 2),
-        "two judge items not scored"
+        (7, 2),
+        "two judge items not scored; the environment's safety item is scored like a rule"
     );
     assert_eq!((o.expected_met, o.expected_scored), (3, 3));
     assert_eq!(
@@ -442,7 +442,8 @@ fn scores_follow_both_formulas_and_skip_unscored_items() {
         Some(1.0),
         "harms don't enter completion"
     );
-    assert_eq!((o.harms_done, o.harms_scored), (1, 1));
+    // The case's tPA harm, and the environment's gross-overdose item (avoided).
+    assert_eq!((o.harms_done, o.harms_scored), (1, 2));
     // points: 2 + 1 + 1 - 2 = 2 over positive weights scored 2 + 1 + 1 = 4.
     assert_eq!((o.points, o.points_possible), (2.0, 4.0));
     assert_eq!(o.points_ratio, Some(0.5));
@@ -616,7 +617,10 @@ fn play_scores(c: &Arc<Case>, file: &str) -> PlayScores {
             break;
         }
         let input = Input::from_play_line(line).unwrap_or_else(|e| panic!("{file}: {e}"));
-        enc.apply(input).unwrap_or_else(|e| panic!("{file}: {e:?}"));
+        // A closing encounter takes only the end form.
+        if enc.takes(&input) {
+            enc.apply(input).unwrap_or_else(|e| panic!("{file}: {e:?}"));
+        }
     }
     let card = score(c, enc.state(), None, &[]);
     let o = card.scores().overall;

@@ -445,7 +445,7 @@ fn an_unconscious_patient_answers_once_a_phase_lets_him() {
     );
     enc.apply(Input::Turn(Turn {
         speak: String::new(),
-        actions: vec!["naloxone 0.4 mg IV".into()],
+        actions: vec!["IV access".into(), "naloxone 0.4 mg IV".into()],
         eos: false,
     }))
     .expect("turn");
