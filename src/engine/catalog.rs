@@ -120,6 +120,94 @@ fn is_adult(a: &AgeBand) -> bool {
     *a == AgeBand::Adult
 }
 
+impl AgeBand {
+    pub fn label(self) -> &'static str {
+        match self {
+            AgeBand::Adult => "adult",
+            AgeBand::Child => "child",
+        }
+    }
+}
+
+/// The units a [`DoseLimit`] may be written in (the canonical units of `action::OrderedDose`
+/// that a dose range can use: no litres, no oxygen flow).
+pub const LIMIT_UNITS: &[&str] = &[
+    "mg", "mcg", "g", "units", "mL", "mEq", "mmol", "mg/kg", "mcg/kg", "units/kg", "mL/kg",
+    "mcg/min",
+];
+
+/// Checks an order's dose limits: a known unit, 0 < min <= max, a route the order allows, one
+/// limit per (route, age band, single dose or rate), and a cited source.
+fn check_limits(order: &Order, path: &str, diags: &mut Diagnostics) {
+    let mut seen: BTreeMap<(&str, bool, bool), usize> = BTreeMap::new();
+    for (k, limit) in order.limits.iter().enumerate() {
+        let at = format!("{path}.limits[{k}]");
+        if !LIMIT_UNITS.contains(&limit.unit.as_str()) {
+            diags.push(Diagnostic::new(
+                format!("{at}.unit"),
+                format!("unknown unit `{}`", limit.unit),
+                format!("use one of {}", LIMIT_UNITS.join(", ")),
+            ));
+        } else if limit.unit == "mcg/min" && !limit.rate {
+            diags.push(Diagnostic::new(
+                format!("{at}.rate"),
+                "a range in mcg/min is an infusion rate but `rate` is not set",
+                "add `\"rate\": true` or give the single dose in mcg",
+            ));
+        }
+        if limit.min <= 0.0 {
+            diags.push(Diagnostic::new(
+                format!("{at}.min"),
+                format!("min is {}, it must be above 0", limit.min),
+                "give the smallest usual dose",
+            ));
+        }
+        if limit.min > limit.max {
+            diags.push(Diagnostic::new(
+                format!("{at}.max"),
+                format!("max {} is below min {}", limit.max, limit.min),
+                "swap min and max, or fix the one that is wrong",
+            ));
+        }
+        if !order.routes.is_empty() && !order.routes.contains(&limit.route) {
+            diags.push(Diagnostic::new(
+                format!("{at}.route"),
+                format!(
+                    "route `{}` is not among the order's routes {:?}",
+                    limit.route, order.routes
+                ),
+                "add the route to `routes` or remove the limit",
+            ));
+        }
+        let key = (
+            limit.route.as_str(),
+            limit.age == AgeBand::Child,
+            limit.rate,
+        );
+        if let Some(&first) = seen.get(&key) {
+            diags.push(Diagnostic::new(
+                at.clone(),
+                format!(
+                    "a second {} {} limit for route `{}` (the first is limits[{first}])",
+                    limit.age.label(),
+                    if limit.rate { "rate" } else { "single-dose" },
+                    limit.route
+                ),
+                "keep one limit per route, age band and single dose or rate",
+            ));
+        } else {
+            seen.insert(key, k);
+        }
+        if limit.source.trim().is_empty() {
+            diags.push(Diagnostic::new(
+                format!("{at}.source"),
+                "the limit cites no source",
+                "name the public reference the range follows, e.g. \"BNF: Fentanyl, IV injection\"",
+            ));
+        }
+    }
+}
+
 /// A confirmed dose more than this many times a usual maximum is a harm in every case.
 pub const GROSS_OVERDOSE_FACTOR: f64 = 10.0;
 
@@ -193,6 +281,7 @@ impl Catalog {
                     ));
                 }
             }
+            check_limits(order, &path, &mut diags);
             for (field, phrase) in order_phrases(order) {
                 let key = crate::engine::text::normalize(&phrase);
                 if let Some(&other) = owner_of_phrase.get(&key) {
@@ -322,6 +411,156 @@ mod tests {
             paths,
             ["$.orders[1].synonyms[1]", "$.orders[2].name"],
             "{d}"
+        );
+    }
+
+    /// A catalog of one unrelated order and one fentanyl order with these limits.
+    fn with_limits(limits: &str) -> String {
+        format!(
+            r#"{{"schema": 1, "orders": [
+            {{"id": "ecg", "name": "ECG", "category": "bedside",
+             "time_cost_min": 1, "turnaround_min": 0, "default_result": "Sinus rhythm."}},
+            {{"id": "fentanyl", "name": "Fentanyl", "category": "medication",
+             "time_cost_min": 1, "turnaround_min": 0, "default_result": "Given.",
+             "dose": {{"amount": 50, "unit": "mcg", "route": "IV"}}, "routes": ["IV", "IN"],
+             "limits": [{limits}]}}]}}"#
+        )
+    }
+
+    const FENTANYL_IV: &str =
+        r#"{"route": "IV", "unit": "mcg", "min": 25, "max": 100, "source": "BNF: Fentanyl"}"#;
+
+    /// The paths of the errors a catalog with these limits gets.
+    fn limit_errors(limits: &str) -> Vec<String> {
+        match Catalog::from_json("catalog.json", &with_limits(limits)) {
+            Ok(_) => Vec::new(),
+            Err(d) => d.items.into_iter().map(|i| i.path).collect(),
+        }
+    }
+
+    #[test]
+    fn well_formed_limits_load_and_keep_their_fields() {
+        let json = with_limits(&format!(
+            r#"{FENTANYL_IV},
+            {{"route": "IN", "unit": "mcg", "min": 50, "max": 200, "source": "BNF: Fentanyl, nasal"}},
+            {{"route": "IV", "unit": "mcg/kg", "min": 0.5, "max": 2, "age": "child",
+              "source": "BNFC: Fentanyl"}},
+            {{"route": "IV", "unit": "mcg", "min": 25, "max": 100, "rate": true,
+              "source": "Infusion practice"}}"#
+        ));
+        let catalog = Catalog::from_json("catalog.json", &json).unwrap_or_else(|d| panic!("{d}"));
+        let limits = &catalog.get("fentanyl").unwrap().limits;
+        assert_eq!(limits.len(), 4);
+        assert_eq!(limits[0].age, AgeBand::Adult);
+        assert!(!limits[0].rate);
+        assert_eq!(limits[2].age, AgeBand::Child);
+        assert_eq!(limits[2].unit, "mcg/kg");
+        assert!(limits[3].rate);
+        // Adult and single-dose are the defaults and are not written out.
+        let out = serde_json::to_string(&limits[0]).unwrap();
+        assert!(!out.contains("age") && !out.contains("rate"), "{out}");
+    }
+
+    #[test]
+    fn a_limit_in_an_unknown_unit_is_reported_at_its_unit() {
+        let bad =
+            r#"{"route": "IV", "unit": "micrograms", "min": 25, "max": 100, "source": "BNF"}"#;
+        assert_eq!(limit_errors(bad), ["$.orders[1].limits[0].unit"]);
+        // Litres and oxygen flows are canonical dose units but not dose-range units.
+        let litres = r#"{"route": "IV", "unit": "L", "min": 1, "max": 2, "source": "BNF"}"#;
+        assert_eq!(limit_errors(litres), ["$.orders[1].limits[0].unit"]);
+    }
+
+    #[test]
+    fn a_per_minute_range_must_be_a_rate() {
+        let bad = r#"{"route": "IV", "unit": "mcg/min", "min": 1, "max": 2, "source": "BNF"}"#;
+        assert_eq!(limit_errors(bad), ["$.orders[1].limits[0].rate"]);
+        let good = r#"{"route": "IV", "unit": "mcg/min", "min": 1, "max": 2, "rate": true,
+            "source": "BNF"}"#;
+        assert!(limit_errors(good).is_empty());
+    }
+
+    #[test]
+    fn a_limit_with_min_not_above_zero_is_reported_at_min() {
+        for min in ["0", "-5"] {
+            let bad = format!(
+                r#"{{"route": "IV", "unit": "mcg", "min": {min}, "max": 100, "source": "BNF"}}"#
+            );
+            assert_eq!(
+                limit_errors(&bad),
+                ["$.orders[1].limits[0].min"],
+                "min {min}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_limit_with_max_below_min_is_reported_at_max() {
+        let bad = r#"{"route": "IV", "unit": "mcg", "min": 100, "max": 25, "source": "BNF"}"#;
+        assert_eq!(limit_errors(bad), ["$.orders[1].limits[0].max"]);
+        // A single usual dose (min = max) is a range.
+        let one = r#"{"route": "IV", "unit": "mcg", "min": 50, "max": 50, "source": "BNF"}"#;
+        assert!(limit_errors(one).is_empty());
+    }
+
+    #[test]
+    fn a_limit_for_a_route_the_order_does_not_allow_is_reported_at_its_route() {
+        let bad = r#"{"route": "PO", "unit": "mcg", "min": 25, "max": 100, "source": "BNF"}"#;
+        assert_eq!(
+            limit_errors(&format!("{FENTANYL_IV}, {bad}")),
+            ["$.orders[1].limits[1].route"]
+        );
+        // Without a routes list any route goes.
+        let json = r#"{"schema": 1, "orders": [
+            {"id": "x", "name": "X", "category": "medication",
+             "time_cost_min": 1, "turnaround_min": 0, "default_result": "Given.",
+             "limits": [{"route": "PO", "unit": "mg", "min": 1, "max": 2, "source": "BNF"}]}]}"#;
+        assert!(Catalog::from_json("catalog.json", json).is_ok());
+    }
+
+    #[test]
+    fn two_limits_for_the_same_route_age_and_form_are_reported_at_the_second() {
+        let again = r#"{"route": "IV", "unit": "mcg", "min": 10, "max": 50, "source": "Other"}"#;
+        let d = Catalog::from_json(
+            "catalog.json",
+            &with_limits(&format!("{FENTANYL_IV}, {again}")),
+        )
+        .unwrap_err();
+        assert_eq!(d.items.len(), 1, "{d}");
+        assert_eq!(d.items[0].path, "$.orders[1].limits[1]");
+        assert!(d.items[0].message.contains("limits[0]"), "{d}");
+        // The same route for a child, or as a rate, is a different limit.
+        let child = r#"{"route": "IV", "unit": "mcg/kg", "min": 1, "max": 2, "age": "child",
+            "source": "BNFC"}"#;
+        let rate =
+            r#"{"route": "IV", "unit": "mcg", "min": 25, "max": 50, "rate": true, "source": "X"}"#;
+        assert!(limit_errors(&format!("{FENTANYL_IV}, {child}, {rate}")).is_empty());
+    }
+
+    #[test]
+    fn a_limit_without_a_source_is_reported_at_its_source() {
+        for source in ["", "   "] {
+            let bad = format!(
+                r#"{{"route": "IV", "unit": "mcg", "min": 25, "max": 100, "source": "{source}"}}"#
+            );
+            assert_eq!(limit_errors(&bad), ["$.orders[1].limits[0].source"]);
+        }
+        let missing = r#"{"route": "IV", "unit": "mcg", "min": 25, "max": 100}"#;
+        assert!(Catalog::from_json("catalog.json", &with_limits(missing)).is_err());
+    }
+
+    #[test]
+    fn every_limit_error_is_reported_at_once() {
+        let bad = r#"{"route": "PR", "unit": "drops", "min": 0, "max": -1, "source": ""}"#;
+        assert_eq!(
+            limit_errors(bad),
+            [
+                "$.orders[1].limits[0].unit",
+                "$.orders[1].limits[0].min",
+                "$.orders[1].limits[0].max",
+                "$.orders[1].limits[0].route",
+                "$.orders[1].limits[0].source",
+            ]
         );
     }
 }

@@ -8,6 +8,7 @@ mod app_settings;
 mod broken_cases;
 mod cases;
 mod debrief_view;
+mod dose_limits;
 mod engine_purity;
 mod export;
 mod llm;
