@@ -2,6 +2,7 @@
 //! the vitals monitor with its trend lines, the clock, and the debrief's action log. Plain
 //! data; the components only lay them out.
 
+use crate::engine::alarms::{self, Level, Vital};
 use crate::engine::case::{Case, Vitals, PATIENT};
 use crate::engine::catalog::Catalog;
 use crate::engine::encounter::{ActionStatus, Encounter, EndReason, Entry, EntryKind, State};
@@ -363,6 +364,28 @@ pub struct VitalSign {
     pub series: Vec<(u32, f64)>,
     /// SVG polyline points for the trend in a [`TREND_W`] × [`TREND_H`] box.
     pub points: String,
+    /// The current value against the normal and critical ranges for the patient's age
+    /// ([`alarms::RANGES`]); for blood pressure the worse of systolic and diastolic. Normal
+    /// when not measured or not in the table (pain).
+    pub level: Level,
+}
+
+impl VitalSign {
+    /// The tile's visible alarm label ("low", "CRITICAL high"); empty when in range.
+    pub fn alarm_label(&self) -> &'static str {
+        self.level.label()
+    }
+
+    /// The tile's CSS classes for its level (colour goes with the label, never alone).
+    pub fn level_class(&self) -> &'static str {
+        match self.level {
+            Level::Normal => "level-normal",
+            Level::Low => "level-abnormal level-low",
+            Level::High => "level-abnormal level-high",
+            Level::CriticalLow => "level-critical level-critical-low",
+            Level::CriticalHigh => "level-critical level-critical-high",
+        }
+    }
 }
 
 pub const TREND_W: f64 = 120.0;
@@ -370,15 +393,62 @@ pub const TREND_H: f64 = 32.0;
 
 type Getter = fn(&Vitals) -> Option<f64>;
 
-const SIGNS: [(&str, &str, &str, Getter); 7] = [
-    ("hr", "Heart rate", "/min", |v| v.hr.map(f64::from)),
-    ("bp", "Blood pressure", "mmHg", |v| v.sbp.map(f64::from)),
-    ("rr", "Resp. rate", "/min", |v| v.rr.map(f64::from)),
-    ("spo2", "SpO₂", "%", |v| v.spo2.map(f64::from)),
-    ("temp", "Temperature", "°C", |v| v.temp_c),
-    ("gcs", "GCS", "", |v| v.gcs.map(f64::from)),
-    ("pain", "Pain", "/10", |v| v.pain.map(f64::from)),
+/// (key, label, unit, trend value, the vitals whose alarm levels the tile shows)
+type Sign = (
+    &'static str,
+    &'static str,
+    &'static str,
+    Getter,
+    &'static [Vital],
+);
+
+const SIGNS: [Sign; 7] = [
+    (
+        "hr",
+        "Heart rate",
+        "/min",
+        |v| v.hr.map(f64::from),
+        &[Vital::Hr],
+    ),
+    (
+        "bp",
+        "Blood pressure",
+        "mmHg",
+        |v| v.sbp.map(f64::from),
+        &[Vital::Sbp, Vital::Dbp],
+    ),
+    (
+        "rr",
+        "Resp. rate",
+        "/min",
+        |v| v.rr.map(f64::from),
+        &[Vital::Rr],
+    ),
+    (
+        "spo2",
+        "SpO₂",
+        "%",
+        |v| v.spo2.map(f64::from),
+        &[Vital::Spo2],
+    ),
+    ("temp", "Temperature", "°C", |v| v.temp_c, &[Vital::TempC]),
+    ("gcs", "GCS", "", |v| v.gcs.map(f64::from), &[Vital::Gcs]),
+    ("pain", "Pain", "/10", |v| v.pain.map(f64::from), &[]),
 ];
+
+/// The most severe level among `vitals` in `current` (the first on a tie).
+fn tile_level(vitals: &[Vital], current: &Vitals, age_years: u32) -> Level {
+    vitals
+        .iter()
+        .filter_map(|&v| alarms::level_of(v, current, age_years))
+        .fold(Level::Normal, |worst, l| {
+            if l.severity() > worst.severity() {
+                l
+            } else {
+                worst
+            }
+        })
+}
 
 /// Every vital sign set so far, with `at` the time of each: from the start and every change.
 pub fn vitals_history(entries: &[Entry]) -> Vec<(u32, Vitals)> {
@@ -409,12 +479,18 @@ fn current_value(key: &str, v: &Vitals) -> Option<String> {
     }
 }
 
-/// The monitor: every vital sign the case gives, its current value and its trend up to `now_s`.
-pub fn vitals_view(current: &Vitals, entries: &[Entry], now_s: u32) -> Vec<VitalSign> {
+/// The monitor: every vital sign the case gives, its current value, its level for a patient of
+/// `age_years` and its trend up to `now_s`.
+pub fn vitals_view(
+    current: &Vitals,
+    entries: &[Entry],
+    now_s: u32,
+    age_years: u32,
+) -> Vec<VitalSign> {
     let history = vitals_history(entries);
     SIGNS
         .iter()
-        .filter_map(|(key, label, unit, get)| {
+        .filter_map(|(key, label, unit, get, tabled)| {
             let mut series: Vec<(u32, f64)> = Vec::new();
             for (t, v) in &history {
                 if let Some(x) = get(v) {
@@ -436,6 +512,7 @@ pub fn vitals_view(current: &Vitals, entries: &[Entry], now_s: u32) -> Vec<Vital
                 value,
                 series,
                 points,
+                level: tile_level(tabled, current, age_years),
             })
         })
         .collect()

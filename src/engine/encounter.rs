@@ -10,6 +10,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use super::action::{interpret, Interpretation};
+use super::alarms;
 use super::case::{Case, Effect, Phase, ResultOverride, Vitals, PATIENT};
 use super::catalog::{Catalog, Category};
 use super::eval::{self, Evidence};
@@ -594,6 +595,7 @@ impl Encounter {
                 });
             }
         }
+        enc.monitor_alarm(None);
         enc.settle();
         enc
     }
@@ -1312,9 +1314,11 @@ impl Encounter {
             }),
             Effect::Phase(id) => self.enter_phase(id),
             Effect::Vitals(v) => {
-                let vitals = self.record.state.vitals.overlay(v);
+                let before = self.record.state.vitals.clone();
+                let vitals = before.overlay(v);
                 self.record.state.vitals = vitals.clone();
                 self.log(EntryKind::Vitals { vitals });
+                self.monitor_alarm(Some(&before));
             }
             Effect::Say { speaker, text } => {
                 let present =
@@ -1372,7 +1376,7 @@ impl Encounter {
             turn: st.turn,
             time_s: st.now_s,
         });
-        st.vitals = phase.vitals.clone();
+        let before = std::mem::replace(&mut st.vitals, phase.vitals.clone());
         st.status = phase.status.clone();
         self.log(EntryKind::PhaseChanged {
             from,
@@ -1384,6 +1388,16 @@ impl Encounter {
             vitals: phase.vitals.clone(),
         });
         if let Some(text) = phase.on_enter {
+            self.log(EntryKind::Notice { event: None, text });
+        }
+        self.monitor_alarm(Some(&before));
+    }
+
+    /// Logs the monitor's alarm notice when the vitals, just changed from `before` (None: at
+    /// the start), have entered a critical range for the patient's age (see [`alarms`]).
+    fn monitor_alarm(&mut self, before: Option<&Vitals>) {
+        let age = self.case.patient.age;
+        if let Some(text) = alarms::alarm_text(before, &self.record.state.vitals, age) {
             self.log(EntryKind::Notice { event: None, text });
         }
     }

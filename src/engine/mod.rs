@@ -8,6 +8,7 @@
 //! - [`catalog`]: the shared order catalog; [`action`]: free text → catalog entry
 //! - [`encounter`]: the state machine over simulated time, and its serializable record
 //! - [`sp`]: the scripted standardized patient; [`lexicon`], [`text`], [`phrases`]: matching
+//! - [`alarms`]: normal and critical vital-sign ranges by age (one cited table); monitor alarms
 //! - [`rule`], [`eval`]: the rule language and its evaluation with evidence
 //! - [`score`]: rubric scoring (rules, judge verdicts, overrides); [`debrief`]: what the
 //!   debrief shows and what the judge reads; [`export`]: JSON, CSV and MedSP1000 results;
@@ -16,6 +17,7 @@
 //!   conversions (per kilogram with the patient's weight)
 
 pub mod action;
+pub mod alarms;
 pub mod case;
 pub mod catalog;
 pub mod debrief;

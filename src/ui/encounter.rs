@@ -236,8 +236,12 @@ impl EncounterCtl {
                     disposition,
                 )
             }));
-            self.vitals
-                .set(vitals_view(&state.vitals, log, state.now_s));
+            self.vitals.set(vitals_view(
+                &state.vitals,
+                log,
+                state.now_s,
+                case.patient.age,
+            ));
             self.clock.set(clock_view(case, state));
             self.ended.set(state.ended.as_ref().map(|e| {
                 format!(
@@ -1003,13 +1007,17 @@ fn VitalsMonitor(ctl: EncounterCtl) -> impl IntoView {
                         .into_iter()
                         .map(|v| {
                             let label = format!("{} trend", v.label);
+                            let alarm = v.alarm_label();
+                            let class = format!("vital vital-{} {}", v.key, v.level_class());
                             view! {
-                                <li class=format!("vital vital-{}", v.key) data-vital=v.key>
+                                <li class=class data-vital=v.key>
                                     <span class="vital-label">{v.label}</span>
                                     <span class="vital-value">
                                         {v.value.unwrap_or_else(|| "—".into())}
                                         <span class="vital-unit">{v.unit}</span>
                                     </span>
+                                    {(!alarm.is_empty())
+                                        .then(|| view! { <span class="vital-alarm">{alarm}</span> })}
                                     <svg
                                         class="trend"
                                         viewBox=view_box.clone()

@@ -519,7 +519,12 @@ fn the_monitor_shows_current_values_and_a_trend_of_each_change() {
     let lib = library();
     let s = played_anaphylaxis(&lib);
     let st = s.encounter.state();
-    let v = vitals_view(&st.vitals, &s.encounter.record().log, st.now_s);
+    let v = vitals_view(
+        &st.vitals,
+        &s.encounter.record().log,
+        st.now_s,
+        s.encounter.case().patient.age,
+    );
     let hr = v.iter().find(|x| x.key == "hr").unwrap();
     assert_eq!(hr.value.as_deref(), Some("112"));
     assert_eq!(hr.series.first().map(|p| p.1), Some(128.0));
@@ -620,7 +625,12 @@ fn every_built_in_case_starts_and_renders_its_views() {
         let st = s.encounter.state();
         let rows = transcript_rows(s.encounter.case(), &s.encounter.record().log);
         assert!(!rows.is_empty(), "{}: the opening line", c.id());
-        let v = vitals_view(&st.vitals, &s.encounter.record().log, st.now_s);
+        let v = vitals_view(
+            &st.vitals,
+            &s.encounter.record().log,
+            st.now_s,
+            s.encounter.case().patient.age,
+        );
         assert!(
             v.iter().any(|x| x.key == "hr" && x.value.is_some()),
             "{}",

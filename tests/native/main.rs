@@ -3,6 +3,7 @@
 mod support;
 
 mod actions;
+mod alarms;
 mod app;
 mod app_settings;
 mod broken_cases;
