@@ -550,9 +550,7 @@ fn resolve(
             i.dose = None;
             i.rate = false;
         }
-        if o.category != Category::Airway {
-            i.route = None;
-        }
+        i.route = None;
         return i;
     }
     if let Some(d) = &i.dose {
@@ -607,6 +605,17 @@ pub fn search(query: &str, catalog: &Catalog, limit: usize) -> Vec<MatchedOrder>
     }
     let parsed = parse(&normalized);
     let mut scored = score_all(&parsed, catalog, true);
+    // What placing the text as typed would place comes first, so Enter on the highlighted
+    // suggestion and "order exactly as typed" agree.
+    if let Some(chosen) = exact_match(&parsed, catalog).or_else(|| best_match(&parsed, catalog)) {
+        match scored.iter().position(|m| m.id == chosen.id) {
+            Some(pos) => {
+                let m = scored.remove(pos);
+                scored.insert(0, m);
+            }
+            None => scored.insert(0, chosen),
+        }
+    }
     scored.truncate(limit);
     scored
 }
@@ -646,6 +655,28 @@ fn best_match(parsed: &Parsed, catalog: &Catalog) -> Option<MatchedOrder> {
         .into_iter()
         .find(|m| parsed.dose.is_none() || dosed(m.category) || m.category == Category::Airway)
         .filter(|m| m.confidence >= MIN_CONFIDENCE)
+        .filter(|m| {
+            parsed.route.is_none()
+                || parsed.dose.is_none()
+                || names_more_than_a_route(parsed, m, catalog)
+        })
+}
+
+/// Whether a dosed order's text shares a word other than a route word ("iv") with one of the
+/// order's phrases: "clarithromycin 500 mg IV" shares only "iv" with "Heparin IV bolus". Text
+/// that is nothing but route words ("iv") names what it names.
+fn names_more_than_a_route(parsed: &Parsed, m: &MatchedOrder, catalog: &Catalog) -> bool {
+    let content: Vec<String> = canonical_tokens(&parsed.rest.join(" "))
+        .into_iter()
+        .filter(|t| route_of(t).is_none() && FILLER.binary_search(&t.as_str()).is_err())
+        .map(|t| catalog.vocab.correct(&t).map_or(t, str::to_string))
+        .collect();
+    content.is_empty()
+        || catalog
+            .phrases
+            .iter()
+            .filter(|p| catalog.order_at(p.order).id == m.id)
+            .any(|p| content.iter().any(|t| p.tokens.contains(t)))
 }
 
 /// Scores every catalog entry that shares a word with the text; best first, deterministic.
