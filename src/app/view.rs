@@ -21,6 +21,9 @@ pub struct ClockView {
     pub phase_label: String,
     pub status: String,
     pub turn: u32,
+    /// What is under way: "2 results pending · 1 held for IV access · 1 running"; empty
+    /// when nothing is.
+    pub in_progress: String,
 }
 
 pub fn clock_view(case: &Case, state: &State) -> ClockView {
@@ -37,7 +40,45 @@ pub fn clock_view(case: &Case, state: &State) -> ClockView {
             .unwrap_or_else(|| state.phase.clone()),
         status: state.status.clone(),
         turn: state.turn,
+        in_progress: in_progress(state),
     }
+}
+
+/// What is under way now, for the clock line.
+fn in_progress(state: &State) -> String {
+    let live = |a: &&crate::engine::encounter::ActionRecord| {
+        a.cancelled_s.is_none() && a.status != ActionStatus::Unsupported
+    };
+    let pending = state
+        .actions
+        .iter()
+        .filter(live)
+        .filter(|a| !a.awaiting_access && a.status == ActionStatus::Pending && a.result.is_none())
+        .count();
+    let held = state
+        .actions
+        .iter()
+        .filter(live)
+        .filter(|a| a.awaiting_access)
+        .count();
+    let running = state
+        .actions
+        .iter()
+        .filter(live)
+        .filter(|a| a.interpretation.rate && a.stopped_s.is_none() && a.done_at().is_some())
+        .count();
+    let mut parts = Vec::new();
+    let plural = |n: usize| if n == 1 { "" } else { "s" };
+    if pending > 0 {
+        parts.push(format!("{pending} result{} pending", plural(pending)));
+    }
+    if held > 0 {
+        parts.push(format!("{held} held for IV access"));
+    }
+    if running > 0 {
+        parts.push(format!("{running} infusion{} running", plural(running)));
+    }
+    parts.join(" · ")
 }
 
 /// Who or what a conversation row comes from.

@@ -192,6 +192,7 @@ impl EncounterCtl {
                 phase_label: String::new(),
                 status: String::new(),
                 turn: 0,
+                in_progress: String::new(),
             }),
             ended: RwSignal::new(None),
             closing: RwSignal::new(None),
@@ -457,7 +458,9 @@ fn EncounterScreen(session: Session) -> impl IntoView {
                 ctl.closing.get().map(|(why, _)| view! { <p class="closing-banner" role="status">{why}</p> })
             }}
             <Show when=move || {
-                (show_end_form.get() || ctl.closing.with(Option::is_some)) && !ctl.is_ended()
+                // A model gives its own end form; a trainee gets the form.
+                (show_end_form.get() || (!by_model && ctl.closing.with(Option::is_some)))
+                    && !ctl.is_ended()
             }>
                 <EndFormView
                     ctl=ctl
@@ -549,6 +552,9 @@ fn ClockBar(ctl: EncounterCtl, show_end_form: RwSignal<bool>) -> impl IntoView {
                 </span>
                 <span class="clock-limit">
                     {move || ctl.clock.with(|c| format!("of {} · {} min left", c.limit, c.remaining_min))}
+                </span>
+                <span class="clock-progress" id="in-progress">
+                    {move || ctl.clock.with(|c| c.in_progress.clone())}
                 </span>
             </div>
             <div class="phase">

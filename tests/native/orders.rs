@@ -531,3 +531,15 @@ fn strong_plays_score_the_same_through_the_order_panel_with_time_to_spare() {
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+#[test]
+fn the_clock_line_says_what_is_under_way() {
+    let mut enc = start("dka-young-adult");
+    let line =
+        |enc: &Encounter| bedside::app::view::clock_view(enc.case(), enc.state()).in_progress;
+    assert_eq!(line(&enc), "");
+    order(&mut enc, &["venous blood gas", "0.9% saline 1 L IV"]);
+    assert_eq!(line(&enc), "1 result pending · 1 held for IV access");
+    order(&mut enc, &["IV access", "insulin infusion 0.1 units/kg/h"]);
+    assert!(line(&enc).ends_with("1 infusion running"), "{}", line(&enc));
+}
