@@ -1627,3 +1627,49 @@ fn the_judge_reads_the_voiced_lines() {
     assert!(heard.contains("About an hour ago, voiced by the model."));
     assert!(!heard.contains(&scripted));
 }
+
+/// A model that orders a disposition is asked for its end form; the encounter ends with the
+/// model's diagnosis, and the disposition is placed once (issue 10: nothing ends the encounter
+/// behind the clinician's back, for models as for trainees).
+#[test]
+fn a_model_disposition_asks_for_the_end_form() {
+    let server = FaultServer::start(vec![
+        reply(
+            200,
+            &openai_body(
+                r#"{"speak": "We're taking you to the cath lab now.", "actions": ["aspirin 300 mg PO", "transfer to cath lab"], "eos": false}"#,
+            ),
+        ),
+        // The first end form has no diagnosis: asked once more.
+        reply(200, &openai_body(r#"{"plan": "PCI"}"#)),
+        reply(
+            200,
+            &openai_body(
+                r#"{"diagnosis": "Inferior STEMI", "differential": ["aortic dissection"], "plan": "Primary PCI", "disposition": "transfer to cath lab"}"#,
+            ),
+        ),
+    ]);
+    let client = fast_client(&server.url, ProviderKind::OpenAi);
+    let mut enc = model_encounter("acs-inferior-stemi", 12);
+    let run = block_on(roles::run_clinician(&client, &mut enc, &Cancel::new()));
+    assert!(run.error.is_none(), "{:?}", run.error);
+    assert_eq!(server.hits(), 3);
+    assert!(
+        server.request(1).contains("The encounter is closing"),
+        "the second call asks for the end form"
+    );
+    assert!(server.request(2).contains("diagnosis"));
+    let ended = enc.state().ended.clone().expect("ended by the end form");
+    assert_eq!(ended.reason, bedside::engine::encounter::EndReason::Disposition);
+    let form = enc.state().final_form.clone().expect("the model's end form");
+    assert_eq!(form.diagnosis, "Inferior STEMI");
+    assert_eq!(
+        enc.state()
+            .actions
+            .iter()
+            .filter(|a| a.order_id() == Some("transfer_cath_lab"))
+            .count(),
+        1
+    );
+    assert_eq!(run.turns, [Fallback::Clean, Fallback::Clean]);
+}
