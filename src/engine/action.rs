@@ -114,6 +114,7 @@ const FILLER: &[&str] = &[
     "urgent",
     "urgently",
     "us",
+    "via",
     "want",
     "we",
     "will",
@@ -247,14 +248,14 @@ pub(crate) enum Form {
 }
 
 /// The form of an order: "Heparin IV bolus" and "push-dose epinephrine" are boluses,
-/// "Heparin infusion" and "insulin drip" infusions.
+/// "Heparin infusion", "insulin drip" and maintenance fluids infusions.
 pub(crate) fn order_form(order: &Order) -> Form {
     let text = format!("{} {}", order.id.replace('_', " "), order.name).to_lowercase();
     let has = |words: &[&str]| {
         text.split(|c: char| !c.is_ascii_alphanumeric())
             .any(|w| words.contains(&w))
     };
-    if has(&["infusion", "drip"]) {
+    if has(&["infusion", "drip", "maintenance"]) {
         Form::Infusion
     } else if has(&["bolus", "push", "load", "loading"]) {
         Form::Bolus
@@ -381,9 +382,22 @@ pub fn interpret(raw: &str, catalog: &Catalog) -> Interpretation {
     let order = exact_match(&parsed, catalog).or_else(|| best_match(&parsed, catalog));
     Interpretation {
         raw: raw.to_string(),
+        dose: oxygen_flow(parsed.dose, order.as_ref()),
         order,
-        dose: parsed.dose,
         route: parsed.route,
+    }
+}
+
+/// Litres written for an oxygen device are a flow: "o2 15L nrb" is 15 L/min.
+fn oxygen_flow(dose: Option<OrderedDose>, order: Option<&MatchedOrder>) -> Option<OrderedDose> {
+    match dose {
+        Some(d) if d.unit == "L" && order.is_some_and(|o| o.category == Category::Airway) => {
+            Some(OrderedDose {
+                amount: d.amount,
+                unit: "L/min".to_string(),
+            })
+        }
+        other => other,
     }
 }
 
@@ -433,6 +447,24 @@ fn best_match(parsed: &Parsed, catalog: &Catalog) -> Option<MatchedOrder> {
         .filter(|m| m.confidence >= MIN_CONFIDENCE)
 }
 
+/// Catalog words from `prefix` on, in order (those starting with it come first).
+fn words_from<'c>(
+    catalog: &'c Catalog,
+    prefix: &str,
+) -> impl Iterator<Item = (&'c String, &'c Vec<usize>)> {
+    catalog.postings.range::<str, _>((
+        std::ops::Bound::Included(prefix),
+        std::ops::Bound::Unbounded,
+    ))
+}
+
+/// Whether some catalog word starts with `prefix`.
+fn starts_a_word(catalog: &Catalog, prefix: &str) -> bool {
+    words_from(catalog, prefix)
+        .next()
+        .is_some_and(|(w, _)| w.starts_with(prefix))
+}
+
 /// Scores every catalog entry that shares a word with the text; best first, deterministic.
 ///
 /// A phrase's score weighs recall (how much of the phrase the text has) against precision
@@ -462,6 +494,21 @@ fn score_all(parsed: &Parsed, catalog: &Catalog, prefix: bool) -> Vec<MatchedOrd
             optional.push(t);
             continue;
         }
+        // The word being typed is the start of a catalog word before it is a typo of another
+        // ("listen to hear" is on its way to "heart", not "ear").
+        if typing && !catalog.vocab.contains(t) && starts_a_word(catalog, t) {
+            prefix_token = Some(t);
+            tokens.push(t);
+            continue;
+        }
+        // A plural of shorthand the stemmer leaves alone ("bps", "ivs", "ecgs").
+        let t = if catalog.vocab.contains(t) {
+            t
+        } else {
+            t.strip_suffix('s')
+                .filter(|s| s.len() >= 2 && catalog.vocab.contains(s))
+                .unwrap_or(t)
+        };
         match catalog.vocab.correct(t) {
             Some(c) => {
                 if c != t {
@@ -482,7 +529,19 @@ fn score_all(parsed: &Parsed, catalog: &Catalog, prefix: bool) -> Vec<MatchedOrd
     if tokens.is_empty() {
         return Vec::new();
     }
-    let infusion = parsed.rate || tokens.iter().any(|t| INFUSION_WORDS.contains(t));
+    // "over 1 hour" says how long a dose runs, not that it is a rate: "0.9% saline 1 L over
+    // 1 hour" is a bolus.
+    let hour_is_duration = raw_tokens.iter().enumerate().all(|(i, t)| {
+        t != "hour"
+            || (i >= 2
+                && raw_tokens[i - 2] == "over"
+                && (raw_tokens[i - 1].parse::<f64>().is_ok()
+                    || matches!(raw_tokens[i - 1].as_str(), "a" | "an" | "one")))
+    });
+    let infusion = parsed.rate
+        || tokens
+            .iter()
+            .any(|t| INFUSION_WORDS.contains(t) && !(*t == "hour" && hour_is_duration));
     // The form the text implies: a rate or an infusion word, an infusion; a single dose with
     // a unit and no rate, a bolus (an oxygen flow is neither).
     let (implied_form, form): (Form, &[&str]) = if infusion {
@@ -506,10 +565,7 @@ fn score_all(parsed: &Parsed, catalog: &Catalog, prefix: bool) -> Vec<MatchedOrd
         }
     }
     if let Some(p) = prefix_token {
-        for (word, ps) in catalog
-            .postings
-            .range::<str, _>((std::ops::Bound::Included(p), std::ops::Bound::Unbounded))
-        {
+        for (word, ps) in words_from(catalog, p) {
             if !word.starts_with(p) {
                 break;
             }

@@ -12,6 +12,7 @@ mod engine_purity;
 mod export;
 mod llm;
 mod medsp;
+mod order_phrasings;
 mod replay;
 mod results;
 mod schema;
