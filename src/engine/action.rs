@@ -214,6 +214,7 @@ const FILLER: &[&str] = &[
     "urgent",
     "urgently",
     "us",
+    "via",
     "want",
     "we",
     "will",
@@ -347,14 +348,14 @@ pub(crate) enum Form {
 }
 
 /// The form of an order: "Heparin IV bolus" and "push-dose epinephrine" are boluses,
-/// "Heparin infusion" and "insulin drip" infusions.
+/// "Heparin infusion", "insulin drip" and maintenance fluids infusions.
 pub(crate) fn order_form(order: &Order) -> Form {
     let text = format!("{} {}", order.id.replace('_', " "), order.name).to_lowercase();
     let has = |words: &[&str]| {
         text.split(|c: char| !c.is_ascii_alphanumeric())
             .any(|w| words.contains(&w))
     };
-    if has(&["infusion", "drip"]) {
+    if has(&["infusion", "drip", "maintenance"]) {
         Form::Infusion
     } else if has(&["bolus", "push", "load", "loading"]) {
         Form::Bolus
@@ -483,15 +484,19 @@ pub fn interpret(raw: &str, catalog: &Catalog) -> Interpretation {
     let normalized = normalize(raw);
     let parsed = parse(&normalized);
     let order = exact_match(&parsed, catalog).or_else(|| best_match(&parsed, catalog));
-    resolve(raw, order, &parsed, catalog)
+    resolve(raw, order, &parsed, catalog, false)
 }
 
 /// The interpretation of `raw` as a given catalog order: what a picked search suggestion
-/// places. The typed dose is kept only where the order takes one of its kind.
+/// places. The typed dose is offered only to an order that takes one of its kind ("5 mg" is
+/// not glued onto a saline bolus), unless the text itself names that order.
 pub fn interpret_as(raw: &str, order: MatchedOrder, catalog: &Catalog) -> Interpretation {
     let normalized = normalize(raw);
     let parsed = parse(&normalized);
-    resolve(raw, Some(order), &parsed, catalog)
+    let own = exact_match(&parsed, catalog)
+        .or_else(|| best_match(&parsed, catalog))
+        .is_some_and(|m| m.id == order.id);
+    resolve(raw, Some(order), &parsed, catalog, !own)
 }
 
 /// Whether an order of this category takes a dose.
@@ -517,18 +522,21 @@ fn usual_units<'a>(order: &'a Order, route: Option<&str>, rate: bool) -> Vec<&'a
 }
 
 /// Completes what the text says with what the matched order implies: a medication's default
-/// route, the usual unit of a bare number; drops a typed dose that does not fit the order
-/// (a lab, or a dose of another kind), and marks every filled part.
+/// route, the usual unit of a bare number, and marks every filled part. An order that takes no
+/// dose (a lab, an exam) has no route, and keeps a dose only when the text names it; with
+/// `only_fitting_dose` (a suggestion for another order than the text names) a dose of another
+/// kind is not carried over.
 fn resolve(
     raw: &str,
     order: Option<MatchedOrder>,
     parsed: &Parsed,
     catalog: &Catalog,
+    only_fitting_dose: bool,
 ) -> Interpretation {
     let mut i = Interpretation {
         raw: raw.to_string(),
+        dose: oxygen_flow(parsed.dose.clone(), order.as_ref()),
         order,
-        dose: parsed.dose.clone(),
         route: parsed.route.clone(),
         rate: parsed.rate,
         filled: Vec::new(),
@@ -538,7 +546,13 @@ fn resolve(
         return i;
     };
     if !dosed(o.category) {
-        // An exam, test or procedure takes no dose or route; oxygen keeps its flow.
+        // An exam, test or procedure takes no route, and no dose unless the text itself
+        // names it ("crossmatch 4 units"); oxygen keeps its flow.
+        let keeps_typed = !only_fitting_dose && o.category != Category::Airway;
+        if keeps_typed {
+            i.route = None;
+            return i;
+        }
         if o.category != Category::Airway
             || i.dose.as_ref().is_some_and(|d| {
                 !matches!(
@@ -553,7 +567,18 @@ fn resolve(
         i.route = None;
         return i;
     }
-    if let Some(d) = &i.dose {
+    // The order's catalog name typed (or picked) as it is, with a route word inside it
+    // ("Maintenance IV fluids 1 L"): no route was typed, the order's default applies, shown
+    // as such.
+    let name = normalize(&o.name);
+    let name_words: Vec<&str> = name.split(' ').collect();
+    if i.route.is_some()
+        && parsed.rest.join(" ") == name
+        && name_words.iter().any(|w| route_of(w).is_some())
+    {
+        i.route = None;
+    }
+    if let Some(d) = i.dose.as_ref().filter(|_| only_fitting_dose) {
         let usual = usual_units(o, None, i.rate);
         if !usual.is_empty() && !usual.iter().any(|u| compatible(&d.unit, u)) {
             i.dose = None;
@@ -572,8 +597,6 @@ fn resolve(
         }
     }
     if i.dose.is_none() {
-        let name = normalize(&o.name);
-        let name_words: Vec<&str> = name.split(' ').collect();
         if let Some(n) = parsed
             .numbers
             .iter()
@@ -596,6 +619,19 @@ fn resolve(
     i
 }
 
+/// Litres written for an oxygen device are a flow: "o2 15L nrb" is 15 L/min.
+fn oxygen_flow(dose: Option<OrderedDose>, order: Option<&MatchedOrder>) -> Option<OrderedDose> {
+    match dose {
+        Some(d) if d.unit == "L" && order.is_some_and(|o| o.category == Category::Airway) => {
+            Some(OrderedDose {
+                amount: d.amount,
+                unit: "L/min".to_string(),
+            })
+        }
+        other => other,
+    }
+}
+
 /// Up to `limit` catalog entries for a search box, best first (prefix-friendly: the last
 /// word may be incomplete).
 pub fn search(query: &str, catalog: &Catalog, limit: usize) -> Vec<MatchedOrder> {
@@ -607,13 +643,16 @@ pub fn search(query: &str, catalog: &Catalog, limit: usize) -> Vec<MatchedOrder>
     let mut scored = score_all(&parsed, catalog, true);
     // What placing the text as typed would place comes first, so Enter on the highlighted
     // suggestion and "order exactly as typed" agree.
+    // Among suggestions that tie for first, what placing the text as typed would place comes
+    // first, so Enter on the highlighted suggestion and "order exactly as typed" agree.
     if let Some(chosen) = exact_match(&parsed, catalog).or_else(|| best_match(&parsed, catalog)) {
-        match scored.iter().position(|m| m.id == chosen.id) {
-            Some(pos) => {
-                let m = scored.remove(pos);
-                scored.insert(0, m);
-            }
-            None => scored.insert(0, chosen),
+        let top = scored.first().map_or(0.0, |m| m.confidence);
+        if let Some(pos) = scored
+            .iter()
+            .position(|m| m.id == chosen.id && m.confidence >= top - 1e-9)
+        {
+            let m = scored.remove(pos);
+            scored.insert(0, m);
         }
     }
     scored.truncate(limit);
@@ -646,14 +685,13 @@ fn exact_match(parsed: &Parsed, catalog: &Catalog) -> Option<MatchedOrder> {
         })
 }
 
-/// The best match above [`MIN_CONFIDENCE`]. With a dose typed, only orders that take a dose
-/// (medications, fluids, oxygen) are candidates: a drug the catalog lacks is not understood,
-/// never another order reached through a route word ("clarithromycin 500 mg IV" is not IV
-/// access).
+/// The best match above [`MIN_CONFIDENCE`]. A dosed drug the catalog lacks is not
+/// understood, never another order reached through a route word ("clarithromycin 500 mg IV"
+/// is not IV access).
 fn best_match(parsed: &Parsed, catalog: &Catalog) -> Option<MatchedOrder> {
     score_all(parsed, catalog, false)
         .into_iter()
-        .find(|m| parsed.dose.is_none() || dosed(m.category) || m.category == Category::Airway)
+        .next()
         .filter(|m| m.confidence >= MIN_CONFIDENCE)
         .filter(|m| {
             parsed.route.is_none()
@@ -677,6 +715,24 @@ fn names_more_than_a_route(parsed: &Parsed, m: &MatchedOrder, catalog: &Catalog)
             .iter()
             .filter(|p| catalog.order_at(p.order).id == m.id)
             .any(|p| content.iter().any(|t| p.tokens.contains(t)))
+}
+
+/// Catalog words from `prefix` on, in order (those starting with it come first).
+fn words_from<'c>(
+    catalog: &'c Catalog,
+    prefix: &str,
+) -> impl Iterator<Item = (&'c String, &'c Vec<usize>)> {
+    catalog.postings.range::<str, _>((
+        std::ops::Bound::Included(prefix),
+        std::ops::Bound::Unbounded,
+    ))
+}
+
+/// Whether some catalog word starts with `prefix`.
+fn starts_a_word(catalog: &Catalog, prefix: &str) -> bool {
+    words_from(catalog, prefix)
+        .next()
+        .is_some_and(|(w, _)| w.starts_with(prefix))
 }
 
 /// Scores every catalog entry that shares a word with the text; best first, deterministic.
@@ -708,6 +764,21 @@ fn score_all(parsed: &Parsed, catalog: &Catalog, prefix: bool) -> Vec<MatchedOrd
             optional.push(t);
             continue;
         }
+        // The word being typed is the start of a catalog word before it is a typo of another
+        // ("listen to hear" is on its way to "heart", not "ear").
+        if typing && !catalog.vocab.contains(t) && starts_a_word(catalog, t) {
+            prefix_token = Some(t);
+            tokens.push(t);
+            continue;
+        }
+        // A plural of shorthand the stemmer leaves alone ("bps", "ivs", "ecgs").
+        let t = if catalog.vocab.contains(t) {
+            t
+        } else {
+            t.strip_suffix('s')
+                .filter(|s| s.len() >= 2 && catalog.vocab.contains(s))
+                .unwrap_or(t)
+        };
         match catalog.vocab.correct(t) {
             Some(c) => {
                 if c != t {
@@ -728,7 +799,19 @@ fn score_all(parsed: &Parsed, catalog: &Catalog, prefix: bool) -> Vec<MatchedOrd
     if tokens.is_empty() {
         return Vec::new();
     }
-    let infusion = parsed.rate || tokens.iter().any(|t| INFUSION_WORDS.contains(t));
+    // "over 1 hour" says how long a dose runs, not that it is a rate: "0.9% saline 1 L over
+    // 1 hour" is a bolus.
+    let hour_is_duration = raw_tokens.iter().enumerate().all(|(i, t)| {
+        t != "hour"
+            || (i >= 2
+                && raw_tokens[i - 2] == "over"
+                && (raw_tokens[i - 1].parse::<f64>().is_ok()
+                    || matches!(raw_tokens[i - 1].as_str(), "a" | "an" | "one")))
+    });
+    let infusion = parsed.rate
+        || tokens
+            .iter()
+            .any(|t| INFUSION_WORDS.contains(t) && !(*t == "hour" && hour_is_duration));
     // The form the text implies: a rate or an infusion word, an infusion; a single dose with
     // a unit and no rate, a bolus (an oxygen flow is neither).
     let (implied_form, form): (Form, &[&str]) = if infusion {
@@ -752,10 +835,7 @@ fn score_all(parsed: &Parsed, catalog: &Catalog, prefix: bool) -> Vec<MatchedOrd
         }
     }
     if let Some(p) = prefix_token {
-        for (word, ps) in catalog
-            .postings
-            .range::<str, _>((std::ops::Bound::Included(p), std::ops::Bound::Unbounded))
-        {
+        for (word, ps) in words_from(catalog, p) {
             if !word.starts_with(p) {
                 break;
             }

@@ -116,6 +116,9 @@ const PHRASES: &[(&str, &str)] = &[
     // one written word, two canonical tokens: "xray" meets "x-ray"
     ("xrays", "x ray"),
     ("xray", "x ray"),
+    ("xr", "x ray"),
+    // "IV push"
+    ("ivp", "iv push"),
 ];
 
 /// Single words (as typed, or as stemmed) → canonical token.
@@ -323,6 +326,15 @@ const WORDS: &[(&str, &str)] = &[
     // "fasting" (nil by mouth) must not stem to "fast" (the FAST scan)
     ("fasting", "npo"),
     ("nbm", "npo"),
+    // order shorthand
+    ("o2", "oxygen"),
+    ("poct", "poc"),
+    ("uss", "ultrasound"),
+    ("haem", "heme"),
+    ("resus", "resuscitation"),
+    ("min", "minute"),
+    ("mins", "minute"),
+    ("minutes", "minute"),
 ];
 
 /// The negative reply a patient gives to an unscripted review-of-systems question, per

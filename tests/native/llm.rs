@@ -1660,8 +1660,15 @@ fn a_model_disposition_asks_for_the_end_form() {
     );
     assert!(server.request(2).contains("diagnosis"));
     let ended = enc.state().ended.clone().expect("ended by the end form");
-    assert_eq!(ended.reason, bedside::engine::encounter::EndReason::Disposition);
-    let form = enc.state().final_form.clone().expect("the model's end form");
+    assert_eq!(
+        ended.reason,
+        bedside::engine::encounter::EndReason::Disposition
+    );
+    let form = enc
+        .state()
+        .final_form
+        .clone()
+        .expect("the model's end form");
     assert_eq!(form.diagnosis, "Inferior STEMI");
     assert_eq!(
         enc.state()
