@@ -48,10 +48,7 @@ pub fn suggestions(query: &str, catalog: &Catalog, limit: usize) -> Vec<Suggesti
         .map(|m| {
             let detail = catalog.get(&m.id).map(time_detail).unwrap_or_default();
             let placed = interpret_as(query, m.clone(), catalog);
-            let form = placed.form_label().map(|f| match placed.filled_note() {
-                Some(n) => format!("{f} ({n})"),
-                None => f,
-            });
+            let form = placed.placed_form();
             Suggestion {
                 id: m.id,
                 name: m.name,

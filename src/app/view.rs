@@ -308,16 +308,6 @@ pub struct InboxView {
     pub unsupported: Vec<InboxRow>,
 }
 
-/// The form label the inbox and the action log show.
-fn form_text(i: &crate::engine::action::Interpretation) -> Option<String> {
-    i.order.as_ref()?;
-    let f = i.form_label()?;
-    Some(match i.filled_note() {
-        Some(n) => format!("{f} ({n})"),
-        None => f,
-    })
-}
-
 pub fn inbox_view(enc: &Encounter) -> InboxView {
     let state = enc.state();
     let mut view = InboxView::default();
@@ -337,7 +327,7 @@ pub fn inbox_view(enc: &Encounter) -> InboxView {
                 .map(|o| o.name.clone())
                 .unwrap_or_else(|| interp.raw.clone()),
             raw: interp.raw.clone(),
-            dose_route: form_text(interp),
+            dose_route: interp.placed_form(),
             status,
             note: action_note(a),
             control: enc.cancellable(a.seq).ok().map(|()| {
@@ -634,7 +624,7 @@ pub fn action_log(state: &State) -> Vec<ActionLogRow> {
                     None => "not understood".into(),
                 },
                 confidence: i.order.as_ref().map(|o| o.confidence),
-                dose_route: form_text(i),
+                dose_route: i.placed_form(),
                 status: match a.status {
                     ActionStatus::Executed => "executed",
                     ActionStatus::Pending if a.result.is_some() => "resulted",

@@ -72,16 +72,31 @@ impl Interpretation {
     pub fn form_label(&self) -> Option<String> {
         let mut parts = Vec::new();
         if let Some(d) = &self.dose {
-            let per = match (self.rate, d.unit.as_str()) {
-                (true, "mcg/min") | (false, _) => "",
-                (true, _) => "/h",
-            };
-            parts.push(format!("{} {}{per}", fmt_num(d.amount), d.unit));
+            parts.push(format!("{} {}{}", fmt_num(d.amount), d.unit, self.per()));
         }
         if let Some(r) = &self.route {
             parts.push(r.clone());
         }
         (!parts.is_empty()).then(|| parts.join(" "))
+    }
+
+    /// "/h" after a rate's unit (mcg/min already says per minute).
+    fn per(&self) -> &'static str {
+        match (self.rate, self.dose.as_ref().map(|d| d.unit.as_str())) {
+            (true, Some(u)) if u != "mcg/min" => "/h",
+            _ => "",
+        }
+    }
+
+    /// The form with what was filled in: "300 mg PO (default route)"; none for an order
+    /// not understood or without a form.
+    pub fn placed_form(&self) -> Option<String> {
+        self.order.as_ref()?;
+        let f = self.form_label()?;
+        Some(match self.filled_note() {
+            Some(n) => format!("{f} ({n})"),
+            None => f,
+        })
     }
 
     /// What the catalog filled in, in words: "default route", "usual unit".
@@ -103,15 +118,10 @@ impl Interpretation {
             .order
             .as_ref()
             .map_or(self.raw.as_str(), |o| o.name.as_str());
-        let mut s = name.to_string();
-        if let Some(f) = self.form_label() {
-            s.push(' ');
-            s.push_str(&f);
+        match self.placed_form() {
+            Some(f) => format!("{name} {f}"),
+            None => name.to_string(),
         }
-        if let Some(n) = self.filled_note() {
-            s.push_str(&format!(" ({n})"));
-        }
-        s
     }
 
     /// The text that, interpreted again, gives this interpretation: the catalog name plus
@@ -125,11 +135,7 @@ impl Interpretation {
             if self.filled.contains(&Filled::Unit) {
                 s.push_str(&format!(" {}", fmt_num(d.amount)));
             } else {
-                let per = match (self.rate, d.unit.as_str()) {
-                    (true, "mcg/min") | (false, _) => "",
-                    (true, _) => "/h",
-                };
-                s.push_str(&format!(" {} {}{per}", fmt_num(d.amount), d.unit));
+                s.push_str(&format!(" {} {}{}", fmt_num(d.amount), d.unit, self.per()));
             }
         }
         if let Some(r) = &self.route {

@@ -930,14 +930,7 @@ impl Encounter {
         let dose_check =
             order.and_then(|_| check_dose(&interpretation, &self.catalog, &self.case.patient));
         let m = interpretation.order.clone();
-        let form = m.as_ref().and_then(|_| {
-            interpretation
-                .form_label()
-                .map(|f| match interpretation.filled_note() {
-                    Some(n) => format!("{f} ({n})"),
-                    None => f,
-                })
-        });
+        let form = interpretation.placed_form();
         let summary = interpretation.summary();
         self.record.state.actions.push(ActionRecord {
             seq,
