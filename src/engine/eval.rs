@@ -9,7 +9,7 @@ use super::encounter::{ActionRecord, ActionStatus, State};
 use super::phrases::first_match;
 use super::rule::{DoneRule, DoseRange, Rule};
 use super::text::stems;
-use super::units::{convert, fmt_num};
+use super::units::{convert_for, fmt_num};
 
 /// One piece of evidence: where in the trajectory something happened.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -84,7 +84,7 @@ pub fn holds(rule: &Rule, case: &Case, state: &State) -> bool {
 /// Evaluates a rule with evidence.
 pub fn evaluate(rule: &Rule, case: &Case, state: &State) -> Verdict {
     match rule {
-        Rule::Done(d) => done(d, state),
+        Rule::Done(d) => done(d, case.patient.weight_kg, state),
         Rule::Before(pair) => {
             let first = first_done(&pair.first, state);
             let then = first_done(&pair.then, state);
@@ -257,7 +257,8 @@ fn first_done<'a>(order: &str, state: &'a State) -> Option<(&'a ActionRecord, u3
         .min_by_key(|(a, t)| (*t, a.seq))
 }
 
-fn done(d: &DoneRule, state: &State) -> Verdict {
+/// `weight_kg` reads a dose per kilogram against an absolute range and the reverse.
+fn done(d: &DoneRule, weight_kg: Option<f64>, state: &State) -> Verdict {
     let mut candidates: Vec<(&ActionRecord, u32)> = state
         .actions
         .iter()
@@ -286,7 +287,7 @@ fn done(d: &DoneRule, state: &State) -> Verdict {
     let mut closest: Option<(&ActionRecord, String)> = None;
     for &(a, t) in &candidates {
         let failure = if let Some(range) = &d.dose {
-            dose_problem(range, a.interpretation.dose.as_ref())
+            dose_problem(range, a.interpretation.dose.as_ref(), weight_kg)
         } else {
             None
         }
@@ -350,11 +351,15 @@ fn done(d: &DoneRule, state: &State) -> Verdict {
     Verdict::no(why, vec![a.evidence()])
 }
 
-fn dose_problem(range: &DoseRange, dose: Option<&OrderedDose>) -> Option<String> {
+fn dose_problem(
+    range: &DoseRange,
+    dose: Option<&OrderedDose>,
+    weight_kg: Option<f64>,
+) -> Option<String> {
     let Some(dose) = dose else {
         return Some("no dose was given".into());
     };
-    let Some(amount) = convert(dose.amount, &dose.unit, &range.unit) else {
+    let Some(amount) = convert_for(dose.amount, &dose.unit, &range.unit, weight_kg) else {
         return Some(format!(
             "dose {} {} is not in {}",
             fmt_num(dose.amount),
@@ -481,7 +486,8 @@ mod tests {
                 Some(&OrderedDose {
                     amount: 300.0,
                     unit: "mg".into()
-                })
+                }),
+                None,
             ),
             None
         );
@@ -491,7 +497,8 @@ mod tests {
                 Some(&OrderedDose {
                     amount: 0.3,
                     unit: "g".into()
-                })
+                }),
+                None,
             ),
             None
         );
@@ -500,17 +507,19 @@ mod tests {
             Some(&OrderedDose {
                 amount: 81.0,
                 unit: "mg".into()
-            })
+            }),
+            None,
         )
         .unwrap()
         .contains("outside 160–325 mg"));
-        assert!(dose_problem(&r, None).unwrap().contains("no dose"));
+        assert!(dose_problem(&r, None, None).unwrap().contains("no dose"));
         assert!(dose_problem(
             &r,
             Some(&OrderedDose {
                 amount: 2.0,
                 unit: "mL".into()
-            })
+            }),
+            None,
         )
         .is_some());
     }

@@ -134,6 +134,23 @@ fn every_rule_kind_with_edge_cases() {
             evidence_turns: &[1],
         },
         Row {
+            name: "a dose per kilogram reads against an absolute range with the case weight",
+            // The base case weighs 70 kg: 30 mL/kg is 2.1 L (Surviving Sepsis Campaign 2021).
+            rule: r#"{"done": {"order": "lr_bolus", "dose": {"min": 2000, "max": 3000, "unit": "mL"}}}"#,
+            play: &[r#"{"speak": "", "actions": ["iv access", "hartmann's 30 ml/kg iv"]}"#],
+            met: true,
+            why: "Lactated",
+            evidence_turns: &[1],
+        },
+        Row {
+            name: "potassium in mmol reads as mEq",
+            rule: r#"{"done": {"order": "potassium_chloride", "dose": {"min": 10, "max": 40, "unit": "mEq"}}}"#,
+            play: &[r#"{"speak": "", "actions": ["iv access", "kcl 20 mmol iv"]}"#],
+            met: true,
+            why: "Potassium",
+            evidence_turns: &[1],
+        },
+        Row {
             name: "dose missing when one is required",
             rule: r#"{"done": {"order": "aspirin", "dose": {"min": 160, "max": 325, "unit": "mg"}}}"#,
             play: &[r#"{"speak": "", "actions": ["aspirin"]}"#],
