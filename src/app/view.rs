@@ -257,6 +257,8 @@ pub enum InboxStatus {
     Returned,
     /// Not understood or not available.
     Unsupported,
+    /// Cancelled before it was carried out: no result will come.
+    Cancelled,
 }
 
 /// One row of the results inbox.
@@ -275,7 +277,7 @@ pub struct InboxRow {
     /// What the trainee can do to it now: cancel (pending) or stop (running).
     pub control: Option<OrderControl>,
     pub ordered_at: String,
-    /// Pending: when the result is expected; returned: when it came back.
+    /// Pending: when the result is expected; returned: when it came back; cancelled: when.
     pub time: Option<String>,
     /// Pending: minutes until it is expected.
     pub due_in_min: Option<u32>,
@@ -306,6 +308,8 @@ pub struct InboxView {
     /// Most recently returned first.
     pub returned: Vec<InboxRow>,
     pub unsupported: Vec<InboxRow>,
+    /// Cancelled before they were carried out, in order placed.
+    pub cancelled: Vec<InboxRow>,
 }
 
 pub fn inbox_view(enc: &Encounter) -> InboxView {
@@ -316,6 +320,7 @@ pub fn inbox_view(enc: &Encounter) -> InboxView {
         let interp = &a.interpretation;
         let status = match (a.status, &a.result) {
             (ActionStatus::Unsupported, _) => InboxStatus::Unsupported,
+            _ if a.cancelled_s.is_some() => InboxStatus::Cancelled,
             (_, Some(_)) => InboxStatus::Returned,
             (_, None) => InboxStatus::Pending,
         };
@@ -340,6 +345,7 @@ pub fn inbox_view(enc: &Encounter) -> InboxView {
             ordered_at: clock_label(a.time_s),
             time: match status {
                 InboxStatus::Unsupported => None,
+                InboxStatus::Cancelled => a.cancelled_s.map(clock_label),
                 _ => a.result_due_s.map(clock_label),
             },
             due_in_min: match status {
@@ -354,6 +360,7 @@ pub fn inbox_view(enc: &Encounter) -> InboxView {
             InboxStatus::Pending => view.pending.push(row),
             InboxStatus::Returned => returned.push((a.result_due_s.unwrap_or(a.time_s), row)),
             InboxStatus::Unsupported => view.unsupported.push(row),
+            InboxStatus::Cancelled => view.cancelled.push(row),
         }
     }
     view.pending.sort_by_key(|r| (r.due_in_min, r.seq));
@@ -362,7 +369,8 @@ pub fn inbox_view(enc: &Encounter) -> InboxView {
     view
 }
 
-/// What happened to an order besides its result: held, cancelled, stopped, queried.
+/// What happened to an order besides its result: held, stopped, queried (a cancellation is
+/// its status).
 fn action_note(a: &crate::engine::encounter::ActionRecord) -> Option<String> {
     let mut notes = Vec::new();
     if a.awaiting_access {
@@ -370,9 +378,6 @@ fn action_note(a: &crate::engine::encounter::ActionRecord) -> Option<String> {
     }
     if let Some(t) = a.started_s {
         notes.push(format!("given at {} once the line was in", clock_label(t)));
-    }
-    if let Some(t) = a.cancelled_s {
-        notes.push(format!("cancelled at {}", clock_label(t)));
     }
     if let Some(t) = a.stopped_s {
         notes.push(format!("stopped at {}", clock_label(t)));

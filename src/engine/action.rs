@@ -125,12 +125,16 @@ impl Interpretation {
     }
 
     /// The text that, interpreted again, gives this interpretation: the catalog name plus
-    /// what was typed (a filled-in part is left for the catalog to fill again).
+    /// what was typed (a filled-in part is left for the catalog to fill again; a number that
+    /// could not be read as a dose is kept, so the order panel still asks about it).
     pub fn order_text(&self) -> String {
         let Some(o) = &self.order else {
             return self.raw.clone();
         };
         let mut s = o.name.clone();
+        if let Some(n) = self.unread_number {
+            s.push_str(&format!(" {}", fmt_num(n)));
+        }
         if let Some(d) = &self.dose {
             if self.filled.contains(&Filled::Unit) {
                 s.push_str(&format!(" {}", fmt_num(d.amount)));

@@ -929,11 +929,13 @@ fn InboxItem(ctl: EncounterCtl, row: InboxRow) -> impl IntoView {
         },
         InboxStatus::Returned => format!("back at {}", row.time.clone().unwrap_or_default()),
         InboxStatus::Unsupported => "not understood or not available: rephrase it".to_string(),
+        InboxStatus::Cancelled => format!("cancelled at {}", row.time.clone().unwrap_or_default()),
     };
     let class = match row.status {
         InboxStatus::Pending => "inbox-row pending",
         InboxStatus::Returned => "inbox-row returned",
         InboxStatus::Unsupported => "inbox-row unsupported",
+        InboxStatus::Cancelled => "inbox-row cancelled",
     };
     view! {
         <li class=class data-seq=row.seq>
@@ -988,13 +990,18 @@ fn Inbox(ctl: EncounterCtl) -> impl IntoView {
         <section class="panel inbox" aria-labelledby="inbox-title">
             <h2 id="inbox-title">"Results"</h2>
             <Show when=move || {
-                ctl.inbox.with(|v| v.pending.is_empty() && v.returned.is_empty() && v.unsupported.is_empty())
+                ctl.inbox
+                    .with(|v| {
+                        v.pending.is_empty() && v.returned.is_empty() && v.unsupported.is_empty()
+                            && v.cancelled.is_empty()
+                    })
             }>
                 <p class="muted">"Nothing ordered yet."</p>
             </Show>
             {group("Pending", "inbox-pending", |v| v.pending.clone())}
             {group("Returned", "inbox-returned", |v| v.returned.clone())}
             {group("Not understood", "inbox-unsupported", |v| v.unsupported.clone())}
+            {group("Cancelled", "inbox-cancelled", |v| v.cancelled.clone())}
         </section>
     }
 }

@@ -2,7 +2,8 @@
 // a visible text label, and a vital crossing into a critical range raises one alarm notice.
 // Played on acs-inferior-stemi: a nitrate in right-ventricular infarction drops the pressure
 // to 74/42 (NEWS2: systolic 90 or less scores 3, critical); a fluid bolus brings it back to 98
-// (91–100 scores 2, low but not critical).
+// (91–100 scores 2, low but not critical). The patient arrives without a line: IV access goes
+// in first, as it would in resus (the nurse holds IV fluids until there is access).
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -81,6 +82,11 @@ test('a nitrate drops the pressure: the BP tile turns critical with its label, a
   assert.equal(temp.label, '', '36.6 °C is normal and shows no label');
   assert.ok(temp.classes.includes('level-normal'));
   assert.deepEqual(await alarms(page), []);
+
+  // A cannula first: without IV access the saline bolus below would be held by the nurse.
+  await order(page, 'IV access');
+  await page.locator('#inbox-returned .inbox-row', { hasText: 'Peripheral IV access' }).waitFor();
+  assert.match((await tile(page, 'bp')).value, new RegExp(`^${arrival.sbp}/${arrival.dbp}`), 'still the arrival pressure');
 
   // The nitrate: right-ventricular hypotension.
   await order(page, 'nitroglycerin 0.4 mg SL');

@@ -103,7 +103,10 @@ test('the debrief shows the scores the engine computes, links evidence, records 
   assert.equal(medsp._score_summary.completed_items, 6);
   assert.equal(medsp._score_summary.total_items, 15);
   const items = (await download(page, 'export-items-csv')).text.trim().split('\r\n');
-  assert.equal(items.length, 1 + 19, 'header and one row per rubric item');
+  // 19 items from the case's rubric, and the gross-overdose safety item every case has (not
+  // met here: a harm item, so it changes neither completion nor points).
+  assert.equal(items.length, 1 + 19 + 1, 'header and one row per rubric item');
+  assert.ok(items.some((row) => row.includes(',safety-gross-overdose,')), 'the safety item is exported');
   assert.match(items[0], /^encounter_id,case_id,item_id,competency/);
   const enc = (await download(page, 'export-encounter-csv')).text.trim().split('\r\n');
   assert.equal(enc.length, 2);

@@ -45,8 +45,9 @@ async function waitSaved(page) {
   await page.locator('.save-state[data-save-state="saved"]').waitFor();
 }
 
-/** Types an order, checks the first suggestion, and places it with Enter. */
-async function orderBySearch(page, typed, expectFirst) {
+/** Types an order, checks the first suggestion (name, and the form it places if given), and
+ * places it with Enter. */
+async function orderBySearch(page, typed, expectFirst, expectForm) {
   const input = page.locator('#order-input');
   await input.focus();
   await input.fill('');
@@ -54,6 +55,7 @@ async function orderBySearch(page, typed, expectFirst) {
   const first = page.locator('#order-suggestions [role="option"]').first();
   await assert.doesNotReject(first.waitFor());
   assert.match(await first.locator('.suggestion-name').innerText(), expectFirst);
+  if (expectForm) assert.equal(await first.locator('.suggestion-form').innerText(), expectForm);
   assert.equal(await first.getAttribute('aria-selected'), 'true', 'the best match is highlighted');
   await input.press('Enter');
   await page.locator('#order-input[aria-expanded="false"]').waitFor();
@@ -134,7 +136,9 @@ test('a trainee plays a built-in case to the end with the keyboard and reads the
   assert.equal(await input.getAttribute('aria-activedescendant'), 'suggestion-1');
   await input.press('ArrowUp');
   assert.equal(await options.first().getAttribute('aria-selected'), 'true', 'ArrowUp moves it back');
-  assert.equal(await options.first().locator('.suggestion-name').innerText(), 'Epinephrine IM (anaphylaxis) 0.5 mg IM');
+  // The suggestion shows the catalog name, and the form it will be placed with.
+  assert.equal(await options.first().locator('.suggestion-name').innerText(), 'Epinephrine IM (anaphylaxis)');
+  assert.equal(await options.first().locator('.suggestion-form').innerText(), '0.5 mg IM');
   await screenshot(page, 'trainee-order-suggestions');
   await input.press('Enter');
   const epi = page.locator('#inbox-returned .inbox-row', { hasText: 'Epinephrine IM' });
@@ -245,7 +249,7 @@ test('a reload mid-encounter resumes with nothing lost, and history deletes with
   await page.locator('#speak-input').press('Enter');
   await page.locator('.row-clinician').first().waitFor();
   await orderBySearch(page, 'trop', /^High-sensitivity troponin$/);
-  await orderBySearch(page, 'asa 324 mg po', /^Aspirin 324 mg PO$/);
+  await orderBySearch(page, 'asa 324 mg po', /^Aspirin$/, '324 mg PO');
   await page.locator('#wait-minutes').fill('3');
   await page.locator('#wait-minutes').press('Enter');
   await page.locator('.row-system', { hasText: 'You waited 3 minutes.' }).waitFor();

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use bedside::app::library::{
     parse_difficulty, specialty_tags, Filter, Library, Origin, BUILTIN_CASES,
 };
-use bedside::app::orders::{move_highlight, order_for_enter, suggestions};
+use bedside::app::orders::{move_highlight, order_for_enter, review, suggestions, OrderReview};
 use bedside::app::session::{
     self, date_label, history_rows, new_id, EndFormDraft, ResumeError, SavedEncounter, Session,
 };
@@ -284,6 +284,36 @@ fn a_picked_suggestion_keeps_the_dose_and_route_typed() {
 }
 
 #[test]
+fn a_picked_suggestion_keeps_a_number_it_cannot_read_so_the_unit_is_asked() {
+    // Morphine IV is dosed in mg or mg/kg: a bare "4" is not a dose. Picking the suggestion
+    // (Enter) must not drop the 4 and place morphine without a dose.
+    let s = suggestions("morphine 4", &catalog(), 8);
+    assert_eq!(s[0].id, "morphine");
+    assert_eq!(s[0].placed.unread_number, Some(4.0));
+    assert_eq!(s[0].order_text, "Morphine 4");
+    let i = interpret(&s[0].order_text, &catalog());
+    assert_eq!(i.order.as_ref().map(|o| o.id.as_str()), Some("morphine"));
+    assert_eq!(i.unread_number, Some(4.0));
+    assert_eq!(i.dose, None);
+    let lib = library();
+    let session = start(&lib, "acs-inferior-stemi");
+    assert!(
+        matches!(
+            review(&s[0].order_text, &session.encounter),
+            OrderReview::AskUnit { .. }
+        ),
+        "the panel asks for the unit"
+    );
+    // With its unit it is an ordinary dose, placed at once.
+    let s = suggestions("morphine 4 mg", &catalog(), 8);
+    assert_eq!(s[0].order_text, "Morphine 4 mg");
+    assert_eq!(
+        review(&s[0].order_text, &session.encounter),
+        OrderReview::Place
+    );
+}
+
+#[test]
 fn arrows_wrap_and_enter_places_the_highlight_or_the_text() {
     assert_eq!(move_highlight(None, 0, 1), None);
     assert_eq!(move_highlight(None, 3, 1), Some(0));
@@ -475,6 +505,37 @@ fn notices_of_the_last_input_are_announced() {
             .any(|n| n.contains("Five minutes after the epinephrine")),
         "{notices:?}"
     );
+}
+
+#[test]
+fn a_cancelled_order_leaves_pending_and_shows_as_cancelled() {
+    let lib = library();
+    let mut s = start(&lib, "acs-inferior-stemi");
+    apply(&mut s, session::order("troponin"));
+    let v = inbox_view(&s.encounter);
+    assert_eq!(v.pending.len(), 1);
+    let seq = v.pending[0].seq;
+    apply(&mut s, Some(session::cancel(seq)));
+    let v = inbox_view(&s.encounter);
+    assert!(
+        v.pending.is_empty(),
+        "a cancelled lab is no longer pending: {v:?}"
+    );
+    assert_eq!(v.cancelled.len(), 1);
+    let trop = &v.cancelled[0];
+    assert_eq!(trop.status, InboxStatus::Cancelled);
+    assert_eq!(
+        trop.time.as_deref(),
+        Some(clock_label(s.encounter.state().now_s).as_str())
+    );
+    assert_eq!(trop.control, None, "nothing left to cancel");
+    apply(&mut s, Some(Input::Wait { minutes: 70 }));
+    let v = inbox_view(&s.encounter);
+    assert!(
+        v.returned.is_empty() && v.pending.is_empty(),
+        "no result comes back: {v:?}"
+    );
+    assert_eq!(v.cancelled.len(), 1);
 }
 
 #[test]
