@@ -102,6 +102,9 @@ pub enum Input {
     Cancel {
         action: u32,
     },
+    /// While the end form is due: close without one (a model whose end form could not be
+    /// used). The encounter ends with no final diagnosis.
+    Close,
 }
 
 impl Input {
@@ -399,6 +402,8 @@ pub enum InputError {
     EndFormDue,
     /// Nothing to cancel or stop: why.
     CannotCancel(String),
+    /// Closing without an end form is only for an encounter whose end form is due.
+    NotClosing,
 }
 
 impl std::fmt::Display for InputError {
@@ -412,6 +417,9 @@ impl std::fmt::Display for InputError {
                 "the encounter is closing: submit the end form (diagnosis and plan)"
             ),
             InputError::CannotCancel(why) => write!(f, "cannot cancel: {why}"),
+            InputError::NotClosing => {
+                write!(f, "the encounter is not closing: end it with the end form")
+            }
         }
     }
 }
@@ -654,7 +662,8 @@ impl Encounter {
     /// Whether [`Self::apply`] would take this kind of input now: nothing once ended, only
     /// the end form while it is due. (Play files skip the turns a closing encounter refuses.)
     pub fn takes(&self, input: &Input) -> bool {
-        !self.is_ended() && (self.end_requested().is_none() || matches!(input, Input::End(_)))
+        !self.is_ended()
+            && (self.end_requested().is_none() || matches!(input, Input::End(_) | Input::Close))
     }
 
     /// Ended, or waiting for the end form: the clock stands still.
@@ -679,9 +688,12 @@ impl Encounter {
             return Err(InputError::Ended);
         }
         match &input {
-            Input::End(_) => {}
+            Input::End(_) | Input::Close => {}
             _ if self.end_requested().is_some() => return Err(InputError::EndFormDue),
             _ => {}
+        }
+        if matches!(input, Input::Close) && self.end_requested().is_none() {
+            return Err(InputError::NotClosing);
         }
         match &input {
             Input::Wait { minutes: 0 } => {
@@ -709,6 +721,11 @@ impl Encounter {
             Input::Cancel { action } => {
                 self.cancel(action as usize);
                 self.settle();
+            }
+            Input::Close => {
+                if let Some(r) = self.record.state.end_requested.take() {
+                    self.end(r.reason, format!("{}; no end form was given", r.detail));
+                }
             }
         }
         Ok(&self.record.log[start..])

@@ -201,7 +201,8 @@ pub struct ClinicianTurn {
 /// Runs one clinician turn: prompt from the record → call → parse (fallback recorded) → if
 /// unusable, ask once more for a corrected reply → engine input or a Protocol error. While the
 /// encounter is closing (a disposition, the last stage, the turn or time limit), the turn
-/// asks for the end form (diagnosis, differential, plan) and returns [`Input::End`].
+/// asks for the end form (diagnosis, differential, plan) and returns [`Input::End`], or
+/// [`Input::Close`] when no usable end form comes even after asking once more.
 pub async fn clinician_turn<T: Transport>(
     client: &Client<T>,
     case: &Case,
@@ -262,6 +263,15 @@ pub async fn clinician_turn<T: Transport>(
             };
         }
         let problem = notes.join("; ");
+        if attempt == 1 && closing {
+            // No usable end form even after asking again: the encounter closes without a
+            // diagnosis (scored as none given), never with a guessed one.
+            return ClinicianTurn {
+                input: Ok(Input::Close),
+                fallback: Fallback::Unusable,
+                exchanges,
+            };
+        }
         if attempt == 1 {
             let err = LlmError::new(
                 ErrorKind::Protocol,

@@ -1680,3 +1680,29 @@ fn a_model_disposition_asks_for_the_end_form() {
     );
     assert_eq!(run.turns, [Fallback::Clean, Fallback::Clean]);
 }
+
+/// A model that gives no usable end form, even when asked again, closes the encounter
+/// without a diagnosis: scored as none given, never guessed, and the run is not an error.
+#[test]
+fn an_unusable_end_form_closes_without_a_diagnosis() {
+    let server = FaultServer::start(vec![
+        reply(
+            200,
+            &openai_body(r#"{"speak": "", "actions": ["admit to ICU"], "eos": false}"#),
+        ),
+        reply(200, &openai_body(r#"{"plan": {"e.g. admit"}}"#)),
+        reply(200, &openai_body("I think it is a heart problem.")),
+    ]);
+    let client = fast_client(&server.url, ProviderKind::OpenAi);
+    let mut enc = model_encounter("acs-inferior-stemi", 12);
+    let run = block_on(roles::run_clinician(&client, &mut enc, &Cancel::new()));
+    assert!(run.error.is_none(), "{:?}", run.error);
+    assert_eq!(server.hits(), 3);
+    assert_eq!(run.turns, [Fallback::Clean, Fallback::Unusable]);
+    let ended = enc.state().ended.clone().expect("closed");
+    assert!(ended.detail.contains("no end form"), "{}", ended.detail);
+    assert!(enc.state().final_form.is_none());
+    let card = bedside::engine::score::score(enc.case(), enc.state(), None, &[]);
+    let dx = card.items.iter().find(|i| i.id == "mk_diagnosis").unwrap();
+    assert!(dx.why.contains("no final diagnosis"), "{}", dx.why);
+}

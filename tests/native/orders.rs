@@ -543,3 +543,13 @@ fn the_clock_line_says_what_is_under_way() {
     order(&mut enc, &["IV access", "insulin infusion 0.1 units/kg/h"]);
     assert!(line(&enc).ends_with("1 infusion running"), "{}", line(&enc));
 }
+
+#[test]
+fn closing_without_an_end_form_is_only_for_a_closing_encounter() {
+    let mut enc = start("acs-inferior-stemi");
+    assert_eq!(enc.apply(Input::Close).unwrap_err(), InputError::NotClosing);
+    order(&mut enc, &["admit to ICU"]);
+    assert!(enc.takes(&Input::Close));
+    enc.apply(Input::Close).expect("closes");
+    assert!(enc.is_ended() && enc.state().final_form.is_none());
+}
