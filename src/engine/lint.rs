@@ -513,7 +513,8 @@ fn early_events(case: &Case, catalog: &Catalog, out: &mut Diagnostics) {
     }
 }
 
-/// One vital sign quoted in a text: (label as written, which value, the number).
+/// One vital sign quoted in a text: (label as written, which value, the number; NaN for a
+/// placeholder such as `{sbp}`, the monitor's own value).
 #[derive(Debug, Clone, PartialEq)]
 struct Quote {
     label: &'static str,
@@ -601,6 +602,22 @@ fn quotes(text: &str) -> Vec<Quote> {
             }
             let rest = after.trim_start_matches([' ', ':']);
             let rest = rest.strip_prefix("of ").unwrap_or(rest);
+            if rest.starts_with('{') {
+                // "BP {sbp}/{dbp}": the monitor's own value, which always agrees.
+                out.push(Quote {
+                    label,
+                    field,
+                    value: f64::NAN,
+                });
+                if field == Field::Sbp {
+                    out.push(Quote {
+                        label,
+                        field: Field::Dbp,
+                        value: f64::NAN,
+                    });
+                }
+                continue;
+            }
             let Some((first, rest)) = number(rest) else {
                 continue;
             };
@@ -674,11 +691,20 @@ fn quoted_vitals(case: &Case, entered: &BTreeSet<&str>, out: &mut Diagnostics) {
                 .collect(),
         };
         for (path, text, in_phases) in shown {
-            for q in quotes(text) {
+            let quoted = quotes(text);
+            for q in &quoted {
+                // Several values of one sign ("lying: BP 114/70; sitting: BP 96/60") agree when
+                // one of them does.
+                let same: Vec<&Quote> = quoted.iter().filter(|o| o.field == q.field).collect();
+                if !std::ptr::eq(same[0], q) {
+                    continue;
+                }
                 let agrees = |v: &Vitals| {
-                    q.field
-                        .of(v)
-                        .is_none_or(|x| (x - q.value).abs() <= q.field.tolerance())
+                    q.field.of(v).is_none_or(|x| {
+                        same.iter().any(|o| {
+                            o.value.is_nan() || (x - o.value).abs() <= q.field.tolerance()
+                        })
+                    })
                 };
                 if set_by_events.iter().any(|v| q.field.of(v).is_some() && agrees(v)) {
                     continue;
@@ -765,8 +791,12 @@ mod tests {
         ] {
             assert!(got.contains(&want), "{want:?} in {got:?}");
         }
-        // Unlabelled rates, placeholders and words that merely contain a label are not quotes.
-        assert!(quotes("Sinus bradycardia 56/min; HR {hr}/min; three hrs; pulses 2+").is_empty());
+        // Unlabelled rates and words that merely contain a label are not quotes; a placeholder
+        // quotes the monitor.
+        assert!(quotes("Sinus bradycardia 56/min; three hrs; pulses 2+").is_empty());
+        let q = quotes("Lying: HR {hr}, BP {sbp}/{dbp}.");
+        assert_eq!(q.len(), 3, "{q:?}");
+        assert!(q.iter().all(|q| q.value.is_nan()), "{q:?}");
     }
 
     #[test]
