@@ -82,8 +82,9 @@ test('a nitrate drops the pressure: the BP tile turns critical with its label, a
   assert.ok(temp.classes.includes('level-normal'));
   assert.deepEqual(await alarms(page), []);
 
-  // The nitrate: right-ventricular hypotension.
+  // The nitrate: right-ventricular hypotension, a few minutes after it is given.
   await order(page, 'nitroglycerin 0.4 mg SL');
+  await wait(page, 3);
   await page.waitForFunction((label) => document.querySelector('#phase').textContent === label, rv.label);
   bp = await tile(page, 'bp');
   assert.match(bp.value, new RegExp(`^${rv.vitals.sbp}/${rv.vitals.dbp}`));
