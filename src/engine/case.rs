@@ -270,7 +270,8 @@ pub struct Vitals {
 
 /// The vital signs a result text can quote as `{hr}`, `{sbp}`, ...: filled with the values on
 /// the monitor at the moment the result is shown, so that it cannot contradict them.
-pub const VITAL_PLACEHOLDERS: [&str; 8] = ["hr", "sbp", "dbp", "rr", "spo2", "temp_c", "gcs", "pain"];
+pub const VITAL_PLACEHOLDERS: [&str; 8] =
+    ["hr", "sbp", "dbp", "rr", "spo2", "temp_c", "gcs", "pain"];
 
 /// Placeholders in `text` that are not vital signs: `{hr}` is one, `{weight}` is not.
 pub fn unknown_placeholders(text: &str) -> Vec<String> {

@@ -1013,7 +1013,11 @@ impl Encounter {
             None => None,
         };
         let text = chosen
-            .or_else(|| self.catalog.get(order_id).map(|o| o.default_result.as_str()))
+            .or_else(|| {
+                self.catalog
+                    .get(order_id)
+                    .map(|o| o.default_result.as_str())
+            })
             .unwrap_or_default();
         state.vitals.fill(text)
     }

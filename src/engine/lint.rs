@@ -37,7 +37,12 @@ pub fn case_warnings(source: &str, case: &Case, catalog: &Catalog) -> Diagnostic
 
 /// Phases the encounter can be in: the first, every `next`, every event's phase effect.
 fn entered_phases(case: &Case) -> BTreeSet<&str> {
-    let mut set: BTreeSet<&str> = case.phases.first().map(|p| p.id.as_str()).into_iter().collect();
+    let mut set: BTreeSet<&str> = case
+        .phases
+        .first()
+        .map(|p| p.id.as_str())
+        .into_iter()
+        .collect();
     set.extend(case.phases.iter().filter_map(|p| p.next.as_deref()));
     for e in &case.events {
         for effect in &e.then {
@@ -91,7 +96,8 @@ fn unused_variants(case: &Case, entered: &BTreeSet<&str>, out: &mut Diagnostics)
                 }
             }
             let shadow = vs[..i].iter().position(|w| {
-                w.is_unconditional() || (w.when.is_none() && w.phase.is_some() && w.phase == v.phase)
+                w.is_unconditional()
+                    || (w.when.is_none() && w.phase.is_some() && w.phase == v.phase)
             });
             if let Some(k) = shadow {
                 let why = if vs[k].is_unconditional() {
@@ -137,13 +143,35 @@ enum Direction {
     Any,
 }
 
-/// "no drop in blood pressure" → (Bp, Fall).
+/// "no drop in blood pressure" → (Bp, Fall): the blood pressure does not fall.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Claim {
     sign: Sign,
     direction: Direction,
-    /// The words that make the claim, as found in the text.
-    words: &'static str,
+}
+
+impl Claim {
+    /// The claim in plain words: "blood pressure does not fall".
+    fn plain(self) -> String {
+        let (name, plural) = match self.sign {
+            Sign::Bp => ("blood pressure", false),
+            Sign::Hr => ("heart rate", false),
+            Sign::Rr => ("respiratory rate", false),
+            Sign::Spo2 => ("oxygen saturation", false),
+            Sign::Gcs => ("conscious level", false),
+            Sign::Temp => ("temperature", false),
+            Sign::All => ("vital signs", true),
+        };
+        let verb = match (self.direction, plural) {
+            (Direction::Fall, false) => "does not fall",
+            (Direction::Fall, true) => "do not fall",
+            (Direction::Rise, false) => "does not rise",
+            (Direction::Rise, true) => "do not rise",
+            (Direction::Any, false) => "does not change",
+            (Direction::Any, true) => "do not change",
+        };
+        format!("{name} {verb}")
+    }
 }
 
 /// Names of a vital sign (lowercase words; matched as whole words).
@@ -232,11 +260,7 @@ fn claims(text: &str) -> Vec<Claim> {
         };
         for &(cond, sign, direction) in NO_CONDITION {
             if has_words(&w, cond).is_some_and(|at| at > no) {
-                out.push(Claim {
-                    sign,
-                    direction,
-                    words: cond,
-                });
+                out.push(Claim { sign, direction });
             }
         }
         push_steady(&w, &mut out);
@@ -245,19 +269,12 @@ fn claims(text: &str) -> Vec<Claim> {
 }
 
 fn push_steady(w: &str, out: &mut Vec<Claim>) {
-    let Some(&(steady, direction)) = STEADY_WORDS
-        .iter()
-        .find(|(s, _)| has_words(w, s).is_some())
-    else {
+    let Some(&(_, direction)) = STEADY_WORDS.iter().find(|(s, _)| has_words(w, s).is_some()) else {
         return;
     };
     for &(name, sign) in SIGN_WORDS {
         if has_words(w, name).is_some() && !out.iter().any(|c| c.sign == sign) {
-            out.push(Claim {
-                sign,
-                direction,
-                words: steady,
-            });
+            out.push(Claim { sign, direction });
         }
     }
 }
@@ -265,11 +282,36 @@ fn push_steady(w: &str, out: &mut Vec<Claim>) {
 /// The smallest change of each sign that a reader would call a change.
 fn changes(sign: Sign, from: &Vitals, to: &Vitals) -> Vec<(&'static str, f64)> {
     let pairs: Vec<(&'static str, Option<f64>, Option<f64>, f64)> = vec![
-        ("systolic BP", from.sbp.map(f64::from), to.sbp.map(f64::from), 10.0),
-        ("diastolic BP", from.dbp.map(f64::from), to.dbp.map(f64::from), 10.0),
-        ("heart rate", from.hr.map(f64::from), to.hr.map(f64::from), 10.0),
-        ("respiratory rate", from.rr.map(f64::from), to.rr.map(f64::from), 4.0),
-        ("SpO2", from.spo2.map(f64::from), to.spo2.map(f64::from), 3.0),
+        (
+            "systolic BP",
+            from.sbp.map(f64::from),
+            to.sbp.map(f64::from),
+            10.0,
+        ),
+        (
+            "diastolic BP",
+            from.dbp.map(f64::from),
+            to.dbp.map(f64::from),
+            10.0,
+        ),
+        (
+            "heart rate",
+            from.hr.map(f64::from),
+            to.hr.map(f64::from),
+            10.0,
+        ),
+        (
+            "respiratory rate",
+            from.rr.map(f64::from),
+            to.rr.map(f64::from),
+            4.0,
+        ),
+        (
+            "SpO2",
+            from.spo2.map(f64::from),
+            to.spo2.map(f64::from),
+            3.0,
+        ),
         ("GCS", from.gcs.map(f64::from), to.gcs.map(f64::from), 1.0),
         ("temperature", from.temp_c, to.temp_c, 0.5),
     ];
@@ -350,7 +392,7 @@ fn vitals_line(v: &Vitals) -> String {
 }
 
 fn short(text: &str) -> String {
-    let t: String = text.chars().take(90).collect();
+    let t: String = text.chars().take(160).collect();
     if t.len() < text.len() {
         format!("{t}…")
     } else {
@@ -409,10 +451,9 @@ fn contradicted_claims(case: &Case, catalog: &Catalog, out: &mut Diagnostics) {
         let mut outcomes: Vec<(String, Vitals)> = Vec::new();
         for effect in &e.then {
             match effect {
-                Effect::Vitals(v) => outcomes.push((
-                    format!("sets {}", vitals_line(v)),
-                    from.vitals.overlay(v),
-                )),
+                Effect::Vitals(v) => {
+                    outcomes.push((format!("sets {}", vitals_line(v)), from.vitals.overlay(v)))
+                }
                 Effect::Phase(p) => {
                     if let Some(p) = phase(case, p) {
                         outcomes.push((
@@ -431,11 +472,8 @@ fn contradicted_claims(case: &Case, catalog: &Catalog, out: &mut Diagnostics) {
             let Rule::Done(d) = rule else { continue };
             // A variant whose `when` is this event's condition (or the order's part of it)
             // speaks for the state after the event; the texts after it are for other states.
-            let handled = |v: &ResultVariant| {
-                v.when
-                    .as_ref()
-                    .is_some_and(|w| w == &e.when || w == *rule)
-            };
+            let handled =
+                |v: &ResultVariant| v.when.as_ref().is_some_and(|w| w == &e.when || w == *rule);
             for (text_path, text) in result_texts(case, catalog, &d.order, handled) {
                 for claim in claims(text) {
                     let hit = outcomes.iter().find_map(|(what, to)| {
@@ -456,10 +494,10 @@ fn contradicted_claims(case: &Case, catalog: &Catalog, out: &mut Diagnostics) {
                     out.push(Diagnostic::new(
                         path,
                         format!(
-                            "{whose} for `{}` says \"{}\" (\"{}\"), but event `{}`, triggered by \
-                             that order, {what}: the {change}",
+                            "{whose} for `{}` says the {} (\"{}\"), but event `{}`, \
+                             triggered by that order, {what}: the {change}",
                             d.order,
-                            claim.words,
+                            claim.plain(),
                             short(text),
                             e.id,
                         ),
@@ -686,7 +724,11 @@ fn quoted_vitals(case: &Case, entered: &BTreeSet<&str>, out: &mut Diagnostics) {
                         .filter(|p| v.phase.as_deref().is_none_or(|id| id == p.id))
                         .filter(|p| !claimed(p))
                         .collect();
-                    (format!("$.results.{order}[{i}].text"), v.text.as_str(), in_phases)
+                    (
+                        format!("$.results.{order}[{i}].text"),
+                        v.text.as_str(),
+                        in_phases,
+                    )
                 })
                 .collect(),
         };
@@ -701,12 +743,14 @@ fn quoted_vitals(case: &Case, entered: &BTreeSet<&str>, out: &mut Diagnostics) {
                 }
                 let agrees = |v: &Vitals| {
                     q.field.of(v).is_none_or(|x| {
-                        same.iter().any(|o| {
-                            o.value.is_nan() || (x - o.value).abs() <= q.field.tolerance()
-                        })
+                        same.iter()
+                            .any(|o| o.value.is_nan() || (x - o.value).abs() <= q.field.tolerance())
                     })
                 };
-                if set_by_events.iter().any(|v| q.field.of(v).is_some() && agrees(v)) {
+                if set_by_events
+                    .iter()
+                    .any(|v| q.field.of(v).is_some() && agrees(v))
+                {
                     continue;
                 }
                 let Some(p) = in_phases.iter().find(|p| !agrees(&p.vitals)) else {
@@ -829,7 +873,6 @@ mod tests {
         let fall = Claim {
             sign: Sign::Bp,
             direction: Direction::Fall,
-            words: "no drop in",
         };
         assert_eq!(
             contradicts(fall, &changes(Sign::Bp, &from, &to)).as_deref(),
@@ -840,7 +883,6 @@ mod tests {
         let hr = Claim {
             sign: Sign::Hr,
             direction: Direction::Any,
-            words: "unchanged",
         };
         assert_eq!(contradicts(hr, &changes(Sign::Hr, &from, &to)), None);
     }
