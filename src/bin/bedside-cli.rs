@@ -1,6 +1,7 @@
 //! bedside-cli: the native command-line tool for case authors and CI.
 //!
-//!   bedside-cli validate <case.json>...        check case files (exit 1 on any error)
+//!   bedside-cli validate <case.json>...        check case files (exit 1 on any error; warnings
+//!                                               are printed and do not fail)
 //!   bedside-cli play <case.json> <turns.jsonl> play a case from clinician turns, print JSON
 //!   bedside-cli catalog <words>...             search the order catalog
 //!   bedside-cli import-rubric <file|dir>...     import MedSP1000 frozen rubrics, print totals
@@ -16,6 +17,7 @@ use bedside::engine::case::Case;
 use bedside::engine::catalog::Catalog;
 use bedside::engine::encounter::{Config, Encounter, Input};
 use bedside::engine::export::{frozen_result, EncounterExport, Roles};
+use bedside::engine::lint::case_warnings;
 use bedside::engine::load::load_case;
 use bedside::engine::medsp::import_many;
 use bedside::engine::score::{score, Mark};
@@ -34,6 +36,7 @@ bedside-cli — Bedside's command-line tool
 
 USAGE:
     bedside-cli validate <case.json>...            check case files; exit code 1 if any has errors
+                                                   (warnings are printed but do not fail)
     bedside-cli play <case.json> <turns.jsonl>     play a case from clinician turns (one JSON per
                                                    line: {\"speak\",\"actions\",\"eos\"}, {\"wait\": N},
                                                    {\"end\": {...}}) and print the record as JSON
@@ -103,14 +106,27 @@ fn validate(paths: &[String], catalog: &Catalog) -> ExitCode {
         let result =
             read(path).and_then(|json| load_case(path, &json, catalog).map_err(|d| d.to_string()));
         match result {
-            Ok(case) => outln!(
-                "{path}: ok — {} ({} facts, {} phases, {} events, {} rubric items)",
-                case.meta.title,
-                case.facts.len(),
-                case.phases.len(),
-                case.events.len(),
-                case.rubric.len()
-            ),
+            Ok(case) => {
+                let warnings = case_warnings(path, &case, catalog);
+                outln!(
+                    "{path}: ok — {} ({} facts, {} phases, {} events, {} rubric items){}",
+                    case.meta.title,
+                    case.facts.len(),
+                    case.phases.len(),
+                    case.events.len(),
+                    case.rubric.len(),
+                    match warnings.len() {
+                        0 => String::new(),
+                        1 => ", 1 warning".to_string(),
+                        n => format!(", {n} warnings"),
+                    }
+                );
+                // Warnings go to stdout with the "ok" line: the case still loads.
+                if !warnings.is_empty() {
+                    use std::io::Write as _;
+                    let _ = write!(std::io::stdout().lock(), "{}", warnings.warnings_report());
+                }
+            }
             Err(e) => {
                 failed += 1;
                 eprint!("{e}");

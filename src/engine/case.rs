@@ -206,21 +206,37 @@ fn patient_only() -> Vec<String> {
 /// The speaker id of the patient.
 pub const PATIENT: &str = "patient";
 
-/// A case-specific result for one order: one text, or variants chosen by phase at order time.
+/// A case-specific result for one order: one text, or variants chosen by the phase at order
+/// time and by the state when the result is shown.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(untagged)]
 pub enum ResultOverride {
     Text(String),
+    /// The first variant that applies is shown; none: the catalog's default result.
     Variants(Vec<ResultVariant>),
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResultVariant {
-    /// Applies when the order is placed in this phase; no phase: applies in any phase.
+    /// Applies when the order is placed (or, for an order held for IV access, carried out) in
+    /// this phase; no phase: applies in any phase.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phase: Option<String>,
+    /// Applies only if this rule (the rule language of events) holds at the moment the result
+    /// is shown: at once for an order without turnaround, else when the result comes back.
+    /// No rule: no condition.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub when: Option<Rule>,
     pub text: String,
+}
+
+impl ResultVariant {
+    /// Applies whatever the phase and the state (no `phase`, no `when`): later variants are
+    /// never used.
+    pub fn is_unconditional(&self) -> bool {
+        self.phase.is_none() && self.when.is_none()
+    }
 }
 
 /// Vital signs. All optional so that events can change a subset.
@@ -252,7 +268,57 @@ pub struct Vitals {
     pub pain: Option<u32>,
 }
 
+/// The vital signs a result text can quote as `{hr}`, `{sbp}`, ...: filled with the values on
+/// the monitor at the moment the result is shown, so that it cannot contradict them.
+pub const VITAL_PLACEHOLDERS: [&str; 8] =
+    ["hr", "sbp", "dbp", "rr", "spo2", "temp_c", "gcs", "pain"];
+
+/// Placeholders in `text` that are not vital signs: `{hr}` is one, `{weight}` is not.
+pub fn unknown_placeholders(text: &str) -> Vec<String> {
+    placeholders(text)
+        .filter(|name| !VITAL_PLACEHOLDERS.contains(name))
+        .map(str::to_string)
+        .collect()
+}
+
+/// Every `{name}` in `text` (a name: letters, digits and underscores).
+fn placeholders(text: &str) -> impl Iterator<Item = &str> {
+    text.split('{').skip(1).filter_map(|rest| {
+        let name = &rest[..rest.find('}')?];
+        (!name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'))
+            .then_some(name)
+    })
+}
+
 impl Vitals {
+    /// `text` with every vital-sign placeholder (`{hr}`, `{sbp}`, `{temp_c}`...) replaced by
+    /// this value; "—" for a value not set. Other braces are left as they are.
+    pub fn fill(&self, text: &str) -> String {
+        if !text.contains('{') {
+            return text.to_string();
+        }
+        let int = |v: Option<u32>| v.map_or("—".to_string(), |v| v.to_string());
+        let mut out = text.to_string();
+        for name in VITAL_PLACEHOLDERS {
+            let key = format!("{{{name}}}");
+            if !out.contains(&key) {
+                continue;
+            }
+            let value = match name {
+                "hr" => int(self.hr),
+                "sbp" => int(self.sbp),
+                "dbp" => int(self.dbp),
+                "rr" => int(self.rr),
+                "spo2" => int(self.spo2),
+                "temp_c" => self.temp_c.map_or("—".to_string(), |t| format!("{t:.1}")),
+                "gcs" => int(self.gcs),
+                _ => int(self.pain),
+            };
+            out = out.replace(&key, &value);
+        }
+        out
+    }
+
     /// These vitals with every value `other` sets replaced.
     pub fn overlay(&self, other: &Vitals) -> Vitals {
         Vitals {

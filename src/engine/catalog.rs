@@ -282,6 +282,12 @@ impl Catalog {
                 }
             }
             check_limits(order, &path, &mut diags);
+            for name in super::case::unknown_placeholders(&order.default_result) {
+                diags.push(super::load::placeholder_error(
+                    format!("{path}.default_result"),
+                    &name,
+                ));
+            }
             for (field, phrase) in order_phrases(order) {
                 let key = crate::engine::text::normalize(&phrase);
                 if let Some(&other) = owner_of_phrase.get(&key) {

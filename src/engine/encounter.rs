@@ -1004,24 +1004,32 @@ impl Encounter {
         Some(category)
     }
 
-    /// The result text for an order placed in `phase`.
+    /// The result text for an order placed in `phase`, shown now: the first variant whose
+    /// phase (if any) is `phase` and whose `when` (if any) holds on the state at this moment,
+    /// else the catalog's default; vital-sign placeholders (`{hr}`...) read the monitor now.
     fn result_text(&self, order_id: &str, phase: &str) -> String {
-        match self.case.results.get(order_id) {
-            Some(ResultOverride::Text(t)) => return t.clone(),
-            Some(ResultOverride::Variants(vs)) => {
-                if let Some(v) = vs
-                    .iter()
-                    .find(|v| v.phase.as_deref().is_none_or(|p| p == phase))
-                {
-                    return v.text.clone();
-                }
-            }
-            None => {}
-        }
-        self.catalog
-            .get(order_id)
-            .map(|o| o.default_result.clone())
-            .unwrap_or_default()
+        let state = &self.record.state;
+        let chosen = match self.case.results.get(order_id) {
+            Some(ResultOverride::Text(t)) => Some(t.as_str()),
+            Some(ResultOverride::Variants(vs)) => vs
+                .iter()
+                .find(|v| {
+                    v.phase.as_deref().is_none_or(|p| p == phase)
+                        && v.when
+                            .as_ref()
+                            .is_none_or(|w| eval::holds(w, &self.case, state))
+                })
+                .map(|v| v.text.as_str()),
+            None => None,
+        };
+        let text = chosen
+            .or_else(|| {
+                self.catalog
+                    .get(order_id)
+                    .map(|o| o.default_result.as_str())
+            })
+            .unwrap_or_default();
+        state.vitals.fill(text)
     }
 
     fn release(&mut self, index: usize) {

@@ -303,10 +303,28 @@ fn check_references(case: &Case, catalog: &Catalog, diags: &mut Diagnostics) {
         }
     }
 
+    let refs = Refs {
+        catalog,
+        facts: &facts,
+        phases: &phases,
+    };
     for (order, result) in &case.results {
         let path = format!("$.results.{order}");
         if catalog.get(order).is_none() {
             diags.push(unknown_order(path.clone(), order, catalog));
+        }
+        let texts: Vec<(String, &str)> = match result {
+            ResultOverride::Text(t) => vec![(path.clone(), t.as_str())],
+            ResultOverride::Variants(vs) => vs
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (format!("{path}[{i}].text"), v.text.as_str()))
+                .collect(),
+        };
+        for (p, text) in texts {
+            for name in unknown_placeholders(text) {
+                diags.push(placeholder_error(p.clone(), &name));
+            }
         }
         if let ResultOverride::Variants(vs) = result {
             if vs.is_empty() {
@@ -327,6 +345,9 @@ fn check_references(case: &Case, catalog: &Catalog, diags: &mut Diagnostics) {
                             "a phase id",
                         ));
                     }
+                }
+                if let Some(rule) = &v.when {
+                    refs.check_rule(rule, &format!("{path}[{i}].when"), diags);
                 }
             }
         }
@@ -353,11 +374,6 @@ fn check_references(case: &Case, catalog: &Catalog, diags: &mut Diagnostics) {
         }
     }
 
-    let refs = Refs {
-        catalog,
-        facts: &facts,
-        phases: &phases,
-    };
     for (i, e) in case.events.iter().enumerate() {
         let path = format!("$.events[{i}]");
         refs.check_rule(&e.when, &format!("{path}.when"), diags);
@@ -592,6 +608,22 @@ fn unknown(
         path,
         format!("unknown {what} `{id}`"),
         format!("use {expected} defined in the case ({known_list})"),
+    )
+}
+
+/// A `{name}` in a result text that is not a vital sign.
+pub(crate) fn placeholder_error(path: String, name: &str) -> Diagnostic {
+    Diagnostic::new(
+        path,
+        format!("unknown placeholder `{{{name}}}`"),
+        format!(
+            "a result can quote the vital signs on the monitor when it is shown: {}",
+            VITAL_PLACEHOLDERS
+                .iter()
+                .map(|v| format!("{{{v}}}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
     )
 }
 

@@ -4,7 +4,8 @@
 //! leptos, web-sys, js-sys, gloo or wasm-bindgen, reads the clock, touches files or the network,
 //! or draws randomness it was not handed. Time and seeds come in as arguments; data in, data out.
 //!
-//! - [`case`]: the case file model; [`load`]: parsing and validation with all errors at once
+//! - [`case`]: the case file model; [`load`]: parsing and validation with all errors at once;
+//!   [`lint`]: warnings where a valid case disagrees with itself (results, phases, events)
 //! - [`catalog`]: the shared order catalog; [`action`]: free text → catalog entry
 //! - [`encounter`]: the state machine over simulated time, and its serializable record
 //! - [`sp`]: the scripted standardized patient; [`lexicon`], [`text`], [`phrases`]: matching
@@ -25,6 +26,7 @@ pub mod encounter;
 pub mod eval;
 pub mod export;
 pub mod lexicon;
+pub mod lint;
 pub mod load;
 pub mod medsp;
 pub mod pharmacy;

@@ -101,6 +101,26 @@ impl fmt::Display for Diagnostics {
 
 impl std::error::Error for Diagnostics {}
 
+impl Diagnostics {
+    /// These diagnostics as warnings (they do not stop loading): "file: N warning(s)", then
+    /// one line each. Empty when there are none.
+    pub fn warnings_report(&self) -> String {
+        let n = self.items.len();
+        if n == 0 {
+            return String::new();
+        }
+        let mut out = format!(
+            "{}: {n} warning{}\n",
+            self.source,
+            if n == 1 { "" } else { "s" }
+        );
+        for d in &self.items {
+            out.push_str(&format!("  {}: warning: {d}\n", self.source));
+        }
+        out
+    }
+}
+
 fn syntax_diagnostic(json: &str, err: &serde_json::Error) -> Diagnostic {
     let line = err.line();
     let col = err.column();

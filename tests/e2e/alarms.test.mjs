@@ -88,8 +88,9 @@ test('a nitrate drops the pressure: the BP tile turns critical with its label, a
   await page.locator('#inbox-returned .inbox-row', { hasText: 'Peripheral IV access' }).waitFor();
   assert.match((await tile(page, 'bp')).value, new RegExp(`^${arrival.sbp}/${arrival.dbp}`), 'still the arrival pressure');
 
-  // The nitrate: right-ventricular hypotension.
+  // The nitrate: right-ventricular hypotension, a few minutes after it is given.
   await order(page, 'nitroglycerin 0.4 mg SL');
+  await wait(page, 3);
   await page.waitForFunction((label) => document.querySelector('#phase').textContent === label, rv.label);
   bp = await tile(page, 'bp');
   assert.match(bp.value, new RegExp(`^${rv.vitals.sbp}/${rv.vitals.dbp}`));
@@ -115,7 +116,8 @@ test('a nitrate drops the pressure: the BP tile turns critical with its label, a
   await wait(page, 2);
   assert.deepEqual(await alarms(page), [ALARM]);
 
-  // Fluids: five minutes after the bolus the pressure recovers to 98 (low, not critical).
+  // Fluids through the cannula placed above: five minutes after the bolus the pressure
+  // recovers to 98 (low, not critical).
   await order(page, 'normal saline 1000 mL IV');
   await wait(page, 6);
   await page.waitForFunction(

@@ -5,8 +5,9 @@
 //
 // Expected scores, from `bedside-cli play assets/cases/acs-inferior-stemi.json <inputs>
 // --output summary` with the same four inputs (introduction + onset question, "12-lead ECG",
-// "Aspirin 300 mg PO", end form "Inferior STEMI"): completion 5/15 = 33%, points 5/15 = 33%,
-// 3 judge items not scored, no harm; PC 60% (3 of 5), ICS 25% (1 of 4).
+// "Aspirin 300 mg PO", end form "Inferior STEMI"): completion 6/15 = 40%, points 6/15 = 40%,
+// 3 judge items not scored, no harm; PC 80% (4 of 5: he is on the monitor with a defibrillator
+// from arrival and never went into VF, so `pc_monitoring` holds), ICS 25% (1 of 4).
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
@@ -63,10 +64,10 @@ test('the debrief shows the scores the engine computes, links evidence, records 
   await page.waitForURL(/\/debrief\/enc-/);
   await page.locator('#scores [data-testid="completion"]').waitFor();
 
-  assert.equal(await page.locator('[data-testid="completion"]').innerText(), '33%');
-  assert.equal(await page.locator('[data-testid="points"]').innerText(), '33%');
+  assert.equal(await page.locator('[data-testid="completion"]').innerText(), '40%');
+  assert.equal(await page.locator('[data-testid="points"]').innerText(), '40%');
   const chart = await page.locator('.competency-chart').innerText();
-  assert.match(chart, /60% · 60%/, 'PC row');
+  assert.match(chart, /80% · 80%/, 'PC row');
   assert.match(chart, /25% · 25%/, 'ICS row');
   const first = page.locator('.checklist .check-item').first();
   assert.equal(await first.getAttribute('data-item'), 'sbp_cath_lab', 'missed critical items come first');
@@ -86,21 +87,21 @@ test('the debrief shows the scores the engine computes, links evidence, records 
   // An educator override counts at once and is saved with the encounter.
   await page.locator('[data-item="sbp_cath_lab"] .override button', { hasText: 'Mark met' }).click();
   await page.getByText('Override saved for sbp_cath_lab.').waitFor();
-  assert.equal(await page.locator('[data-testid="completion"]').innerText(), '40%');
+  assert.equal(await page.locator('[data-testid="completion"]').innerText(), '47%');
   assert.match(await page.locator('[data-item="sbp_cath_lab"] .check-by').innerText(), /override by educator/);
   await page.reload();
   await page.locator('#scores [data-testid="completion"]').waitFor();
-  assert.equal(await page.locator('[data-testid="completion"]').innerText(), '40%', 'the override survives a reload');
+  assert.equal(await page.locator('[data-testid="completion"]').innerText(), '47%', 'the override survives a reload');
 
   // Every export parses.
   const json = await download(page, 'export-json');
   assert.match(json.name, /^bedside-acs-inferior-stemi-enc-.*\.json$/);
   const record = JSON.parse(json.text);
   assert.equal(record.format, 'bedside.encounter');
-  assert.equal(record.scores.overall.expected_met, 6);
+  assert.equal(record.scores.overall.expected_met, 7);
   assert.equal(record.scorecard.overrides.length, 1);
   const medsp = JSON.parse((await download(page, 'export-medsp')).text);
-  assert.equal(medsp._score_summary.completed_items, 6);
+  assert.equal(medsp._score_summary.completed_items, 7);
   assert.equal(medsp._score_summary.total_items, 15);
   const items = (await download(page, 'export-items-csv')).text.trim().split('\r\n');
   // 19 items from the case's rubric, and the gross-overdose safety item every case has (not
@@ -116,7 +117,7 @@ test('the debrief shows the scores the engine computes, links evidence, records 
   await page.locator('nav a', { hasText: 'History' }).click();
   const row = page.locator('table.history tbody tr', { hasText: 'Crushing chest pain at the depot' }).first();
   await row.waitFor();
-  assert.equal(await row.locator('.history-scores').innerText(), '40% (6/15 items) · points 40%');
+  assert.equal(await row.locator('.history-scores').innerText(), '47% (7/15 items) · points 47%');
 
   assert.deepEqual(log.pageErrors, []);
   assert.deepEqual(log.consoleErrors, []);

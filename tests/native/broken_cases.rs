@@ -104,6 +104,33 @@ fn bad_references_are_all_reported_with_paths() {
 }
 
 #[test]
+fn result_variants_and_placeholders_are_checked() {
+    let e = errors("broken/bad-results.json");
+    assert!(
+        has(&e, "$.results.hs_troponin[0].phase", "unknown phase `icu`"),
+        "{e:#?}"
+    );
+    // A variant's `when` is a rule like an event's, checked the same way.
+    assert!(
+        has(
+            &e,
+            "$.results.hs_troponin[1].when.elicited",
+            "unknown fact `radiation`"
+        ),
+        "{e:#?}"
+    );
+    assert!(
+        has(
+            &e,
+            "$.results.vital_signs",
+            "unknown placeholder `{weight}`"
+        ),
+        "{e:#?}"
+    );
+    assert_eq!(e.len(), 3, "{e:#?}");
+}
+
+#[test]
 fn unknown_fields_and_values_are_reported() {
     let e = errors("broken/unknown-fields.json");
     assert!(

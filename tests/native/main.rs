@@ -21,3 +21,5 @@ mod results;
 mod schema;
 mod scoring;
 mod scripted_patient;
+mod warnings;
+mod world;

@@ -152,14 +152,14 @@ fn explanations_name_orders_as_the_catalog_does() {
         d.scorecard.items.iter().all(|i| !i.why.contains('`')),
         "no raw ids left"
     );
-    let monitoring = d
+    let cath_lab = d
         .expectations
         .iter()
-        .find(|e| e.item == "pc_monitoring")
+        .find(|e| e.item == "sbp_cath_lab")
         .unwrap();
     assert_eq!(
-        monitoring.what,
-        c.get("continuous_cardiac_monitoring").unwrap().name,
+        cath_lab.what,
+        c.get("cath_lab_activation").unwrap().name,
         "an expectation never met still shows the order's name"
     );
 }
