@@ -926,6 +926,12 @@ impl Encounter {
 
     /// Carries out one free-text order; returns its category when understood.
     fn act(&mut self, raw: &str) -> Option<Category> {
+        self.place(raw, true)
+    }
+
+    /// Places an order; with `take_time`, the clock then advances by its time cost (an end
+    /// form's disposition takes none: the clinician has finished).
+    fn place(&mut self, raw: &str, take_time: bool) -> Option<Category> {
         let interpretation = interpret(raw, &self.catalog);
         let st = &self.record.state;
         let seq = st.actions.len() as u32;
@@ -999,8 +1005,10 @@ impl Encounter {
             self.release(seq as usize);
         }
         self.settle();
-        let target = self.record.state.now_s + time_cost_min * 60;
-        self.advance_to(target);
+        if take_time {
+            let target = self.record.state.now_s + time_cost_min * 60;
+            self.advance_to(target);
+        }
         Some(category)
     }
 
@@ -1157,7 +1165,7 @@ impl Encounter {
                 placed.is_some() && interpret(d, &self.catalog).order.map(|o| o.id) == placed;
             if !same {
                 let d = d.to_string();
-                self.act(&d);
+                self.place(&d, false);
             }
         }
         self.record.state.final_form = Some(form);

@@ -553,3 +553,22 @@ fn closing_without_an_end_form_is_only_for_a_closing_encounter() {
     enc.apply(Input::Close).expect("closes");
     assert!(enc.is_ended() && enc.state().final_form.is_none());
 }
+
+#[test]
+fn the_end_forms_disposition_takes_no_time_after_the_clinician_has_finished() {
+    let mut enc = start("opioid-overdose");
+    let before = enc.state().now_s;
+    enc.apply(Input::End(EndForm {
+        diagnosis: "Opioid overdose".into(),
+        differential: vec![],
+        plan: String::new(),
+        disposition: Some("observation unit".into()),
+    }))
+    .expect("end form");
+    assert_eq!(enc.state().ended.as_ref().map(|e| e.time_s), Some(before));
+    assert!(enc
+        .state()
+        .actions
+        .iter()
+        .any(|a| a.order_id() == Some("observation_unit")));
+}
