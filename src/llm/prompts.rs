@@ -108,9 +108,7 @@ pub fn clinician_system(turn_limit: Option<u32>) -> String {
          procedures, consults, and the disposition (\"admit to cardiology\"). [] if none.\n\
          - \"eos\": true only when the current stage of the encounter is complete; otherwise false.\n\n\
          Take a focused history, examine, investigate, treat and decide on a disposition as a competent \
-         clinician would. Do not invent findings: ask or order to learn them. A disposition order, \
-         the end of the last stage or the turn limit closes the encounter: you are then asked once for \
-         your final diagnosis, differential and plan.",
+         clinician would. Do not invent findings: ask or order to learn them.",
     );
     if let Some(n) = turn_limit {
         let _ = write!(s, " You have at most {n} turns.");

@@ -14,7 +14,7 @@ use super::settings::{ProviderKind, Role};
 use super::transport::{Cancel, Transport};
 use super::{Chat, Completion, Message};
 use crate::engine::case::Case;
-use crate::engine::encounter::{Encounter, EntryKind, Input, Record};
+use crate::engine::encounter::{Encounter, EntryKind, Input, Record, Turn};
 
 /// One model call as the record keeps it: endpoint (no key), the full prompt, the raw reply
 /// or the error, and how the reply was used.
@@ -199,7 +199,8 @@ pub struct ClinicianTurn {
 }
 
 /// Runs one clinician turn: prompt from the record → call → parse (fallback recorded) → if
-/// unusable, ask once more for a corrected reply → engine input or a Protocol error. While the
+/// unusable, ask once more for a corrected reply → engine input; a reply still unusable is a
+/// turn in which nothing is said or done (fallback `Unusable`). Only a failed call is an error. While the
 /// encounter is closing (a disposition, the last stage, the turn or time limit), the turn
 /// asks for the end form (diagnosis, differential, plan) and returns [`Input::End`], or
 /// [`Input::Close`] when no usable end form comes even after asking once more.
@@ -273,16 +274,15 @@ pub async fn clinician_turn<T: Transport>(
             };
         }
         if attempt == 1 {
-            let err = LlmError::new(
-                ErrorKind::Protocol,
-                "The clinician model's reply could not be used, even after asking once more for a corrected reply.",
-            )
-            .with_detail(problem);
+            // Still unusable after asking again: a protocol fault, recorded on the exchange,
+            // and the turn is taken as nothing said and nothing done (never as speech that
+            // rules could credit). The encounter goes on.
             if let Some(last) = exchanges.last_mut() {
-                last.error = Some(err.clone());
+                last.notes
+                    .push("unusable after asking again: the turn is taken as nothing said".into());
             }
             return ClinicianTurn {
-                input: Err(err),
+                input: Ok(Input::Turn(Turn::default())),
                 fallback: Fallback::Unusable,
                 exchanges,
             };
