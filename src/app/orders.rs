@@ -43,11 +43,19 @@ pub fn time_detail(order: &Order) -> String {
 /// typed dose and route only where its order takes them, with the catalog's defaults filled
 /// in and marked.
 pub fn suggestions(query: &str, catalog: &Catalog, limit: usize) -> Vec<Suggestion> {
+    let typed = Some(interpret(query, catalog)).filter(|t| t.order.is_some());
     search(query, catalog, limit)
         .into_iter()
         .map(|m| {
             let detail = catalog.get(&m.id).map(time_detail).unwrap_or_default();
-            let placed = interpret_as(query, m.clone(), catalog);
+            let placed = match &typed {
+                // The order the text names keeps what was typed.
+                Some(t) if t.order.as_ref().is_some_and(|o| o.id == m.id) => Interpretation {
+                    order: Some(m.clone()),
+                    ..t.clone()
+                },
+                _ => interpret_as(query, m.clone(), catalog),
+            };
             let form = placed.placed_form();
             Suggestion {
                 id: m.id,

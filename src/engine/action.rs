@@ -497,16 +497,14 @@ pub fn interpret(raw: &str, catalog: &Catalog) -> Interpretation {
     resolve(raw, order, &parsed, catalog, false)
 }
 
-/// The interpretation of `raw` as a given catalog order: what a picked search suggestion
-/// places. The typed dose is offered only to an order that takes one of its kind ("5 mg" is
-/// not glued onto a saline bolus), unless the text itself names that order.
+/// The interpretation of `raw` as another catalog order than the one it names: what a picked
+/// search suggestion places. The typed dose is offered only to an order that takes one of its
+/// kind ("5 mg" is not glued onto a saline bolus). For the order the text names, use
+/// [`interpret`].
 pub fn interpret_as(raw: &str, order: MatchedOrder, catalog: &Catalog) -> Interpretation {
     let normalized = normalize(raw);
     let parsed = parse(&normalized);
-    let own = exact_match(&parsed, catalog)
-        .or_else(|| best_match(&parsed, catalog))
-        .is_some_and(|m| m.id == order.id);
-    resolve(raw, Some(order), &parsed, catalog, !own)
+    resolve(raw, Some(order), &parsed, catalog, true)
 }
 
 /// Whether an order of this category takes a dose.
