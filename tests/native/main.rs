@@ -14,6 +14,7 @@ mod engine_purity;
 mod export;
 mod llm;
 mod medsp;
+mod module_graph;
 mod order_phrasings;
 mod orders;
 mod replay;
