@@ -1,15 +1,11 @@
-//! bedside-cli: the native command-line tool for case authors and CI.
-//!
-//!   bedside-cli validate <case.json>...        check case files (exit 1 on any error; warnings
-//!                                               are printed and do not fail)
-//!   bedside-cli play <case.json> <turns.jsonl> play a case from clinician turns, print JSON
-//!   bedside-cli catalog <words>...             search the order catalog
-//!   bedside-cli import-rubric <file|dir>...     import MedSP1000 frozen rubrics, print totals
-//!   bedside-cli model-play <case.json> --base-url URL --model NAME [...]
-//!                                               let an LLM play the clinician; print the export
+//! bedside-cli: the native command-line tool for case authors, CI and evaluators.
+//! `bedside-cli --help` (and `--help` after each command) lists the commands, their options and
+//! the exit codes; the arguments are parsed by clap's derive from the types below.
 
 use std::process::ExitCode;
 use std::sync::Arc;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use bedside::app::results::percent;
 use bedside::engine::action::{interpret, search};
@@ -31,81 +27,205 @@ macro_rules! outln {
     }};
 }
 
-const USAGE: &str = "\
-bedside-cli — Bedside's command-line tool
+/// How the tool ends; `--help` lists the same.
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  success
+  1  a file, a turn or a run failed (the reasons are printed to stderr)
+  2  the command line is wrong (unknown option, missing value, invalid settings)
+  3  internal error (the built-in catalog did not load, output could not be written)";
 
-USAGE:
-    bedside-cli validate <case.json>...            check case files; exit code 1 if any has errors
-                                                   (warnings are printed but do not fail)
-    bedside-cli play <case.json> <turns.jsonl>     play a case from clinician turns (one JSON per
-                                                   line: {\"speak\",\"actions\",\"eos\"}, {\"wait\": N},
-                                                   {\"end\": {...}}) and print the record as JSON
-        [--model NAME]                             play as a model clinician (12-turn limit)
-        [--output record|export|medsp|summary]     what to print: the record (default), the
-                                                   scored export, the MedSP1000-shaped result,
-                                                   or a plain-text score summary
-    bedside-cli import-rubric <file|dir>... [--json]
-                                                   import MedSP1000 frozen rubric files (a dir:
-                                                   every *.json in it); print per-file errors and
-                                                   totals; --json prints the imported rubrics;
-                                                   exit code 1 if any file failed
-    bedside-cli catalog <words>...                 search the order catalog (best matches first)
-    bedside-cli model-play <case.json> --base-url URL --model NAME
-        [--provider openai|anthropic]              the API (default openai: any OpenAI-compatible
-                                                   server, e.g. http://127.0.0.1:8080/v1)
-        [--key-env VAR]                            read the API key from this environment variable
-                                                   (default BEDSIDE_API_KEY; never printed)
-        [--turns N] [--max-tokens N] [--temperature X] [--seed N]
-        [--judge]                                  also score the judge items with the same model
-        [--output export|summary|medsp]            what to print (default export: the full record
-                                                   with every prompt and raw reply, no key)
-    bedside-cli help | --version";
+#[derive(Parser)]
+#[command(
+    name = "bedside-cli",
+    version,
+    about = "Bedside's command-line tool: check case files, play cases from scripted turns or \
+             with a model clinician, search the order catalog, import MedSP1000 rubrics.",
+    after_help = EXIT_CODES
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check case files: every error with its file and JSON path; warnings are printed and do
+    /// not fail.
+    Validate {
+        #[arg(required = true, value_name = "CASE.json")]
+        cases: Vec<String>,
+    },
+    /// Play a case from clinician turns (one JSON per line: {"speak","actions","eos"},
+    /// {"wait": N}, {"end": {...}}) and print the result.
+    Play {
+        #[arg(value_name = "CASE.json")]
+        case: String,
+        #[arg(value_name = "TURNS.jsonl")]
+        turns: String,
+        /// Play as a model clinician with this name (12-turn limit).
+        #[arg(long, value_name = "NAME")]
+        model: Option<String>,
+        /// What to print.
+        #[arg(long, value_enum, default_value_t = PlayOutput::Record)]
+        output: PlayOutput,
+    },
+    /// Search the order catalog (best matches first) and show how the text is interpreted.
+    Catalog {
+        #[arg(required = true, value_name = "WORDS")]
+        words: Vec<String>,
+    },
+    /// Import MedSP1000 frozen rubric files (a folder: every *.json in it); print per-file
+    /// errors and totals.
+    ImportRubric {
+        #[arg(required = true, value_name = "FILE|DIR")]
+        paths: Vec<String>,
+        /// Also print the imported rubrics as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Let an LLM play the clinician natively and print the export (every prompt and raw
+    /// reply, never the key).
+    ModelPlay(ModelPlayArgs),
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum PlayOutput {
+    /// The engine's record (inputs, log, state).
+    Record,
+    /// The scored export (versioned JSON).
+    Export,
+    /// The MedSP1000-shaped result.
+    Medsp,
+    /// A plain-text score summary.
+    Summary,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ModelOutput {
+    Export,
+    Summary,
+    Medsp,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Provider {
+    /// Any OpenAI-compatible server (OpenAI, llama.cpp, vLLM, Ollama, OpenRouter).
+    Openai,
+    /// Anthropic's Messages API.
+    Anthropic,
+}
+
+#[derive(Args)]
+struct ModelPlayArgs {
+    #[arg(value_name = "CASE.json")]
+    case: String,
+    /// The API's base URL, e.g. http://127.0.0.1:8080/v1.
+    #[arg(long, value_name = "URL")]
+    base_url: String,
+    /// The model name the endpoint expects.
+    #[arg(long, value_name = "NAME")]
+    model: String,
+    #[arg(long, value_enum, default_value_t = Provider::Openai)]
+    provider: Provider,
+    /// Read the API key from this environment variable (never printed).
+    #[arg(long, value_name = "VAR", default_value = "BEDSIDE_API_KEY")]
+    key_env: String,
+    /// Turn limit (default: the model configuration's 12).
+    #[arg(long, value_name = "N")]
+    turns: Option<u32>,
+    /// Most tokens per reply (default 512).
+    #[arg(long, value_name = "N")]
+    max_tokens: Option<u32>,
+    /// Sampling temperature, 0–2 (default 0.7).
+    #[arg(long, value_name = "X")]
+    temperature: Option<f64>,
+    /// Seed sent to the provider and used for retry jitter (default: none sent, jitter 0).
+    #[arg(long, value_name = "N")]
+    seed: Option<u64>,
+    /// Seconds to wait for one reply (1–600; default 60).
+    #[arg(long, value_name = "SECONDS")]
+    timeout: Option<u32>,
+    /// Also score the judge items with the same model.
+    #[arg(long)]
+    judge: bool,
+    /// What to print.
+    #[arg(long, value_enum, default_value_t = ModelOutput::Export)]
+    output: ModelOutput,
+}
+
+/// Why a command failed; printed once by `main`, with the exit code `--help` documents.
+#[derive(Debug)]
+enum CliError {
+    /// A file, a turn or a run failed.
+    Failed(String),
+    /// The command line or the settings it gives are wrong.
+    Usage(String),
+    /// The tool itself could not do its job.
+    Internal(String),
+}
+
+impl CliError {
+    fn exit_code(&self) -> ExitCode {
+        ExitCode::from(match self {
+            CliError::Failed(_) => 1,
+            CliError::Usage(_) => 2,
+            CliError::Internal(_) => 3,
+        })
+    }
+
+    fn message(&self) -> &str {
+        match self {
+            CliError::Failed(m) | CliError::Usage(m) | CliError::Internal(m) => m,
+        }
+    }
+}
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let catalog = match Catalog::from_json("assets/catalog.json (built in)", CATALOG_JSON) {
-        Ok(c) => Arc::new(c),
-        Err(d) => {
-            eprint!("{d}");
-            return ExitCode::from(3);
-        }
-    };
-    match args.first().map(String::as_str) {
-        None | Some("-h" | "--help" | "help") => {
-            outln!("{USAGE}");
-            ExitCode::SUCCESS
-        }
-        Some("--version") => {
-            outln!("bedside-cli {}", env!("CARGO_PKG_VERSION"));
-            ExitCode::SUCCESS
-        }
-        Some("validate") => validate(&args[1..], &catalog),
-        Some("play") => play(&args[1..], catalog),
-        Some("catalog") => catalog_search(&args[1..], &catalog),
-        Some("import-rubric") => import_rubric(&args[1..]),
-        #[cfg(not(target_arch = "wasm32"))]
-        Some("model-play") => model_play(&args[1..], catalog),
-        Some(other) => {
-            eprintln!("bedside-cli: unknown command `{other}`\n\n{USAGE}");
-            ExitCode::from(2)
+    let cli = Cli::parse();
+    let result = Catalog::from_json("assets/catalog.json (built in)", CATALOG_JSON)
+        .map_err(|d| CliError::Internal(d.to_string()))
+        .and_then(|catalog| run(cli.command, Arc::new(catalog)));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            let m = e.message().trim_end();
+            eprintln!("{m}");
+            e.exit_code()
         }
     }
 }
 
-fn read(path: &str) -> Result<String, String> {
-    std::fs::read_to_string(path).map_err(|e| format!("{path}: cannot read: {e}"))
+fn run(command: Command, catalog: Arc<Catalog>) -> Result<(), CliError> {
+    match command {
+        Command::Validate { cases } => validate(&cases, &catalog),
+        Command::Play {
+            case,
+            turns,
+            model,
+            output,
+        } => play(&case, &turns, model, output, catalog),
+        Command::Catalog { words } => catalog_search(&words, &catalog),
+        Command::ImportRubric { paths, json } => import_rubric(&paths, json),
+        Command::ModelPlay(args) => model_play(args, catalog),
+    }
 }
 
-fn validate(paths: &[String], catalog: &Catalog) -> ExitCode {
-    if paths.is_empty() {
-        eprintln!("usage: bedside-cli validate <case.json>...");
-        return ExitCode::from(2);
-    }
+fn read(path: &str) -> Result<String, CliError> {
+    std::fs::read_to_string(path).map_err(|e| CliError::Failed(format!("{path}: cannot read: {e}")))
+}
+
+fn load(path: &str, catalog: &Catalog) -> Result<Arc<Case>, CliError> {
+    let json = read(path)?;
+    load_case(path, &json, catalog)
+        .map(Arc::new)
+        .map_err(|d| CliError::Failed(d.to_string()))
+}
+
+fn validate(paths: &[String], catalog: &Catalog) -> Result<(), CliError> {
     let mut failed = 0;
     for path in paths {
-        let result =
-            read(path).and_then(|json| load_case(path, &json, catalog).map_err(|d| d.to_string()));
-        match result {
+        match load(path, catalog) {
             Ok(case) => {
                 let warnings = case_warnings(path, &case, catalog);
                 outln!(
@@ -129,69 +249,29 @@ fn validate(paths: &[String], catalog: &Catalog) -> ExitCode {
             }
             Err(e) => {
                 failed += 1;
-                eprint!("{e}");
-                if !e.ends_with('\n') {
-                    eprintln!();
-                }
+                eprintln!("{}", e.message().trim_end());
             }
         }
     }
     if failed > 0 {
-        eprintln!(
+        return Err(CliError::Failed(format!(
             "{failed} of {} file{} failed validation",
             paths.len(),
             if paths.len() == 1 { "" } else { "s" }
-        );
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
+        )));
     }
+    Ok(())
 }
 
-fn play(args: &[String], catalog: Arc<Catalog>) -> ExitCode {
-    let mut positional = Vec::new();
-    let mut model: Option<String> = None;
-    let mut output = "record".to_string();
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        if a == "--output" {
-            match it.next().map(String::as_str) {
-                Some(o @ ("record" | "export" | "medsp" | "summary")) => output = o.to_string(),
-                _ => {
-                    eprintln!("--output needs one of: record, export, medsp, summary");
-                    return ExitCode::from(2);
-                }
-            }
-        } else if a == "--model" {
-            model = it.next().cloned();
-            if model.is_none() {
-                eprintln!("--model needs a name");
-                return ExitCode::from(2);
-            }
-        } else {
-            positional.push(a.as_str());
-        }
-    }
-    let [case_path, turns_path] = positional[..] else {
-        eprintln!("usage: bedside-cli play <case.json> <turns.jsonl> [--model NAME]");
-        return ExitCode::from(2);
-    };
-    let case = match read(case_path)
-        .and_then(|json| load_case(case_path, &json, &catalog).map_err(|d| d.to_string()))
-    {
-        Ok(c) => Arc::new(c),
-        Err(e) => {
-            eprint!("{e}");
-            return ExitCode::from(1);
-        }
-    };
-    let turns = match read(turns_path) {
-        Ok(t) => t,
-        Err(e) => {
-            eprintln!("{e}");
-            return ExitCode::from(1);
-        }
-    };
+fn play(
+    case_path: &str,
+    turns_path: &str,
+    model: Option<String>,
+    output: PlayOutput,
+    catalog: Arc<Catalog>,
+) -> Result<(), CliError> {
+    let case = load(case_path, &catalog)?;
+    let turns = read(turns_path)?;
     let config = match &model {
         Some(m) => Config::model("cli", m),
         None => Config::human(),
@@ -201,44 +281,26 @@ fn play(args: &[String], catalog: Arc<Catalog>) -> ExitCode {
         if line.trim().is_empty() || line.trim_start().starts_with("//") {
             continue;
         }
-        let input = match Input::from_play_line(line) {
-            Ok(i) => i,
-            Err(e) => {
-                eprintln!("{turns_path}:{}: {e}", n + 1);
-                return ExitCode::from(1);
-            }
-        };
+        let at = format!("{turns_path}:{}", n + 1);
+        let input =
+            Input::from_play_line(line).map_err(|e| CliError::Failed(format!("{at}: {e}")))?;
         if enc.is_ended() {
-            eprintln!(
-                "{turns_path}:{}: the encounter has already ended; the remaining lines are ignored",
-                n + 1
-            );
+            eprintln!("{at}: the encounter has already ended; the remaining lines are ignored");
             break;
         }
         if !enc.takes(&input) {
-            eprintln!(
-                "{turns_path}:{}: the encounter is closing and takes only the end form; line skipped",
-                n + 1
-            );
+            eprintln!("{at}: the encounter is closing and takes only the end form; line skipped");
             continue;
         }
-        if let Err(e) = enc.apply(input) {
-            eprintln!("{turns_path}:{}: {e}", n + 1);
-            return ExitCode::from(1);
-        }
+        enc.apply(input)
+            .map_err(|e| CliError::Failed(format!("{at}: {e}")))?;
     }
     let record = enc.record();
-    if output == "record" {
-        return match serde_json::to_string_pretty(record) {
-            Ok(json) => {
-                outln!("{json}");
-                ExitCode::SUCCESS
-            }
-            Err(e) => {
-                eprintln!("cannot serialize the record: {e}");
-                ExitCode::from(3)
-            }
-        };
+    if output == PlayOutput::Record {
+        let json = serde_json::to_string_pretty(record)
+            .map_err(|e| CliError::Internal(format!("cannot serialize the record: {e}")))?;
+        outln!("{json}");
+        return Ok(());
     }
     let case: &Case = enc.case();
     let card = score(case, &record.state, None, &[]);
@@ -250,15 +312,19 @@ fn play(args: &[String], catalog: Arc<Catalog>) -> ExitCode {
         record,
         &card,
     );
-    match output.as_str() {
-        "export" => outln!("{}", export.to_json()),
-        "medsp" => outln!(
-            "{}",
-            serde_json::to_string_pretty(&frozen_result(&export)).unwrap_or_default()
-        ),
-        _ => print_summary(&export),
+    match output {
+        PlayOutput::Export => outln!("{}", export.to_json()),
+        PlayOutput::Medsp => print_medsp(&export)?,
+        PlayOutput::Summary | PlayOutput::Record => print_summary(&export),
     }
-    ExitCode::SUCCESS
+    Ok(())
+}
+
+fn print_medsp(export: &EncounterExport) -> Result<(), CliError> {
+    let json = serde_json::to_string_pretty(&frozen_result(export))
+        .map_err(|e| CliError::Internal(format!("cannot serialize the result: {e}")))?;
+    outln!("{json}");
+    Ok(())
 }
 
 fn print_summary(e: &EncounterExport) {
@@ -303,13 +369,7 @@ fn print_summary(e: &EncounterExport) {
     }
 }
 
-fn import_rubric(args: &[String]) -> ExitCode {
-    let json = args.iter().any(|a| a == "--json");
-    let paths: Vec<&String> = args.iter().filter(|a| *a != "--json").collect();
-    if paths.is_empty() {
-        eprintln!("usage: bedside-cli import-rubric <file|dir>... [--json]");
-        return ExitCode::from(2);
-    }
+fn import_rubric(paths: &[String], json: bool) -> Result<(), CliError> {
     let mut files: Vec<(String, String)> = Vec::new();
     let mut unreadable = 0;
     for p in paths {
@@ -353,24 +413,24 @@ fn import_rubric(args: &[String]) -> ExitCode {
         }
     }
     if json {
-        outln!(
-            "{}",
-            serde_json::to_string_pretty(&report.imported).unwrap_or_default()
-        );
+        let text = serde_json::to_string_pretty(&report.imported)
+            .map_err(|e| CliError::Internal(format!("cannot serialize the rubrics: {e}")))?;
+        outln!("{text}");
     }
     outln!("{}", report.summary());
-    if report.errors.is_empty() && unreadable == 0 {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
+    match report.errors.len() + unreadable {
+        0 => Ok(()),
+        n => Err(CliError::Failed(format!(
+            "{n} file{} could not be imported",
+            if n == 1 { "" } else { "s" }
+        ))),
     }
 }
 
-fn catalog_search(words: &[String], catalog: &Catalog) -> ExitCode {
+fn catalog_search(words: &[String], catalog: &Catalog) -> Result<(), CliError> {
     let query = words.join(" ");
     if query.trim().is_empty() {
-        eprintln!("usage: bedside-cli catalog <words>...");
-        return ExitCode::from(2);
+        return Err(CliError::Usage("give the words to search for".into()));
     }
     let best = interpret(&query, catalog);
     match &best.order {
@@ -391,7 +451,12 @@ fn catalog_search(words: &[String], catalog: &Catalog) -> ExitCode {
     }
     outln!("\nclosest entries:");
     for m in search(&query, catalog, 8) {
-        let o = catalog.get(&m.id).expect("search returns catalog ids");
+        let Some(o) = catalog.get(&m.id) else {
+            return Err(CliError::Internal(format!(
+                "search returned `{}`, which is not in the catalog",
+                m.id
+            )));
+        };
         outln!(
             "  {:<28} {:.2}  {} — {}, {} min, result in {} min",
             m.id,
@@ -402,139 +467,50 @@ fn catalog_search(words: &[String], catalog: &Catalog) -> ExitCode {
             o.turnaround_min
         );
     }
-    ExitCode::SUCCESS
+    Ok(())
 }
 
-/// Native only: the browser has its own transport and the app's model play.
-#[cfg(not(target_arch = "wasm32"))]
-fn model_play(args: &[String], catalog: Arc<Catalog>) -> ExitCode {
+/// An LLM plays the clinician through the native transport; the export goes to stdout.
+fn model_play(args: ModelPlayArgs, catalog: Arc<Catalog>) -> Result<(), CliError> {
     use bedside::engine::score::{check_judge, JudgeRun, JudgeVerdict};
     use bedside::llm::client::Client;
     use bedside::llm::roles::{clinician_turn, judge};
     use bedside::llm::settings::{ApiKey, Context, ProviderKind, ProviderSettings};
     use bedside::llm::transport::{block_on, Cancel, NativeTransport};
 
-    const USAGE_LINE: &str = "usage: bedside-cli model-play <case.json> --base-url URL --model NAME [--provider openai|anthropic] [--key-env VAR] [--turns N] [--max-tokens N] [--temperature X] [--seed N] [--judge] [--output export|summary|medsp]";
-    let mut case_path = None;
-    let mut opts = std::collections::BTreeMap::new();
-    let mut with_judge = false;
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
-        match a.as_str() {
-            "--judge" => with_judge = true,
-            flag if flag.starts_with("--") => match it.next() {
-                Some(v) => {
-                    opts.insert(flag.trim_start_matches("--").to_string(), v.clone());
-                }
-                None => {
-                    eprintln!("{flag} needs a value\n{USAGE_LINE}");
-                    return ExitCode::from(2);
-                }
-            },
-            path if case_path.is_none() => case_path = Some(path.to_string()),
-            other => {
-                eprintln!("unexpected argument `{other}`\n{USAGE_LINE}");
-                return ExitCode::from(2);
-            }
-        }
-    }
-    let known = [
-        "base-url",
-        "model",
-        "provider",
-        "key-env",
-        "turns",
-        "max-tokens",
-        "temperature",
-        "seed",
-        "output",
-    ];
-    if let Some(k) = opts.keys().find(|k| !known.contains(&k.as_str())) {
-        eprintln!("unknown option --{k}\n{USAGE_LINE}");
-        return ExitCode::from(2);
-    }
-    let (Some(case_path), Some(base_url), Some(model)) =
-        (case_path, opts.get("base-url"), opts.get("model"))
-    else {
-        eprintln!("{USAGE_LINE}");
-        return ExitCode::from(2);
+    let kind = match args.provider {
+        Provider::Openai => ProviderKind::OpenAi,
+        Provider::Anthropic => ProviderKind::Anthropic,
     };
-    let kind = match opts.get("provider").map(String::as_str) {
-        None | Some("openai") => ProviderKind::OpenAi,
-        Some("anthropic") => ProviderKind::Anthropic,
-        Some(other) => {
-            eprintln!("--provider `{other}`: use openai or anthropic");
-            return ExitCode::from(2);
-        }
-    };
-    let output = opts.get("output").map(String::as_str).unwrap_or("export");
-    if !["export", "summary", "medsp"].contains(&output) {
-        eprintln!("--output `{output}`: use export, summary or medsp");
-        return ExitCode::from(2);
-    }
-    fn num<T: std::str::FromStr>(
-        opts: &std::collections::BTreeMap<String, String>,
-        key: &str,
-    ) -> Result<Option<T>, String> {
-        opts.get(key)
-            .map(|v| {
-                v.parse::<T>()
-                    .map_err(|_| format!("--{key} `{v}` is not a valid number"))
-            })
-            .transpose()
-    }
-    let parsed = (|| -> Result<_, String> {
-        Ok((
-            num::<u32>(&opts, "turns")?,
-            num::<u32>(&opts, "max-tokens")?,
-            num::<f64>(&opts, "temperature")?,
-            num::<u64>(&opts, "seed")?,
-        ))
-    })();
-    let (turns, max_tokens, temperature, seed) = match parsed {
-        Ok(p) => p,
-        Err(e) => {
-            eprintln!("{e}");
-            return ExitCode::from(2);
-        }
-    };
-    let key_env = opts
-        .get("key-env")
-        .cloned()
-        .unwrap_or_else(|| "BEDSIDE_API_KEY".into());
-    let mut settings = ProviderSettings::new(kind, base_url, model);
-    settings.key = ApiKey::new(std::env::var(&key_env).unwrap_or_default());
-    if let Some(m) = max_tokens {
+    let mut settings = ProviderSettings::new(kind, &args.base_url, &args.model);
+    settings.key = ApiKey::new(std::env::var(&args.key_env).unwrap_or_default());
+    if let Some(m) = args.max_tokens {
         settings.max_tokens = m;
     }
-    if let Some(t) = temperature {
+    if let Some(t) = args.temperature {
         settings.temperature = t;
     }
-    settings.seed = seed;
-    if let Err(errors) = settings.validate(Context::Native) {
-        for e in errors {
-            eprintln!("{}: {}", e.field, e.message);
-        }
-        return ExitCode::from(2);
+    if let Some(t) = args.timeout {
+        settings.timeout_s = t;
     }
-    let case = match read(&case_path)
-        .and_then(|json| load_case(&case_path, &json, &catalog).map_err(|d| d.to_string()))
-    {
-        Ok(c) => Arc::new(c),
-        Err(e) => {
-            eprint!("{e}");
-            return ExitCode::from(1);
-        }
-    };
-    let client = Client::new(NativeTransport::new(), settings, seed.unwrap_or(0));
-    let mut config = Config::model(kind.label(), model);
-    if let Some(t) = turns {
+    settings.seed = args.seed;
+    if let Err(errors) = settings.validate(Context::Native) {
+        let lines: Vec<String> = errors
+            .iter()
+            .map(|e| format!("{}: {}", option_name(&e.field, &args.key_env), e.message))
+            .collect();
+        return Err(CliError::Usage(lines.join("\n")));
+    }
+    let case = load(&args.case, &catalog)?;
+    let client = Client::new(NativeTransport::new(), settings, args.seed.unwrap_or(0));
+    let mut config = Config::model(kind.label(), &args.model);
+    if let Some(t) = args.turns {
         config.turn_limit = Some(t);
     }
     let mut enc = Encounter::new(case.clone(), catalog, config);
     let cancel = Cancel::new();
     let mut exchanges = Vec::new();
-    let mut failed = false;
+    let mut stopped = None;
     while !enc.is_ended() {
         let t = block_on(clinician_turn(&client, enc.case(), enc.record(), &cancel));
         exchanges.extend(t.exchanges);
@@ -542,27 +518,25 @@ fn model_play(args: &[String], catalog: Arc<Catalog>) -> ExitCode {
             Ok(input) => {
                 eprintln!("turn {}: {:?}", enc.state().turn + 1, t.fallback);
                 if let Err(e) = enc.apply(input) {
-                    eprintln!("the engine refused the turn: {e}");
-                    failed = true;
+                    stopped = Some(format!("stopped: the engine refused the turn: {e}"));
                     break;
                 }
             }
             Err(e) => {
-                eprintln!("stopped: {e}");
-                failed = true;
+                stopped = Some(format!("stopped: {e}"));
                 break;
             }
         }
     }
     let mut judge_run = None;
-    if with_judge {
+    if args.judge && stopped.is_none() {
         let voiced = std::collections::BTreeMap::new();
         let (result, ex) = block_on(judge(&client, &case, enc.record(), &voiced, &cancel));
         exchanges.extend(ex);
         match result {
             Ok(verdicts) => {
                 let run = JudgeRun {
-                    model: format!("{} / {}", kind.label(), model),
+                    model: format!("{} / {}", kind.label(), args.model),
                     prompt_version: "1".into(),
                     verdicts: verdicts
                         .into_iter()
@@ -585,7 +559,7 @@ fn model_play(args: &[String], catalog: Arc<Catalog>) -> ExitCode {
     let card = score(&case, &record.state, judge_run.as_ref(), &[]);
     let judge_label = judge_run.as_ref().map(|j| j.model.clone());
     let mut export = EncounterExport::new(
-        &case_path,
+        &args.case,
         "",
         &case,
         Roles::from_record(record, "scripted", judge_label.as_deref()),
@@ -597,17 +571,22 @@ fn model_play(args: &[String], catalog: Arc<Catalog>) -> ExitCode {
         "llm_exchanges": exchanges,
         "usage": totals,
     }));
-    match output {
-        "summary" => print_summary(&export),
-        "medsp" => outln!(
-            "{}",
-            serde_json::to_string_pretty(&frozen_result(&export)).unwrap_or_default()
-        ),
-        _ => outln!("{}", export.to_json()),
+    match args.output {
+        ModelOutput::Summary => print_summary(&export),
+        ModelOutput::Medsp => print_medsp(&export)?,
+        ModelOutput::Export => outln!("{}", export.to_json()),
     }
-    if failed {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
+    match stopped {
+        Some(reason) => Err(CliError::Failed(reason)),
+        None => Ok(()),
+    }
+}
+
+/// The command-line option that sets a settings field (`timeout_s` → `--timeout`).
+fn option_name(field: &str, key_env: &str) -> String {
+    match field {
+        "timeout_s" => "--timeout".to_string(),
+        "key" => format!("the API key (environment variable {key_env}, set by --key-env)"),
+        other => format!("--{}", other.replace('_', "-")),
     }
 }
