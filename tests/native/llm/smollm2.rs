@@ -1,0 +1,287 @@
+//! The three roles and the CLI against the real SmolLM2: whatever the tiny model says, the
+//! result is recorded, scored and free of the key.
+
+use super::*;
+
+#[test]
+fn smollm2_completion_streaming_and_test_connection() {
+    let Some((server, _guard)) = smol("smollm2_completion_streaming_and_test_connection") else {
+        return;
+    };
+    let client = smol_client(&server.url, 48);
+    let chat = Chat {
+        system: "You are a helpful assistant. Answer in one short sentence.".into(),
+        messages: vec![Message::user("What is the capital of France?")],
+        params: client.params(),
+    };
+    let c = block_on(client.complete(&chat, &Cancel::new())).unwrap_or_else(|e| {
+        panic!(
+            "{e}\n{}",
+            std::fs::read_to_string(&server.log).unwrap_or_default()
+        )
+    });
+    assert!(!c.text.trim().is_empty());
+    assert!(
+        c.usage.input_tokens > 10 && c.usage.output_tokens > 0,
+        "{:?}",
+        c.usage
+    );
+    assert_eq!(c.model.as_deref(), Some("SmolLM2"));
+    assert_eq!(c.attempts, 1);
+    let t = client.totals();
+    assert_eq!(
+        (t.calls, t.input_tokens, t.output_tokens),
+        (1, c.usage.input_tokens, c.usage.output_tokens)
+    );
+    eprintln!(
+        "SmolLM2 completion: {} ms, {:?}: {:?}",
+        c.latency_ms, c.usage, c.text
+    );
+
+    let mut pieces: Vec<String> = Vec::new();
+    let s = block_on(client.stream(&chat, &Cancel::new(), &mut |p| pieces.push(p.to_string())))
+        .expect("stream");
+    assert!(pieces.len() >= 3, "only {} pieces", pieces.len());
+    assert_eq!(pieces.concat(), s.text);
+    assert!(!s.text.trim().is_empty());
+    assert_eq!(client.totals().calls, 2);
+    assert!(c.usage_reported);
+    assert!(client.totals().output_tokens >= c.usage.output_tokens);
+    // llama-cpp-python sends no usage in streams: recorded as unreported, not as zero tokens.
+    if !s.usage_reported {
+        assert_eq!(client.totals().unreported_usage, 1);
+    }
+    eprintln!(
+        "SmolLM2 stream: {} pieces, {} ms, usage {:?}",
+        pieces.len(),
+        s.latency_ms,
+        s.usage
+    );
+
+    let report = block_on(client.test_connection(&Cancel::new()));
+    assert!(report.ok, "{}", report.summary());
+    assert!(
+        report.summary().contains("including `SmolLM2`"),
+        "{}",
+        report.summary()
+    );
+    assert!(
+        report.summary().contains("answered in"),
+        "{}",
+        report.summary()
+    );
+
+    // A wrong model name through test connection: a plain-words finding, not a crash.
+    let mut wrong = smol_client(&server.url, 8);
+    wrong = Client::new(
+        NativeTransport::new(),
+        {
+            let mut s = wrong.settings().clone();
+            s.model = "no-such-model".into();
+            s
+        },
+        1,
+    );
+    let report = block_on(wrong.test_connection(&Cancel::new()));
+    assert!(
+        report.summary().contains("not `no-such-model`"),
+        "{}",
+        report.summary()
+    );
+}
+
+#[test]
+fn smollm2_plays_the_clinician_with_recorded_fallbacks() {
+    let Some((server, _guard)) = smol("smollm2_plays_the_clinician_with_recorded_fallbacks") else {
+        return;
+    };
+    let client = smol_client(&server.url, 64);
+    let mut enc = model_encounter("acs-inferior-stemi", 3);
+    let run = block_on(roles::run_clinician(&client, &mut enc, &Cancel::new()));
+    eprintln!(
+        "SmolLM2 clinician: turns {:?}, error {:?}, usage {:?}",
+        run.turns,
+        run.error.as_ref().map(|e| e.to_string()),
+        client.totals()
+    );
+    for ex in &run.exchanges {
+        assert_eq!(ex.role, Role::Clinician);
+        let c = ex.completion.as_ref().expect("every call got an answer");
+        assert!(ex.fallback.is_some(), "the fallback is recorded");
+        assert!(!ex.chat.messages.is_empty());
+        eprintln!(
+            "  {:?} {:?}: {:?}",
+            ex.fallback.unwrap(),
+            ex.notes,
+            openai_preview(&c.text)
+        );
+    }
+    match &run.error {
+        None => {
+            assert!(enc.is_ended());
+            // Each turn to the limit, then the end form it closes with (or Close).
+            assert_eq!(run.turns.len() as u32, enc.state().turn + 1);
+            assert!(!run.turns.is_empty());
+        }
+        Some(e) => {
+            assert_eq!(e.kind, ErrorKind::Protocol, "{e}");
+            assert!(!e.detail.is_empty());
+            let last = run.exchanges.last().unwrap();
+            assert!(last.correction && last.error.is_some());
+        }
+    }
+    if enc.is_ended() {
+        assert_eq!(
+            enc.state().ended.as_ref().unwrap().reason,
+            EndReason::TurnLimit
+        );
+    }
+    // The first prompt is the door note and the opening, nothing hidden.
+    let first = &run.exchanges[0].chat.messages[0].text;
+    assert!(first.starts_with("Door note: "));
+    assert!(first.contains(&enc.case().patient.opening_line));
+}
+
+fn openai_preview(s: &str) -> String {
+    s.chars().take(100).collect()
+}
+
+#[test]
+fn smollm2_voices_the_patient_and_judges() {
+    let Some((server, _guard)) = smol("smollm2_voices_the_patient_and_judges") else {
+        return;
+    };
+    let client = smol_client(&server.url, 60);
+    let case = support::case("acs-inferior-stemi");
+    let mut enc = Encounter::new(case.clone(), support::catalog(), Config::human());
+    enc.apply(Input::Turn(Turn {
+        speak: "Hello, I'm Dr Lee, one of the emergency doctors. When did the pain start?".into(),
+        actions: vec!["12-lead ECG".into()],
+        eos: false,
+    }))
+    .unwrap();
+    let mut streamed: BTreeMap<u32, String> = BTreeMap::new();
+    let (lines, ex) = block_on(roles::patient_reply(
+        &client,
+        &case,
+        enc.record(),
+        &BTreeMap::new(),
+        &Cancel::new(),
+        &mut |seq, t| streamed.entry(seq).or_default().push_str(t),
+    ));
+    let lines = lines.unwrap_or_else(|e| panic!("{e}"));
+    assert!(!lines.is_empty());
+    for l in &lines {
+        assert!(!l.text.is_empty());
+        assert!(streamed[&l.seq].contains(&l.text) || streamed[&l.seq].trim().ends_with(&l.text));
+        eprintln!(
+            "SmolLM2 patient ({}): {:?} {:?}",
+            l.speaker,
+            l.text,
+            ex.iter()
+                .map(|x| x.completion.as_ref().map(|c| c.latency_ms))
+                .collect::<Vec<_>>()
+        );
+    }
+    assert_eq!(ex.len(), lines.len());
+    assert!(ex[0].chat.system.contains("standardized patient"));
+    assert!(
+        ex[0].chat.system.contains("forty minutes ago"),
+        "the engine's elicited fact guides the reply"
+    );
+
+    let judge = smol_client(&server.url, 160);
+    let (verdicts, ex) = block_on(roles::judge(
+        &judge,
+        &case,
+        enc.record(),
+        &BTreeMap::new(),
+        &Cancel::new(),
+    ));
+    let ids: Vec<String> = prompts::judge_items(&case)
+        .iter()
+        .map(|i| i.id.clone())
+        .collect();
+    match verdicts {
+        Ok(v) => {
+            assert_eq!(v.iter().map(|v| v.id.clone()).collect::<Vec<_>>(), ids);
+            assert!(v.iter().all(|v| !v.met || !v.evidence.is_empty()));
+            eprintln!("SmolLM2 judge: verdicts {v:?}");
+        }
+        Err(e) => {
+            assert!(
+                matches!(e.kind, ErrorKind::Protocol | ErrorKind::ContextLength),
+                "{e}"
+            );
+            assert!(!e.detail.is_empty() || e.kind == ErrorKind::ContextLength);
+            eprintln!("SmolLM2 judge: clear error: {e}");
+            for x in &ex {
+                eprintln!(
+                    "  judge call: {:?}",
+                    x.completion.as_ref().map(|c| (c.usage, c.latency_ms))
+                );
+            }
+        }
+    }
+    assert!(!ex.is_empty() && ex.len() <= 2);
+    assert!(ex.iter().all(|x| x.role == Role::Judge));
+}
+
+/// The command-line tool lets SmolLM2 play a case natively: whatever the tiny model does, the
+/// output is a complete export with every call recorded, and the key never appears.
+#[test]
+fn the_cli_model_play_exports_every_call_and_never_the_key() {
+    let Some((server, _guard)) = smol("the_cli_model_play_exports_every_call_and_never_the_key")
+    else {
+        return;
+    };
+    let key = "sk-test-CLI-DO-NOT-LEAK-4242";
+    let out = Command::new(env!("CARGO_BIN_EXE_bedside-cli"))
+        .args([
+            "model-play",
+            "assets/cases/anaphylaxis-peanut.json",
+            "--base-url",
+            &server.url,
+            "--model",
+            "SmolLM2",
+            "--turns",
+            "2",
+            "--max-tokens",
+            "160",
+            "--temperature",
+            "0.2",
+            "--seed",
+            "5",
+        ])
+        .env("BEDSIDE_API_KEY", key)
+        .current_dir(support::root())
+        .output()
+        .expect("run bedside-cli");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !stdout.contains(key) && !stderr.contains(key),
+        "the key leaked"
+    );
+    let export = bedside::engine::export::EncounterExport::from_json(&stdout)
+        .unwrap_or_else(|e| panic!("{e}\nstderr: {stderr}"));
+    assert_eq!(export.roles.clinician, "OpenAI-compatible / SmolLM2");
+    let app = export.app.expect("the LLM calls are attached");
+    let calls = app["llm_exchanges"].as_array().unwrap();
+    assert!(!calls.is_empty());
+    assert!(calls.iter().all(|c| c["base_url"] == server.url.as_str()));
+    let stopped = stderr.contains("stopped:");
+    assert_eq!(
+        out.status.success(),
+        !stopped,
+        "exit code follows the run: {stderr}"
+    );
+    if !stopped {
+        assert_eq!(export.record.state.turn, 2, "ran to the 2-turn limit");
+    } else {
+        assert!(
+            calls.iter().any(|c| !c["error"].is_null()),
+            "the failure is recorded"
+        );
+    }
+}
