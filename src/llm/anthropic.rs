@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::openai::{preview, Reply};
+use super::provider::{preview, Reply, StreamFault};
 use super::settings::ProviderSettings;
 use super::sse::SseEvent;
 use super::transport::HttpRequest;
@@ -161,9 +161,13 @@ pub struct StreamDecoder {
 }
 
 impl StreamDecoder {
-    pub fn on_event(&mut self, ev: &SseEvent) -> Result<String, String> {
-        let v: serde_json::Value = serde_json::from_str(ev.data.trim())
-            .map_err(|e| format!("a stream event is not JSON ({e}): {}", preview(&ev.data)))?;
+    pub fn on_event(&mut self, ev: &SseEvent) -> Result<String, StreamFault> {
+        let v: serde_json::Value = serde_json::from_str(ev.data.trim()).map_err(|e| {
+            StreamFault::Malformed(format!(
+                "a stream event is not JSON ({e}): {}",
+                preview(&ev.data)
+            ))
+        })?;
         let kind = ev
             .event
             .clone()
@@ -209,11 +213,11 @@ impl StreamDecoder {
                 self.done = true;
                 Ok(String::new())
             }
-            "error" => Err(format!(
-                "the server reported an error mid-stream: {}",
+            "error" => Err(StreamFault::Provider(
                 v.pointer("/error/message")
                     .and_then(|m| m.as_str())
                     .unwrap_or("unknown error")
+                    .to_string(),
             )),
             _ => Ok(String::new()),
         }
@@ -332,6 +336,6 @@ mod tests {
                         .into(),
             })
             .unwrap_err();
-        assert!(err.contains("Overloaded"));
+        assert_eq!(err, StreamFault::Provider("Overloaded".into()));
     }
 }

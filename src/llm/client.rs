@@ -7,13 +7,14 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::error::{self, from_status, network_error, ErrorKind, LlmError, Redactor};
-use super::openai::{self, Reply};
+use super::openai;
+use super::provider::{self, Compat, Decoder, Reply, StreamFault};
 use super::settings::{Context, ProviderKind, ProviderSettings};
 use super::sse::{SseEvent, SseParser};
 use super::transport::{
     Cancel, HttpRequest, HttpResponse, Transport, TransportError, TransportErrorKind,
 };
-use super::{anthropic, Chat, Completion, FinishReason, Message, Params, Usage};
+use super::{Chat, Completion, FinishReason, Message, Params, Usage};
 
 /// How failed calls are retried.
 #[derive(Debug, Clone, PartialEq)]
@@ -134,41 +135,18 @@ pub struct Client<T: Transport> {
     totals: Cell<UsageTotals>,
     waits: RefCell<Vec<Duration>>,
     redactor: Redactor,
-    compat: Cell<openai::Compat>,
-}
-
-enum Decoder {
-    OpenAi(openai::StreamDecoder),
-    Anthropic(anthropic::StreamDecoder),
-}
-
-impl Decoder {
-    fn on_event(&mut self, ev: &SseEvent) -> Result<String, String> {
-        match self {
-            Decoder::OpenAi(d) => d.on_event(ev),
-            Decoder::Anthropic(d) => d.on_event(ev),
-        }
-    }
-
-    fn complete(&self) -> bool {
-        match self {
-            Decoder::OpenAi(d) => d.complete(),
-            Decoder::Anthropic(d) => d.complete(),
-        }
-    }
-
-    fn reply(self) -> Reply {
-        match self {
-            Decoder::OpenAi(d) => d.reply,
-            Decoder::Anthropic(d) => d.reply,
-        }
-    }
+    compat: Cell<Compat>,
 }
 
 impl<T: Transport> Client<T> {
     /// `seed` drives the backoff jitter.
     pub fn new(transport: T, settings: ProviderSettings, seed: u64) -> Client<T> {
-        let redactor = Redactor::new([settings.key.expose()]);
+        // Extra headers may carry credentials of their own (a proxy token): their values are
+        // secrets too.
+        let redactor = Redactor::new(
+            std::iter::once(settings.key.expose())
+                .chain(settings.extra_headers.iter().map(|(_, v)| v.as_str())),
+        );
         Client {
             transport,
             settings,
@@ -177,7 +155,7 @@ impl<T: Transport> Client<T> {
             totals: Cell::new(UsageTotals::default()),
             waits: RefCell::new(Vec::new()),
             redactor,
-            compat: Cell::new(openai::Compat::default()),
+            compat: Cell::new(Compat::default()),
         }
     }
 
@@ -228,12 +206,7 @@ impl<T: Transport> Client<T> {
     }
 
     fn build(&self, chat: &Chat, stream: bool) -> HttpRequest {
-        match self.settings.kind {
-            ProviderKind::OpenAi => {
-                openai::request_with(&self.settings, chat, stream, self.compat.get())
-            }
-            ProviderKind::Anthropic => anthropic::request(&self.settings, chat, stream),
-        }
+        provider::request(&self.settings, chat, stream, self.compat.get())
     }
 
     fn transport_error(&self, e: TransportError) -> LlmError {
@@ -361,13 +334,8 @@ impl<T: Transport> Client<T> {
             let outcome = match self.transport.send(&req, cancel).await {
                 Err(e) => Err(self.transport_error(e)),
                 Ok(resp) if !resp.is_success() => Err(self.status_error(&resp)),
-                Ok(resp) => {
-                    let parsed = match self.settings.kind {
-                        ProviderKind::OpenAi => openai::parse_response(&resp.body),
-                        ProviderKind::Anthropic => anthropic::parse_response(&resp.body),
-                    };
-                    parsed.map_err(|m| self.malformed(m))
-                }
+                Ok(resp) => provider::parse_response(self.settings.kind, &resp.body)
+                    .map_err(|m| self.malformed(m)),
             };
             match outcome {
                 Ok(reply) => return Ok(self.finish(reply, start, attempt)),
@@ -395,11 +363,8 @@ impl<T: Transport> Client<T> {
             let req = self.build(chat, true);
             let start = self.transport.now_ms();
             let mut parser = SseParser::new();
-            let mut decoder = match self.settings.kind {
-                ProviderKind::OpenAi => Decoder::OpenAi(Default::default()),
-                ProviderKind::Anthropic => Decoder::Anthropic(Default::default()),
-            };
-            let mut problem: Option<String> = None;
+            let mut decoder = Decoder::new(self.settings.kind);
+            let mut problem: Option<StreamFault> = None;
             let mut delivered = false;
             let result = {
                 let mut handle = |events: Vec<SseEvent>| {
@@ -430,18 +395,18 @@ impl<T: Transport> Client<T> {
                 Err(e) => Err(self.transport_error(e)),
                 Ok(resp) if !resp.is_success() => Err(self.status_error(&resp)),
                 Ok(_) => match problem.take() {
-                    Some(m) if m.contains("mid-stream") => Err(LlmError::new(
+                    Some(StreamFault::Provider(m)) => Err(LlmError::new(
                         ErrorKind::Server,
-                        "The provider failed while streaming the reply.",
+                        "The provider reported a failure in the middle of the reply stream.",
                     )
                     .with_detail(m)
                     .redacted(&self.redactor)),
-                    Some(m) => Err(self.malformed(m)),
+                    Some(StreamFault::Malformed(m)) => Err(self.malformed(m)),
                     None if !decoder.complete() => Err(LlmError::new(
                         ErrorKind::Network,
                         "The reply stream was cut off before it finished.",
                     )),
-                    None => Ok(decoder.reply()),
+                    None => Ok(decoder.into_reply()),
                 },
             };
             match outcome {
@@ -525,7 +490,7 @@ impl<T: Transport> Client<T> {
                     c.latency_ms,
                     c.usage.input_tokens,
                     c.usage.output_tokens,
-                    openai::preview(c.text.trim())
+                    provider::preview(c.text.trim())
                 ));
                 ConnectionReport {
                     ok: true,
@@ -561,6 +526,25 @@ pub fn sum_usage<'a>(completions: impl IntoIterator<Item = &'a Completion>) -> U
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(not(target_arch = "wasm32"))]
+    #[test]
+    fn extra_header_values_are_redacted_like_the_key() {
+        use crate::llm::settings::ApiKey;
+        let mut settings =
+            ProviderSettings::new(ProviderKind::OpenAi, "http://127.0.0.1:1/v1", "m");
+        settings.key = ApiKey::new("sk-main-key-0001");
+        settings.extra_headers = vec![("X-Proxy-Token".into(), "proxy-secret-778".into())];
+        let client = Client::new(crate::llm::transport::NativeTransport::new(), settings, 1);
+        let text = client
+            .redactor()
+            .redact("refused: X-Proxy-Token proxy-secret-778 with sk-main-key-0001");
+        assert!(
+            !text.contains("proxy-secret-778") && !text.contains("sk-main-key-0001"),
+            "{text}"
+        );
+        assert!(text.contains("X-Proxy-Token"), "names stay: {text}");
+    }
 
     #[test]
     fn backoff_doubles_with_jitter_and_honours_retry_after() {

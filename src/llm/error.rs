@@ -64,9 +64,40 @@ impl LlmError {
         }
     }
 
-    /// Whether trying again may help: rate limits and server failures.
+    /// Whether trying again may help. By status: 408, 409, 425 and 429 and the 5xx failures are
+    /// temporary; 501 and 505 (the server cannot do this at all), every other 4xx and a prompt
+    /// too long for the context are final. Without a status: a failure the provider reported
+    /// inside a stream is temporary; a timeout, a refused connection or a malformed reply is not
+    /// retried (a hanging endpoint would cost the timeout again and again).
     pub fn retryable(&self) -> bool {
-        matches!(self.kind, ErrorKind::RateLimited | ErrorKind::Server)
+        if self.kind == ErrorKind::ContextLength {
+            return false;
+        }
+        match self.status {
+            Some(408 | 409 | 425 | 429) => true,
+            Some(501 | 505) => false,
+            Some(status) => (500..=599).contains(&status),
+            None => self.kind == ErrorKind::Server,
+        }
+    }
+
+    /// Who failed: the server (an HTTP status, or an error it sent inside a stream), the
+    /// connection, the reply's content, or this app (settings, cancelling).
+    pub fn origin(&self) -> Origin {
+        if self.status.is_some() {
+            return Origin::Server;
+        }
+        match self.kind {
+            ErrorKind::Server | ErrorKind::RateLimited | ErrorKind::Key | ErrorKind::NotFound => {
+                Origin::Server
+            }
+            ErrorKind::Network | ErrorKind::Timeout => Origin::Connection,
+            ErrorKind::Malformed | ErrorKind::Protocol => Origin::Reply,
+            ErrorKind::ContextLength
+            | ErrorKind::BadRequest
+            | ErrorKind::Cancelled
+            | ErrorKind::Settings => Origin::App,
+        }
     }
 
     /// Removes secrets from both texts.
@@ -77,11 +108,30 @@ impl LlmError {
     }
 }
 
+/// Who failed, for the wording of an error's detail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// The server answered with a failure.
+    Server,
+    /// No answer: the connection failed or timed out.
+    Connection,
+    /// The server answered, but what came back could not be used.
+    Reply,
+    /// The app itself: the settings, a stop, or what it asked for.
+    App,
+}
+
 impl fmt::Display for LlmError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.message)?;
         if !self.detail.is_empty() {
-            write!(f, " (the server said: {})", self.detail)?;
+            let label = match self.origin() {
+                Origin::Server => "the server said",
+                Origin::Connection => "the connection reported",
+                Origin::Reply => "what came back",
+                Origin::App => "detail",
+            };
+            write!(f, " ({label}: {})", self.detail)?;
         }
         Ok(())
     }
@@ -302,9 +352,17 @@ pub fn from_status(
             format!("Not found (404): check the model name `{model}` and the base URL {base_url} (it usually ends in /v1)."),
         ),
         408 => (ErrorKind::Timeout, "The server gave up waiting (408).".to_string()),
+        409 | 425 => (
+            ErrorKind::Server,
+            format!("The server could not take the request just then ({status}); this is usually temporary."),
+        ),
         429 => (
             ErrorKind::RateLimited,
             "Too many requests or quota exhausted (429): wait a moment, or check the plan's limits.".to_string(),
+        ),
+        501 | 505 => (
+            ErrorKind::BadRequest,
+            format!("The server does not support this request ({status}): check the base URL and the provider type."),
         ),
         500..=599 => (
             ErrorKind::Server,
@@ -454,6 +512,69 @@ mod tests {
                 .message
                 .contains("gpt-x")
         );
+    }
+
+    #[test]
+    fn only_temporary_failures_are_retried() {
+        let retry = |status| {
+            from_status(status, "", None, ProviderKind::OpenAi, "https://x/v1", "m").retryable()
+        };
+        for status in [408, 409, 425, 429, 500, 502, 503, 504, 529] {
+            assert!(retry(status), "{status} is temporary");
+        }
+        for status in [400, 401, 403, 404, 405, 413, 422, 501, 505] {
+            assert!(!retry(status), "{status} is final");
+        }
+        let too_long = from_status(
+            500,
+            r#"{"error":"input is too long for the context window"}"#,
+            None,
+            ProviderKind::OpenAi,
+            "u",
+            "m",
+        );
+        assert!(!too_long.retryable(), "a retry cannot shorten the prompt");
+        assert!(!network_error("http://127.0.0.1:1/v1", "refused", false).retryable());
+        assert!(!LlmError::new(ErrorKind::Malformed, "x").retryable());
+        assert!(LlmError::new(ErrorKind::Server, "failed mid-stream").retryable());
+    }
+
+    #[test]
+    fn the_detail_says_who_failed() {
+        let server = from_status(
+            503,
+            r#"{"error":{"message":"overloaded"}}"#,
+            None,
+            ProviderKind::OpenAi,
+            "u",
+            "m",
+        );
+        assert!(
+            server
+                .to_string()
+                .ends_with("(the server said: overloaded)"),
+            "{server}"
+        );
+        let refused = network_error("http://127.0.0.1:1/v1", "Connection refused", false);
+        assert!(
+            refused
+                .to_string()
+                .ends_with("(the connection reported: Connection refused)"),
+            "{refused}"
+        );
+        let mut parse = LlmError::new(
+            ErrorKind::Malformed,
+            "The endpoint answered, but not in the expected format.",
+        );
+        parse.detail = "not a Chat Completions answer: expected value at line 1".into();
+        let text = parse.to_string();
+        assert!(
+            text.contains("(what came back: not a Chat Completions answer"),
+            "{text}"
+        );
+        for e in [&refused, &parse] {
+            assert!(!e.to_string().contains("the server said"), "{e}");
+        }
     }
 
     #[test]

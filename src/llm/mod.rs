@@ -4,7 +4,8 @@
 //! The engine never depends on this module; this module depends on the engine's public API.
 //!
 //! - [`settings`]: per-role provider settings, the redacting [`settings::ApiKey`], validation.
-//! - [`openai`], [`anthropic`]: each provider's private wire format, converted by hand.
+//! - [`openai`], [`anthropic`]: each provider's private wire format, converted by hand;
+//!   [`provider`]: the one place that picks between them, and the neutral reply.
 //! - [`sse`]: server-sent events parsing over arbitrary byte chunks.
 //! - [`error`]: the typed error with plain-words messages, `retryable`, and the key redactor.
 //! - [`transport`]: the one small HTTP trait, with a browser (fetch) and a native (ureq) side.
@@ -22,6 +23,7 @@ pub mod json;
 pub mod openai;
 pub mod prompts;
 pub mod protocol;
+pub mod provider;
 pub mod roles;
 pub mod settings;
 pub mod sse;

@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::provider::{preview, Reply, StreamFault};
 use super::settings::ProviderSettings;
 use super::sse::SseEvent;
 use super::transport::HttpRequest;
@@ -67,17 +68,6 @@ struct WireUsage {
     prompt_tokens: u64,
     #[serde(default)]
     completion_tokens: u64,
-}
-
-/// A decoded reply.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct Reply {
-    pub text: String,
-    pub usage: Usage,
-    /// Whether the provider reported usage (some servers omit it when streaming).
-    pub usage_reported: bool,
-    pub finish: Option<FinishReason>,
-    pub model: Option<String>,
 }
 
 pub fn headers(settings: &ProviderSettings) -> Vec<(String, String)> {
@@ -234,24 +224,29 @@ pub struct StreamDecoder {
 
 impl StreamDecoder {
     /// Handles one event; returns the text it added.
-    pub fn on_event(&mut self, ev: &SseEvent) -> Result<String, String> {
+    pub fn on_event(&mut self, ev: &SseEvent) -> Result<String, StreamFault> {
         let data = ev.data.trim();
         if data == "[DONE]" {
             self.done = true;
             return Ok(String::new());
         }
-        let v: serde_json::Value = serde_json::from_str(data)
-            .map_err(|e| format!("a stream event is not JSON ({e}): {}", preview(data)))?;
+        let v: serde_json::Value = serde_json::from_str(data).map_err(|e| {
+            StreamFault::Malformed(format!(
+                "a stream event is not JSON ({e}): {}",
+                preview(data)
+            ))
+        })?;
         if let Some(err) = v.get("error") {
             let msg = err
                 .get("message")
                 .and_then(|m| m.as_str())
                 .map(str::to_string)
                 .unwrap_or_else(|| err.to_string());
-            return Err(format!("the server reported an error mid-stream: {msg}"));
+            return Err(StreamFault::Provider(msg));
         }
-        let wire: WireResponse = serde_json::from_value(v)
-            .map_err(|e| format!("a stream event has an unexpected shape: {e}"))?;
+        let wire: WireResponse = serde_json::from_value(v).map_err(|e| {
+            StreamFault::Malformed(format!("a stream event has an unexpected shape: {e}"))
+        })?;
         if wire.model.is_some() {
             self.reply.model = wire.model;
         }
@@ -276,14 +271,6 @@ impl StreamDecoder {
     pub fn complete(&self) -> bool {
         self.done || self.reply.finish.is_some()
     }
-}
-
-pub(crate) fn preview(s: &str) -> String {
-    let mut p: String = s.chars().take(120).collect();
-    if s.chars().count() > 120 {
-        p.push('…');
-    }
-    p
 }
 
 #[cfg(test)]
@@ -427,7 +414,7 @@ mod tests {
             event: None,
             data: "{\"error\":{\"message\":\"overloaded\"}}".into(),
         });
-        assert!(err.unwrap_err().contains("overloaded"));
+        assert_eq!(err, Err(StreamFault::Provider("overloaded".into())));
         assert!(!bad.complete());
         assert!(bad
             .on_event(&SseEvent {

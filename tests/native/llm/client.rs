@@ -157,6 +157,36 @@ fn server_errors_back_off_then_succeed_or_give_up() {
     );
 }
 
+/// 501 (the server cannot do this at all) is final; 409 and 425 are worth one more try.
+#[test]
+fn not_implemented_is_final_and_conflict_is_retried() {
+    let server = FaultServer::start(vec![
+        reply(501, r#"{"error":{"message":"streaming not implemented"}}"#),
+        reply(200, &openai_body("never reached")),
+    ]);
+    let client = fast_client(&server.url, ProviderKind::OpenAi);
+    let e = block_on(client.complete(&hello(client.params()), &Cancel::new())).unwrap_err();
+    assert_eq!(
+        (e.status, server.hits()),
+        (Some(501), 1),
+        "no retry after 501"
+    );
+    assert!(
+        e.to_string()
+            .contains("(the server said: streaming not implemented)"),
+        "{e}"
+    );
+
+    let server = FaultServer::start(vec![
+        reply(409, "busy"),
+        reply(425, "too early"),
+        reply(200, &openai_body("ok")),
+    ]);
+    let client = fast_client(&server.url, ProviderKind::OpenAi);
+    let c = block_on(client.complete(&hello(client.params()), &Cancel::new())).expect("retried");
+    assert_eq!((c.text.as_str(), server.hits()), ("ok", 3));
+}
+
 #[test]
 fn key_and_not_found_errors_are_not_retried_and_never_show_the_key() {
     let server = FaultServer::start(vec![reply(
