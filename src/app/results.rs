@@ -168,6 +168,7 @@ pub fn export_of(session: &Session, exported_at: &str) -> EncounterExport {
     if !saved.exchanges.is_empty() || !saved.voiced.is_empty() {
         e.app = Some(json!({
             "llm_exchanges": saved.exchanges,
+            "protocol_faults": crate::llm::roles::fault_counts(&saved.exchanges),
             "voiced_lines": saved.voiced,
         }));
     }

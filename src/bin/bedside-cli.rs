@@ -569,6 +569,7 @@ fn model_play(args: ModelPlayArgs, catalog: Arc<Catalog>) -> Result<(), CliError
     let totals = client.totals();
     export.app = Some(serde_json::json!({
         "llm_exchanges": exchanges,
+        "protocol_faults": bedside::llm::roles::fault_counts(&exchanges),
         "usage": totals,
     }));
     match args.output {

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::json::{extract_object, JsonError, Repair};
+use super::FinishReason;
 use crate::engine::encounter::{EndForm, Turn};
 
 /// How a clinician reply became a turn.
@@ -19,10 +20,62 @@ pub enum Fallback {
     Clean,
     /// A JSON object was found after unwrapping or fixing (fences, prose, commas, types).
     Repaired,
-    /// No JSON at all: the text was taken as speech.
+    /// No JSON at all: the text was taken as speech. No longer produced (prose is a
+    /// [`Fault::NotJson`] now); kept so that records saved before can still be read.
     PlainSpeech,
-    /// Nothing usable (empty, cut off, broken JSON, or a turn that says and does nothing).
+    /// Nothing usable: see the [`Fault`].
     Unusable,
+}
+
+/// Why a clinician reply broke the protocol. Each is a recorded fault; the export counts them
+/// per kind, so a comparison can report a model's protocol adherence beside its score.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Fault {
+    /// An empty reply.
+    Empty,
+    /// Prose without a JSON object.
+    NotJson,
+    /// A JSON object that cannot be read, or fields of the wrong type.
+    Malformed,
+    /// The object lacks `speak`, `actions` or `eos`.
+    MissingFields,
+    /// The reply stopped at the token limit instead of ending by itself.
+    Truncated,
+    /// The speech writes other people's lines ("Patient: …").
+    OtherSpeakers,
+    /// The speech repeats one of the clinician's earlier turns word for word.
+    Repeated,
+    /// The turn says nothing, orders nothing and does not end the stage.
+    NothingDone,
+}
+
+impl Fault {
+    /// Every kind, in a stable order (for tables).
+    pub const ALL: [Fault; 8] = [
+        Fault::Empty,
+        Fault::NotJson,
+        Fault::Malformed,
+        Fault::MissingFields,
+        Fault::Truncated,
+        Fault::OtherSpeakers,
+        Fault::Repeated,
+        Fault::NothingDone,
+    ];
+
+    /// A short name for tables and summaries.
+    pub fn label(self) -> &'static str {
+        match self {
+            Fault::Empty => "empty reply",
+            Fault::NotJson => "no JSON",
+            Fault::Malformed => "malformed JSON",
+            Fault::MissingFields => "missing fields",
+            Fault::Truncated => "cut off at the token limit",
+            Fault::OtherSpeakers => "wrote other speakers' lines",
+            Fault::Repeated => "repeated an earlier turn",
+            Fault::NothingDone => "said and did nothing",
+        }
+    }
 }
 
 /// A parsed clinician reply.
@@ -34,38 +87,38 @@ pub struct ParsedTurn {
     /// What was repaired, or why the reply is unusable.
     #[serde(default)]
     pub notes: Vec<String>,
+    /// The protocol fault, exactly when `fallback` is `Unusable`.
+    #[serde(default)]
+    pub fault: Option<Fault>,
 }
 
 impl ParsedTurn {
-    fn unusable(why: impl Into<String>) -> ParsedTurn {
+    fn unusable(fault: Fault, why: impl Into<String>) -> ParsedTurn {
         ParsedTurn {
             turn: None,
             fallback: Fallback::Unusable,
             notes: vec![why.into()],
+            fault: Some(fault),
         }
     }
 }
 
-/// Parses one clinician reply.
+/// Parses one clinician reply: exactly one JSON object with `speak`, `actions` and `eos`.
+/// Fences, text around the object, small syntax slips and loose types are repaired and noted;
+/// anything else is a [`Fault`]. What the reply says is checked by [`check_turn`].
 pub fn parse_turn(reply: &str) -> ParsedTurn {
     let extracted = match extract_object(reply) {
         Ok(e) => e,
-        Err(JsonError::NoObject) => {
-            let speech = plain_speech(reply);
-            if speech.is_empty() {
-                return ParsedTurn::unusable("the reply is empty");
-            }
-            return ParsedTurn {
-                turn: Some(Turn {
-                    speak: speech,
-                    actions: Vec::new(),
-                    eos: false,
-                }),
-                fallback: Fallback::PlainSpeech,
-                notes: vec!["no JSON object: the text was taken as speech".into()],
-            };
+        Err(JsonError::NoObject) if reply.trim().is_empty() => {
+            return ParsedTurn::unusable(Fault::Empty, "the reply is empty");
         }
-        Err(e) => return ParsedTurn::unusable(e.to_string()),
+        Err(JsonError::NoObject) => {
+            return ParsedTurn::unusable(
+                Fault::NotJson,
+                "the reply is prose, not the JSON object the protocol asks for",
+            );
+        }
+        Err(e) => return ParsedTurn::unusable(Fault::Malformed, e.to_string()),
     };
     let mut notes: Vec<String> = extracted
         .repairs
@@ -85,10 +138,23 @@ pub fn parse_turn(reply: &str) -> ParsedTurn {
         .any(|k| map.contains_key(*k))
     {
         let keys: Vec<&str> = map.keys().map(String::as_str).collect();
-        return ParsedTurn::unusable(format!(
-            "the JSON object has none of speak, actions, eos (it has: {})",
-            keys.join(", ")
-        ));
+        return ParsedTurn::unusable(
+            Fault::MissingFields,
+            format!(
+                "the JSON object has none of speak, actions, eos (it has: {})",
+                keys.join(", ")
+            ),
+        );
+    }
+    let missing: Vec<&str> = ["speak", "actions", "eos"]
+        .into_iter()
+        .filter(|k| !map.contains_key(*k))
+        .collect();
+    if !missing.is_empty() {
+        return ParsedTurn::unusable(
+            Fault::MissingFields,
+            format!("the turn lacks {}", missing.join(" and ")),
+        );
     }
     let mut problems = Vec::new();
     let speak = match map.get("speak") {
@@ -179,13 +245,22 @@ pub fn parse_turn(reply: &str) -> ParsedTurn {
             turn: None,
             fallback: Fallback::Unusable,
             notes: problems,
+            fault: Some(Fault::Malformed),
         };
     }
     if speak.is_empty() && actions.is_empty() && !eos {
         return ParsedTurn::unusable(
+            Fault::NothingDone,
             "the turn says nothing, orders nothing and does not end the stage",
         );
     }
+    let speak = match strip_own_label(&speak) {
+        Some(s) => {
+            notes.push("dropped the clinician's own speaker label".into());
+            s
+        }
+        None => speak,
+    };
     ParsedTurn {
         turn: Some(Turn {
             speak,
@@ -198,7 +273,102 @@ pub fn parse_turn(reply: &str) -> ParsedTurn {
             Fallback::Repaired
         },
         notes,
+        fault: None,
     }
+}
+
+/// What a well-formed turn must also be: a reply that ended by itself, speech in the
+/// clinician's own voice only, and not a word-for-word repeat of an earlier turn.
+/// `earlier` holds the clinician's earlier speech; `people` the names of the patient and the
+/// others present (their labels give an invented dialogue away).
+pub fn check_turn(
+    turn: &Turn,
+    finish: &FinishReason,
+    earlier: &[&str],
+    people: &[&str],
+) -> Option<(Fault, String)> {
+    if *finish == FinishReason::Length {
+        return Some((
+            Fault::Truncated,
+            "the reply was cut off at the token limit".into(),
+        ));
+    }
+    if let Some(label) = other_speaker_label(&turn.speak, people) {
+        return Some((
+            Fault::OtherSpeakers,
+            format!(
+                "the speech writes other speakers' lines (\"{label}:\"); say only your own words"
+            ),
+        ));
+    }
+    let said = squash(&turn.speak);
+    if said.split(' ').count() >= 3 && earlier.iter().any(|e| squash(e) == said) {
+        return Some((
+            Fault::Repeated,
+            "the speech repeats an earlier turn word for word".into(),
+        ));
+    }
+    None
+}
+
+/// Lowercase words, punctuation dropped, single spaces.
+fn squash(text: &str) -> String {
+    text.split(|c: char| !c.is_alphanumeric() && c != '\'')
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Labels of the clinician's own voice a model may put in front of its speech.
+const OWN_LABELS: [&str; 5] = ["doctor", "clinician", "dr", "physician", "examinee"];
+
+/// Labels of other people's voices, besides the case's own names.
+const OTHER_LABELS: [&str; 9] = [
+    "patient", "nurse", "mother", "father", "wife", "husband", "parent", "son", "daughter",
+];
+
+/// The speech without a leading label of the clinician's own voice ("Doctor: Hello"), if it
+/// has one.
+fn strip_own_label(speak: &str) -> Option<String> {
+    let (label, rest) = speak.split_once(':')?;
+    let label = label.trim().trim_matches('*').to_lowercase();
+    let label = label.trim_end_matches('.');
+    OWN_LABELS.contains(&label).then(|| rest.trim().to_string())
+}
+
+/// A speaker label in the speech ("Patient:", "Gary:", "Doctor:" after other text) that shows
+/// the model writing a dialogue instead of its own words.
+fn other_speaker_label(speak: &str, people: &[&str]) -> Option<String> {
+    let bytes: Vec<(usize, char)> = speak.char_indices().collect();
+    for (i, &(at, c)) in bytes.iter().enumerate() {
+        if c != ':' {
+            continue;
+        }
+        // The one or two words right before the colon, starting a line or a sentence.
+        let before = &speak[..at];
+        let start = before
+            .rfind(|ch: char| ch == '\n' || ch == '.' || ch == '!' || ch == '?' || ch == '"')
+            .map(|p| p + 1)
+            .unwrap_or(0);
+        let label = before[start..].trim().trim_matches('*').trim();
+        if label.is_empty() || label.split_whitespace().count() > 2 {
+            continue;
+        }
+        let lower = label.to_lowercase();
+        let lower = lower.trim_end_matches('.');
+        let is_person = people.iter().any(|p| {
+            let p = p.to_lowercase();
+            p == lower || p.split_whitespace().next() == Some(lower)
+        });
+        let is_role = OTHER_LABELS.contains(&lower);
+        // The clinician's own label counts only after other text (a second voice).
+        let own_later = OWN_LABELS.contains(&lower) && start > 0 && i > 0;
+        if is_person || is_role || own_later {
+            return Some(label.to_string());
+        }
+    }
+    None
 }
 
 fn kind(v: &Value) -> &'static str {
@@ -210,22 +380,6 @@ fn kind(v: &Value) -> &'static str {
         Value::Array(_) => "a list",
         Value::Object(_) => "an object",
     }
-}
-
-/// Plain text as speech: trims, drops a speaker label ("Doctor:") and wrapping quotes.
-fn plain_speech(text: &str) -> String {
-    let mut t = text.trim();
-    for label in ["Doctor:", "Clinician:", "Dr:", "Physician:", "Examinee:"] {
-        if t.len() >= label.len() && t[..label.len()].eq_ignore_ascii_case(label) {
-            t = t[label.len()..].trim_start();
-        }
-    }
-    let t = t.trim();
-    let t = t
-        .strip_prefix('"')
-        .and_then(|x| x.strip_suffix('"'))
-        .unwrap_or(t);
-    t.trim().to_string()
 }
 
 /// The message asking the model once more for a protocol-conforming reply.
@@ -412,12 +566,16 @@ mod tests {
                 turn("", &["troponin"], true),
             ),
             (
-                "{\"speak\": [\"Hello.\", \"Where does it hurt?\"], \"reasoning\": \"x\"}",
+                "{\"speak\": [\"Hello.\", \"Where does it hurt?\"], \"actions\": [], \"eos\": false, \"reasoning\": \"x\"}",
                 turn("Hello. Where does it hurt?", &[], false),
             ),
             (
-                "{\"actions\": [{\"order\": \"chest x-ray\"}]}",
+                "{\"speak\": \"\", \"actions\": [{\"order\": \"chest x-ray\"}], \"eos\": false}",
                 turn("", &["chest x-ray"], false),
+            ),
+            (
+                "{\"speak\": \"Doctor: Hello, what brings you in today?\", \"actions\": [], \"eos\": false}",
+                turn("Hello, what brings you in today?", &[], false),
             ),
         ];
         for (text, expected) in cases {
@@ -425,14 +583,91 @@ mod tests {
             assert_eq!(p.fallback, Fallback::Repaired, "{text}: {:?}", p.notes);
             assert_eq!(p.turn, expected, "{text}");
             assert!(!p.notes.is_empty());
+            assert_eq!(p.fault, None);
         }
     }
 
     #[test]
-    fn plain_text_is_speech() {
+    fn prose_is_a_fault_not_speech() {
         let p = parse_turn("Doctor: \"Hello, what brings you in today?\"");
-        assert_eq!(p.fallback, Fallback::PlainSpeech);
-        assert_eq!(p.turn, turn("Hello, what brings you in today?", &[], false));
+        assert_eq!(p.fallback, Fallback::Unusable);
+        assert_eq!(p.fault, Some(Fault::NotJson));
+        assert!(
+            p.turn.is_none(),
+            "prose is never taken as speech rules could credit"
+        );
+    }
+
+    #[test]
+    fn a_turn_missing_actions_or_eos_is_a_fault() {
+        for (text, needle) in [
+            (
+                "{\"speak\": \"Good morning, I'm Dr Lee.\"}",
+                "lacks actions and eos",
+            ),
+            (
+                "{\"speak\": \"Any allergies?\", \"actions\": []}",
+                "lacks eos",
+            ),
+            ("{\"actions\": [\"ECG\"], \"eos\": false}", "lacks speak"),
+        ] {
+            let p = parse_turn(text);
+            assert_eq!(p.fault, Some(Fault::MissingFields), "{text}");
+            assert!(p.turn.is_none());
+            assert!(p.notes.join(" ").contains(needle), "{text}: {:?}", p.notes);
+        }
+    }
+
+    #[test]
+    fn cut_off_invented_dialogue_and_repeats_are_faults() {
+        let said = |s: &str| Turn {
+            speak: s.into(),
+            actions: vec![],
+            eos: false,
+        };
+        let stop = FinishReason::Stop;
+        let people = ["Gary Mitchell", "Linda Mitchell"];
+        let ok = said("Hello Gary, I'm one of the doctors. What has been happening today?");
+        assert_eq!(check_turn(&ok, &stop, &[], &people), None);
+        assert_eq!(
+            check_turn(&ok, &FinishReason::Length, &[], &people).map(|f| f.0),
+            Some(Fault::Truncated)
+        );
+        for dialogue in [
+            "How is the pain?\nPatient: It is crushing, doctor.",
+            "How is the pain? Gary: Still bad. Doctor: I'm sorry to hear that.",
+            "Tell me more. Linda: He has been sweating all morning.",
+            "Where is the pain? Nurse: His blood pressure is 90/60.",
+        ] {
+            assert_eq!(
+                check_turn(&said(dialogue), &stop, &[], &people).map(|f| f.0),
+                Some(Fault::OtherSpeakers),
+                "{dialogue}"
+            );
+        }
+        for own in [
+            "Two things: your pain and your breathing.",
+            "The plan is simple: an ECG now, then aspirin.",
+            "It is 10:30 now; the results are due at 11:00.",
+        ] {
+            assert_eq!(check_turn(&said(own), &stop, &[], &people), None, "{own}");
+        }
+        let earlier = ["Hello, I'm Dr Lee. What brings you in today?"];
+        assert_eq!(
+            check_turn(
+                &said("hello, I'm Dr Lee - what brings you in today"),
+                &stop,
+                &earlier,
+                &people
+            )
+            .map(|f| f.0),
+            Some(Fault::Repeated)
+        );
+        assert_eq!(
+            check_turn(&said("Okay."), &stop, &["Okay."], &people),
+            None,
+            "short acknowledgements may recur"
+        );
     }
 
     #[test]
@@ -446,14 +681,27 @@ mod tests {
                 "{\"speak\": \"\", \"actions\": [], \"eos\": false}",
                 "says nothing",
             ),
-            ("{\"speak\": 42}", "speak must be text"),
-            ("{\"speak\": \"x\", \"actions\": [1]}", "actions[0]"),
-            ("{\"speak\": \"x\", \"eos\": \"maybe\"}", "eos"),
+            (
+                "{\"speak\": 42, \"actions\": [], \"eos\": false}",
+                "speak must be text",
+            ),
+            (
+                "{\"speak\": \"x\", \"actions\": [1], \"eos\": false}",
+                "actions[0]",
+            ),
+            (
+                "{\"speak\": \"x\", \"actions\": [], \"eos\": \"maybe\"}",
+                "eos",
+            ),
             ("{\"speak\": \"x\" \"y\" 3}", "not valid"),
         ] {
             let p = parse_turn(text);
             assert_eq!(p.fallback, Fallback::Unusable, "{text}");
             assert!(p.turn.is_none());
+            assert!(
+                p.fault.is_some(),
+                "{text}: every unusable reply names its fault"
+            );
             assert!(p.notes.join(" ").contains(needle), "{text}: {:?}", p.notes);
         }
         assert!(clinician_correction("it was cut off").contains("\"speak\""));

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::client::Client;
 use super::error::{ErrorKind, LlmError};
 use super::prompts::{self, PatientReply};
-use super::protocol::{self, Fallback, ParsedTurn, Verdict};
+use super::protocol::{self, Fallback, Fault, ParsedTurn, Verdict};
 use super::settings::{ProviderKind, Role};
 use super::transport::{Cancel, Transport};
 use super::{Chat, Completion, Message};
@@ -35,6 +35,9 @@ pub struct LlmExchange {
     /// Repairs made, or why the reply was unusable.
     #[serde(default)]
     pub notes: Vec<String>,
+    /// The protocol fault of a clinician reply that could not be used.
+    #[serde(default)]
+    pub fault: Option<Fault>,
     /// Whether this call was the corrective re-ask.
     #[serde(default)]
     pub correction: bool,
@@ -53,6 +56,7 @@ impl LlmExchange {
             error: None,
             fallback: None,
             notes: Vec::new(),
+            fault: None,
             correction: false,
         }
     }
@@ -212,6 +216,16 @@ pub async fn clinician_turn<T: Transport>(
 ) -> ClinicianTurn {
     let mut chat = prompts::clinician_chat(case, record, client.params());
     let closing = record.state.end_requested.is_some();
+    let earlier: Vec<&str> = record
+        .log
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EntryKind::ClinicianSaid { text, .. } => Some(text.as_str()),
+            _ => None,
+        })
+        .collect();
+    let mut people: Vec<&str> = vec![case.patient.name.as_str()];
+    people.extend(case.actors.iter().map(|a| a.name.as_str()));
     let mut exchanges = Vec::new();
     let mut attempt = 0;
     while attempt < 2 {
@@ -240,21 +254,32 @@ pub async fn clinician_turn<T: Transport>(
             }
         };
         // While the encounter is closing, the reply is the end form.
-        let (input, fallback, notes) = if closing {
+        let (input, fallback, notes, fault) = if closing {
             let p = protocol::parse_end_form(&c.text);
-            (p.form.map(Input::End), p.fallback, p.notes)
+            (p.form.map(Input::End), p.fallback, p.notes, None)
         } else {
             let ParsedTurn {
                 turn,
                 fallback,
-                notes,
+                mut notes,
+                fault,
             } = protocol::parse_turn(&c.text);
-            (turn.map(Input::Turn), fallback, notes)
+            let checked = turn
+                .as_ref()
+                .and_then(|t| protocol::check_turn(t, &c.finish, &earlier, &people));
+            match checked {
+                Some((fault, why)) => {
+                    notes.push(why);
+                    (None, Fallback::Unusable, notes, Some(fault))
+                }
+                None => (turn.map(Input::Turn), fallback, notes, fault),
+            }
         };
         let raw = c.text.clone();
         ex.completion = Some(c);
         ex.fallback = Some(fallback);
         ex.notes = notes.clone();
+        ex.fault = fault;
         exchanges.push(ex);
         if let Some(input) = input {
             return ClinicianTurn {
@@ -304,6 +329,15 @@ pub async fn clinician_turn<T: Transport>(
         fallback: Fallback::Unusable,
         exchanges,
     }
+}
+
+/// The protocol faults of a run's clinician replies, per kind (kinds with none left out).
+pub fn fault_counts(exchanges: &[LlmExchange]) -> BTreeMap<Fault, u32> {
+    let mut counts = BTreeMap::new();
+    for f in exchanges.iter().filter_map(|x| x.fault) {
+        *counts.entry(f).or_insert(0) += 1;
+    }
+    counts
 }
 
 /// How a model-clinician encounter went.

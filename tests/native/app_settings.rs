@@ -288,6 +288,7 @@ fn usage_is_summed_over_the_calls() {
         error: None,
         fallback: None,
         notes: vec![],
+        fault: None,
         correction: false,
     };
     assert_eq!(

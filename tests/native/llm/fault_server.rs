@@ -30,9 +30,14 @@ pub(super) fn reply(status: u16, body: &str) -> Step {
 }
 
 pub(super) fn openai_body(content: &str) -> String {
+    openai_body_ending(content, "stop")
+}
+
+/// A Chat Completions body whose `finish_reason` is `finish` ("length": cut at the limit).
+pub(super) fn openai_body_ending(content: &str, finish: &str) -> String {
     serde_json::json!({
         "id": "x", "object": "chat.completion", "model": "fault-model",
-        "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": finish}],
         "usage": {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18}
     })
     .to_string()

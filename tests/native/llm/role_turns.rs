@@ -12,6 +12,99 @@ pub(super) fn model_encounter(id: &str, turn_limit: u32) -> Encounter {
     Encounter::new(support::case(id), support::catalog(), config)
 }
 
+/// Each protocol fault is recorded with its kind, asked about once with a message naming it,
+/// and, when the second reply is as faulty, the turn is nothing said and nothing done.
+#[test]
+fn each_protocol_fault_is_recorded_reasked_and_at_worst_nothing_said() {
+    use bedside::llm::protocol::Fault;
+    let mut enc = model_encounter("acs-inferior-stemi", 12);
+    let greeting = "Hello Gary, I'm one of the doctors. What has been happening today?";
+    enc.apply(Input::Turn(Turn {
+        speak: greeting.into(),
+        actions: vec![],
+        eos: false,
+    }))
+    .unwrap();
+    let repeat = format!(r#"{{"speak": "{greeting}", "actions": [], "eos": false}}"#);
+    let dialogue = r#"{"speak": "Where is the pain?
+Patient: In the middle of my chest.
+Doctor: I see.", "actions": [], "eos": false}"#;
+    let only_speak = r#"{"speak": "Where is the pain?"}"#;
+    let long = r#"{"speak": "Where is the pain exactly, and", "actions": [], "eos": false}"#;
+    let cases: [(Fault, String, &str); 5] = [
+        (
+            Fault::MissingFields,
+            openai_body(only_speak),
+            "lacks actions and eos",
+        ),
+        (
+            Fault::Truncated,
+            openai_body_ending(long, "length"),
+            "cut off at the token limit",
+        ),
+        (
+            Fault::OtherSpeakers,
+            openai_body(dialogue),
+            "other speakers' lines",
+        ),
+        (
+            Fault::Repeated,
+            openai_body(&repeat),
+            "repeats an earlier turn",
+        ),
+        (Fault::NotJson, openai_body("Where is the pain?"), "prose"),
+    ];
+    for (fault, body, why) in &cases {
+        let server = FaultServer::start(vec![reply(200, body), reply(200, body)]);
+        let client = fast_client(&server.url, ProviderKind::OpenAi);
+        let t = block_on(roles::clinician_turn(
+            &client,
+            enc.case(),
+            enc.record(),
+            &Cancel::new(),
+        ));
+        assert_eq!(
+            t.input,
+            Ok(Input::Turn(Turn::default())),
+            "{fault:?}: nothing said"
+        );
+        assert_eq!(t.fallback, Fallback::Unusable, "{fault:?}");
+        let faults: Vec<Option<Fault>> = t.exchanges.iter().map(|x| x.fault).collect();
+        assert_eq!(faults, [Some(*fault), Some(*fault)], "{fault:?}");
+        let second = server.request(1);
+        assert!(
+            second.contains("could not be used") && second.contains(why),
+            "{fault:?}: {second}"
+        );
+        assert_eq!(roles::fault_counts(&t.exchanges).get(fault), Some(&2));
+    }
+    // A fault, then a good reply: the good reply is the turn.
+    let good =
+        r#"{"speak": "Where exactly is the pain?", "actions": ["12-lead ECG"], "eos": false}"#;
+    let server = FaultServer::start(vec![
+        reply(200, &openai_body(dialogue)),
+        reply(200, &openai_body(good)),
+    ]);
+    let client = fast_client(&server.url, ProviderKind::OpenAi);
+    let t = block_on(roles::clinician_turn(
+        &client,
+        enc.case(),
+        enc.record(),
+        &Cancel::new(),
+    ));
+    assert_eq!(t.fallback, Fallback::Clean);
+    assert_eq!(
+        t.input,
+        Ok(Input::Turn(Turn {
+            speak: "Where exactly is the pain?".into(),
+            actions: vec!["12-lead ECG".into()],
+            eos: false
+        }))
+    );
+    assert_eq!(t.exchanges[0].fault, Some(Fault::OtherSpeakers));
+    assert_eq!(t.exchanges[1].fault, None);
+}
+
 #[test]
 fn clinician_turns_fenced_json_reask_and_failure() {
     let enc = model_encounter("acs-inferior-stemi", 12);

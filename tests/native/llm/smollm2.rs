@@ -99,8 +99,9 @@ fn smollm2_plays_the_clinician_with_recorded_fallbacks() {
     let mut enc = model_encounter("acs-inferior-stemi", 3);
     let run = block_on(roles::run_clinician(&client, &mut enc, &Cancel::new()));
     eprintln!(
-        "SmolLM2 clinician: turns {:?}, error {:?}, usage {:?}",
+        "SmolLM2 clinician: turns {:?}, faults {:?}, error {:?}, usage {:?}",
         run.turns,
+        roles::fault_counts(&run.exchanges),
         run.error.as_ref().map(|e| e.to_string()),
         client.totals()
     );
