@@ -340,15 +340,11 @@ fn strip_own_label(speak: &str) -> Option<String> {
 /// A speaker label in the speech ("Patient:", "Gary:", "Doctor:" after other text) that shows
 /// the model writing a dialogue instead of its own words.
 fn other_speaker_label(speak: &str, people: &[&str]) -> Option<String> {
-    let bytes: Vec<(usize, char)> = speak.char_indices().collect();
-    for (i, &(at, c)) in bytes.iter().enumerate() {
-        if c != ':' {
-            continue;
-        }
+    for (at, _) in speak.match_indices(':') {
         // The one or two words right before the colon, starting a line or a sentence.
         let before = &speak[..at];
         let start = before
-            .rfind(|ch: char| ch == '\n' || ch == '.' || ch == '!' || ch == '?' || ch == '"')
+            .rfind(['\n', '.', '!', '?', '"'])
             .map(|p| p + 1)
             .unwrap_or(0);
         let label = before[start..].trim().trim_matches('*').trim();
@@ -363,7 +359,7 @@ fn other_speaker_label(speak: &str, people: &[&str]) -> Option<String> {
         });
         let is_role = OTHER_LABELS.contains(&lower);
         // The clinician's own label counts only after other text (a second voice).
-        let own_later = OWN_LABELS.contains(&lower) && start > 0 && i > 0;
+        let own_later = OWN_LABELS.contains(&lower) && start > 0;
         if is_person || is_role || own_later {
             return Some(label.to_string());
         }
