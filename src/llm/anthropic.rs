@@ -19,6 +19,11 @@ struct WireRequest<'a> {
     max_tokens: u32,
     temperature: f64,
     stream: bool,
+    /// A forced tool whose input is the reply, when the chat has a schema.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    tools: Vec<serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    tool_choice: Option<serde_json::Value>,
 }
 
 #[derive(Serialize)]
@@ -45,6 +50,9 @@ struct WireBlock {
     kind: String,
     #[serde(default)]
     text: Option<String>,
+    /// A `tool_use` block's input: the structured reply.
+    #[serde(default)]
+    input: Option<serde_json::Value>,
 }
 
 #[derive(Deserialize, Default, Clone, Copy)]
@@ -106,7 +114,9 @@ fn messages(chat: &Chat) -> Vec<WireMessage> {
     out
 }
 
-pub fn request(settings: &ProviderSettings, chat: &Chat, stream: bool) -> HttpRequest {
+/// The Messages request; `tools` false leaves out the forced tool (an endpoint that refused it).
+pub fn request(settings: &ProviderSettings, chat: &Chat, stream: bool, tools: bool) -> HttpRequest {
+    let schema = chat.schema.as_ref().filter(|_| tools);
     let wire = WireRequest {
         model: &chat.params.model,
         system: &chat.system,
@@ -114,6 +124,16 @@ pub fn request(settings: &ProviderSettings, chat: &Chat, stream: bool) -> HttpRe
         max_tokens: chat.params.max_tokens,
         temperature: chat.params.temperature,
         stream,
+        tools: schema
+            .map(|s| {
+                vec![serde_json::json!({
+                    "name": s.name,
+                    "description": "Your reply, as this structure.",
+                    "input_schema": s.schema,
+                })]
+            })
+            .unwrap_or_default(),
+        tool_choice: schema.map(|s| serde_json::json!({"type": "tool", "name": s.name})),
     };
     HttpRequest {
         url: format!("{}/messages", settings.base()),
@@ -136,13 +156,22 @@ pub fn parse_response(body: &str) -> Result<Reply, String> {
     if wire.content.is_empty() && wire.stop_reason.is_none() {
         return Err("the answer has no content".into());
     }
-    let text = wire
+    // A forced tool's input is the reply; otherwise the text blocks are.
+    let tool_input = wire
         .content
         .iter()
-        .filter(|b| b.kind == "text")
-        .filter_map(|b| b.text.as_deref())
-        .collect::<Vec<_>>()
-        .concat();
+        .find(|b| b.kind == "tool_use")
+        .and_then(|b| b.input.as_ref());
+    let text = match tool_input {
+        Some(input) => input.to_string(),
+        None => wire
+            .content
+            .iter()
+            .filter(|b| b.kind == "text")
+            .filter_map(|b| b.text.as_deref())
+            .collect::<Vec<_>>()
+            .concat(),
+    };
     Ok(Reply {
         text,
         usage_reported: wire.usage.is_some(),
@@ -186,8 +215,10 @@ impl StreamDecoder {
                 Ok(String::new())
             }
             "content_block_delta" => {
+                // Text, or a forced tool's input arriving as partial JSON.
                 let text = v
                     .pointer("/delta/text")
+                    .or_else(|| v.pointer("/delta/partial_json"))
                     .and_then(|t| t.as_str())
                     .unwrap_or("")
                     .to_string();
@@ -260,8 +291,9 @@ mod tests {
                 max_tokens: 99,
                 seed: Some(1),
             },
+            schema: None,
         };
-        let r = request(&settings(), &chat, true);
+        let r = request(&settings(), &chat, true, true);
         assert_eq!(r.url, "https://api.anthropic.com/v1/messages");
         for h in [
             ("x-api-key", "ant-key-123"),

@@ -270,14 +270,13 @@ impl<T: Transport> Client<T> {
         self.totals.set(t);
     }
 
-    /// Decides whether to retry `err` after attempt `attempt`; sleeps if so. A 400 that
-    /// names a parameter the model wants changed is retried at once with the change.
+    /// Decides whether to retry `err` after attempt `attempt`; sleeps if so. A 400 or 422
+    /// that names a parameter the endpoint refuses (the token limit's name, the temperature, a
+    /// structured-output form) is retried at once without it, and the endpoint's refusal is
+    /// remembered for the client's later calls.
     async fn should_retry(&self, err: &LlmError, attempt: u32, cancel: &Cancel) -> bool {
-        if self.settings.kind == ProviderKind::OpenAi
-            && err.status == Some(400)
-            && attempt < self.retry.max_attempts.max(3)
-        {
-            if let Some(c) = self.compat.get().adjust(&err.detail) {
+        if matches!(err.status, Some(400 | 422)) && attempt < self.retry.max_attempts.max(4) {
+            if let Some(c) = self.compat.get().adjust(self.settings.kind, &err.detail) {
                 self.compat.set(c);
                 return !cancel.is_cancelled();
             }
@@ -298,7 +297,7 @@ impl<T: Transport> Client<T> {
         !cancel.is_cancelled()
     }
 
-    fn finish(&self, reply: Reply, start_ms: u64, attempts: u32) -> Completion {
+    fn finish(&self, chat: &Chat, reply: Reply, start_ms: u64, attempts: u32) -> Completion {
         let latency_ms = self.transport.now_ms().saturating_sub(start_ms);
         self.record(|t| {
             t.calls += 1;
@@ -315,6 +314,7 @@ impl<T: Transport> Client<T> {
             model: reply.model,
             latency_ms,
             attempts,
+            structured: provider::structured_form(self.settings.kind, chat, self.compat.get()),
         }
     }
 
@@ -338,7 +338,7 @@ impl<T: Transport> Client<T> {
                     .map_err(|m| self.malformed(m)),
             };
             match outcome {
-                Ok(reply) => return Ok(self.finish(reply, start, attempt)),
+                Ok(reply) => return Ok(self.finish(chat, reply, start, attempt)),
                 Err(err) => {
                     if !self.should_retry(&err, attempt, cancel).await {
                         return Err(self.fail(err));
@@ -410,7 +410,7 @@ impl<T: Transport> Client<T> {
                 },
             };
             match outcome {
-                Ok(reply) => return Ok(self.finish(reply, start, attempt)),
+                Ok(reply) => return Ok(self.finish(chat, reply, start, attempt)),
                 Err(err) => {
                     if delivered || !self.should_retry(&err, attempt, cancel).await {
                         return Err(self.fail(err));
@@ -482,6 +482,7 @@ impl<T: Transport> Client<T> {
                 max_tokens: 8,
                 ..self.params()
             },
+            schema: None,
         };
         match self.complete(&chat, cancel).await {
             Ok(c) => {

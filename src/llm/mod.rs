@@ -79,6 +79,34 @@ pub struct Chat {
     pub system: String,
     pub messages: Vec<Message>,
     pub params: Params,
+    /// The JSON shape the reply must have, when the role has a protocol (the clinician's
+    /// turn and end form, the judge's verdicts): asked for in the provider's native structured
+    /// form where the endpoint takes it, and always stated in the prompt too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub schema: Option<ReplySchema>,
+}
+
+/// A reply's JSON Schema and the name providers file it under.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReplySchema {
+    pub name: String,
+    pub schema: serde_json::Value,
+}
+
+/// How a reply's shape was asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StructuredForm {
+    /// OpenAI-compatible `response_format: {"type": "json_schema", ...}` (OpenAI, vLLM, the
+    /// llama.cpp server: enforced by a grammar where the server has one).
+    JsonSchema,
+    /// `response_format: {"type": "json_object", "schema": ...}` (llama-cpp-python, the older
+    /// llama.cpp form), for servers that refuse `json_schema`.
+    JsonObject,
+    /// Anthropic: a forced tool whose input is the reply.
+    ToolUse,
+    /// The endpoint took no structured form: the prompt alone states the shape.
+    PromptOnly,
 }
 
 /// Tokens counted by the provider for one call.
@@ -136,4 +164,7 @@ pub struct Completion {
     /// Attempts made (1 without retries).
     #[serde(default)]
     pub attempts: u32,
+    /// How the reply's shape was asked for, when the chat had a schema.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub structured: Option<StructuredForm>,
 }

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::provider::{preview, Reply, StreamFault};
+use super::provider::{preview, Compat, Reply, StreamFault, Structured};
 use super::settings::ProviderSettings;
 use super::sse::SseEvent;
 use super::transport::HttpRequest;
@@ -23,6 +23,8 @@ struct WireRequest<'a> {
     stream: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     stream_options: Option<StreamOptions>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    response_format: Option<serde_json::Value>,
 }
 
 #[derive(Serialize)]
@@ -82,38 +84,6 @@ pub fn headers(settings: &ProviderSettings) -> Vec<(String, String)> {
     h
 }
 
-/// Adjustments for servers that reject the classic parameters (OpenAI's reasoning models
-/// want `max_completion_tokens` and only their default temperature).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Compat {
-    pub max_completion_tokens: bool,
-    pub no_temperature: bool,
-}
-
-impl Compat {
-    /// The adjustment a 400 error's message asks for, if any.
-    pub fn adjust(self, message: &str) -> Option<Compat> {
-        let m = message.to_ascii_lowercase();
-        if !self.max_completion_tokens && m.contains("max_completion_tokens") {
-            return Some(Compat {
-                max_completion_tokens: true,
-                ..self
-            });
-        }
-        let temperature_refused = m.contains("temperature")
-            && ["unsupported", "does not support", "only the default"]
-                .iter()
-                .any(|n| m.contains(n));
-        if !self.no_temperature && temperature_refused {
-            return Some(Compat {
-                no_temperature: true,
-                ..self
-            });
-        }
-        None
-    }
-}
-
 /// The Chat Completions request for `chat`.
 pub fn request(settings: &ProviderSettings, chat: &Chat, stream: bool) -> HttpRequest {
     request_with(settings, chat, stream, Compat::default())
@@ -152,6 +122,17 @@ pub fn request_with(
         stream,
         stream_options: stream.then_some(StreamOptions {
             include_usage: true,
+        }),
+        response_format: chat.schema.as_ref().and_then(|s| match compat.structured {
+            Structured::JsonSchema => Some(serde_json::json!({
+                "type": "json_schema",
+                "json_schema": {"name": s.name, "schema": s.schema, "strict": true},
+            })),
+            Structured::JsonObject => Some(serde_json::json!({
+                "type": "json_object",
+                "schema": s.schema,
+            })),
+            Structured::PromptOnly => None,
         }),
     };
     HttpRequest {
@@ -301,6 +282,7 @@ mod tests {
                 max_tokens: 50,
                 seed: Some(7),
             },
+            schema: None,
         }
     }
 
@@ -340,15 +322,21 @@ mod tests {
     fn compat_follows_the_error_message() {
         let c = Compat::default();
         let c1 = c
-            .adjust("Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.")
+            .adjust(ProviderKind::OpenAi, "Unsupported parameter: 'max_tokens' is not supported with this model. Use 'max_completion_tokens' instead.")
             .unwrap();
         assert!(c1.max_completion_tokens);
-        assert_eq!(c1.adjust("Use 'max_completion_tokens' instead."), None);
+        assert_eq!(
+            c1.adjust(ProviderKind::OpenAi, "Use 'max_completion_tokens' instead."),
+            None
+        );
         let c2 = c1
-            .adjust("Unsupported value: 'temperature' does not support 0.2 with this model. Only the default (1) value is supported.")
+            .adjust(ProviderKind::OpenAi, "Unsupported value: 'temperature' does not support 0.2 with this model. Only the default (1) value is supported.")
             .unwrap();
         assert!(c2.no_temperature);
-        assert_eq!(c.adjust("messages must not be empty"), None);
+        assert_eq!(
+            c.adjust(ProviderKind::OpenAi, "messages must not be empty"),
+            None
+        );
         let body = request_with(&settings(), &chat(), false, c2).body.unwrap();
         assert!(body.contains(r#""max_completion_tokens":50"#), "{body}");
         assert!(

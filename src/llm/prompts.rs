@@ -167,10 +167,16 @@ pub fn clinician_chat(case: &Case, record: &Record, params: Params) -> Chat {
             );
         }
     }
+    let closing = record.state.end_requested.is_some();
     Chat {
         system: clinician_system(record.config.turn_limit),
         messages,
         params,
+        schema: Some(if closing {
+            super::protocol::end_form_schema()
+        } else {
+            super::protocol::turn_schema()
+        }),
     }
 }
 
@@ -340,6 +346,7 @@ pub fn patient_chat(
         system: patient_system(case, present, status, reply),
         messages,
         params,
+        schema: None,
     }
 }
 
@@ -368,6 +375,7 @@ pub fn trim_oldest(chat: &Chat) -> Option<Chat> {
         system: chat.system.clone(),
         messages,
         params: chat.params.clone(),
+        schema: chat.schema.clone(),
     })
 }
 
@@ -491,10 +499,12 @@ pub fn judge_chat(
             i.text.trim()
         );
     }
+    let ids: Vec<&str> = items.iter().map(|i| i.id.as_str()).collect();
     Chat {
         system: judge_system(),
         messages: vec![Message::user(user)],
         params,
+        schema: Some(super::protocol::judge_schema(&ids)),
     }
 }
 
@@ -538,8 +548,10 @@ mod tests {
             system: "s".into(),
             messages,
             params,
+            schema: Some(crate::llm::protocol::turn_schema()),
         };
         let t = trim_oldest(&chat).unwrap();
+        assert_eq!(t.schema, chat.schema, "the reply's shape survives trimming");
         let texts: Vec<&str> = t.messages.iter().map(|m| m.text.as_str()).collect();
         assert_eq!(texts[0], format!("door\n\n{OMITTED}"));
         assert_eq!(

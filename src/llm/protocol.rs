@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::json::{extract_object, JsonError, Repair};
-use super::FinishReason;
+use super::{FinishReason, ReplySchema};
 use crate::engine::encounter::{EndForm, Turn};
 
 /// How a clinician reply became a turn.
@@ -851,6 +851,69 @@ pub fn end_form_correction(problem: &str) -> String {
         "Your last reply could not be used: {problem}. Reply again with exactly one JSON object \
          and nothing else: {END_FORM_SHAPE}."
     )
+}
+
+/// The clinician turn's JSON Schema, for providers' structured output (the prompt states the
+/// same shape in words).
+pub fn turn_schema() -> ReplySchema {
+    ReplySchema {
+        name: "clinician_turn".into(),
+        schema: serde_json::json!({
+            "type": "object",
+            "properties": {
+                "speak": {"type": "string"},
+                "actions": {"type": "array", "items": {"type": "string"}},
+                "eos": {"type": "boolean"}
+            },
+            "required": ["speak", "actions", "eos"],
+            "additionalProperties": false
+        }),
+    }
+}
+
+/// The end form's JSON Schema.
+pub fn end_form_schema() -> ReplySchema {
+    ReplySchema {
+        name: "end_form".into(),
+        schema: serde_json::json!({
+            "type": "object",
+            "properties": {
+                "diagnosis": {"type": "string"},
+                "differential": {"type": "array", "items": {"type": "string"}},
+                "plan": {"type": "string"},
+                "disposition": {"type": "string"}
+            },
+            "required": ["diagnosis", "differential", "plan", "disposition"],
+            "additionalProperties": false
+        }),
+    }
+}
+
+/// The judge's JSON Schema: one verdict per item, ids limited to the items asked about.
+pub fn judge_schema(ids: &[&str]) -> ReplySchema {
+    ReplySchema {
+        name: "judge_verdicts".into(),
+        schema: serde_json::json!({
+            "type": "object",
+            "properties": {
+                "verdicts": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {
+                            "id": {"type": "string", "enum": ids},
+                            "met": {"type": "boolean"},
+                            "evidence": {"type": "string"}
+                        },
+                        "required": ["id", "met", "evidence"],
+                        "additionalProperties": false
+                    }
+                }
+            },
+            "required": ["verdicts"],
+            "additionalProperties": false
+        }),
+    }
 }
 
 /// The end form's shape, as the prompts state it.

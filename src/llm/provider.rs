@@ -6,9 +6,84 @@ use super::settings::{ProviderKind, ProviderSettings};
 use super::sse::SseEvent;
 use super::transport::HttpRequest;
 use super::{anthropic, openai};
-use super::{Chat, FinishReason, Usage};
+use super::{Chat, FinishReason, StructuredForm, Usage};
 
-pub use openai::Compat;
+/// Adjustments for servers that reject the classic parameters (OpenAI's reasoning models
+/// want `max_completion_tokens` and only their default temperature).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Compat {
+    pub max_completion_tokens: bool,
+    pub no_temperature: bool,
+    /// How far down the structured forms this endpoint was stepped: `json_schema` first, then
+    /// llama-cpp-python's `json_object` with a schema, then the prompt alone.
+    pub structured: Structured,
+}
+
+/// The `response_format` an endpoint takes, learnt from its refusals.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Structured {
+    #[default]
+    JsonSchema,
+    JsonObject,
+    PromptOnly,
+}
+
+impl Structured {
+    pub fn form(self) -> StructuredForm {
+        match self {
+            Structured::JsonSchema => StructuredForm::JsonSchema,
+            Structured::JsonObject => StructuredForm::JsonObject,
+            Structured::PromptOnly => StructuredForm::PromptOnly,
+        }
+    }
+}
+
+impl Compat {
+    /// The adjustment a refused request's message (400 or 422) asks for, if any.
+    pub fn adjust(self, kind: ProviderKind, message: &str) -> Option<Compat> {
+        let m = message.to_ascii_lowercase();
+        if kind == ProviderKind::Anthropic {
+            // The forced tool refused: the prompt alone states the shape.
+            let refused = m.contains("tool_choice") || m.contains("tools");
+            return (refused && self.structured != Structured::PromptOnly).then_some(Compat {
+                structured: Structured::PromptOnly,
+                ..self
+            });
+        }
+        if !self.max_completion_tokens && m.contains("max_completion_tokens") {
+            return Some(Compat {
+                max_completion_tokens: true,
+                ..self
+            });
+        }
+        let temperature_refused = m.contains("temperature")
+            && ["unsupported", "does not support", "only the default"]
+                .iter()
+                .any(|n| m.contains(n));
+        if !self.no_temperature && temperature_refused {
+            return Some(Compat {
+                no_temperature: true,
+                ..self
+            });
+        }
+        let format_refused = ["response_format", "json_schema", "json_object"]
+            .iter()
+            .any(|n| m.contains(n));
+        if format_refused {
+            let next = match self.structured {
+                Structured::JsonSchema => Structured::JsonObject,
+                Structured::JsonObject | Structured::PromptOnly => Structured::PromptOnly,
+            };
+            if next != self.structured {
+                return Some(Compat {
+                    structured: next,
+                    ..self
+                });
+            }
+        }
+        None
+    }
+}
 
 /// A decoded reply, whichever provider sent it.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -40,7 +115,7 @@ pub(crate) fn preview(s: &str) -> String {
     p
 }
 
-/// The chat request for `chat` (`compat` applies to OpenAI-compatible servers only).
+/// The chat request for `chat`, with what the endpoint was found to take (`compat`).
 pub fn request(
     settings: &ProviderSettings,
     chat: &Chat,
@@ -49,8 +124,23 @@ pub fn request(
 ) -> HttpRequest {
     match settings.kind {
         ProviderKind::OpenAi => openai::request_with(settings, chat, stream, compat),
-        ProviderKind::Anthropic => anthropic::request(settings, chat, stream),
+        ProviderKind::Anthropic => anthropic::request(
+            settings,
+            chat,
+            stream,
+            compat.structured != Structured::PromptOnly,
+        ),
     }
+}
+
+/// How the reply's shape is asked for in a request for `chat` (`None`: the chat has no schema).
+pub fn structured_form(kind: ProviderKind, chat: &Chat, compat: Compat) -> Option<StructuredForm> {
+    chat.schema.as_ref()?;
+    Some(match (kind, compat.structured) {
+        (_, Structured::PromptOnly) => StructuredForm::PromptOnly,
+        (ProviderKind::Anthropic, _) => StructuredForm::ToolUse,
+        (ProviderKind::OpenAi, s) => s.form(),
+    })
 }
 
 /// Decodes a whole (non-streamed) reply; the error says what was wrong with the body.

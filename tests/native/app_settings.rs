@@ -272,6 +272,7 @@ fn usage_is_summed_over_the_calls() {
                 max_tokens: 1,
                 seed: None,
             },
+            schema: None,
         },
         completion: done.map(|(i, o, ms, reported)| Completion {
             text: "x".into(),
@@ -284,6 +285,7 @@ fn usage_is_summed_over_the_calls() {
             model: None,
             latency_ms: ms,
             attempts: 1,
+            structured: None,
         }),
         error: None,
         fallback: None,

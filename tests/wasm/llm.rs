@@ -32,6 +32,7 @@ fn chat(c: &Client<BrowserTransport>) -> Chat {
         system: "You are a helpful assistant. Answer in one short sentence.".into(),
         messages: vec![Message::user("What is the capital of France?")],
         params: c.params(),
+        schema: None,
     }
 }
 

@@ -176,6 +176,7 @@ pub(super) fn hello(params: bedside::llm::Params) -> Chat {
         system: "You are brief.".into(),
         messages: vec![Message::user("Say hello.")],
         params,
+        schema: None,
     }
 }
 

@@ -491,3 +491,124 @@ fn an_unusable_end_form_closes_without_a_diagnosis() {
     let dx = card.items.iter().find(|i| i.id == "mk_diagnosis").unwrap();
     assert!(dx.why.contains("no final diagnosis"), "{}", dx.why);
 }
+
+/// The request body of a recorded request (after the blank line).
+fn body_of(request: &str) -> serde_json::Value {
+    let body = request.split("\r\n\r\n").nth(1).unwrap_or("");
+    serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {request}"))
+}
+
+/// The clinician turn asks for its JSON Schema natively; an endpoint that refuses
+/// `json_schema` gets llama-cpp-python's `json_object` form, one that refuses that too gets
+/// the prompt alone; the step down is remembered for the client's later calls, and each
+/// exchange records the form used.
+#[test]
+fn structured_output_first_then_fallbacks_remembered_per_endpoint() {
+    use bedside::llm::StructuredForm;
+    let enc = model_encounter("acs-inferior-stemi", 12);
+    let good =
+        r#"{"speak": "Hello, I'm Dr Lee. What brings you in?", "actions": [], "eos": false}"#;
+    let server = FaultServer::start(vec![
+        reply(
+            400,
+            r#"{"error":{"message":"Unsupported response_format type: json_schema"}}"#,
+        ),
+        reply(
+            422,
+            r#"{"detail":[{"loc":["body","response_format","schema"],"msg":"extra fields not permitted"}]}"#,
+        ),
+        reply(200, &openai_body(good)),
+        reply(200, &openai_body(good)),
+    ]);
+    let client = fast_client(&server.url, ProviderKind::OpenAi);
+    let t = block_on(roles::clinician_turn(
+        &client,
+        enc.case(),
+        enc.record(),
+        &Cancel::new(),
+    ));
+    assert_eq!(t.fallback, Fallback::Clean);
+    let first = body_of(&server.request(0));
+    assert_eq!(first["response_format"]["type"], "json_schema");
+    let schema = &first["response_format"]["json_schema"]["schema"];
+    assert_eq!(
+        schema["required"],
+        serde_json::json!(["speak", "actions", "eos"])
+    );
+    let second = body_of(&server.request(1));
+    assert_eq!(second["response_format"]["type"], "json_object");
+    assert_eq!(second["response_format"]["schema"], *schema);
+    let third = body_of(&server.request(2));
+    assert!(
+        third.get("response_format").is_none(),
+        "the prompt alone: {third}"
+    );
+    let completion = t.exchanges[0].completion.as_ref().unwrap();
+    assert_eq!(completion.structured, Some(StructuredForm::PromptOnly));
+    // Remembered: the next call goes straight to the prompt-only form.
+    let t = block_on(roles::clinician_turn(
+        &client,
+        enc.case(),
+        enc.record(),
+        &Cancel::new(),
+    ));
+    assert!(t.input.is_ok());
+    assert!(body_of(&server.request(3)).get("response_format").is_none());
+    assert_eq!(server.hits(), 4);
+
+    // An endpoint that takes json_schema: one call, recorded as such.
+    let server = FaultServer::start(vec![reply(200, &openai_body(good))]);
+    let client = fast_client(&server.url, ProviderKind::OpenAi);
+    let t = block_on(roles::clinician_turn(
+        &client,
+        enc.case(),
+        enc.record(),
+        &Cancel::new(),
+    ));
+    let completion = t.exchanges[0].completion.as_ref().unwrap();
+    assert_eq!(completion.structured, Some(StructuredForm::JsonSchema));
+    // The patient's voice has no protocol: no response_format is sent for it.
+    let chat = prompts::patient_chat(
+        enc.case(),
+        &enc.record().log,
+        &BTreeMap::new(),
+        &[],
+        &enc.record().state.status,
+        &prompts::PatientReply {
+            speaker: "patient",
+            facts: &[],
+            scripted: "It hurts.",
+        },
+        client.params(),
+    );
+    assert!(chat.schema.is_none());
+}
+
+/// Anthropic: the reply's shape is a forced tool; its input is the turn.
+#[test]
+fn anthropic_forced_tool_gives_the_turn() {
+    use bedside::llm::StructuredForm;
+    let enc = model_encounter("acs-inferior-stemi", 12);
+    let body = r#"{"id":"msg_1","type":"message","role":"assistant","model":"claude-test","content":[{"type":"tool_use","id":"t1","name":"clinician_turn","input":{"speak":"Hello, I'm Dr Lee.","actions":["12-lead ECG"],"eos":false}}],"stop_reason":"tool_use","usage":{"input_tokens":21,"output_tokens":9}}"#;
+    let server = FaultServer::start(vec![reply(200, body)]);
+    let client = fast_client(&server.url, ProviderKind::Anthropic);
+    let t = block_on(roles::clinician_turn(
+        &client,
+        enc.case(),
+        enc.record(),
+        &Cancel::new(),
+    ));
+    assert_eq!(
+        t.input,
+        Ok(Input::Turn(Turn {
+            speak: "Hello, I'm Dr Lee.".into(),
+            actions: vec!["12-lead ECG".into()],
+            eos: false
+        }))
+    );
+    let sent = body_of(&server.request(0));
+    assert_eq!(sent["tool_choice"]["name"], "clinician_turn");
+    assert_eq!(sent["tools"][0]["input_schema"]["required"][1], "actions");
+    let completion = t.exchanges[0].completion.as_ref().unwrap();
+    assert_eq!(completion.structured, Some(StructuredForm::ToolUse));
+}

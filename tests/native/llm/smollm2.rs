@@ -13,6 +13,7 @@ fn smollm2_completion_streaming_and_test_connection() {
         system: "You are a helpful assistant. Answer in one short sentence.".into(),
         messages: vec![Message::user("What is the capital of France?")],
         params: client.params(),
+        schema: None,
     };
     let c = block_on(client.complete(&chat, &Cancel::new())).unwrap_or_else(|e| {
         panic!(
