@@ -8,6 +8,7 @@ mod app;
 mod app_settings;
 mod broken_cases;
 mod cases;
+mod clinical_rules;
 mod debrief_view;
 mod dose_limits;
 mod engine_purity;
