@@ -443,11 +443,16 @@ fn catalog_search(words: &[String], catalog: &Catalog) -> Result<(), CliError> {
         ),
         None => outln!("order: not understood (unsupported)"),
     }
-    if let Some(d) = &best.dose {
-        outln!("dose:  {} {}", d.amount, d.unit);
+    if let Some(f) = best.placed_form() {
+        outln!("form:  {f}");
     }
-    if let Some(r) = &best.route {
-        outln!("route: {r}");
+    if let Some(n) = best
+        .order
+        .as_ref()
+        .and_then(|m| catalog.get(&m.id))
+        .and_then(|o| o.note.as_ref())
+    {
+        outln!("note:  {n}");
     }
     outln!("\nclosest entries:");
     for m in search(&query, catalog, 8) {

@@ -50,10 +50,14 @@ pub struct Interpretation {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub filled: Vec<Filled>,
     /// A number typed with a medication that could not be read as its dose (no unit, and the
-    /// drug has no single usual unit): the order panel asks about it; it is never dropped
-    /// silently.
+    /// drug has no single usual unit; or puffs of a drug with no inhaler form): the order
+    /// panel asks about it; it is never dropped silently.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unread_number: Option<f64>,
+    /// Puffs typed ("10 puffs"): `dose` is then their total by the catalog's dose per puff
+    /// (10 × 100 mcg = 1000 mcg), and the form shows both.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub puffs: Option<f64>,
 }
 
 /// A part of an order's form the catalog supplied.
@@ -71,8 +75,20 @@ impl Interpretation {
     /// the order has no dose or route.
     pub fn form_label(&self) -> Option<String> {
         let mut parts = Vec::new();
+        if let Some(n) = self.puffs {
+            parts.push(format!(
+                "{} puff{}",
+                fmt_num(n),
+                if n == 1.0 { "" } else { "s" }
+            ));
+        }
         if let Some(d) = &self.dose {
-            parts.push(format!("{} {}{}", fmt_num(d.amount), d.unit, self.per()));
+            let dose = format!("{} {}{}", fmt_num(d.amount), d.unit, self.per());
+            parts.push(if self.puffs.is_some() {
+                format!("({dose})")
+            } else {
+                dose
+            });
         }
         if let Some(r) = &self.route {
             parts.push(r.clone());
@@ -135,7 +151,9 @@ impl Interpretation {
         if let Some(n) = self.unread_number {
             s.push_str(&format!(" {}", fmt_num(n)));
         }
-        if let Some(d) = &self.dose {
+        if let Some(n) = self.puffs {
+            s.push_str(&format!(" {} puffs", fmt_num(n)));
+        } else if let Some(d) = &self.dose {
             if self.filled.contains(&Filled::Unit) {
                 s.push_str(&format!(" {}", fmt_num(d.amount)));
             } else {
@@ -241,6 +259,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("im", "IM"),
     ("inh", "INH"),
     ("inhaled", "INH"),
+    ("inhaler", "INH"),
     ("intramuscular", "IM"),
     ("intramuscularly", "IM"),
     ("intranasal", "IN"),
@@ -258,12 +277,15 @@ const ROUTES: &[(&str, &str)] = &[
     ("nebulized", "NEB"),
     ("oral", "PO"),
     ("orally", "PO"),
+    ("pmdi", "INH"),
     ("po", "PO"),
     ("pr", "PR"),
+    ("puffer", "INH"),
     ("rectal", "PR"),
     ("rectally", "PR"),
     ("sc", "SC"),
     ("sl", "SL"),
+    ("spacer", "INH"),
     ("sq", "SC"),
     ("subcut", "SC"),
     ("subcutaneous", "SC"),
@@ -304,6 +326,8 @@ const UNITS: &[(&str, &str)] = &[
     ("ml/kg", "mL/kg"),
     ("mls", "mL"),
     ("mmol", "mmol"),
+    ("puff", "puffs"),
+    ("puffs", "puffs"),
     ("u", "units"),
     ("u/kg", "units/kg"),
     ("ug", "mcg"),
@@ -469,8 +493,14 @@ fn parse(normalized: &str) -> Parsed<'_> {
                 i += 1;
                 continue;
             }
-            // "in" is a route only right after a dose ("2 mg in"), never as a preposition.
-            if t == "in" && was_dose {
+            // "in" is a route only right after a dose and at the end or before a nose word
+            // ("2 mg in", "2 mg in each nostril"), never as a preposition ("40 mmol in 1 L").
+            if t == "in"
+                && was_dose
+                && tokens
+                    .get(i + 1)
+                    .is_none_or(|n| matches!(*n, "each" | "nostril" | "nostrils" | "nose"))
+            {
                 p.route = Some("IN".to_string());
                 i += 1;
                 continue;
@@ -549,6 +579,7 @@ fn resolve(
         rate: parsed.rate,
         filled: Vec::new(),
         unread_number: None,
+        puffs: None,
     };
     let Some(o) = i.order.as_ref().and_then(|m| catalog.get(&m.id)) else {
         return i;
@@ -585,6 +616,34 @@ fn resolve(
         && name_words.iter().any(|w| route_of(w).is_some())
     {
         i.route = None;
+    }
+    // Puffs are the inhaler form's dose per puff times the count, inhaled unless a route says
+    // otherwise; a drug with no inhaler form cannot read them (the panel asks).
+    if let Some(n) = i
+        .dose
+        .as_ref()
+        .filter(|d| d.unit == "puffs")
+        .map(|d| d.amount)
+    {
+        i.dose = None;
+        match &o.per_puff {
+            Some(p) => {
+                i.dose = Some(OrderedDose {
+                    amount: n * p.amount,
+                    unit: p.unit.clone(),
+                });
+                i.puffs = Some(n);
+                if i.route.is_none() {
+                    i.route = Some("INH".to_string());
+                }
+            }
+            None => {
+                i.rate = false;
+                if !only_fitting_dose {
+                    i.unread_number = Some(n);
+                }
+            }
+        }
     }
     if let Some(d) = i.dose.as_ref().filter(|_| only_fitting_dose) {
         let usual = usual_units(o, None, i.rate);
@@ -917,6 +976,33 @@ fn score_all(parsed: &Parsed, catalog: &Catalog, prefix: bool) -> Vec<MatchedOrd
                 }
             }
             _ => best.push((phrase.order, score)),
+        }
+    }
+    // A dose says what kind of order it is: "potassium 10 mmol/h" is the drug, not the lab
+    // ("serum potassium"); "KCl 40 mmol in 1 L saline" is the potassium, not the saline.
+    if let Some(d) = &parsed.dose {
+        let drug_dose = matches!(
+            dimension(&d.unit),
+            Some(
+                Dimension::Mass
+                    | Dimension::Amount
+                    | Dimension::MassPerKg
+                    | Dimension::AmountPerKg
+                    | Dimension::UnitsPerKg
+            )
+        );
+        for (i, score) in best.iter_mut() {
+            let order = catalog.order_at(*i);
+            if dosed(order.category) {
+                let usual = usual_units(order, None, parsed.rate);
+                if usual.iter().any(|u| compatible(&d.unit, u)) {
+                    *score += 0.02;
+                } else if !usual.is_empty() && drug_dose {
+                    *score *= 0.9;
+                }
+            } else if drug_dose && order.category != Category::Airway {
+                *score *= 0.9;
+            }
         }
     }
     best.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));

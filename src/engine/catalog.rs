@@ -81,6 +81,25 @@ pub struct Order {
     /// and fluids). Each cites its public source.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub limits: Vec<DoseLimit>,
+    /// What a clinician should know about the entry's defaults ("the 10 units default is the
+    /// hyperkalaemia dose"), with its source.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    /// The dose of one puff of the inhaler form (pMDI), for orders written in puffs:
+    /// salbutamol 100 mcg, ipratropium 20 mcg.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub per_puff: Option<PuffDose>,
+}
+
+/// The dose one puff of an inhaler delivers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PuffDose {
+    pub amount: f64,
+    /// Canonical unit (mcg, mg).
+    pub unit: String,
+    /// The public reference for the strength.
+    pub source: String,
 }
 
 /// Who a dose range is for.
@@ -282,6 +301,22 @@ impl Catalog {
                 }
             }
             check_limits(order, &path, &mut diags);
+            if let Some(p) = &order.per_puff {
+                if !order.routes.iter().any(|r| r == "INH") {
+                    diags.push(Diagnostic::new(
+                        format!("{path}.per_puff"),
+                        "a dose per puff for an order that is not inhaled",
+                        "add `INH` to `routes` or remove `per_puff`",
+                    ));
+                }
+                if !matches!(p.unit.as_str(), "mcg" | "mg") || p.amount <= 0.0 {
+                    diags.push(Diagnostic::new(
+                        format!("{path}.per_puff"),
+                        format!("a puff of {} {}", p.amount, p.unit),
+                        "give the strength per puff in mcg or mg, above 0",
+                    ));
+                }
+            }
             for name in super::case::unknown_placeholders(&order.default_result) {
                 diags.push(super::load::placeholder_error(
                     format!("{path}.default_result"),

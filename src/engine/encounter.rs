@@ -193,6 +193,12 @@ impl ActionRecord {
         Some(self.started_s.unwrap_or(self.time_s))
     }
 
+    /// When the result was back (released): its due time, once released; none while pending,
+    /// for a cancelled order or one not understood.
+    pub fn resulted_at(&self) -> Option<u32> {
+        self.result.as_ref().and(self.result_due_s)
+    }
+
     /// "Aspirin (aspirin 325 mg PO)": catalog name and what was typed.
     pub fn label(&self) -> String {
         match &self.interpretation.order {
@@ -453,8 +459,8 @@ struct Seen {
     utterances: usize,
     phases: usize,
     final_form: bool,
-    /// Orders started after access, cancelled or stopped: these change what rules see
-    /// without adding an action.
+    /// Orders started after access, cancelled or stopped, and results released: these change
+    /// what rules see without adding an action.
     action_changes: usize,
 }
 
@@ -473,6 +479,7 @@ impl Seen {
                     usize::from(a.started_s.is_some())
                         + usize::from(a.cancelled_s.is_some())
                         + usize::from(a.stopped_s.is_some())
+                        + usize::from(a.result.is_some())
                 })
                 .sum(),
         }
@@ -1261,6 +1268,18 @@ impl Encounter {
             for read in reads {
                 match read {
                     ClockRead::Minute(m) => consider(m.saturating_mul(60)),
+                    ClockRead::Accrues(orders) => {
+                        // A rate still running adds to a total every minute.
+                        if self.record.state.actions.iter().any(|a| {
+                            a.interpretation.rate
+                                && a.stopped_s.is_none()
+                                && a.done_at().is_some()
+                                && a.order_id()
+                                    .is_some_and(|id| orders.iter().any(|o| o == id))
+                        }) {
+                            consider(now + 60);
+                        }
+                    }
                     ClockRead::Elapsed { order, minutes } => {
                         for a in &self.record.state.actions {
                             if a.order_id() == Some(order.as_str()) {
@@ -1468,6 +1487,8 @@ enum ClockRead {
     Minute(u32),
     /// `{"done": {"order": ..., "elapsed_min": m}}`: changes m minutes after each such order.
     Elapsed { order: String, minutes: u32 },
+    /// `{"total": ...}`: changes while a rate of these orders runs.
+    Accrues(Vec<String>),
 }
 
 /// Collects the parts of a rule that read the clock.
@@ -1488,7 +1509,14 @@ fn clock_reads_of(rule: &Rule, out: &mut Vec<ClockRead>) {
             }
         }
         Rule::Not(inner) => clock_reads_of(inner, out),
-        Rule::Before(_)
+        Rule::Total(t) => {
+            out.push(ClockRead::Accrues(t.orders.clone()));
+            if let Some(m) = t.by_minute {
+                out.push(ClockRead::Minute(m));
+            }
+        }
+        Rule::ResultBefore(_)
+        | Rule::Before(_)
         | Rule::Elicited(_)
         | Rule::Said(_)
         | Rule::Never(_)

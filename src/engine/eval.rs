@@ -7,7 +7,7 @@ use super::action::OrderedDose;
 use super::case::Case;
 use super::encounter::{ActionRecord, ActionStatus, State};
 use super::phrases::first_match;
-use super::rule::{DoneRule, DoseRange, Rule};
+use super::rule::{DoneRule, DoseRange, ResultBeforeRule, Rule, TotalRule};
 use super::text::stems;
 use super::units::{convert_for, fmt_num};
 
@@ -125,6 +125,8 @@ pub fn evaluate(rule: &Rule, case: &Case, state: &State) -> Verdict {
                 ),
             }
         }
+        Rule::ResultBefore(r) => result_before(r, state),
+        Rule::Total(t) => total(t, case.patient.weight_kg, state),
         Rule::Elicited(id) => match state.elicited.get(id) {
             Some(e) => Verdict::yes(
                 format!("elicited from {} at {}", e.speaker, clock(e.time_s)),
@@ -287,7 +289,12 @@ fn done(d: &DoneRule, weight_kg: Option<f64>, state: &State) -> Verdict {
     let mut closest: Option<(&ActionRecord, String)> = None;
     for &(a, t) in &candidates {
         let failure = if let Some(range) = &d.dose {
-            dose_problem(range, a.interpretation.dose.as_ref(), weight_kg)
+            dose_problem(
+                range,
+                a.interpretation.dose.as_ref(),
+                a.interpretation.rate,
+                weight_kg,
+            )
         } else {
             None
         }
@@ -351,13 +358,38 @@ fn done(d: &DoneRule, weight_kg: Option<f64>, state: &State) -> Verdict {
     Verdict::no(why, vec![a.evidence()])
 }
 
+/// Why a dose does not meet a rule's range (none when it does). `rate`: the dose is a rate per
+/// hour; a range with `rate` set accepts only rates (`true`) or only single doses (`false`).
 fn dose_problem(
     range: &DoseRange,
     dose: Option<&OrderedDose>,
+    rate: bool,
     weight_kg: Option<f64>,
 ) -> Option<String> {
     let Some(dose) = dose else {
         return Some("no dose was given".into());
+    };
+    match range.rate {
+        Some(true) if !rate => {
+            return Some(format!(
+                "dose {} {} is a single dose, not a rate per hour",
+                fmt_num(dose.amount),
+                dose.unit
+            ))
+        }
+        Some(false) if rate => {
+            return Some(format!(
+                "dose {} {}/h is a rate, not a single dose",
+                fmt_num(dose.amount),
+                dose.unit
+            ))
+        }
+        _ => {}
+    }
+    let per = if rate && dose.unit != "mcg/min" {
+        "/h"
+    } else {
+        ""
     };
     let Some(amount) = convert_for(dose.amount, &dose.unit, &range.unit, weight_kg) else {
         return Some(format!(
@@ -370,18 +402,192 @@ fn dose_problem(
     let low = range.min.is_some_and(|m| amount < m - 1e-9);
     let high = range.max.is_some_and(|m| amount > m + 1e-9);
     (low || high).then(|| {
-        let bounds = match (range.min, range.max) {
-            (Some(a), Some(b)) => format!("{}–{} {}", fmt_num(a), fmt_num(b), range.unit),
-            (Some(a), None) => format!("at least {} {}", fmt_num(a), range.unit),
-            (None, Some(b)) => format!("at most {} {}", fmt_num(b), range.unit),
-            (None, None) => String::new(),
-        };
+        let bounds = bounds(range);
         format!(
-            "dose {} {} is outside {bounds}",
+            "dose {} {}{per} is outside {bounds}",
             fmt_num(dose.amount),
             dose.unit
         )
     })
+}
+
+/// The range in words: "30–60 mL/kg", "at least 30 mL/kg".
+fn bounds(range: &DoseRange) -> String {
+    match (range.min, range.max) {
+        (Some(a), Some(b)) => format!("{}–{} {}", fmt_num(a), fmt_num(b), range.unit),
+        (Some(a), None) => format!("at least {} {}", fmt_num(a), range.unit),
+        (None, Some(b)) => format!("at most {} {}", fmt_num(b), range.unit),
+        (None, None) => range.unit.clone(),
+    }
+}
+
+/// `result_before`: the first result of `r.result` released, against the placing of the first
+/// carried-out `r.then` and the deadline.
+fn result_before(r: &ResultBeforeRule, state: &State) -> Verdict {
+    let back = state
+        .actions
+        .iter()
+        .filter(|a| a.order_id() == Some(r.result.as_str()))
+        .filter_map(|a| a.resulted_at().map(|t| (a, t)))
+        .min_by_key(|(a, t)| (*t, a.seq));
+    let then = r.then.as_deref().map(|id| {
+        state
+            .actions
+            .iter()
+            .filter(|a| a.order_id() == Some(id) && a.done_at().is_some())
+            .min_by_key(|a| (a.time_s, a.seq))
+            .ok_or(id)
+    });
+    let Some((a, ta)) = back else {
+        let pending = state
+            .actions
+            .iter()
+            .find(|a| a.order_id() == Some(r.result.as_str()) && a.done_at().is_some());
+        return match pending {
+            Some(a) => Verdict::no(
+                format!("the result of {} was never back", a.label()),
+                vec![a.evidence()],
+            ),
+            None => Verdict::no(format!("`{}` was never ordered", r.result), vec![]),
+        };
+    };
+    let mut evidence = vec![a.evidence()];
+    if let Some(m) = r.by_minute.filter(|&m| ta > m * 60) {
+        return Verdict::no(
+            format!(
+                "the result of {} was back at {}, required by {m}:00",
+                a.label(),
+                clock(ta)
+            ),
+            evidence,
+        );
+    }
+    match then {
+        None => Verdict::yes(
+            format!("the result of {} was back at {}", a.label(), clock(ta)),
+            evidence,
+        ),
+        Some(Err(id)) => Verdict::no(format!("`{id}` was never done"), evidence),
+        Some(Ok(b)) => {
+            evidence.push(b.evidence());
+            // Released at the moment B was placed counts: results are released before the
+            // clinician's next turn at that moment.
+            if ta <= b.time_s {
+                Verdict::yes(
+                    format!(
+                        "the result of {} was back at {}, before {} was placed at {}",
+                        a.label(),
+                        clock(ta),
+                        b.label(),
+                        clock(b.time_s)
+                    ),
+                    evidence,
+                )
+            } else {
+                Verdict::no(
+                    format!(
+                        "{} was placed at {}, before the result of {} was back at {}",
+                        b.label(),
+                        clock(b.time_s),
+                        a.label(),
+                        clock(ta)
+                    ),
+                    evidence,
+                )
+            }
+        }
+    }
+}
+
+/// How much of one order counts towards a total up to `until_s`, in the order's own unit: a
+/// single dose in full once carried out (nothing if stopped), a rate per hour for the time it
+/// ran. None when the order has no dose.
+pub fn given_by(a: &ActionRecord, until_s: u32) -> Option<(f64, &str)> {
+    let start = a.done_at()?;
+    if start > until_s {
+        return None;
+    }
+    let dose = a.interpretation.dose.as_ref()?;
+    if a.interpretation.rate {
+        if dose.unit == "mcg/min" {
+            return None;
+        }
+        let end = a.stopped_s.map_or(until_s, |s| s.min(until_s));
+        let hours = f64::from(end.saturating_sub(start)) / 3600.0;
+        Some((dose.amount * hours, dose.unit.as_str()))
+    } else if a.stopped_s.is_some_and(|s| s <= until_s) {
+        Some((0.0, dose.unit.as_str()))
+    } else {
+        Some((dose.amount, dose.unit.as_str()))
+    }
+}
+
+/// `total`: adds up what the matching orders gave.
+fn total(t: &TotalRule, weight_kg: Option<f64>, state: &State) -> Verdict {
+    let until = t
+        .by_minute
+        .map_or(state.now_s, |m| (m * 60).min(state.now_s));
+    let mut sum = 0.0;
+    let mut evidence = Vec::new();
+    let mut parts = Vec::new();
+    let mut skipped = Vec::new();
+    for a in &state.actions {
+        if !a
+            .order_id()
+            .is_some_and(|id| t.orders.iter().any(|o| o == id))
+        {
+            continue;
+        }
+        if !t.route.is_empty()
+            && !a
+                .interpretation
+                .route
+                .as_ref()
+                .is_some_and(|r| t.route.iter().any(|x| x.eq_ignore_ascii_case(r)))
+        {
+            continue;
+        }
+        let Some((amount, unit)) = given_by(a, until) else {
+            if a.done_at().is_some_and(|s| s <= until) && a.interpretation.dose.is_none() {
+                skipped.push(format!("{} (no dose given)", a.label()));
+            }
+            continue;
+        };
+        let Some(v) = convert_for(amount, unit, &t.dose.unit, weight_kg) else {
+            skipped.push(format!("{} (not in {})", a.label(), t.dose.unit));
+            continue;
+        };
+        if a.stopped_s.is_some_and(|s| s <= until) && !a.interpretation.rate {
+            skipped.push(format!("{} (stopped)", a.label()));
+            continue;
+        }
+        sum += v;
+        parts.push(format!("{} {}", fmt_num(v), t.dose.unit));
+        evidence.push(a.evidence());
+    }
+    let low = t.dose.min.is_some_and(|m| sum < m - 1e-9);
+    let high = t.dose.max.is_some_and(|m| sum > m + 1e-9);
+    let mut why = format!(
+        "total {} {}{}",
+        fmt_num((sum * 1000.0).round() / 1000.0),
+        t.dose.unit,
+        if parts.len() > 1 {
+            format!(" ({})", parts.join(" + "))
+        } else {
+            String::new()
+        }
+    );
+    if let Some(m) = t.by_minute {
+        why.push_str(&format!(" by {m}:00"));
+    }
+    if !skipped.is_empty() {
+        why.push_str(&format!("; not counted: {}", skipped.join(", ")));
+    }
+    if low || high {
+        Verdict::no(format!("{why}, outside {}", bounds(&t.dose)), evidence)
+    } else {
+        Verdict::yes(format!("{why}, within {}", bounds(&t.dose)), evidence)
+    }
 }
 
 /// Medical abbreviations expanded before comparing diagnoses.
@@ -479,6 +685,7 @@ mod tests {
             min: Some(160.0),
             max: Some(325.0),
             unit: "mg".into(),
+            rate: None,
         };
         assert_eq!(
             dose_problem(
@@ -487,6 +694,7 @@ mod tests {
                     amount: 300.0,
                     unit: "mg".into()
                 }),
+                false,
                 None,
             ),
             None
@@ -498,6 +706,7 @@ mod tests {
                     amount: 0.3,
                     unit: "g".into()
                 }),
+                false,
                 None,
             ),
             None
@@ -508,17 +717,21 @@ mod tests {
                 amount: 81.0,
                 unit: "mg".into()
             }),
+            false,
             None,
         )
         .unwrap()
         .contains("outside 160–325 mg"));
-        assert!(dose_problem(&r, None, None).unwrap().contains("no dose"));
+        assert!(dose_problem(&r, None, false, None)
+            .unwrap()
+            .contains("no dose"));
         assert!(dose_problem(
             &r,
             Some(&OrderedDose {
                 amount: 2.0,
                 unit: "mL".into()
             }),
+            false,
             None,
         )
         .is_some());

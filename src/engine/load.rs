@@ -445,6 +445,26 @@ fn check_references(case: &Case, catalog: &Catalog, diags: &mut Diagnostics) {
     }
 }
 
+/// A dose range has at least one bound, in order.
+fn check_range(range: &super::rule::DoseRange, at: &str, diags: &mut Diagnostics) {
+    if range.min.is_none() && range.max.is_none() {
+        diags.push(Diagnostic::new(
+            at,
+            "a dose range needs `min`, `max` or both",
+            "add the bounds",
+        ));
+    }
+    if let (Some(a), Some(b)) = (range.min, range.max) {
+        if a > b {
+            diags.push(Diagnostic::new(
+                at,
+                format!("min {a} is above max {b}"),
+                "swap the bounds",
+            ));
+        }
+    }
+}
+
 struct Refs<'a> {
     catalog: &'a Catalog,
     facts: &'a BTreeSet<&'a str>,
@@ -463,22 +483,7 @@ impl Refs<'_> {
                     ));
                 }
                 if let Some(range) = &d.dose {
-                    if range.min.is_none() && range.max.is_none() {
-                        diags.push(Diagnostic::new(
-                            format!("{path}.done.dose"),
-                            "a dose range needs `min`, `max` or both",
-                            "add the bounds",
-                        ));
-                    }
-                    if let (Some(a), Some(b)) = (range.min, range.max) {
-                        if a > b {
-                            diags.push(Diagnostic::new(
-                                format!("{path}.done.dose"),
-                                format!("min {a} is above max {b}"),
-                                "swap the bounds",
-                            ));
-                        }
-                    }
+                    check_range(range, &format!("{path}.done.dose"), diags);
                 }
             }
             Rule::Before(pair) => {
@@ -490,6 +495,51 @@ impl Refs<'_> {
                             self.catalog,
                         ));
                     }
+                }
+            }
+            Rule::ResultBefore(r) => {
+                for (k, id) in [("result", Some(&r.result)), ("then", r.then.as_ref())] {
+                    if let Some(id) = id.filter(|id| self.catalog.get(id).is_none()) {
+                        diags.push(unknown_order(
+                            format!("{path}.result_before.{k}"),
+                            id,
+                            self.catalog,
+                        ));
+                    }
+                }
+                if r.then.is_none() && r.by_minute.is_none() {
+                    diags.push(Diagnostic::new(
+                        format!("{path}.result_before"),
+                        "no `then` and no `by_minute`: before what?",
+                        "add the order placed after the result (`then`), a deadline \
+                         (`by_minute`), or both",
+                    ));
+                }
+            }
+            Rule::Total(t) => {
+                if t.orders.is_empty() {
+                    diags.push(Diagnostic::new(
+                        format!("{path}.total.orders"),
+                        "no orders to add up",
+                        "list the catalog ids whose doses count (e.g. [\"ns_bolus\", \"lr_bolus\"])",
+                    ));
+                }
+                for (i, id) in t.orders.iter().enumerate() {
+                    if self.catalog.get(id).is_none() {
+                        diags.push(unknown_order(
+                            format!("{path}.total.orders[{i}]"),
+                            id,
+                            self.catalog,
+                        ));
+                    }
+                }
+                check_range(&t.dose, &format!("{path}.total.dose"), diags);
+                if super::units::dimension(&t.dose.unit).is_none() {
+                    diags.push(Diagnostic::new(
+                        format!("{path}.total.dose.unit"),
+                        format!("unknown unit `{}`", t.dose.unit),
+                        "use a canonical unit: mg, mcg, g, units, mL, L, mEq, mmol, mg/kg, mL/kg…",
+                    ));
                 }
             }
             Rule::Never(id) => {

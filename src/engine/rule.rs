@@ -15,6 +15,12 @@ pub enum Rule {
     Done(DoneRule),
     /// The first order was carried out before the second (which must also be done).
     Before(OrderPair),
+    /// The result of an order was back (released) before another order was placed, or by a
+    /// minute: "the potassium was known before insulin was started".
+    ResultBefore(ResultBeforeRule),
+    /// The doses of the matching orders add up to a total in range: repeated fluid boluses
+    /// reaching 30 mL/kg within 3 hours.
+    Total(TotalRule),
     /// The clinician elicited a scripted fact (from the patient or any actor present).
     Elicited(String),
     /// The clinician said something matching a phrase list or a built-in phrase set.
@@ -68,6 +74,10 @@ pub struct DoseRange {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max: Option<f64>,
     pub unit: String,
+    /// `true`: the order must be a rate per hour ("6 units/h", "10 mmol/h"), read in `unit`
+    /// per hour; `false`: a single dose, never a rate. Absent: either.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate: Option<bool>,
 }
 
 /// `{"before": {"first": "aspirin", "then": "cath_lab"}}`
@@ -76,6 +86,46 @@ pub struct DoseRange {
 pub struct OrderPair {
     pub first: String,
     pub then: String,
+}
+
+/// `{"result_before": {"result": "vbg", "then": "insulin_infusion"}}`: an order of `result`
+/// had its result back (released) at or before the moment the first carried-out order of
+/// `then` was placed; with `by_minute`, at or before that minute. At least one of the two;
+/// with both, both must hold. An order of `then` that was never carried out fails the rule,
+/// as `before` does.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResultBeforeRule {
+    /// Catalog order id whose result must be back.
+    pub result: String,
+    /// Catalog order id that must have been placed after the result was back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub then: Option<String>,
+    /// The result must be back at or before this simulated minute.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by_minute: Option<u32>,
+}
+
+/// `{"total": {"orders": ["ns_bolus", "lr_bolus"], "dose": {"min": 30, "unit": "mL/kg"},
+/// "by_minute": 180}}`: the doses of every carried-out order of these ids (and routes) add up
+/// to a total in `dose`'s range, converted to its unit (per kilogram with the case weight).
+/// A single dose counts in full once carried out (a cancelled or still-held order counts
+/// nothing; a stopped one counts nothing, since how much ran is unknown); a rate per hour
+/// counts pro rata for the time it ran (to its stop, the rule's minute, or now). An order
+/// without a dose adds nothing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TotalRule {
+    /// Catalog order ids whose doses add up.
+    pub orders: Vec<String>,
+    /// The range the total must fall in (`rate` is not used here).
+    pub dose: DoseRange,
+    /// Accepted routes (any of); empty means any route.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub route: Vec<String>,
+    /// Only what was given by this simulated minute counts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub by_minute: Option<u32>,
 }
 
 /// `{"said": {"set": "introduction"}}` or `{"said": {"phrases": ["my name is", "i'm dr"]}}`.

@@ -9,6 +9,7 @@ mod app_settings;
 mod broken_cases;
 mod cases;
 mod cli;
+mod clinical_rules;
 mod debrief_view;
 mod dose_limits;
 mod engine_purity;

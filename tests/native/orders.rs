@@ -107,9 +107,12 @@ fn a_placed_order_means_what_it_shows() {
 
 #[test]
 fn a_drug_the_catalog_lacks_is_not_understood_rather_than_another_order() {
-    // No clarithromycin in the catalog: the route word must not make it IV access.
-    let i = interpret("clarithromycin 500 mg IV", &catalog());
+    // No teicoplanin in the catalog: the route word must not make it IV access.
+    let i = interpret("teicoplanin 400 mg IV", &catalog());
     assert_eq!(i.order, None, "{i:?}");
+    // Clarithromycin, once missing the same way, is now an order of its own (issue 17).
+    let i = interpret("clarithromycin 500 mg IV", &catalog());
+    assert_eq!(i.order.map(|o| o.id).as_deref(), Some("clarithromycin"));
     // A number the app cannot place is kept for the question, never dropped silently.
     let i = interpret("ecg x2", &catalog());
     assert!(i.dose.is_none() && i.unread_number.is_none(), "{i:?}");

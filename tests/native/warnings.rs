@@ -35,15 +35,15 @@ fn has(w: &[(String, String)], path: &str, needles: &[&str]) -> bool {
 #[test]
 fn a_result_that_says_a_vital_does_not_change_while_its_own_event_changes_it() {
     let w = warnings("warnings/result-says-unchanged.json");
-    // The catalog's GTN text ("no drop in blood pressure on recheck at 5 minutes") against an
-    // event on that order that drops the pressure to 74/42: reported where the order triggers
-    // the event, since the text is the catalog's.
+    // The catalog's diltiazem text ("No hypotension or immediate reaction") against an event
+    // on that order that drops the pressure to 74/42: reported where the order triggers the
+    // event, since the text is the catalog's.
     assert!(
         has(
             &w,
             "$.events[1].when.any[0].done",
             &[
-                "`nitroglycerin_sl`",
+                "`diltiazem`",
                 "blood pressure does not fall",
                 "event `nitrate`",
                 "phase `hypotension` (BP 74/42",
