@@ -12,6 +12,7 @@ mod debrief_view;
 mod dose_limits;
 mod engine_purity;
 mod export;
+mod guideline_plays;
 mod llm;
 mod medsp;
 mod order_phrasings;
