@@ -11,7 +11,7 @@ use bedside::engine::case::Case;
 use bedside::engine::encounter::{Config, Encounter, EndReason, Input, Turn};
 use bedside::engine::score::{score, Mark, Scorecard};
 
-use crate::support::{case, catalog, root};
+use crate::support::{case, case_paths, catalog, load, root};
 
 enum Expect {
     /// Every critical item met, no harm, not ended by a terminal event; plus these items met
@@ -193,6 +193,143 @@ const PLAYS: &[Play] = &[
             "JBDS-IP 2023: DKA is treated in hospital until resolved",
         )
     },
+    // The other seven cases: one correct play in everyday wording, one common harm.
+    Play {
+        expect: Expect::Correct {
+            also: &["pc_glucose", "sbp_stroke_team", "pc_thrombolysis", "sbp_vessel_imaging"],
+            reaches: &[],
+        },
+        ..correct(
+            "stroke-thrombolysis",
+            "uk",
+            "NICE NG128/TA990, RCP 2023: CT, BP < 185/110 with labetalol, tenecteplase 0.25 mg/kg",
+        )
+    },
+    Play {
+        expect: Expect::Harm(&["harm_lytic_before_ct"]),
+        ..correct(
+            "stroke-thrombolysis",
+            "harm-lysis-before-ct",
+            "AHA/ASA 2019, NICE NG128: imaging before thrombolysis",
+        )
+    },
+    Play {
+        expect: Expect::Correct {
+            also: &["mk_ppi", "pc_rectal_exam", "mk_blatchford", "mk_restrictive_threshold"],
+            reaches: &[],
+        },
+        ..correct(
+            "upper-gi-bleed",
+            "uk",
+            "NICE CG141: resuscitate, restrictive transfusion, OGD within 24 h, no PPI before endoscopy",
+        )
+    },
+    Play {
+        expect: Expect::Correct {
+            also: &["mk_ppi", "pc_bloods"],
+            reaches: &[],
+        },
+        ..correct(
+            "upper-gi-bleed",
+            "us",
+            "ACG 2021: resuscitate, transfuse below 7 g/dL, IV PPI, EGD within 24 h",
+        )
+    },
+    Play {
+        expect: Expect::Harm(&["harm_nsaid"]),
+        ..correct("upper-gi-bleed", "harm-nsaid", "NICE CG141/ACG 2021: stop NSAIDs")
+    },
+    Play {
+        expect: Expect::Correct {
+            also: &["pc_high_flow_oxygen", "pc_repeat_epinephrine", "mk_tryptase", "mk_biphasic_observation", "sbp_allergy_referral"],
+            reaches: &[],
+        },
+        ..correct(
+            "anaphylaxis-peanut",
+            "uk",
+            "Resuscitation Council UK 2021: adrenaline 500 micrograms IM, repeat at 5 min, O2, fluid",
+        )
+    },
+    Play {
+        expect: Expect::Harm(&["pc_harm_adjunct_instead_of_epinephrine"]),
+        ..correct(
+            "anaphylaxis-peanut",
+            "harm-antihistamine-first",
+            "RCUK 2021: antihistamines and steroids are not first-line",
+        )
+    },
+    Play {
+        expect: Expect::Correct {
+            also: &["pc_glucose", "pc_monitoring", "mk_coingestant_screen", "mk_resedation", "sbp_harm_reduction"],
+            reaches: &[],
+        },
+        ..correct(
+            "opioid-overdose",
+            "uk",
+            "RCUK/BNF: ventilate, naloxone 400 micrograms titrated; take-home naloxone",
+        )
+    },
+    Play {
+        expect: Expect::Harm(&["pc_harm_flumazenil"]),
+        ..correct(
+            "opioid-overdose",
+            "harm-flumazenil",
+            "Toxbase/AHA: no flumazenil in undifferentiated overdose",
+        )
+    },
+    Play {
+        expect: Expect::Correct {
+            also: &["pc_crossmatch", "pc_bedside_scan", "mk_anti_d"],
+            reaches: &[],
+        },
+        ..correct(
+            "ectopic-pregnancy",
+            "uk",
+            "NICE NG126, RCOG GTG 21: pregnancy test, resuscitate, urgent gynaecology for surgery",
+        )
+    },
+    Play {
+        expect: Expect::Harm(&["mk_methotrexate_harm"]),
+        ..correct(
+            "ectopic-pregnancy",
+            "harm-methotrexate",
+            "NICE NG126: no methotrexate with significant pain or haemodynamic instability",
+        )
+    },
+    Play {
+        expect: Expect::Correct {
+            also: &["ics_perception", "ics_invitation", "sbp_next_steps", "sbp_palliative_referral"],
+            reaches: &["planning"],
+        },
+        ..correct("breaking-bad-news", "uk", "SPIKES (Baile 2000); NICE NG12 / CG138")
+    },
+    Play {
+        expect: Expect::Harm(&["harm_false_reassurance"]),
+        ..correct(
+            "breaking-bad-news",
+            "harm-false-reassurance",
+            "SPIKES: no false reassurance",
+        )
+    },
+    Play {
+        expect: Expect::Correct {
+            also: &["ics_empathy", "pc_safe_environment", "mk_safety_plan", "pc_lethal_means_counselling"],
+            reaches: &[],
+        },
+        ..correct(
+            "suicide-risk-assessment",
+            "us",
+            "ASQ / C-SSRS, Joint Commission NPSG 15.01.01; NICE NG225: ask directly, observe, psychiatry",
+        )
+    },
+    Play {
+        expect: Expect::Harm(&["pc_discharge_harm", "pc_sedative_harm"]),
+        ..correct(
+            "suicide-risk-assessment",
+            "harm-discharge",
+            "NICE NG225: no discharge or hypnotics at high acute risk",
+        )
+    },
 ];
 
 /// Plays the guideline supports but the engine does not read yet; each names what it needs.
@@ -357,21 +494,17 @@ fn guideline_plays_meet_every_critical_item_and_harmful_plays_register_their_har
 }
 
 #[test]
-fn every_reviewed_case_has_a_correct_and_a_harmful_guideline_play() {
-    for id in [
-        "acs-inferior-stemi",
-        "sepsis-pneumonia",
-        "paediatric-asthma",
-        "dka-young-adult",
-    ] {
-        let of_case = || PLAYS.iter().filter(move |p| p.case == id);
+fn every_shipped_case_has_a_correct_and_a_harmful_guideline_play() {
+    for path in case_paths() {
+        let id = load(&path).meta.id.clone();
+        let of_case = || PLAYS.iter().filter(|p| p.case == id);
         assert!(
             of_case().any(|p| matches!(p.expect, Expect::Correct { .. })),
-            "{id}"
+            "{id}: no correct guideline play"
         );
         assert!(
             of_case().any(|p| matches!(p.expect, Expect::Harm(_))),
-            "{id}"
+            "{id}: no harmful guideline play"
         );
     }
 }
