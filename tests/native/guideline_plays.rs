@@ -193,6 +193,28 @@ const PLAYS: &[Play] = &[
             "JBDS-IP 2023: DKA is treated in hospital until resolved",
         )
     },
+    // Doses the guidelines set apart.
+    correct(
+        "dka-young-adult",
+        "uk-rate",
+        "JBDS-IP 2023: FRIII prescribed as units per hour (6 units/h for 58 kg)",
+    ),
+    Play {
+        expect: Expect::Missed(&["pc_insulin_infusion"]),
+        ..correct(
+            "dka-young-adult",
+            "hhs-rate",
+            "JBDS-IP 2023: 0.05 units/kg/h is the HHS rate, too low for DKA",
+        )
+    },
+    Play {
+        expect: Expect::Missed(&["mk_p2y12"]),
+        ..correct(
+            "acs-inferior-stemi",
+            "clopidogrel-300",
+            "ESC 2023, ACC/AHA 2025: clopidogrel 600 mg before primary PCI, not 300 mg",
+        )
+    },
     // The other seven cases: one correct play in everyday wording, one common harm.
     Play {
         expect: Expect::Correct {
