@@ -642,6 +642,27 @@ fn sepsis_improves_only_once_fluids_add_up_and_iv_antibiotics_are_in() {
 }
 
 #[test]
+fn sepsis_given_500_ml_boluses_every_15_minutes_is_not_punished_for_pacing() {
+    // NICE NG51: 500 mL over < 15 minutes, reassess, repeat; 2 L takes about an hour.
+    let c = case("sepsis-pneumonia");
+    let mut inputs = vec![turn(&[
+        "oxygen 2 L/min nasal cannula",
+        "peripheral IV access",
+        "Hartmann's 500 mL bolus",
+        "blood cultures",
+        "co-amoxiclav 1.2 g IV",
+    ])];
+    for _ in 0..3 {
+        inputs.push(wait(13));
+        inputs.push(turn(&["Hartmann's 500 mL bolus"]));
+    }
+    inputs.push(wait(16));
+    let enc = run(&c, inputs);
+    assert_eq!(reached(&enc, "septic_shock"), None);
+    assert!(reached(&enc, "improving").is_some());
+}
+
+#[test]
 fn asthma_does_not_improve_on_a_steroid_and_one_nebuliser() {
     let c = case("paediatric-asthma");
     let enc = run(
