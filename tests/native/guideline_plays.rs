@@ -729,3 +729,83 @@ fn stemi_iv_beta_blocker_shows_on_the_monitor() {
     let v = &enc.state().vitals;
     assert!(v.hr.unwrap() < 50 && v.sbp.unwrap() < 90, "{v:?}");
 }
+
+// Who says a fact: in the speaker's own voice.
+
+/// A fact the patient can tell is not about the patient in the third person ("He's got
+/// diabetes"), and a fact in the first person ("I smoked for forty years") is not also given to
+/// a relative, who would then say it of herself.
+#[test]
+fn every_fact_is_in_the_voice_of_whoever_can_tell_it() {
+    let mut bad = Vec::new();
+    for path in case_paths() {
+        let c = load(&path);
+        for f in &c.facts {
+            let a = f.answer.trim_start();
+            let third = [
+                "He ", "He's ", "He'd ", "His ", "She ", "She's ", "She'd ", "Her ",
+            ]
+            .iter()
+            .any(|p| a.starts_with(p));
+            let first = ["I ", "I'm ", "I've ", "I'd ", "My "]
+                .iter()
+                .any(|p| a.starts_with(p));
+            let by_patient = f.speakers.iter().any(|s| s == "patient");
+            let by_other = f.speakers.iter().any(|s| s != "patient");
+            if by_patient && third {
+                bad.push(format!(
+                    "{}: {} is third person for the patient",
+                    c.meta.id, f.id
+                ));
+            }
+            if by_patient && by_other && first {
+                bad.push(format!(
+                    "{}: {} is in the patient's first person but {:?} may say it",
+                    c.meta.id, f.id, f.speakers
+                ));
+            }
+        }
+    }
+    assert!(bad.is_empty(), "{}", bad.join("\n"));
+}
+
+fn lines_of(enc: &Encounter, from: usize) -> Vec<(String, String)> {
+    enc.record().log[from..]
+        .iter()
+        .filter_map(|e| match &e.kind {
+            bedside::engine::encounter::EntryKind::ActorSaid { speaker, text, .. } => {
+                Some((speaker.clone(), text.clone()))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn sepsis_wife_and_patient_each_speak_for_themselves() {
+    let c = case("sepsis-pneumonia");
+    let mut enc = Encounter::new(c, catalog(), Config::human());
+    let ask = |enc: &mut Encounter, q: &str| {
+        let from = enc.record().log.len();
+        enc.apply(Input::Turn(Turn {
+            speak: q.into(),
+            actions: vec![],
+            eos: false,
+        }))
+        .unwrap();
+        lines_of(enc, from)
+    };
+    let pmh = ask(&mut enc, "What medical problems does he have?");
+    assert!(
+        pmh.iter()
+            .any(|(s, t)| s == "wife" && t.starts_with("He's got")),
+        "{pmh:?}"
+    );
+    let smoking = ask(&mut enc, "Margaret, does he smoke?");
+    assert!(
+        smoking
+            .iter()
+            .all(|(s, t)| !(s == "wife" && t.starts_with("I smoked"))),
+        "{smoking:?}"
+    );
+}
