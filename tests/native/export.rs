@@ -109,16 +109,19 @@ fn the_medsp_shape_round_trips_and_its_summary_matches_the_items() {
             )
             .all(|k| k.starts_with('_')));
         let harms = v["_harm_items"].as_array().unwrap();
+        // The case's own harm items (nitrate first, then the ACS harms of issue 17) and the
+        // environment's overdose item, listed apart from the expected items.
+        let case_harms = card.items.iter().filter(|i| i.weight < 0.0).count();
         assert_eq!(
             harms.len(),
-            2,
-            "the nitrate harm item and the environment's overdose item are listed apart"
+            case_harms,
+            "the case's harm items and the environment's overdose item are listed apart"
         );
-        assert_eq!(harms[0]["happened"], kind == "weak");
-        assert_eq!(
-            harms[1]["happened"], false,
-            "no gross overdose in either play"
-        );
+        assert!(harms.len() >= 2);
+        assert_eq!(harms[0]["happened"], kind == "weak", "the nitrate");
+        for h in &harms[1..] {
+            assert_eq!(h["happened"], false, "no other harm in either play: {h}");
+        }
         assert_eq!(v["_not_scored_items"].as_array().unwrap().len(), 3);
     }
 }
