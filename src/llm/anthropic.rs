@@ -2,10 +2,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::provider::{preview, Reply, StreamFault};
 use super::settings::ProviderSettings;
 use super::sse::SseEvent;
 use super::transport::HttpRequest;
+use super::wire::{preview, Reply, StreamFault};
 use super::{Chat, FinishReason, Speaker, Usage};
 
 pub const API_VERSION: &str = "2023-06-01";

@@ -491,7 +491,7 @@ impl<T: Transport> Client<T> {
                     c.latency_ms,
                     c.usage.input_tokens,
                     c.usage.output_tokens,
-                    provider::preview(c.text.trim())
+                    super::wire::preview(c.text.trim())
                 ));
                 ConnectionReport {
                     ok: true,

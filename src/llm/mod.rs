@@ -5,7 +5,8 @@
 //!
 //! - [`settings`]: per-role provider settings, the redacting [`settings::ApiKey`], validation.
 //! - [`openai`], [`anthropic`]: each provider's private wire format, converted by hand;
-//!   [`provider`]: the one place that picks between them, and the neutral reply.
+//!   [`provider`]: the one place that picks between them; [`wire`]: the neutral reply and
+//!   what an endpoint refused.
 //! - [`sse`]: server-sent events parsing over arbitrary byte chunks.
 //! - [`error`]: the typed error with plain-words messages, `retryable`, and the key redactor.
 //! - [`transport`]: the one small HTTP trait, with a browser (fetch) and a native (ureq) side.
@@ -28,6 +29,7 @@ pub mod roles;
 pub mod settings;
 pub mod sse;
 pub mod transport;
+pub mod wire;
 
 use serde::{Deserialize, Serialize};
 

@@ -2,10 +2,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::provider::{preview, Compat, Reply, StreamFault, Structured};
 use super::settings::ProviderSettings;
 use super::sse::SseEvent;
 use super::transport::HttpRequest;
+use super::wire::{preview, Compat, Reply, StreamFault, Structured};
 use super::{Chat, FinishReason, Speaker, Usage};
 
 #[derive(Serialize)]
