@@ -197,6 +197,11 @@ pub struct Fact {
     /// A pertinent negative (the answer is a denial).
     #[serde(default)]
     pub negative: bool,
+    /// The question the clinician should have asked, shown in the debrief when the fact was
+    /// not elicited ("Have you taken sildenafil or tadalafil in the last 48 hours?"). Without
+    /// it the debrief names the topic from the first triggers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ask: Option<String>,
 }
 
 fn patient_only() -> Vec<String> {
@@ -477,6 +482,12 @@ pub struct RubricItem {
     /// Scored by the engine; without a rule the judge scores it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rule: Option<Rule>,
+    /// Why it matters clinically, in a sentence or two; shown in the debrief.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rationale: Option<String>,
+    /// The public guideline it rests on, e.g. "ESC 2023 ACS guidelines, section 5.3".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
 }
 
 fn one() -> f64 {

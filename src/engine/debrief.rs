@@ -6,8 +6,9 @@
 use serde::{Deserialize, Serialize};
 
 use super::case::{Case, FactCategory, PATIENT};
+use super::catalog::Catalog;
 use super::encounter::{ActionStatus, EndForm, EntryKind, Record, State};
-use super::eval::clock;
+use super::eval::{clock, id_words, phrase_set_words, Evidence};
 use super::rule::Rule;
 use super::score::{Scorecard, Scores};
 
@@ -205,8 +206,11 @@ pub struct TimelineAction {
 pub struct KeyFact {
     pub id: String,
     pub category: FactCategory,
-    /// The answer, so a trainee sees what they would have learnt.
+    /// The answer, so a trainee sees what they learnt (shown once elicited).
     pub answer: String,
+    /// What to ask, shown when it was not elicited: the fact's `ask`, else "Ask about …" its
+    /// first triggers.
+    pub ask: String,
     pub elicited: Option<FactElicited>,
 }
 
@@ -236,7 +240,24 @@ pub struct Debrief {
 
 /// Builds the debrief of a scored encounter.
 pub fn debrief(case: &Case, record: &Record, scorecard: &Scorecard) -> Debrief {
+    debrief_named(case, None, record, scorecard)
+}
+
+/// [`debrief`] with the catalog naming expected orders that were never placed.
+pub fn debrief_named(
+    case: &Case,
+    catalog: Option<&Catalog>,
+    record: &Record,
+    scorecard: &Scorecard,
+) -> Debrief {
     let state = &record.state;
+    let mut scorecard = scorecard.clone();
+    for item in &mut scorecard.items {
+        for e in &mut item.evidence {
+            e.seq = evidence_seq(record, e);
+        }
+    }
+    let scorecard = &scorecard;
     Debrief {
         case_id: case.meta.id.clone(),
         case_title: case.meta.title.clone(),
@@ -247,7 +268,7 @@ pub fn debrief(case: &Case, record: &Record, scorecard: &Scorecard) -> Debrief {
             .iter()
             .map(|i| i.id.clone())
             .collect(),
-        expectations: expectations(case, state),
+        expectations: expectations_named(case, catalog, state),
         actions: state
             .actions
             .iter()
@@ -267,6 +288,7 @@ pub fn debrief(case: &Case, record: &Record, scorecard: &Scorecard) -> Debrief {
                 id: f.id.clone(),
                 category: f.category,
                 answer: f.answer.clone(),
+                ask: ask_text(f),
                 elicited: state.elicited.get(&f.id).map(|e| FactElicited {
                     turn: e.turn,
                     time_s: e.time_s,
@@ -280,9 +302,52 @@ pub fn debrief(case: &Case, record: &Record, scorecard: &Scorecard) -> Debrief {
     }
 }
 
+/// The question to ask for a fact: its `ask`, else "Ask about" its first three triggers.
+pub fn ask_text(f: &super::case::Fact) -> String {
+    match &f.ask {
+        Some(q) => q.trim().to_string(),
+        None => {
+            let topics: Vec<&str> = f.triggers.iter().take(3).map(|t| t.as_str()).collect();
+            format!("Ask about {}", topics.join(", "))
+        }
+    }
+}
+
+/// The log entry a piece of evidence points at: the clinician's words, the order placed, the
+/// stage entered, or the end (a final diagnosis). Found by turn and text, so exact.
+pub fn evidence_seq(record: &Record, e: &Evidence) -> Option<u32> {
+    let same_turn = record.log.iter().filter(|l| l.turn == e.turn);
+    let mut fallback = None;
+    for l in same_turn {
+        match &l.kind {
+            EntryKind::ClinicianSaid { text } if *text == e.text => return Some(l.seq),
+            EntryKind::Ordered { raw, .. } if *raw == e.text && l.time_s <= e.time_s => {
+                fallback = Some(l.seq)
+            }
+            EntryKind::PhaseChanged { label, .. }
+                if l.time_s == e.time_s && e.text.contains(label.as_str()) =>
+            {
+                return Some(l.seq)
+            }
+            EntryKind::Ended { .. } if fallback.is_none() => fallback = Some(l.seq),
+            _ => {}
+        }
+    }
+    fallback
+}
+
 /// The timings the positive rubric items expect (rules with `by_minute`, at any depth under
 /// `all`/`any`), each with when it was first done.
 pub fn expectations(case: &Case, state: &State) -> Vec<Expectation> {
+    expectations_named(case, None, state)
+}
+
+/// [`expectations`], naming orders never placed from the catalog.
+pub fn expectations_named(
+    case: &Case,
+    catalog: Option<&Catalog>,
+    state: &State,
+) -> Vec<Expectation> {
     let mut out = Vec::new();
     for item in case.rubric.iter().filter(|i| i.weight > 0.0) {
         let Some(rule) = &item.rule else { continue };
@@ -296,7 +361,12 @@ pub fn expectations(case: &Case, state: &State) -> Vec<Expectation> {
                     let what = first
                         .and_then(|a| a.interpretation.order.as_ref())
                         .map(|o| o.name.clone())
-                        .unwrap_or_else(|| d.order.clone());
+                        .or_else(|| {
+                            catalog
+                                .and_then(|c| c.get(&d.order))
+                                .map(|o| o.name.clone())
+                        })
+                        .unwrap_or_else(|| id_words(&d.order));
                     out.push(Expectation {
                         item: item.id.clone(),
                         what,
@@ -316,8 +386,12 @@ pub fn expectations(case: &Case, state: &State) -> Vec<Expectation> {
                         what: s
                             .set
                             .as_deref()
-                            .map(|n| format!("says: {}", n.replace('_', " ")))
-                            .unwrap_or_else(|| format!("says: {}", s.phrases.join(" / "))),
+                            .map(|n| format!("Says {}", phrase_set_words(n)))
+                            .unwrap_or_else(|| {
+                                let p: Vec<String> =
+                                    s.phrases.iter().take(3).map(|p| format!("“{p}”")).collect();
+                                format!("Says {}", p.join(" or "))
+                            }),
                         by_minute: m,
                         done_at_s: first.map(|u| u.time_s),
                         on_time: first.is_some_and(|u| u.time_s <= m * 60),

@@ -206,6 +206,7 @@ impl ActionRecord {
             turn: self.turn,
             time_s: self.done_at().unwrap_or(self.time_s),
             text: self.interpretation.raw.clone(),
+            seq: None,
         }
     }
 }

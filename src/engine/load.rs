@@ -543,6 +543,29 @@ impl Refs<'_> {
                         "add `set` or `phrases`",
                     ));
                 }
+                for (key, m) in [("before", &s.before), ("after", &s.after)] {
+                    match m {
+                        Some(super::rule::Moment::Phase(id))
+                            if !self.phases.contains(id.as_str()) =>
+                        {
+                            diags.push(unknown(
+                                format!("{path}.said.{key}.phase"),
+                                "phase",
+                                id,
+                                self.phases,
+                                "a phase id",
+                            ))
+                        }
+                        Some(super::rule::Moment::Done(id)) if self.catalog.get(id).is_none() => {
+                            diags.push(unknown_order(
+                                format!("{path}.said.{key}.done"),
+                                id,
+                                self.catalog,
+                            ))
+                        }
+                        _ => {}
+                    }
+                }
             }
             Rule::All(rules) | Rule::Any(rules) => {
                 let kind = if matches!(rule, Rule::All(_)) {
