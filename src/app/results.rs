@@ -8,7 +8,8 @@
 use serde_json::json;
 
 use crate::engine::case::Competency;
-use crate::engine::debrief::{debrief_named, Debrief};
+use crate::engine::debrief::{debrief_named, pathway_rows, Debrief};
+use crate::engine::encounter::{Config, Encounter, Input};
 use crate::engine::export::{
     encounter_csv_header, encounter_csv_row, frozen_result, items_csv_header, items_csv_rows,
     EncounterExport, Roles,
@@ -35,12 +36,36 @@ pub fn scorecard(session: &Session) -> Scorecard {
 /// entry; nothing is rewritten here.
 pub fn debrief_of(session: &Session) -> Debrief {
     let card = scorecard(session);
-    debrief_named(
+    let mut d = debrief_named(
         session.encounter.case(),
         Some(session.encounter.catalog()),
         session.encounter.record(),
         &card,
-    )
+    );
+    if let Some(expert) = expert_encounter(&session.encounter) {
+        d.pathway = pathway_rows(expert.state(), session.encounter.state());
+    }
+    d
+}
+
+/// The case's expert pathway played through the engine (deterministic, so the same every
+/// time); none when the case has no pathway or a step is refused.
+pub fn expert_encounter(trainee: &Encounter) -> Option<Encounter> {
+    let (case, catalog) = trainee.shared();
+    if case.pathway.is_empty() {
+        return None;
+    }
+    let mut enc = Encounter::new(case.clone(), catalog, Config::human());
+    for step in &case.pathway {
+        if enc.is_ended() {
+            break;
+        }
+        let input = Input::from_play_line(&serde_json::to_string(step).ok()?).ok()?;
+        if enc.takes(&input) {
+            enc.apply(input).ok()?;
+        }
+    }
+    Some(enc)
 }
 
 /// What the two scores count, in one line each way, and (when they differ) why.

@@ -43,6 +43,43 @@ pub struct Case {
     pub end: EndConditions,
     pub diagnoses: Diagnoses,
     pub rubric: Vec<RubricItem>,
+    /// The expert pathway: a model play of the case, step by step in the play-file form
+    /// (`{"speak", "actions", "eos"}`, `{"wait": N}`, `{"end": {...}}`). The debrief replays
+    /// it and sets its timeline beside the trainee's.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pathway: Vec<PathwayStep>,
+}
+
+/// One step of the expert pathway, in the play-file form.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged, deny_unknown_fields)]
+pub enum PathwayStep {
+    /// `{"wait": 5}`: let simulated minutes pass.
+    Wait { wait: u32 },
+    /// `{"end": {"diagnosis": ..., "plan": ..., "disposition": ...}}`: the end form.
+    End { end: PathwayEnd },
+    /// `{"speak": "...", "actions": ["..."], "eos": false}`: one clinician turn.
+    Turn {
+        #[serde(default)]
+        speak: String,
+        #[serde(default)]
+        actions: Vec<String>,
+        #[serde(default)]
+        eos: bool,
+    },
+}
+
+/// The end form of a pathway (the encounter's `EndForm`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PathwayEnd {
+    pub diagnosis: String,
+    #[serde(default)]
+    pub differential: Vec<String>,
+    #[serde(default)]
+    pub plan: String,
+    #[serde(default)]
+    pub disposition: Option<String>,
 }
 
 /// What is already in place when the encounter starts.

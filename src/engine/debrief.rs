@@ -236,6 +236,118 @@ pub struct Debrief {
     pub final_form: Option<EndForm>,
     pub ended: Option<String>,
     pub transcript: Vec<Line>,
+    /// The expert pathway beside the trainee's actions (empty when the case has none; the
+    /// app fills it by replaying the case's `pathway`, see [`pathway_rows`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pathway: Vec<PathwayRow>,
+}
+
+/// How the trainee's timing compares with the expert's for one order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PathwayTiming {
+    /// More than [`PATHWAY_SLACK_S`] before the expert.
+    Early,
+    /// Within [`PATHWAY_SLACK_S`] of the expert.
+    OnTime,
+    Late,
+    /// The trainee never did it.
+    Missing,
+    /// The trainee did it; the expert did not.
+    Extra,
+}
+
+/// How far from the expert's time an order still counts as on time: two minutes.
+pub const PATHWAY_SLACK_S: u32 = 120;
+
+/// One order on the expert pathway (or done only by the trainee), with both times.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PathwayRow {
+    /// The catalog's name.
+    pub name: String,
+    /// As the expert placed it ("Aspirin 324 mg PO"), or the trainee for an extra.
+    pub expert: Option<String>,
+    pub expert_at_s: Option<u32>,
+    /// As the trainee placed it, and when it was carried out.
+    pub trainee: Option<String>,
+    pub trainee_at_s: Option<u32>,
+    pub timing: PathwayTiming,
+}
+
+impl PathwayTiming {
+    /// "early", "on time", "late", "missing", "not on the pathway".
+    pub fn words(self) -> &'static str {
+        match self {
+            PathwayTiming::Early => "early",
+            PathwayTiming::OnTime => "on time",
+            PathwayTiming::Late => "late",
+            PathwayTiming::Missing => "missing",
+            PathwayTiming::Extra => "not on the pathway",
+        }
+    }
+}
+
+/// The expert's orders (first of each, in the order carried out) beside the trainee's: early,
+/// on time (within two minutes), late or missing; then what the trainee did that the expert
+/// did not. Orders not understood, and those never carried out, are left out.
+pub fn pathway_rows(expert: &State, trainee: &State) -> Vec<PathwayRow> {
+    fn firsts(state: &State) -> Vec<(&str, &super::encounter::ActionRecord, u32)> {
+        let mut out: Vec<(&str, &super::encounter::ActionRecord, u32)> = Vec::new();
+        for a in &state.actions {
+            let (Some(id), Some(t)) = (a.order_id(), a.done_at()) else {
+                continue;
+            };
+            match out.iter_mut().find(|(i, _, _)| *i == id) {
+                Some(slot) if t < slot.2 => *slot = (id, a, t),
+                Some(_) => {}
+                None => out.push((id, a, t)),
+            }
+        }
+        out.sort_by_key(|(_, a, t)| (*t, a.seq));
+        out
+    }
+    let name = |a: &super::encounter::ActionRecord| {
+        a.interpretation
+            .order
+            .as_ref()
+            .map_or_else(|| a.interpretation.raw.clone(), |o| o.name.clone())
+    };
+    let theirs = firsts(trainee);
+    let mut rows: Vec<PathwayRow> = firsts(expert)
+        .into_iter()
+        .map(|(id, e, te)| {
+            let mine = theirs.iter().find(|(i, _, _)| *i == id);
+            let timing = match mine {
+                None => PathwayTiming::Missing,
+                Some((_, _, t)) if *t + PATHWAY_SLACK_S < te => PathwayTiming::Early,
+                Some((_, _, t)) if *t > te + PATHWAY_SLACK_S => PathwayTiming::Late,
+                Some(_) => PathwayTiming::OnTime,
+            };
+            PathwayRow {
+                name: name(e),
+                expert: Some(e.interpretation.summary()),
+                expert_at_s: Some(te),
+                trainee: mine.map(|(_, a, _)| a.interpretation.summary()),
+                trainee_at_s: mine.map(|(_, _, t)| *t),
+                timing,
+            }
+        })
+        .collect();
+    let expert_ids: Vec<&str> = firsts(expert).into_iter().map(|(i, _, _)| i).collect();
+    rows.extend(
+        theirs
+            .iter()
+            .filter(|(i, _, _)| !expert_ids.contains(i))
+            .map(|(_, a, t)| PathwayRow {
+                name: name(a),
+                expert: None,
+                expert_at_s: None,
+                trainee: Some(a.interpretation.summary()),
+                trainee_at_s: Some(*t),
+                timing: PathwayTiming::Extra,
+            }),
+    );
+    rows
 }
 
 /// Builds the debrief of a scored encounter.
@@ -299,6 +411,7 @@ pub fn debrief_named(
         final_form: state.final_form.clone(),
         ended: state.ended.as_ref().map(|e| e.detail.clone()),
         transcript: transcript(case, record),
+        pathway: Vec::new(),
     }
 }
 

@@ -631,6 +631,11 @@ impl Encounter {
         &self.catalog
     }
 
+    /// The shared case and catalog, to start another encounter on them (the expert pathway).
+    pub fn shared(&self) -> (Arc<Case>, Arc<Catalog>) {
+        (self.case.clone(), self.catalog.clone())
+    }
+
     pub fn record(&self) -> &Record {
         &self.record
     }

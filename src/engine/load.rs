@@ -28,6 +28,7 @@ const SECTIONS: &[(&str, bool)] = &[
     ("end", true),
     ("diagnoses", true),
     ("rubric", true),
+    ("pathway", false),
 ];
 
 /// Parses and validates a case file. `source` names the file in diagnostics.
@@ -103,6 +104,7 @@ struct Parts {
     end: Option<EndConditions>,
     diagnoses: Option<Diagnoses>,
     rubric: Option<Vec<RubricItem>>,
+    pathway: Option<Vec<super::case::PathwayStep>>,
 }
 
 impl Parts {
@@ -124,6 +126,7 @@ impl Parts {
             "end" => self.end = typed(v, &path, diags),
             "diagnoses" => self.diagnoses = typed(v, &path, diags),
             "rubric" => self.rubric = each(v, &path, diags),
+            "pathway" => self.pathway = each(v, &path, diags),
             _ => {}
         }
     }
@@ -145,6 +148,7 @@ impl Parts {
             end: self.end?,
             diagnoses: self.diagnoses?,
             rubric: self.rubric?,
+            pathway: self.pathway.unwrap_or_default(),
         })
     }
 }

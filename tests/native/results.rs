@@ -383,3 +383,172 @@ fn the_history_shows_each_encounters_scores() {
     missing.case_id = "no-such-case".into();
     assert!(score_label(&missing, &lib, catalog()).starts_with("cannot be scored"));
 }
+
+#[test]
+fn educator_mode_needs_a_name_and_every_override_carries_it() {
+    use bedside::app::educator::{educator_footer, educator_name};
+    use bedside::app::results::override_label;
+    assert_eq!(educator_name("  Dr   Okafor ").unwrap(), "Dr Okafor");
+    assert!(educator_name("   ").is_err());
+    assert!(educator_name(&"x".repeat(61)).is_err());
+    assert_eq!(
+        educator_footer("Dr Okafor"),
+        "Educator mode: overrides are recorded as made by Dr Okafor."
+    );
+    assert!(
+        !educator_footer(" ").ends_with("by ."),
+        "the footer never shows a blank name"
+    );
+
+    let mut s = played("acs-inferior-stemi", "weak");
+    assert!(
+        !add_override(&mut s, "sbp_cath_lab", Some(true), "  ", "", "t"),
+        "an override without a name is refused"
+    );
+    assert!(override_label(&scorecard(&s)).is_none());
+    assert!(add_override(
+        &mut s,
+        "sbp_cath_lab",
+        Some(true),
+        "Dr Okafor",
+        "",
+        "t"
+    ));
+    assert!(add_override(
+        &mut s,
+        "pc_aspirin",
+        Some(true),
+        "Dr Lee",
+        "",
+        "t"
+    ));
+    assert_eq!(
+        override_label(&scorecard(&s)).unwrap(),
+        "Overridden by Dr Lee, Dr Okafor (2 items)"
+    );
+    let (lib, _) = Library::builtin(&catalog());
+    let label = bedside::app::results::score_label(&s.saved, &lib, catalog());
+    assert!(
+        label.ends_with(" · Overridden by Dr Lee, Dr Okafor (2 items)"),
+        "History marks overridden scores: {label}"
+    );
+    // Clearing both returns the automatic outcome and the unmarked label.
+    add_override(&mut s, "sbp_cath_lab", None, "Dr Okafor", "", "t");
+    add_override(&mut s, "pc_aspirin", None, "Dr Okafor", "", "t");
+    assert!(override_label(&scorecard(&s)).is_none());
+}
+
+#[test]
+fn completion_and_points_say_what_they_count_and_why_they_differ() {
+    use bedside::app::results::{competency_legend, scores_explained};
+    use bedside::engine::score::Tally;
+    // The weak chest-pain play: one item met of 15, and the nitrate given (a harm of weight -2).
+    let weak = scorecard(&played("acs-inferior-stemi", "weak"))
+        .scores()
+        .overall;
+    let (what, differs) = scores_explained(&weak);
+    assert!(what.starts_with("Completion counts the expected items met"));
+    assert_eq!(
+        differs.unwrap(),
+        "Completion 7% but points -7%: 1 harm(s) done cost 2 point(s)."
+    );
+    // Weights alone: 1 of 2 items met, but the one met carries 3 of 4 points.
+    let weighted = Tally {
+        expected_scored: 2,
+        expected_met: 1,
+        completion_ratio: Some(0.5),
+        points: 3.0,
+        points_possible: 4.0,
+        points_ratio: Some(0.75),
+        ..Tally::default()
+    };
+    assert_eq!(
+        scores_explained(&weighted).1.unwrap(),
+        "Completion 50% but points 75%: the items met carry 3 of 4 points by weight."
+    );
+    // Equal scores need no second line.
+    let strong = scorecard(&played("acs-inferior-stemi", "strong"))
+        .scores()
+        .overall;
+    assert_eq!(scores_explained(&strong).1, None);
+    let legend = competency_legend();
+    assert_eq!(legend.len(), 6);
+    assert_eq!(legend[3], ("ICS", "Interpersonal and communication skills"));
+    assert_eq!(
+        legend[4],
+        ("PBLI", "Practice-based learning and improvement")
+    );
+}
+
+#[test]
+fn the_expert_pathway_sets_the_model_play_beside_the_trainees() {
+    use bedside::engine::debrief::PathwayTiming;
+    let (lib, _) = Library::builtin(&catalog());
+    // A case's pathway is its strong play (the test fixture is kept equal to it).
+    for entry in lib.cases() {
+        let case = &entry.case;
+        if case.pathway.is_empty() {
+            continue;
+        }
+        let fixture: Vec<serde_json::Value> = std::fs::read_to_string(root().join(format!(
+            "tests/fixtures/plays/{}.strong.jsonl",
+            case.meta.id
+        )))
+        .unwrap()
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+        let pathway: Vec<serde_json::Value> = case
+            .pathway
+            .iter()
+            .map(|s| serde_json::to_value(s).unwrap())
+            .map(|mut v| {
+                // The end form's absent disposition serializes as null.
+                if let Some(end) = v.get_mut("end").and_then(|e| e.as_object_mut()) {
+                    end.retain(|_, x| !x.is_null());
+                }
+                v
+            })
+            .collect();
+        assert_eq!(
+            pathway, fixture,
+            "{}: pathway and strong play differ",
+            case.meta.id
+        );
+    }
+
+    let weak = debrief_of(&played("acs-inferior-stemi", "weak"));
+    let row = |d: &bedside::engine::debrief::Debrief, name: &str| {
+        d.pathway
+            .iter()
+            .find(|r| r.name == name)
+            .unwrap_or_else(|| panic!("no row {name}"))
+            .clone()
+    };
+    let ecg = row(&weak, "12-lead ECG");
+    assert_eq!(ecg.expert_at_s, Some(26));
+    assert_eq!(ecg.trainee_at_s, Some(851));
+    assert_eq!(ecg.timing, PathwayTiming::Late);
+    let asa = row(&weak, "Aspirin");
+    assert_eq!(asa.timing, PathwayTiming::Missing);
+    assert_eq!(asa.expert.as_deref(), Some("Aspirin 324 mg PO"));
+    assert_eq!(
+        row(&weak, "Nitroglycerin sublingual").timing,
+        PathwayTiming::Extra,
+        "the nitrate is not on the pathway"
+    );
+    // The expert's pathway first, in the order the expert carried it out.
+    let expert_times: Vec<u32> = weak.pathway.iter().filter_map(|r| r.expert_at_s).collect();
+    assert!(expert_times.windows(2).all(|w| w[0] <= w[1]));
+
+    let strong = debrief_of(&played("acs-inferior-stemi", "strong"));
+    assert!(strong
+        .pathway
+        .iter()
+        .all(|r| r.timing == PathwayTiming::OnTime));
+    // A case without a pathway shows none.
+    assert!(debrief_of(&played("sepsis-pneumonia", "weak"))
+        .pathway
+        .is_empty());
+}
