@@ -396,7 +396,7 @@ impl Cx<'_> {
                         whys.push(v.why);
                     }
                 }
-                Verdict::yes(whys.join("; "), evidence)
+                Verdict::yes(join_clauses(&whys), evidence)
             }
             Rule::Any(rules) => {
                 let mut whys = Vec::new();
@@ -407,7 +407,7 @@ impl Cx<'_> {
                     }
                     whys.push(v.why);
                 }
-                Verdict::no(whys.join("; "), vec![])
+                Verdict::no(none_of(&whys), vec![])
             }
             // Every explanation states what happened or did not, so negation keeps it as is.
             Rule::Not(inner) => {
@@ -621,6 +621,32 @@ impl Cx<'_> {
         let (a, why) = closest.expect("candidates is not empty");
         Verdict::no(why, vec![a.evidence()])
     }
+}
+
+/// Clauses joined by "; ", or by a space after a question or a full stop.
+fn join_clauses(clauses: &[String]) -> String {
+    let mut out = String::new();
+    for c in clauses {
+        if !out.is_empty() {
+            out.push_str(if out.ends_with(['?', '.']) { " " } else { "; " });
+        }
+        out.push_str(c);
+    }
+    out
+}
+
+/// Why none of several alternatives held: "None given: Ticagrelor, Prasugrel or Clopidogrel"
+/// when each was simply not done (the same verb), else the clauses joined.
+fn none_of(whys: &[String]) -> String {
+    for verb in ["given", "done", "ordered", "requested", "arranged"] {
+        let suffix = format!(" not {verb}");
+        let names: Option<Vec<&str>> = whys.iter().map(|w| w.strip_suffix(&suffix)).collect();
+        if let Some(names) = names.filter(|n| n.len() > 1) {
+            let (last, rest) = names.split_last().expect("more than one");
+            return format!("None {verb}: {} or {last}", rest.join(", "));
+        }
+    }
+    join_clauses(whys)
 }
 
 fn capitalize(s: &str) -> String {
