@@ -25,13 +25,22 @@ const MIME = {
   '.json': 'application/json',
   '.png': 'image/png',
   '.ico': 'image/x-icon',
+  '.txt': 'text/plain; charset=utf-8',
+  '.webmanifest': 'application/manifest+json',
 };
 
 /**
- * Serves `dir` on 127.0.0.1 (a free port). Unknown paths without a file extension get
- * index.html, as a single-page app needs for deep links. Returns { url, close }.
+ * Serves `dir` on 127.0.0.1 (a free port). Returns { url, close }.
+ *
+ * Default mode: unknown paths without a file extension get index.html with status 200 (a
+ * development server's SPA fallback), so deep links load without noise in the console.
+ *
+ * `{ plain: true }`: behaves like an ordinary static host (GitHub Pages, GitLab Pages, Netlify,
+ * Cloudflare Pages, S3 with an error document): only files that exist are served; any other
+ * path gets `404.html` with status 404 if the site has one, else a bare 404. No SPA fallback of
+ * its own: whether client-side routes survive a reload is then up to what `dist` contains.
  */
-export async function startStaticServer(dir = DIST) {
+export async function startStaticServer(dir = DIST, { plain = false } = {}) {
   if (!existsSync(join(dir, 'index.html'))) {
     throw new Error(`${dir}/index.html is missing: run "scripts/wasm trunk build --release" first`);
   }
@@ -44,7 +53,16 @@ export async function startStaticServer(dir = DIST) {
       return;
     }
     let isFile = existsSync(path) && statSync(path).isFile();
-    if (!isFile && extname(path) === '') {
+    if (!isFile && existsSync(path) && statSync(path).isDirectory() && existsSync(join(path, 'index.html'))) {
+      path = join(path, 'index.html');
+      isFile = true;
+    }
+    let status = 200;
+    if (!isFile && plain && existsSync(join(root, '404.html'))) {
+      path = join(root, '404.html');
+      isFile = true;
+      status = 404;
+    } else if (!isFile && !plain && extname(path) === '') {
       path = join(root, 'index.html');
       isFile = true;
     }
@@ -52,7 +70,7 @@ export async function startStaticServer(dir = DIST) {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
       return;
     }
-    res.writeHead(200, {
+    res.writeHead(status, {
       'content-type': MIME[extname(path)] ?? 'application/octet-stream',
       'cache-control': 'no-store',
     });
@@ -65,7 +83,12 @@ export async function startStaticServer(dir = DIST) {
   const { port } = server.address();
   return {
     url: `http://127.0.0.1:${port}`,
-    close: () => new Promise((ok) => server.close(() => ok())),
+    // Ends open keep-alive connections too: after close() nothing answers (a cut network).
+    close: () =>
+      new Promise((ok) => {
+        server.close(() => ok());
+        server.closeAllConnections?.();
+      }),
   };
 }
 

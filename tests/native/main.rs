@@ -11,6 +11,7 @@ mod cases;
 mod debrief_view;
 mod dose_limits;
 mod engine_purity;
+mod everyday;
 mod export;
 mod llm;
 mod medsp;
