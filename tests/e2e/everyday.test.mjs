@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { ROOT, launchBrowser, openPage, screenshot, startStaticServer, waitForApp } from './harness.mjs';
+import { ROOT, axeViolations, launchBrowser, openPage, screenshot, startStaticServer, waitForApp } from './harness.mjs';
 
 let server;
 let chrome;
@@ -65,6 +65,7 @@ test('an open encounter is offered to resume; Escape closes forms; results are m
   assert.match(await page.locator('#results-new').innerText(), /^1 new$/);
   assert.match(await vitals.locator('.badge-flag').innerText(), /^Abnormal: CRITICAL/);
   assert.equal(await vitals.locator('.badge-flag.flag-critical').count(), 1, 'BP 82/46 is critical (NEWS2)');
+  assert.deepEqual(await axeViolations(page), [], 'axe-core: encounter with a new, flagged result');
   await page.locator('#inbox-title').click();
   await page.waitForFunction(() => !document.querySelector('#inbox-returned .badge-new'));
   assert.equal(await page.locator('#results-new').count(), 0, 'seen: no longer new');
@@ -79,6 +80,7 @@ test('an open encounter is offered to resume; Escape closes forms; results are m
   assert.match(await offer.innerText(), /unfinished encounter of this case/);
   assert.match(await offer.innerText(), /2 inputs/);
   await page.waitForFunction(() => document.activeElement?.id === 'resume-open');
+  assert.deepEqual(await axeViolations(page), [], 'axe-core: library with the Resume-or-New question');
   await page.keyboard.press('Escape');
   await offer.waitFor({ state: 'detached' });
   await screenshot(page, 'everyday-library');
@@ -122,6 +124,7 @@ test('an open encounter is offered to resume; Escape closes forms; results are m
   await open.locator('.history-check').check();
   await done.locator('.history-check').check();
   await page.getByText('2 encounters selected.').waitFor();
+  assert.deepEqual(await axeViolations(page), [], 'axe-core: history with both lists');
   await page.locator('#delete-selected').click();
   await page.getByRole('group', { name: 'Confirm deleting the selected encounters' }).getByRole('button', { name: 'Cancel' }).focus();
   await page.keyboard.press('Escape');
@@ -163,6 +166,7 @@ test('on a 390×844 phone the clock and vitals stay in view, one switch shows ta
   assert.ok((await docTop('#order-input')) < 2 * 844, `order box at ${await docTop('#order-input')} px`);
   assert.equal(await page.locator('#speak-input').isVisible(), false);
   assert.equal(await page.locator('#mode-order').getAttribute('aria-pressed'), 'true');
+  assert.deepEqual(await axeViolations(page), [], 'axe-core: phone encounter, ordering');
   await screenshot(page, 'everyday-phone-orders');
 
   // Scrolled to the bottom, the clock and the vitals are still on screen.
@@ -179,6 +183,7 @@ test('on a 390×844 phone the clock and vitals stay in view, one switch shows ta
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'History' }).click();
   await page.locator('#history-in-progress tbody tr').first().waitFor();
   assert.ok((await overflow()) <= 0, `no sideways scrolling on History (${await overflow()} px)`);
+  assert.deepEqual(await axeViolations(page), [], 'axe-core: phone history');
   await screenshot(page, 'everyday-phone-history');
   assertClean(log);
   await context.close();
@@ -227,6 +232,7 @@ test('settings: a message always matches the fields as they are now; an error is
   assert.equal(await details.getAttribute('open'), null, 'closed until asked');
   await details.locator('summary').click();
   assert.match(await details.innerText(), /Access-Control-Allow-Origin/);
+  assert.deepEqual(await axeViolations(page), [], 'axe-core: settings with an error and its details');
   await screenshot(page, 'everyday-settings-error');
 
   // Change a field: the report was about the old value, so it goes.

