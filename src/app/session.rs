@@ -8,7 +8,7 @@
 //! - "done with this stage" is a turn with empty speech and `eos`;
 //! - "wait N minutes" is `Input::Wait`, and the end form is `Input::End`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
@@ -60,6 +60,10 @@ pub struct SavedEncounter {
     /// Who voiced the patient: "scripted", or the model's description (no key).
     #[serde(default = "scripted")]
     pub patient_voice: String,
+    /// Returned results the trainee has seen (by order seq); the others show as new, also
+    /// after a reload.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub seen_results: BTreeSet<u32>,
 }
 
 fn scripted() -> String {
@@ -125,6 +129,7 @@ impl Session {
             exchanges: Vec::new(),
             voiced: BTreeMap::new(),
             patient_voice: scripted(),
+            seen_results: BTreeSet::new(),
         };
         Session { encounter, saved }
     }
@@ -260,6 +265,59 @@ pub struct HistoryRow {
     pub sim_time: String,
     /// "33% · 5/15 items · points 33%" (see `app::results::score_label`); "—" until filled.
     pub scores: String,
+}
+
+/// The history in two lists, newest first: encounters still in progress, and finished ones.
+/// Scores belong to the finished ones only (an unfinished encounter has no score yet).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HistorySections {
+    pub in_progress: Vec<HistoryRow>,
+    pub finished: Vec<HistoryRow>,
+}
+
+pub fn history_sections(saved: &[SavedEncounter]) -> HistorySections {
+    let (finished, in_progress) = history_rows(saved).into_iter().partition(|r| r.ended);
+    HistorySections {
+        in_progress,
+        finished,
+    }
+}
+
+/// The unfinished encounter of `case_id` to offer when the trainee starts that case again:
+/// the one last touched, if any. A model's encounters are not offered to a trainee.
+pub fn open_encounter_for<'a>(
+    saved: &'a [SavedEncounter],
+    case_id: &str,
+) -> Option<&'a SavedEncounter> {
+    saved
+        .iter()
+        .filter(|s| s.case_id == case_id && s.ended.is_none())
+        .filter(|s| s.config.clinician == Clinician::Human)
+        .max_by(|a, b| a.updated_ms.total_cmp(&b.updated_ms))
+}
+
+/// What the Resume-or-New choice says about an open encounter: "started 2026-11-24 20:15 UTC,
+/// at 6:00 of simulated time, 4 inputs".
+pub fn open_encounter_summary(s: &SavedEncounter, date: &str) -> String {
+    let n = s.inputs.len();
+    format!(
+        "started {date}, at {} of simulated time, {n} input{}",
+        super::view::clock_label(s.sim_time_s),
+        if n == 1 { "" } else { "s" }
+    )
+}
+
+/// The ids chosen for deletion that are still listed (a row deleted elsewhere drops out).
+pub fn selected_ids(
+    selected: &std::collections::BTreeSet<String>,
+    rows: &HistorySections,
+) -> Vec<String> {
+    rows.in_progress
+        .iter()
+        .chain(&rows.finished)
+        .filter(|r| selected.contains(&r.id))
+        .map(|r| r.id.clone())
+        .collect()
 }
 
 pub fn history_rows(saved: &[SavedEncounter]) -> Vec<HistoryRow> {

@@ -380,3 +380,22 @@ pub fn usage_line(exchanges: &[crate::llm::roles::LlmExchange]) -> String {
     }
     s
 }
+
+/// A status message and the form values it was made for ("Settings saved.", a connection
+/// report). It is shown only while the fields still hold those values: once a field changes,
+/// the message no longer describes what is on screen, so it goes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StatusFor<T> {
+    pub text: String,
+    /// Longer help kept behind a "Details" disclosure (empty: none).
+    pub details: String,
+    pub ok: bool,
+    pub made_for: T,
+}
+
+impl<T: PartialEq> StatusFor<T> {
+    /// The status if it still matches the fields as they are `now`.
+    pub fn current(&self, now: &T) -> Option<&Self> {
+        (self.made_for == *now).then_some(self)
+    }
+}

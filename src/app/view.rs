@@ -3,7 +3,7 @@
 //! data; the components only lay them out.
 
 use crate::engine::alarms::{self, Level, Vital};
-use crate::engine::case::{Case, Vitals, PATIENT};
+use crate::engine::case::{Arrival, Case, MonitorSign, Vitals, PATIENT};
 use crate::engine::catalog::Catalog;
 use crate::engine::encounter::{ActionStatus, Encounter, EndReason, Entry, EntryKind, State};
 
@@ -18,6 +18,7 @@ pub struct ClockView {
     pub elapsed: String,
     pub limit: String,
     pub remaining_min: u32,
+    /// The neutral stage name ([`stage_label`]), never the case's phase label.
     pub phase_label: String,
     pub status: String,
     pub turn: u32,
@@ -26,18 +27,20 @@ pub struct ClockView {
     pub in_progress: String,
 }
 
+/// The neutral name the trainee sees for the `n`th stage entered (1-based): "Stage 2". The
+/// case's own phase labels ("Hypotension after nitrate") would give the script away; they stay
+/// in the debrief.
+pub fn stage_label(n: usize) -> String {
+    format!("Stage {}", n.max(1))
+}
+
 pub fn clock_view(case: &Case, state: &State) -> ClockView {
     let limit_s = case.end.time_limit_min * 60;
     ClockView {
         elapsed: clock_label(state.now_s),
         limit: clock_label(limit_s),
         remaining_min: limit_s.saturating_sub(state.now_s).div_ceil(60),
-        phase_label: case
-            .phases
-            .iter()
-            .find(|p| p.id == state.phase)
-            .map(|p| p.label.clone())
-            .unwrap_or_else(|| state.phase.clone()),
+        phase_label: stage_label(state.phases_visited.len()),
         status: state.status.clone(),
         turn: state.turn,
         in_progress: in_progress(state),
@@ -218,11 +221,73 @@ fn transcript_row(case: &Case, e: &Entry) -> Option<TranscriptRow> {
 /// The most recent notice-like rows (events, state changes) among `entries`: what a banner
 /// announces after a send.
 pub fn latest_notices(case: &Case, entries: &[Entry]) -> Vec<String> {
-    transcript_rows(case, entries)
-        .into_iter()
-        .filter(|r| r.kind == RowKind::Notice)
-        .map(|r| r.text)
+    entries
+        .iter()
+        .filter_map(|e| match &e.kind {
+            // The state change without the phase's authored label.
+            EntryKind::PhaseChanged { status, .. } => (!status.is_empty()).then(|| status.clone()),
+            _ => transcript_row(case, e)
+                .filter(|r| r.kind == RowKind::Notice)
+                .map(|r| r.text),
+        })
         .collect()
+}
+
+/// The conversation as the encounter screen shows it to the trainee (the debrief keeps
+/// [`transcript_rows`]):
+/// - a change of stage reads "Stage 2" with the patient's new state, never the case's phase
+///   label (which would give the script away);
+/// - bookkeeping and state lines are not repeated: between two things said, each distinct
+///   system or state line shows once ("Done with this stage" pressed four times on the last
+///   stage asks for the end form once).
+pub fn encounter_rows(case: &Case, entries: &[Entry]) -> Vec<TranscriptRow> {
+    let mut rows: Vec<TranscriptRow> = Vec::new();
+    let mut stage = 1;
+    let mut since_speech: Vec<(String, String)> = Vec::new();
+    for e in entries {
+        let row = match &e.kind {
+            EntryKind::PhaseChanged { status, .. } => {
+                stage += 1;
+                Some(TranscriptRow {
+                    seq: e.seq,
+                    time: clock_label(e.time_s),
+                    kind: RowKind::Notice,
+                    speaker: stage_label(stage),
+                    text: if status.is_empty() {
+                        "The patient's state has changed.".to_string()
+                    } else {
+                        status.clone()
+                    },
+                })
+            }
+            _ => transcript_row(case, e),
+        };
+        let Some(row) = row else { continue };
+        if matches!(e.kind, EntryKind::PhaseChanged { .. }) {
+            // A new stage: what was said about the last one may be said again.
+            since_speech.clear();
+        }
+        match row.kind {
+            RowKind::Clinician | RowKind::Patient | RowKind::Actor => since_speech.clear(),
+            RowKind::Notice | RowKind::System => {
+                // The stage name differs on each change: compare what it says.
+                let key = (
+                    if row.speaker.starts_with("Stage ") {
+                        "Stage".to_string()
+                    } else {
+                        row.speaker.clone()
+                    },
+                    row.text.clone(),
+                );
+                if since_speech.contains(&key) {
+                    continue;
+                }
+                since_speech.push(key);
+            }
+        }
+        rows.push(row);
+    }
+    rows
 }
 
 /// Why the encounter ended, in one phrase: the reason, plus the engine's detail where it says
@@ -282,6 +347,34 @@ pub struct InboxRow {
     /// Pending: minutes until it is expected.
     pub due_in_min: Option<u32>,
     pub result: Option<String>,
+    /// The worst alarm level among the vital signs the result quotes ("BP 82/46"), read from
+    /// the same table as the monitor ([`alarms::level`]); Normal when it quotes none.
+    pub flag: Level,
+}
+
+/// The worst level, on the monitor's alarm table for a patient of `age_years`, of the vital
+/// signs a result text quotes with a label ("BP 82/46 mmHg", "SpO2 88%"). Normal when it
+/// quotes none: other values (a troponin, a lactate) are not in that table and are not judged.
+pub fn result_level(text: &str, age_years: u32) -> Level {
+    crate::engine::lint::quoted_signs(text)
+        .into_iter()
+        .map(|(v, x)| alarms::level(v, x, age_years))
+        .fold(Level::Normal, |worst, l| {
+            if l.severity() > worst.severity() {
+                l
+            } else {
+                worst
+            }
+        })
+}
+
+/// The returned results not yet seen: every returned row whose seq is not in `seen`.
+pub fn unseen_results(view: &InboxView, seen: &std::collections::BTreeSet<u32>) -> Vec<u32> {
+    view.returned
+        .iter()
+        .map(|r| r.seq)
+        .filter(|s| !seen.contains(s))
+        .collect()
 }
 
 /// A button on an inbox row.
@@ -354,6 +447,10 @@ pub fn inbox_view(enc: &Encounter) -> InboxView {
                     .map(|d| d.saturating_sub(state.now_s).div_ceil(60)),
                 _ => None,
             },
+            flag: a
+                .result
+                .as_deref()
+                .map_or(Level::Normal, |r| result_level(r, enc.case().patient.age)),
             result: a.result.clone(),
         };
         match status {
@@ -471,6 +568,28 @@ const SIGNS: [Sign; 7] = [
     ("gcs", "GCS", "", |v| v.gcs.map(f64::from), &[Vital::Gcs]),
     ("pain", "Pain", "/10", |v| v.pain.map(f64::from), &[]),
 ];
+
+/// The case field naming each tile's sign.
+fn monitor_sign(key: &str) -> Option<MonitorSign> {
+    Some(match key {
+        "hr" => MonitorSign::Hr,
+        "bp" => MonitorSign::Bp,
+        "rr" => MonitorSign::Rr,
+        "spo2" => MonitorSign::Spo2,
+        "temp" => MonitorSign::TempC,
+        "gcs" => MonitorSign::Gcs,
+        "pain" => MonitorSign::Pain,
+        _ => return None,
+    })
+}
+
+/// The tiles the setting's monitor has (`arrival.monitor`; all when the case does not say).
+pub fn monitored(signs: Vec<VitalSign>, arrival: &Arrival) -> Vec<VitalSign> {
+    signs
+        .into_iter()
+        .filter(|v| monitor_sign(v.key).is_none_or(|s| arrival.monitors(s)))
+        .collect()
+}
 
 /// The most severe level among `vitals` in `current` (the first on a tie).
 fn tile_level(vitals: &[Vital], current: &Vitals, age_years: u32) -> Level {
@@ -670,11 +789,23 @@ pub fn voiced_rows(
 /// scripted ones, and the clinician's lines labelled "You" for a human trainee or with the
 /// model's name when a model played.
 pub fn session_rows(s: &super::session::Session) -> Vec<TranscriptRow> {
+    labelled_rows(
+        s,
+        transcript_rows(s.encounter.case(), &s.encounter.record().log),
+    )
+}
+
+/// [`session_rows`] for the encounter screen: [`encounter_rows`] (neutral stages, no repeats).
+pub fn live_session_rows(s: &super::session::Session) -> Vec<TranscriptRow> {
+    labelled_rows(
+        s,
+        encounter_rows(s.encounter.case(), &s.encounter.record().log),
+    )
+}
+
+fn labelled_rows(s: &super::session::Session, rows: Vec<TranscriptRow>) -> Vec<TranscriptRow> {
     let enc = &s.encounter;
-    let mut rows = voiced_rows(
-        transcript_rows(enc.case(), &enc.record().log),
-        &s.saved.voiced,
-    );
+    let mut rows = voiced_rows(rows, &s.saved.voiced);
     if let crate::engine::encounter::Clinician::Model { model, .. } = &enc.record().config.clinician
     {
         let label = format!("Clinician ({model})");

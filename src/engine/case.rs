@@ -90,11 +90,47 @@ pub struct Arrival {
     /// fluids need no access order first.
     #[serde(default)]
     pub iv_access: bool,
+    /// The signs the setting shows on its monitor (or the observations a clinic nurse took),
+    /// in any order. Absent: all of them, as in a resuscitation bay. The encounter screen
+    /// shows only these tiles; the engine's vitals are unchanged.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub monitor: Option<Vec<MonitorSign>>,
+}
+
+/// A sign a bedside monitor (or an observations chart) can show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum MonitorSign {
+    Hr,
+    /// Blood pressure (systolic and diastolic).
+    Bp,
+    Rr,
+    Spo2,
+    TempC,
+    Gcs,
+    Pain,
+}
+
+impl MonitorSign {
+    pub const ALL: [MonitorSign; 7] = [
+        MonitorSign::Hr,
+        MonitorSign::Bp,
+        MonitorSign::Rr,
+        MonitorSign::Spo2,
+        MonitorSign::TempC,
+        MonitorSign::Gcs,
+        MonitorSign::Pain,
+    ];
 }
 
 impl Arrival {
     fn is_default(&self) -> bool {
         self == &Arrival::default()
+    }
+
+    /// Whether the setting's monitor shows `sign` (all signs when the case does not say).
+    pub fn monitors(&self, sign: MonitorSign) -> bool {
+        self.monitor.as_ref().is_none_or(|m| m.contains(&sign))
     }
 }
 

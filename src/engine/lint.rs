@@ -623,6 +623,28 @@ const QUOTE_LABELS: &[(&str, Field)] = &[
     ("temperature", Field::Temp),
 ];
 
+/// The vital signs a text quotes with a label and a number ("BP 82/46 mmHg" gives systolic 82
+/// and diastolic 46), for the alarm table; placeholders (`{sbp}`) are left out.
+pub fn quoted_signs(text: &str) -> Vec<(crate::engine::alarms::Vital, f64)> {
+    use crate::engine::alarms::Vital;
+    quotes(text)
+        .into_iter()
+        .filter(|q| !q.value.is_nan())
+        .map(|q| {
+            let v = match q.field {
+                Field::Sbp => Vital::Sbp,
+                Field::Dbp => Vital::Dbp,
+                Field::Hr => Vital::Hr,
+                Field::Rr => Vital::Rr,
+                Field::Spo2 => Vital::Spo2,
+                Field::Gcs => Vital::Gcs,
+                Field::Temp => Vital::TempC,
+            };
+            (v, q.value)
+        })
+        .collect()
+}
+
 /// The vital signs a text quotes with a label: "BP 82/46 mmHg", "RR 28/min", "SpO2 91%".
 fn quotes(text: &str) -> Vec<Quote> {
     let lower = text.to_lowercase();

@@ -115,6 +115,33 @@ pub struct ConnectionReport {
 }
 
 impl ConnectionReport {
+    /// The findings and the error's short message: what the page shows in full.
+    pub fn short(&self) -> String {
+        let mut s = self.lines.join("\n");
+        if let Some(e) = &self.error {
+            if !s.is_empty() {
+                s.push('\n');
+            }
+            s.push_str(&e.message);
+        }
+        s
+    }
+
+    /// What the page keeps behind "Details": the error's help and what the server said.
+    pub fn details(&self) -> String {
+        let Some(e) = &self.error else {
+            return String::new();
+        };
+        let mut parts = Vec::new();
+        if !e.help.is_empty() {
+            parts.push(e.help.clone());
+        }
+        if !e.detail.is_empty() {
+            parts.push(format!("The server said: {}", e.detail));
+        }
+        parts.join("\n")
+    }
+
     pub fn summary(&self) -> String {
         let mut s = self.lines.join("\n");
         if let Some(e) = &self.error {
@@ -219,6 +246,7 @@ impl<T: Transport> Client<T> {
                     self.settings.timeout_s
                 ),
                 detail: e.message,
+                help: String::new(),
                 retry_after: None,
             },
             TransportErrorKind::Cancelled => LlmError::new(ErrorKind::Cancelled, "Stopped."),

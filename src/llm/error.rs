@@ -48,6 +48,10 @@ pub struct LlmError {
     pub message: String,
     #[serde(default)]
     pub detail: String,
+    /// What to do about it, when that takes more than the message's two short sentences (the
+    /// CORS explanation): shown behind a "Details" disclosure, never in `Display`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub help: String,
     /// The wait the server asked for (Retry-After).
     #[serde(skip)]
     pub retry_after: Option<Duration>,
@@ -60,6 +64,7 @@ impl LlmError {
             status: None,
             message: message.into(),
             detail: String::new(),
+            help: String::new(),
             retry_after: None,
         }
     }
@@ -104,6 +109,7 @@ impl LlmError {
     pub fn redacted(mut self, r: &Redactor) -> LlmError {
         self.message = r.redact(&self.message);
         self.detail = r.redact(&self.detail);
+        self.help = r.redact(&self.help);
         self
     }
 }
@@ -393,6 +399,7 @@ pub fn from_status(
         status: Some(status),
         message,
         detail,
+        help: String::new(),
         retry_after,
     }
 }
@@ -400,33 +407,42 @@ pub fn from_status(
 /// The error for a request that got no HTTP answer at all.
 pub fn network_error(base_url: &str, cause: &str, in_browser: bool) -> LlmError {
     let host = url_host(base_url).unwrap_or("");
-    let mut message = format!("Could not reach {base_url}.");
-    if in_browser {
-        message.push_str(
-            " The browser blocked the request or the server is not running. Browsers only let a page \
-             call another origin if that server allows it (CORS: it must answer with an \
-             Access-Control-Allow-Origin header that includes this page's origin). ",
+    let (message, help) = if in_browser {
+        let mut help = String::from(
+            "Browsers only let a page call another origin if that server allows it: it must \
+             answer with an Access-Control-Allow-Origin header that includes this page's origin. ",
         );
         if is_loopback_host(host) {
-            message.push_str(
+            help.push_str(
                 "For a local server: make sure it is running, and allow this page's origin — for \
                  Ollama set OLLAMA_ORIGINS to this page's origin (or *) and restart it; for LM \
                  Studio enable CORS in the server settings; llama.cpp's server allows all origins.",
             );
         } else {
-            message.push_str(
+            help.push_str(
                 "Hosted APIs such as OpenAI and OpenRouter allow it; for your own server, add this \
                  page's origin to its allowed origins.",
             );
         }
+        (
+            format!(
+                "Could not reach {base_url}. The server is not running, or it does not allow \
+                 this page (CORS)."
+            ),
+            help,
+        )
     } else {
-        message.push_str(" Check the URL and that the server is running.");
-    }
+        (
+            format!("Could not reach {base_url}. Check the URL and that the server is running."),
+            String::new(),
+        )
+    };
     LlmError {
         kind: ErrorKind::Network,
         status: None,
         message,
         detail: cause.to_string(),
+        help,
         retry_after: None,
     }
 }
@@ -611,9 +627,13 @@ mod tests {
         );
         assert_eq!(e.kind, ErrorKind::Network);
         assert!(e.message.contains("CORS"));
-        assert!(e.message.contains("OLLAMA_ORIGINS"));
+        assert!(e.help.contains("OLLAMA_ORIGINS"));
+        // The message: at most two short sentences; the rest is behind "Details".
+        assert!(e.message.matches(". ").count() <= 1, "{}", e.message);
+        assert!(e.message.split_whitespace().count() <= 25, "{}", e.message);
+        assert!(!e.to_string().contains("OLLAMA_ORIGINS"));
         let e = network_error("https://api.example.com/v1", "x", true);
-        assert!(e.message.contains("Access-Control-Allow-Origin"));
+        assert!(e.help.contains("Access-Control-Allow-Origin"));
         assert!(!network_error("http://127.0.0.1:1/v1", "refused", false)
             .message
             .contains("CORS"));

@@ -2,7 +2,7 @@
 //! vitals monitor, clock with wait, "done with this stage", and the end form. Every input goes
 //! through [`EncounterCtl::apply`], which updates the view models and saves the encounter.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use leptos::html;
@@ -10,6 +10,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::hooks::{use_navigate, use_params_map};
 use leptos_router::NavigateOptions;
+use wasm_bindgen::JsCast;
 
 use crate::app::orders::{
     move_highlight, order_for_enter, review, suggestions, OrderReview, SUGGESTIONS,
@@ -17,9 +18,9 @@ use crate::app::orders::{
 use crate::app::session::{self, EndFormDraft, Session};
 use crate::app::settings::{roles_line, usage_line};
 use crate::app::view::{
-    clock_view, disposition_options, end_summary, inbox_view, latest_notices, session_rows,
-    vitals_view, ClockView, InboxRow, InboxStatus, InboxView, TranscriptRow, VitalSign, TREND_H,
-    TREND_W,
+    clock_view, disposition_options, end_summary, inbox_view, latest_notices, live_session_rows,
+    monitored, unseen_results, vitals_view, ClockView, InboxRow, InboxStatus, InboxView,
+    TranscriptRow, VitalSign, TREND_H, TREND_W,
 };
 use crate::engine::case::Case;
 use crate::engine::catalog::Catalog;
@@ -176,6 +177,8 @@ pub struct EncounterCtl {
     patient_voice: RwSignal<String>,
     /// The model calls so far, summed (empty when none).
     usage: RwSignal<String>,
+    /// Returned results the trainee has seen (their order seq): the others are marked new.
+    seen: RwSignal<BTreeSet<u32>>,
 }
 
 impl EncounterCtl {
@@ -205,7 +208,10 @@ impl EncounterCtl {
             voice_error: RwSignal::new(None),
             patient_voice: RwSignal::new(String::new()),
             usage: RwSignal::new(String::new()),
+            seen: RwSignal::new(BTreeSet::new()),
         };
+        ctl.seen
+            .set(ctl.session.with_value(|s| s.saved.seen_results.clone()));
         ctl.refresh();
         ctl
     }
@@ -214,7 +220,7 @@ impl EncounterCtl {
         self.session.with_value(|s| {
             let enc = &s.encounter;
             let (case, state, log) = (enc.case(), enc.state(), &enc.record().log);
-            self.transcript.set(session_rows(s));
+            self.transcript.set(live_session_rows(s));
             self.patient_voice.set(s.saved.patient_voice.clone());
             self.usage.set(if s.saved.exchanges.is_empty() {
                 String::new()
@@ -237,11 +243,9 @@ impl EncounterCtl {
                     disposition,
                 )
             }));
-            self.vitals.set(vitals_view(
-                &state.vitals,
-                log,
-                state.now_s,
-                case.patient.age,
+            self.vitals.set(monitored(
+                vitals_view(&state.vitals, log, state.now_s, case.patient.age),
+                &case.arrival,
             ));
             self.clock.set(clock_view(case, state));
             self.ended.set(state.ended.as_ref().map(|e| {
@@ -252,6 +256,25 @@ impl EncounterCtl {
                 )
             }));
         });
+    }
+
+    /// Marks every returned result as seen (the trainee opened or read the results panel).
+    fn mark_results_seen(&self) {
+        let unseen = self.seen.with_untracked(|seen| {
+            self.inbox
+                .with_untracked(|inbox| unseen_results(inbox, seen))
+        });
+        if !unseen.is_empty() {
+            self.seen.update(|s| s.extend(unseen.iter().copied()));
+            // Kept with the encounter, so a reload shows the same marks.
+            let saved = self.session.try_update_value(|s| {
+                s.saved.seen_results.extend(unseen);
+                s.saved.clone()
+            });
+            if let Some(saved) = saved {
+                self.save(saved);
+            }
+        }
     }
 
     fn save_state(&self) -> SaveState {
@@ -407,6 +430,8 @@ fn EncounterScreen(session: Session) -> impl IntoView {
         m.settings.with(|s| roles_line(&config, &voice, s))
     };
     let show_end_form = RwSignal::new(false);
+    // On a phone one of talking and ordering shows at a time (both on a wide screen).
+    let mode = RwSignal::new(Mode::Talk);
     // A disposition picked in the order panel: the end form opens with it.
     let end_disposition = RwSignal::new(String::new());
     let patient = format!(
@@ -430,7 +455,14 @@ fn EncounterScreen(session: Session) -> impl IntoView {
             <p class="roles-line" id="roles-line">{roles}</p>
             <p class="roles-line" id="usage-line">{move || ctl.usage.get()}</p>
             {by_model.then(|| view! { <ModelPlayPanel ctl=ctl /> })}
-            <ClockBar ctl=ctl show_end_form=show_end_form />
+            <div class="encounter-sticky">
+                <ClockBar ctl=ctl show_end_form=show_end_form />
+                <VitalsStrip ctl=ctl />
+                {(!by_model).then(|| view! { <ModeSwitch mode=mode /> })}
+            </div>
+            <p class="patient-status" id="patient-status">
+                {move || ctl.clock.with(|c| c.status.clone())}
+            </p>
             {move || {
                 ctl.ended
                     .get()
@@ -470,13 +502,14 @@ fn EncounterScreen(session: Session) -> impl IntoView {
                     disposition=end_disposition
                 />
             </Show>
-            <div class="encounter-grid">
+            <div class=move || format!("encounter-grid mode-{}", mode.get().key())>
                 <div class="col-main">
                     <Conversation ctl=ctl />
                     {(!by_model).then(|| view! { <SpeakBox ctl=ctl /> })}
                 </div>
                 <div class="col-side">
                     <VitalsMonitor ctl=ctl />
+                    <div class="col-orders">
                     {(!by_model)
                         .then(|| {
                             view! {
@@ -489,6 +522,7 @@ fn EncounterScreen(session: Session) -> impl IntoView {
                             }
                         })}
                     <Inbox ctl=ctl />
+                    </div>
                 </div>
             </div>
         </section>
@@ -590,18 +624,23 @@ fn ClockBar(ctl: EncounterCtl, show_end_form: RwSignal<bool>) -> impl IntoView {
                     type="button"
                     class="button"
                     id="stage-done"
-                    disabled=move || ctl.is_ended()
+                    disabled=move || ctl.is_ended() || ctl.closing.with(Option::is_some)
+                    aria-describedby=move || ctl.closing.with(Option::is_some).then_some("stage-done-why")
                     on:click=move |_| {
                         ctl.apply(session::stage_done());
                     }
                 >
                     "Done with this stage"
                 </button>
+                <Show when=move || ctl.closing.with(Option::is_some) && !ctl.is_ended()>
+                    <span class="stage-why" id="stage-done-why">"The end form is due: no stage is left."</span>
+                </Show>
                 <button
                     type="button"
                     class="button primary"
                     id="open-end-form"
                     aria-expanded=move || show_end_form.get().to_string()
+                    aria-controls="end-form"
                     disabled=move || ctl.is_ended()
                     on:click=move |_| show_end_form.update(|s| *s = !*s)
                 >
@@ -609,9 +648,6 @@ fn ClockBar(ctl: EncounterCtl, show_end_form: RwSignal<bool>) -> impl IntoView {
                 </button>
             </div>
         </div>
-        <p class="patient-status" id="patient-status">
-            {move || ctl.clock.with(|c| c.status.clone())}
-        </p>
     }
 }
 
@@ -675,6 +711,15 @@ fn LiveLine(ctl: EncounterCtl, row: TranscriptRow) -> impl IntoView {
 #[component]
 fn SpeakBox(ctl: EncounterCtl) -> impl IntoView {
     let text = RwSignal::new(String::new());
+    // After Start (or reopening), the message box has the focus: the trainee can type at once.
+    let input: NodeRef<html::Textarea> = NodeRef::new();
+    Effect::new(move |_| {
+        if let Some(el) = input.get() {
+            if !ctl.ended_now() {
+                let _ = el.focus();
+            }
+        }
+    });
     // The patient model's reply in flight: cancelled when the trainee leaves the page.
     let voicing = StoredValue::new_local(None::<Cancel>);
     on_cleanup(move || {
@@ -707,6 +752,7 @@ fn SpeakBox(ctl: EncounterCtl) -> impl IntoView {
             <div class="speak-row">
                 <textarea
                     id="speak-input"
+                    node_ref=input
                     rows="2"
                     placeholder="Type and press Enter to send (Shift+Enter: new line)"
                     bind:value=text
@@ -876,8 +922,19 @@ fn OrderPanel(
                     .get()
                     .map(|(text, message, can_place)| {
                         let text_for_place = text.clone();
+                        let text_for_escape = text.clone();
                         view! {
-                            <div class="order-query" role="alertdialog" aria-labelledby="order-query-text">
+                            <div
+                                class="order-query"
+                                role="alertdialog"
+                                aria-labelledby="order-query-text"
+                                on:keydown=move |ev: web_sys::KeyboardEvent| {
+                                    if ev.key() == "Escape" {
+                                        query_box.set(None);
+                                        query.set(text_for_escape.clone());
+                                    }
+                                }
+                            >
                                 <p id="order-query-text">{message}</p>
                                 <div class="form-actions">
                                     {can_place
@@ -931,16 +988,37 @@ fn InboxItem(ctl: EncounterCtl, row: InboxRow) -> impl IntoView {
         InboxStatus::Unsupported => "not understood or not available: rephrase it".to_string(),
         InboxStatus::Cancelled => format!("cancelled at {}", row.time.clone().unwrap_or_default()),
     };
-    let class = match row.status {
+    let base = match row.status {
         InboxStatus::Pending => "inbox-row pending",
         InboxStatus::Returned => "inbox-row returned",
         InboxStatus::Unsupported => "inbox-row unsupported",
         InboxStatus::Cancelled => "inbox-row cancelled",
     };
+    let seq_new = row.seq;
+    let returned = row.status == InboxStatus::Returned;
+    let is_new = move || returned && ctl.seen.with(|s| !s.contains(&seq_new));
+    let class = move || format!("{base}{}", if is_new() { " new" } else { "" });
+    let flag = row.flag;
+    let flag_label = match flag.label() {
+        "" => None,
+        l => Some(format!("Abnormal: {l}")),
+    };
     view! {
         <li class=class data-seq=row.seq>
             <div class="inbox-head">
+                <Show when=is_new>
+                    <span class="badge badge-new">"New"</span>
+                </Show>
                 <span class="inbox-name">{row.name}</span>
+                {flag_label
+                    .map(|l| {
+                        view! {
+                            <span class=format!(
+                                "badge badge-flag {}",
+                                if flag.is_critical() { "flag-critical" } else { "flag-abnormal" },
+                            )>{l}</span>
+                        }
+                    })}
                 {row.dose_route.map(|d| view! { <span class="inbox-dose">{d}</span> })}
                 <span class="inbox-ordered">{format!("ordered {}", row.ordered_at)}</span>
             </div>
@@ -987,8 +1065,21 @@ fn Inbox(ctl: EncounterCtl) -> impl IntoView {
             }
         };
     view! {
-        <section class="panel inbox" aria-labelledby="inbox-title">
-            <h2 id="inbox-title">"Results"</h2>
+        <section
+            class="panel inbox"
+            aria-labelledby="inbox-title"
+            on:click=move |_| ctl.mark_results_seen()
+            on:focusin=move |_| ctl.mark_results_seen()
+        >
+            <h2 id="inbox-title">
+                "Results"
+                {move || {
+                    let n = ctl
+                        .seen
+                        .with(|seen| ctl.inbox.with(|inbox| unseen_results(inbox, seen).len()));
+                    (n > 0).then(|| view! { <span class="badge badge-new" id="results-new">{format!("{n} new")}</span> })
+                }}
+            </h2>
             <Show when=move || {
                 ctl.inbox
                     .with(|v| {
@@ -1077,7 +1168,16 @@ fn EndFormView(
     view! {
         <form
             class="panel end-form"
+            id="end-form"
             aria-labelledby="end-title"
+            on:keydown=move |ev: web_sys::KeyboardEvent| {
+                if ev.key() == "Escape" && ctl.closing.with_untracked(Option::is_none) {
+                    ev.prevent_default();
+                    show.set(false);
+                    disposition.set(String::new());
+                    focus_by_id("open-end-form");
+                }
+            }
             on:submit=move |ev| {
                 ev.prevent_default();
                 let draft = EndFormDraft {
@@ -1132,12 +1232,105 @@ fn EndFormView(
                         on:click=move |_| {
                             show.set(false);
                             disposition.set(String::new());
+                            focus_by_id("open-end-form");
                         }
                     >
                         "Keep going"
                     </button>
+                    <span class="muted small">"(Esc)"</span>
                 </Show>
             </div>
         </form>
     }
+}
+
+/// Which half of the encounter a phone shows: the conversation, or orders and results.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Mode {
+    Talk,
+    Order,
+}
+
+impl Mode {
+    fn key(self) -> &'static str {
+        match self {
+            Mode::Talk => "talk",
+            Mode::Order => "order",
+        }
+    }
+}
+
+/// One control that switches between talking and ordering on a narrow screen (hidden on a
+/// wide one, where both show side by side). The switch moves the focus to the box it opens.
+#[component]
+fn ModeSwitch(mode: RwSignal<Mode>) -> impl IntoView {
+    let pick = move |m: Mode| {
+        mode.set(m);
+        focus_by_id(match m {
+            Mode::Talk => "speak-input",
+            Mode::Order => "order-input",
+        });
+    };
+    view! {
+        <div class="mode-switch" role="group" aria-label="Show">
+            <button
+                type="button"
+                class="button"
+                id="mode-talk"
+                aria-pressed=move || (mode.get() == Mode::Talk).to_string()
+                on:click=move |_| pick(Mode::Talk)
+            >
+                "Talk"
+            </button>
+            <button
+                type="button"
+                class="button"
+                id="mode-order"
+                aria-pressed=move || (mode.get() == Mode::Order).to_string()
+                on:click=move |_| pick(Mode::Order)
+            >
+                "Orders & results"
+            </button>
+        </div>
+    }
+}
+
+/// The vital signs in one line, for the sticky bar on a narrow screen (the monitor's tiles
+/// show them on a wide one). Same values and alarm labels as the tiles.
+#[component]
+fn VitalsStrip(ctl: EncounterCtl) -> impl IntoView {
+    view! {
+        <ul class="vitals-strip" aria-label="Vital signs">
+            {move || {
+                ctl.vitals
+                    .get()
+                    .into_iter()
+                    .map(|v| {
+                        let alarm = v.alarm_label();
+                        let class = format!("strip-vital {}", v.level_class());
+                        view! {
+                            <li class=class data-strip-vital=v.key>
+                                <span class="strip-label">{v.label}</span>
+                                " "
+                                <span class="strip-value">{v.value.unwrap_or_else(|| "—".into())}</span>
+                                {(!alarm.is_empty()).then(|| view! { <span class="strip-alarm">{format!(" {alarm}")}</span> })}
+                            </li>
+                        }
+                    })
+                    .collect_view()
+            }}
+        </ul>
+    }
+}
+
+/// Moves the keyboard focus to the element with this id, after the view has updated.
+fn focus_by_id(id: &'static str) {
+    request_animation_frame(move || {
+        if let Some(el) = document()
+            .get_element_by_id(id)
+            .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+        {
+            let _ = el.focus();
+        }
+    });
 }

@@ -1,11 +1,14 @@
-//! `/history`: every saved encounter (case, date, who played, status, scores), reopened from here,
-//! deleted with confirmation.
+//! `/history`: every saved encounter, in two lists: in progress (no score yet) and finished
+//! (with scores). Reopen one from here; delete one with confirmation, or select several and
+//! delete them together.
+
+use std::collections::BTreeSet;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::app::results::score_label;
-use crate::app::session::{history_rows, HistoryRow};
+use crate::app::session::{history_sections, selected_ids, HistoryRow, HistorySections};
 use crate::store;
 
 use super::app_data;
@@ -18,29 +21,40 @@ pub fn History() -> impl IntoView {
         let data = data.clone();
         async move {
             store::list_encounters().await.map(|(saved, bad)| {
-                let mut rows = history_rows(&saved);
+                let mut sections = history_sections(&saved);
                 data.library.with_untracked(|lib| {
-                    for row in &mut rows {
+                    for row in sections
+                        .in_progress
+                        .iter_mut()
+                        .chain(&mut sections.finished)
+                    {
                         if let Some(s) = saved.iter().find(|s| s.id == row.id) {
-                            row.scores = score_label(s, lib, data.catalog.clone());
                             row.date = local_date(s.started_ms);
+                            // Scores only once the encounter has ended.
+                            if row.ended {
+                                row.scores = score_label(s, lib, data.catalog.clone());
+                            }
                         }
                     }
                 });
-                (rows, bad)
+                (sections, bad)
             })
         }
     });
     let delete_error = RwSignal::new(None::<String>);
-    let delete = Callback::new(move |id: String| {
+    let selected = RwSignal::new(BTreeSet::<String>::new());
+    let delete = Callback::new(move |ids: Vec<String>| {
         spawn_local(async move {
-            match store::delete_encounter(&id).await {
-                Ok(()) => {
-                    delete_error.set(None);
-                    listed.refetch();
+            let mut error = None;
+            for id in &ids {
+                if let Err(e) = store::delete_encounter(id).await {
+                    error = Some(e);
+                    break;
                 }
-                Err(e) => delete_error.set(Some(e)),
             }
+            selected.update(|s| s.retain(|id| !ids.contains(id)));
+            delete_error.set(error);
+            listed.refetch();
         });
     });
     view! {
@@ -61,8 +75,16 @@ pub fn History() -> impl IntoView {
                                 }
                                     .into_any()
                             }
-                            Ok((rows, bad)) => {
-                                view! { <HistoryTable rows=rows bad=bad delete=delete /> }.into_any()
+                            Ok((sections, bad)) => {
+                                view! {
+                                    <HistoryLists
+                                        sections=sections
+                                        bad=bad
+                                        delete=delete
+                                        selected=selected
+                                    />
+                                }
+                                    .into_any()
                             }
                         })
                 }}
@@ -72,10 +94,11 @@ pub fn History() -> impl IntoView {
 }
 
 #[component]
-fn HistoryTable(
-    rows: Vec<HistoryRow>,
+fn HistoryLists(
+    sections: HistorySections,
     bad: Vec<String>,
-    delete: Callback<String>,
+    delete: Callback<Vec<String>>,
+    selected: RwSignal<BTreeSet<String>>,
 ) -> impl IntoView {
     let problems = (!bad.is_empty()).then(|| {
         view! {
@@ -85,7 +108,7 @@ fn HistoryTable(
             </div>
         }
     });
-    if rows.is_empty() {
+    if sections.in_progress.is_empty() && sections.finished.is_empty() {
         return view! {
             {problems}
             <p class="empty-state">
@@ -94,18 +117,122 @@ fn HistoryTable(
         }
         .into_any();
     }
+    let listed = StoredValue::new(sections.clone());
+    let chosen = move || selected.with(|s| listed.with_value(|rows| selected_ids(s, rows)));
+    let asking = RwSignal::new(false);
     view! {
         {problems}
-        <div class="table-scroll">
-            <table class="history">
+        <div class="history-toolbar" role="group" aria-label="Selected encounters">
+            <span class="muted" role="status">
+                {move || match chosen().len() {
+                    0 => "Select encounters to delete several at once.".to_string(),
+                    1 => "1 encounter selected.".to_string(),
+                    n => format!("{n} encounters selected."),
+                }}
+            </span>
+            <Show
+                when=move || asking.get()
+                fallback=move || {
+                    view! {
+                        <button
+                            type="button"
+                            class="button danger-outline"
+                            id="delete-selected"
+                            disabled=move || chosen().is_empty()
+                            on:click=move |_| asking.set(true)
+                        >
+                            "Delete selected"
+                        </button>
+                    }
+                }
+            >
+                <span
+                    class="confirm"
+                    role="group"
+                    aria-label="Confirm deleting the selected encounters"
+                    on:keydown=move |ev: web_sys::KeyboardEvent| {
+                        if ev.key() == "Escape" {
+                            asking.set(false);
+                        }
+                    }
+                >
+                    <span>{move || format!("Delete {} for good?", chosen().len())}</span>
+                    <button
+                        type="button"
+                        class="button danger"
+                        id="delete-selected-confirm"
+                        on:click=move |_| {
+                            asking.set(false);
+                            delete.run(chosen());
+                        }
+                    >
+                        "Yes, delete"
+                    </button>
+                    <button type="button" class="button" on:click=move |_| asking.set(false)>
+                        "Cancel"
+                    </button>
+                </span>
+            </Show>
+        </div>
+        <HistorySection
+            title="In progress"
+            id="history-in-progress"
+            rows=sections.in_progress
+            empty="No encounter in progress."
+            scores=false
+            delete=delete
+            selected=selected
+        />
+        <HistorySection
+            title="Finished"
+            id="history-finished"
+            rows=sections.finished
+            empty="No finished encounter yet."
+            scores=true
+            delete=delete
+            selected=selected
+        />
+    }
+    .into_any()
+}
+
+#[component]
+fn HistorySection(
+    title: &'static str,
+    id: &'static str,
+    rows: Vec<HistoryRow>,
+    empty: &'static str,
+    /// Whether the list has a Scores column (finished encounters only).
+    scores: bool,
+    delete: Callback<Vec<String>>,
+    selected: RwSignal<BTreeSet<String>>,
+) -> impl IntoView {
+    let heading = format!("{id}-title");
+    let labelled_by = heading.clone();
+    if rows.is_empty() {
+        return view! {
+            <section class="history-section" aria-labelledby=labelled_by>
+                <h2 id=heading>{title}</h2>
+                <p class="muted">{empty}</p>
+            </section>
+        }
+        .into_any();
+    }
+    view! {
+        <section class="history-section" aria-labelledby=labelled_by>
+            <h2 id=heading>{format!("{title} ({})", rows.len())}</h2>
+            <table class="history" id=id>
                 <thead>
                     <tr>
+                        <th scope="col">
+                            <span class="visually-hidden">"Select"</span>
+                        </th>
                         <th scope="col">"Case"</th>
                         <th scope="col">"Started"</th>
                         <th scope="col">"Played by"</th>
                         <th scope="col">"Status"</th>
                         <th scope="col">"Sim. time"</th>
-                        <th scope="col">"Scores"</th>
+                        {scores.then(|| view! { <th scope="col">"Scores"</th> })}
                         <th scope="col">
                             <span class="visually-hidden">"Actions"</span>
                         </th>
@@ -121,16 +248,44 @@ fn HistoryTable(
                                 (format!("/encounter/{}", r.id), "Resume")
                             };
                             let id = r.id.clone();
+                            let id_check = r.id.clone();
+                            let id_checked = r.id.clone();
                             let what = format!("the encounter “{}” of {}", r.case_title, r.date);
+                            let check_label = format!("Select {what}");
                             view! {
                                 <tr data-encounter-id=r.id.clone()>
-                                    <td>{r.case_title.clone()}</td>
-                                    <td>{r.date}</td>
-                                    <td>{r.who}</td>
-                                    <td>{r.status}</td>
-                                    <td>{r.sim_time}</td>
-                                    <td class="history-scores">{r.scores}</td>
-                                    <td>
+                                    <td class="history-select">
+                                        <input
+                                            type="checkbox"
+                                            class="history-check"
+                                            aria-label=check_label
+                                            prop:checked=move || selected.with(|s| s.contains(&id_checked))
+                                            on:change=move |ev| {
+                                                let on = event_target_checked(&ev);
+                                                selected.update(|s| {
+                                                    if on {
+                                                        s.insert(id_check.clone());
+                                                    } else {
+                                                        s.remove(&id_check);
+                                                    }
+                                                });
+                                            }
+                                        />
+                                    </td>
+                                    <td class="history-case" data-label="Case">{r.case_title.clone()}</td>
+                                    <td data-label="Started">{r.date}</td>
+                                    <td data-label="Played by">{r.who}</td>
+                                    <td data-label="Status">{r.status}</td>
+                                    <td data-label="Sim. time">{r.sim_time}</td>
+                                    {scores
+                                        .then(|| {
+                                            view! {
+                                                <td class="history-scores" data-label="Scores">
+                                                    {r.scores.clone()}
+                                                </td>
+                                            }
+                                        })}
+                                    <td class="history-actions">
                                         <div class="row-actions">
                                             <a
                                                 class="button"
@@ -141,7 +296,7 @@ fn HistoryTable(
                                             </a>
                                             <ConfirmDelete
                                                 what=what
-                                                on_confirm=Callback::new(move |()| delete.run(id.clone()))
+                                                on_confirm=Callback::new(move |()| delete.run(vec![id.clone()]))
                                             />
                                         </div>
                                     </td>
@@ -151,7 +306,7 @@ fn HistoryTable(
                         .collect_view()}
                 </tbody>
             </table>
-        </div>
+        </section>
     }
     .into_any()
 }

@@ -9,14 +9,22 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
 use crate::app::library::{parse_difficulty, CaseCard, Filter};
-use crate::app::session::{new_id, Session};
+use crate::app::session::{new_id, open_encounter_for, open_encounter_summary, Session};
 use crate::app::settings::{can_model_play, model_config};
 use crate::engine::encounter::Config;
 use crate::engine::validate::{Diagnostic, Diagnostics};
 use crate::store;
 
 use super::app_data;
-use super::widgets::{ConfirmDelete, DiagnosticsList};
+use super::widgets::{local_date, ConfirmDelete, DiagnosticsList};
+
+/// An unfinished encounter of the case being started: offered to resume instead of a new one.
+#[derive(Clone, Debug, PartialEq)]
+struct ResumeOffer {
+    case_id: String,
+    encounter_id: String,
+    summary: String,
+}
 
 #[component]
 pub fn CaseLibrary() -> impl IntoView {
@@ -41,8 +49,9 @@ pub fn CaseLibrary() -> impl IntoView {
     let navigate = use_navigate();
     let catalog = data.catalog.clone();
     let models = super::model_play::models();
-    // (case id, whether the configured clinician model plays it)
-    let start = Callback::new(move |(case_id, by_model): (String, bool)| {
+    let offer = RwSignal::new(None::<ResumeOffer>);
+    // (case id, whether the configured clinician model plays it): a new encounter, at once.
+    let start_new = Callback::new(move |(case_id, by_model): (String, bool)| {
         let Some(case) = library.with_untracked(|l| l.get(&case_id).cloned()) else {
             start_error.set(Some(format!(
                 "The case `{case_id}` is no longer in the library."
@@ -88,6 +97,27 @@ pub fn CaseLibrary() -> impl IntoView {
                     starting.set(None);
                     start_error.set(Some(format!("The encounter could not be started: {e}")));
                 }
+            }
+        });
+    });
+    // Start: a trainee with an unfinished encounter of this case is asked Resume or New.
+    let start = Callback::new(move |(case_id, by_model): (String, bool)| {
+        offer.set(None);
+        if by_model {
+            start_new.run((case_id, by_model));
+            return;
+        }
+        spawn_local(async move {
+            let open = store::list_encounters().await.ok().and_then(|(saved, _)| {
+                open_encounter_for(&saved, &case_id).map(|s| ResumeOffer {
+                    case_id: case_id.clone(),
+                    encounter_id: s.id.clone(),
+                    summary: open_encounter_summary(s, &local_date(s.started_ms)),
+                })
+            });
+            match open {
+                Some(o) => offer.set(Some(o)),
+                None => start_new.run((case_id, false)),
             }
         });
     });
@@ -137,6 +167,12 @@ pub fn CaseLibrary() -> impl IntoView {
                     .get()
                     .map(|e| view! { <p class="error" role="alert">{e}</p> })
             }}
+            <Show when=move || !models.settings.with(can_model_play)>
+                <p class="muted small model-play-why" id="model-play-why">
+                    "“Let the model play” is off until a clinician model is set in "
+                    <a href="/settings">"Settings"</a> "."
+                </p>
+            </Show>
             <Show
                 when=move || !cards.with(Vec::is_empty)
                 fallback=|| {
@@ -147,7 +183,13 @@ pub fn CaseLibrary() -> impl IntoView {
             >
                 <ul class="case-grid" aria-label="Cases">
                     <For each=move || cards.get() key=|c| (c.id.clone(), c.file_name.clone()) let:card>
-                        <CaseCardView card=card start=start starting=starting />
+                        <CaseCardView
+                            card=card
+                            start=start
+                            start_new=start_new
+                            starting=starting
+                            offer=offer
+                        />
                     </For>
                 </ul>
             </Show>
@@ -185,8 +227,12 @@ fn LoadProblems() -> impl IntoView {
 fn CaseCardView(
     card: CaseCard,
     start: Callback<(String, bool)>,
+    start_new: Callback<(String, bool)>,
     starting: RwSignal<Option<String>>,
+    offer: RwSignal<Option<ResumeOffer>>,
 ) -> impl IntoView {
+    let id_offer = card.id.clone();
+    let my_offer = Memo::new(move |_| offer.get().filter(|o| o.case_id == id_offer));
     let data = app_data();
     let models = super::model_play::models();
     let can_play = move || models.settings.with(can_model_play);
@@ -254,6 +300,7 @@ fn CaseCardView(
                             "Configure a clinician model in Settings first"
                         }
                     }
+                    aria-describedby=move || (!can_play()).then_some("model-play-why")
                     disabled=move || starting.get().is_some() || !can_play()
                     on:click=move |_| start.run((id_model.clone(), true))
                 >
@@ -261,7 +308,65 @@ fn CaseCardView(
                 </button>
                 {delete}
             </div>
+            {move || my_offer.get().map(|o| view! { <ResumeOrNew offer=o start_new=start_new close=offer /> })}
         </li>
+    }
+}
+
+/// "You have an unfinished encounter of this case": Resume it, or start a new one. Escape
+/// (or Cancel) closes the question.
+#[component]
+fn ResumeOrNew(
+    offer: ResumeOffer,
+    start_new: Callback<(String, bool)>,
+    close: RwSignal<Option<ResumeOffer>>,
+) -> impl IntoView {
+    let resume: NodeRef<leptos::html::A> = NodeRef::new();
+    Effect::new(move |_| {
+        if let Some(el) = resume.get() {
+            let _ = el.focus();
+        }
+    });
+    let case_id = offer.case_id.clone();
+    view! {
+        <div
+            class="resume-offer"
+            role="alertdialog"
+            aria-labelledby="resume-offer-title"
+            aria-describedby="resume-offer-detail"
+            on:keydown=move |ev: web_sys::KeyboardEvent| {
+                if ev.key() == "Escape" {
+                    close.set(None);
+                }
+            }
+        >
+            <p id="resume-offer-title"><strong>"You have an unfinished encounter of this case."</strong></p>
+            <p id="resume-offer-detail" class="muted small">{offer.summary.clone()}</p>
+            <div class="form-actions">
+                <a
+                    class="button primary"
+                    id="resume-open"
+                    node_ref=resume
+                    href=format!("/encounter/{}", offer.encounter_id)
+                >
+                    "Resume it"
+                </a>
+                <button
+                    type="button"
+                    class="button"
+                    id="resume-new"
+                    on:click=move |_| {
+                        close.set(None);
+                        start_new.run((case_id.clone(), false));
+                    }
+                >
+                    "Start a new one"
+                </button>
+                <button type="button" class="button" on:click=move |_| close.set(None)>
+                    "Cancel"
+                </button>
+            </div>
+        </div>
     }
 }
 
@@ -340,7 +445,8 @@ fn ImportPanel() -> impl IntoView {
         <section class="import" aria-labelledby="import-title">
             <h2 id="import-title">"Import a case file"</h2>
             <p class="muted">
-                "Case files are JSON (see the case authoring guide). They are checked in full and kept in this browser."
+                "Case files are JSON (see the " <a href="/case-authoring.txt">"case authoring guide"</a>
+                "). They are checked in full and kept in this browser."
             </p>
             <div
                 class="dropzone"

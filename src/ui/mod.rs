@@ -77,6 +77,7 @@ pub fn App() -> impl IntoView {
         provide_context(AppData::load(c));
     }
     provide_context(model_play::Models::load());
+    register_service_worker();
     view! {
         <Router>
             <a class="skip-link" href="#main">"Skip to content"</a>
@@ -139,5 +140,40 @@ pub fn App() -> impl IntoView {
                 </p>
             </footer>
         </Router>
+    }
+}
+
+/// Registers `/sw.js` (assets/sw.js, filled in at build time), which keeps the app working
+/// offline after the first visit and updates itself with each release. Release builds only:
+/// under `trunk serve` a cache would hide the changes being made. Browsers without service
+/// workers (or a page not served over http(s)/localhost) simply run online.
+fn register_service_worker() {
+    if cfg!(debug_assertions) {
+        return;
+    }
+    use wasm_bindgen::JsCast;
+    let get = |target: &wasm_bindgen::JsValue, key: &str| {
+        js_sys::Reflect::get(target, &key.into())
+            .ok()
+            .filter(|v| !v.is_undefined() && !v.is_null())
+    };
+    let Some(container) = web_sys::window()
+        .and_then(|w| get(&w, "navigator"))
+        .and_then(|n| get(&n, "serviceWorker"))
+    else {
+        return;
+    };
+    let Some(register) =
+        get(&container, "register").and_then(|f| f.dyn_into::<js_sys::Function>().ok())
+    else {
+        return;
+    };
+    if let Ok(promise) = register.call1(&container, &"/sw.js".into()) {
+        if let Ok(promise) = promise.dyn_into::<js_sys::Promise>() {
+            // A refusal (an unsupported context) is not an error for the app: it runs online.
+            wasm_bindgen_futures::spawn_local(async move {
+                let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
+            });
+        }
     }
 }

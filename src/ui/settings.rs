@@ -9,7 +9,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::app::settings::{
-    field_error, forms_to_settings, FieldError, RoleForm, KEY_STORAGE_NOTE,
+    field_error, forms_to_settings, FieldError, RoleForm, StatusFor, KEY_STORAGE_NOTE,
 };
 use crate::llm::settings::{Preset, Role};
 use crate::llm::transport::Cancel;
@@ -45,8 +45,9 @@ fn role_help(role: Role) -> &'static str {
 #[derive(Clone, Debug, PartialEq)]
 enum TestState {
     Idle,
-    Testing,
-    Done { ok: bool, text: String },
+    /// Testing the form as it was when the button was pressed.
+    Testing(RoleForm),
+    Done(StatusFor<RoleForm>),
 }
 
 #[component]
@@ -61,7 +62,8 @@ pub fn SettingsPage() -> impl IntoView {
         .into_iter()
         .map(|r| (r, RwSignal::new(Vec::new())))
         .collect();
-    let status = RwSignal::new(String::new());
+    // The save status, for the forms as they were saved.
+    let status = RwSignal::new(None::<StatusFor<BTreeMap<Role, RoleForm>>>);
     let (forms_s, errors_s) = (forms.clone(), errors.clone());
     let save = move || {
         let values: BTreeMap<Role, RoleForm> = forms_s
@@ -75,23 +77,39 @@ pub fn SettingsPage() -> impl IntoView {
                 }
                 let result = store::settings::save(&settings);
                 m.settings.set(settings);
-                status.set(match result {
-                    Ok(()) => "Settings saved.".into(),
-                    Err(e) => format!("Settings are in use for this tab but not saved: {e}"),
-                });
+                status.set(Some(StatusFor {
+                    ok: result.is_ok(),
+                    text: match result {
+                        Ok(()) => "Settings saved.".into(),
+                        Err(e) => format!("In use for this tab but not saved: {e}"),
+                    },
+                    details: String::new(),
+                    made_for: values,
+                }));
             }
             Err(by_role) => {
                 for (r, e) in &errors_s {
                     e.set(by_role.get(r).cloned().unwrap_or_default());
                 }
                 let roles: Vec<&str> = by_role.keys().map(|r| r.label()).collect();
-                status.set(format!(
-                    "Not saved: fix the fields marked in the {} settings.",
-                    roles.join(", ")
-                ));
+                status.set(Some(StatusFor {
+                    ok: false,
+                    text: format!(
+                        "Not saved: fix the fields marked in the {} settings.",
+                        roles.join(", ")
+                    ),
+                    details: String::new(),
+                    made_for: values,
+                }));
             }
         }
     };
+    // Shown only while every field still holds what was saved (or refused).
+    let forms_now = forms.clone();
+    let current_status = Memo::new(move |_| {
+        let now: BTreeMap<Role, RoleForm> = forms_now.iter().map(|(r, f)| (*r, f.get())).collect();
+        status.with(|s| s.as_ref().and_then(|s| s.current(&now)).cloned())
+    });
     view! {
         <section class="page settings" aria-labelledby="page-title">
             <h1 id="page-title">"Settings"</h1>
@@ -103,6 +121,7 @@ pub fn SettingsPage() -> impl IntoView {
             <p class="key-note" id="key-note">{KEY_STORAGE_NOTE}</p>
             <form
                 class="settings-form"
+                novalidate=true
                 on:submit=move |ev| {
                     ev.prevent_default();
                     save();
@@ -118,8 +137,18 @@ pub fn SettingsPage() -> impl IntoView {
                     <button type="submit" class="button primary" id="settings-save">
                         "Save settings"
                     </button>
-                    <p class="muted" role="status" id="settings-status">
-                        {move || status.get()}
+                    <p
+                        class=move || {
+                            let ok = current_status.get().map(|s| s.ok);
+                            match ok {
+                                Some(false) => "settings-status error",
+                                _ => "settings-status muted",
+                            }
+                        }
+                        role="status"
+                        id="settings-status"
+                    >
+                        {move || current_status.get().map(|s| s.text).unwrap_or_default()}
                     </p>
                 </div>
             </form>
@@ -155,29 +184,50 @@ fn RoleSettings(
         errors.set(Vec::new());
         test.set(TestState::Idle);
     };
-    let run_test = move |_| match form.get_untracked().to_settings() {
-        Err(e) => {
-            errors.set(e);
-            test.set(TestState::Done {
-                ok: false,
-                text: "Fix the fields marked above first.".into(),
-            });
-        }
-        Ok(None) => test.set(TestState::Done {
-            ok: true,
-            text: "Off: nothing to test, the built-in role is used.".into(),
-        }),
-        Ok(Some(s)) => {
-            errors.set(Vec::new());
-            test.set(TestState::Testing);
-            spawn_local(async move {
-                let client = client_for(s);
-                let report = client.test_connection(&Cancel::new()).await;
-                test.try_set(TestState::Done {
-                    ok: report.ok,
-                    text: report.summary(),
+    let run_test = move |_| {
+        let made_for = form.get_untracked();
+        let done = |ok: bool, text: String, details: String, made_for: RoleForm| {
+            TestState::Done(StatusFor {
+                text,
+                details,
+                ok,
+                made_for,
+            })
+        };
+        match made_for.to_settings() {
+            Err(e) => {
+                errors.set(e);
+                test.set(done(
+                    false,
+                    "Fix the fields marked above first.".into(),
+                    String::new(),
+                    made_for,
+                ));
+            }
+            Ok(None) => test.set(done(
+                true,
+                "Off: nothing to test, the built-in role is used.".into(),
+                String::new(),
+                made_for,
+            )),
+            Ok(Some(s)) => {
+                errors.set(Vec::new());
+                test.set(TestState::Testing(made_for.clone()));
+                spawn_local(async move {
+                    let client = client_for(s);
+                    let report = client.test_connection(&Cancel::new()).await;
+                    test.try_set(done(report.ok, report.short(), report.details(), made_for));
                 });
-            });
+            }
+        }
+    };
+    // What "Test connection" found, only while the fields are still the ones tested.
+    let shown = move || {
+        let now = form.get();
+        match test.get() {
+            TestState::Testing(f) if f == now => Some(None),
+            TestState::Done(s) if s.made_for == now => Some(Some(s)),
+            _ => None,
         }
     };
     let enabled = move || form.with(|f| f.preset.is_some());
@@ -248,32 +298,47 @@ fn RoleSettings(
                         type="button"
                         class="button"
                         id=format!("{r}-test")
-                        disabled=move || test.get() == TestState::Testing
+                        disabled=move || matches!(shown(), Some(None))
                         on:click=run_test
                     >
                         {move || {
-                            if test.get() == TestState::Testing { "Testing…" } else { "Test connection" }
+                            if matches!(shown(), Some(None)) { "Testing…" } else { "Test connection" }
                         }}
                     </button>
-                    <p
-                        class=move || match test.get() {
-                            TestState::Done { ok: true, .. } => "test-result ok",
-                            TestState::Done { ok: false, .. } => "test-result error",
-                            _ => "test-result",
-                        }
-                        id=format!("{r}-test-result")
-                        data-ok=move || match test.get() {
-                            TestState::Done { ok, .. } => ok.to_string(),
-                            _ => String::new(),
-                        }
-                        role="status"
-                    >
-                        {move || match test.get() {
-                            TestState::Idle => String::new(),
-                            TestState::Testing => "Contacting the endpoint…".into(),
-                            TestState::Done { text, .. } => text,
+                    <div class="test-report">
+                        <p
+                            class=move || match shown() {
+                                Some(Some(s)) if s.ok => "test-result ok",
+                                Some(Some(_)) => "test-result error",
+                                _ => "test-result",
+                            }
+                            id=format!("{r}-test-result")
+                            data-ok=move || match shown() {
+                                Some(Some(s)) => s.ok.to_string(),
+                                _ => String::new(),
+                            }
+                            role="status"
+                        >
+                            {move || match shown() {
+                                None => String::new(),
+                                Some(None) => "Contacting the endpoint…".into(),
+                                Some(Some(s)) => s.text,
+                            }}
+                        </p>
+                        {move || {
+                            shown()
+                                .flatten()
+                                .filter(|s| !s.details.is_empty())
+                                .map(|s| {
+                                    view! {
+                                        <details class="error-details" id=format!("{r}-test-details")>
+                                            <summary>"Details"</summary>
+                                            <p class="details-text">{s.details}</p>
+                                        </details>
+                                    }
+                                })
                         }}
-                    </p>
+                    </div>
                 </div>
             </Show>
         </fieldset>

