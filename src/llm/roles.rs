@@ -99,6 +99,8 @@ pub async fn patient_reply<T: Transport>(
             speaker,
             text,
             facts,
+            kind,
+            reaction,
         } = &e.kind
         else {
             continue;
@@ -107,6 +109,8 @@ pub async fn patient_reply<T: Transport>(
             speaker,
             facts,
             scripted: text,
+            kind: *kind,
+            reaction: reaction.as_deref(),
         };
         let chat = prompts::patient_chat(
             case,

@@ -16,6 +16,7 @@ mod llm;
 mod medsp;
 mod order_phrasings;
 mod orders;
+mod patient_utterances;
 mod replay;
 mod results;
 mod schema;

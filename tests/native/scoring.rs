@@ -33,6 +33,7 @@ fn base_case() -> Case {
         triggers: vec!["did he faint".into(), "pass out".into()],
         key: true,
         negative: false,
+        variants: vec![],
     });
     c
 }

@@ -1,0 +1,272 @@
+//! The scripted patient against a corpus of what trainees say (`fixtures/patient_utterances.tsv`,
+//! written from each case's clinical story before reading its trigger lists): questions,
+//! requests to examine, news, explanations, empathy, reassurance, greetings, closings and
+//! instructions, across every shipped case. Reports the share answered right per group and
+//! overall, and fails below the floors.
+
+use std::collections::BTreeMap;
+
+use bedside::engine::case::{Case, ReactionKind};
+use bedside::engine::encounter::{Config, Encounter, EntryKind, Input, Turn};
+use bedside::engine::lexicon::ROS_NEGATIVES;
+use bedside::engine::sp::EXAM_HINT;
+use bedside::engine::utterance::UtteranceKind;
+
+use crate::support::{case, catalog, root};
+
+/// Overall share answered right that the corpus must reach.
+const FLOOR_OVERALL: f64 = 0.91;
+/// Share every group must reach.
+const FLOOR_GROUP: f64 = 0.80;
+
+struct Row {
+    line: usize,
+    case: String,
+    group: String,
+    setup: Vec<String>,
+    utterance: String,
+    expect: String,
+}
+
+fn rows() -> Vec<Row> {
+    let text = std::fs::read_to_string(root().join("tests/fixtures/patient_utterances.tsv"))
+        .expect("corpus");
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.starts_with('#') && !l.trim().is_empty())
+        .map(|(i, l)| {
+            let cols: Vec<&str> = l.split('\t').collect();
+            assert_eq!(cols.len(), 5, "line {}: five columns: {l}", i + 1);
+            Row {
+                line: i + 1,
+                case: cols[0].to_string(),
+                group: cols[1].to_string(),
+                setup: if cols[2] == "-" {
+                    vec![]
+                } else {
+                    cols[2].split(';').map(str::to_string).collect()
+                },
+                utterance: cols[3].to_string(),
+                expect: cols[4].to_string(),
+            }
+        })
+        .collect()
+}
+
+fn say(enc: &mut Encounter, words: &str) {
+    enc.apply(Input::Turn(Turn {
+        speak: words.into(),
+        ..Turn::default()
+    }))
+    .expect("turn");
+}
+
+/// What the patient side said to the last utterance: (speaker, text, facts, kind, reaction).
+type Line = (
+    String,
+    String,
+    Vec<String>,
+    Option<UtteranceKind>,
+    Option<String>,
+);
+
+fn play(row: &Row) -> (Vec<Line>, bool) {
+    let mut enc = Encounter::new(case(&row.case), catalog(), Config::human());
+    for step in &row.setup {
+        let (what, arg) = step.split_once(':').expect("setup step");
+        match what {
+            "order" => enc
+                .apply(Input::Turn(Turn {
+                    actions: vec![arg.to_string()],
+                    ..Turn::default()
+                }))
+                .map(|_| ())
+                .expect("order"),
+            "say" => say(&mut enc, arg),
+            "wait" => enc
+                .apply(Input::Wait {
+                    minutes: arg.parse().expect("minutes"),
+                })
+                .map(|_| ())
+                .expect("wait"),
+            other => panic!("line {}: unknown setup `{other}`", row.line),
+        }
+    }
+    let from = enc.record().log.len();
+    say(&mut enc, &row.utterance);
+    let mut lines = Vec::new();
+    let mut hint = false;
+    for e in &enc.record().log[from..] {
+        match &e.kind {
+            EntryKind::ActorSaid {
+                speaker,
+                text,
+                facts,
+                kind,
+                reaction,
+            } => lines.push((
+                speaker.clone(),
+                text.clone(),
+                facts.clone(),
+                *kind,
+                reaction.clone(),
+            )),
+            EntryKind::Notice { text, .. } if text == EXAM_HINT => hint = true,
+            _ => {}
+        }
+    }
+    (lines, hint)
+}
+
+fn reaction_kind(case: &Case, id: &str) -> Option<ReactionKind> {
+    case.reactions.iter().find(|r| r.id == id).map(|r| r.kind)
+}
+
+fn kind_name(kind: &str) -> Option<UtteranceKind> {
+    serde_json::from_value(serde_json::Value::String(kind.to_string())).ok()
+}
+
+/// Whether the reply meets the row's expectation; else why not.
+fn judge(row: &Row, lines: &[Line], hint: bool) -> Result<(), String> {
+    let c = case(&row.case);
+    let facts: Vec<&str> = lines
+        .iter()
+        .flat_map(|l| l.2.iter().map(String::as_str))
+        .collect();
+    let (what, arg) = row.expect.split_once(':').unwrap_or((&row.expect, ""));
+    let no_facts = || {
+        if facts.is_empty() {
+            Ok(())
+        } else {
+            Err(format!("disclosed {facts:?}"))
+        }
+    };
+    match what {
+        "facts" => {
+            let want: Vec<&str> = arg.split(',').collect();
+            if facts == want {
+                Ok(())
+            } else {
+                Err(format!("disclosed {facts:?}, wanted {want:?}"))
+            }
+        }
+        "reaction" => {
+            no_facts()?;
+            let want: ReactionKind =
+                serde_json::from_value(serde_json::Value::String(arg.into())).expect("kind");
+            // The case's reaction of that kind, or a line the case's events scripted for
+            // these words.
+            let ok = lines.iter().any(|l| {
+                l.4.as_deref().and_then(|id| reaction_kind(&c, id)) == Some(want)
+                    || (l.3.is_none() && l.4.is_none())
+            });
+            if ok {
+                Ok(())
+            } else {
+                Err(format!("no {arg} reaction"))
+            }
+        }
+        "consent" => {
+            no_facts()?;
+            if !lines
+                .iter()
+                .any(|l| l.3 == Some(UtteranceKind::ExamRequest))
+            {
+                return Err("no consent".into());
+            }
+            if !hint {
+                return Err("no hint that examinations are ordered".into());
+            }
+            Ok(())
+        }
+        "ack" => {
+            no_facts()?;
+            let want = kind_name(arg).expect("utterance kind");
+            if lines.iter().any(|l| l.3 == Some(want)) {
+                Ok(())
+            } else {
+                Err(format!("no line answering a {arg}"))
+            }
+        }
+        "negative" => {
+            no_facts()?;
+            if lines
+                .iter()
+                .any(|l| ROS_NEGATIVES.iter().any(|(_, n)| *n == l.1))
+            {
+                Ok(())
+            } else {
+                Err("no review-of-systems negative".into())
+            }
+        }
+        "people" => {
+            no_facts()?;
+            let named = lines.iter().any(|l| {
+                c.actors.iter().any(|a| {
+                    a.name
+                        .split_whitespace()
+                        .next()
+                        .is_some_and(|n| l.1.contains(n))
+                })
+            });
+            if named {
+                Ok(())
+            } else {
+                Err("nobody named".into())
+            }
+        }
+        other => Err(format!("unknown expectation `{other}`")),
+    }
+}
+
+#[test]
+fn the_patient_answers_what_trainees_say() {
+    let rows = rows();
+    assert!(rows.len() >= 400, "{} rows", rows.len());
+    let cases: std::collections::BTreeSet<&str> = rows.iter().map(|r| r.case.as_str()).collect();
+    assert_eq!(cases.len(), 11, "every shipped case: {cases:?}");
+    let mut per_group: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
+    let mut failures = Vec::new();
+    for row in &rows {
+        let (lines, hint) = play(row);
+        let verdict = judge(row, &lines, hint);
+        let g = per_group.entry(row.group.as_str()).or_default();
+        g.1 += 1;
+        match verdict {
+            Ok(()) => g.0 += 1,
+            Err(why) => {
+                let said: Vec<String> = lines.iter().map(|l| format!("{}: {}", l.0, l.1)).collect();
+                failures.push(format!(
+                    "line {} [{}] {} \"{}\": {why}\n      replied: {}",
+                    row.line,
+                    row.case,
+                    row.group,
+                    row.utterance,
+                    said.join(" | ")
+                ));
+            }
+        }
+    }
+    let total: usize = rows.len();
+    let right: usize = per_group.values().map(|g| g.0).sum();
+    let share = right as f64 / total as f64;
+    let mut report = format!("overall {right}/{total} = {:.1}%\n", share * 100.0);
+    for (g, (ok, n)) in &per_group {
+        report += &format!(
+            "  {g:<13} {ok:>3}/{n:<3} = {:.1}%\n",
+            *ok as f64 / *n as f64 * 100.0
+        );
+    }
+    eprintln!("{report}");
+    if std::env::var_os("BEDSIDE_SHOW_FAILURES").is_some() {
+        eprintln!("{}", failures.join("\n"));
+    }
+    assert!(share >= FLOOR_OVERALL, "{report}\n{}", failures.join("\n"));
+    for (g, (ok, n)) in &per_group {
+        assert!(
+            *ok as f64 / *n as f64 >= FLOOR_GROUP,
+            "group {g}: {report}\n{}",
+            failures.join("\n")
+        );
+    }
+}
