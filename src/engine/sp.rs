@@ -404,7 +404,6 @@ const PEOPLE_QUESTIONS: &[&str] = &[
     "anyone with you",
     "here with you",
     "next of kin",
-    "anyone at home",
     "who is at home",
     "anyone you can talk to",
     "anyone to talk to",
@@ -591,7 +590,12 @@ pub fn respond(
             let joined = format!("{pre}, {sentence}");
             let w = SentenceWords::new(index, &joined);
             let e = expand(&joined);
-            let again = answer_facts(case, index, &w, &e, presence, addressed, ctx);
+            let mut again = answer_facts(case, index, &w, &e, presence, addressed, ctx);
+            // "... thoughts of ending their life. Have you had thoughts like that?": the
+            // question points back at what the preamble named last.
+            if again.len() > 1 && !has(&e, &["and", "also", "as well"]) {
+                again.drain(..again.len() - 1);
+            }
             if !again.is_empty() {
                 (words, expanded, found) = (w, e, again);
             }
@@ -851,11 +855,16 @@ fn people_answer(
             return Some(actor_line(a));
         }
     }
-    let relation_fact = case.facts.iter().enumerate().find(|(_, f)| {
-        matches!(f.category, FactCategory::Social | FactCategory::Other)
-            && has(&expand(&f.answer), RELATIONS)
-            && pick_speaker(&f.speakers, presence, addressed).is_some()
-    });
+    // The patient's social history first, then other facts.
+    let relation_fact = [FactCategory::Social, FactCategory::Other]
+        .iter()
+        .find_map(|category| {
+            case.facts.iter().enumerate().find(|(_, f)| {
+                f.category == *category
+                    && has(&expand(&f.answer), RELATIONS)
+                    && pick_speaker(&f.speakers, presence, addressed).is_some()
+            })
+        });
     if let Some((fi, f)) = relation_fact {
         let speaker = pick_speaker(&f.speakers, presence, addressed)?;
         said_facts.insert(fi);
