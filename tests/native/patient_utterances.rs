@@ -270,3 +270,206 @@ fn the_patient_answers_what_trainees_say() {
         );
     }
 }
+
+/// The replies to a row's utterance, for the checks below.
+fn reply(case_id: &str, setup: &str, utterance: &str) -> (Vec<Line>, bool) {
+    play(&Row {
+        line: 0,
+        case: case_id.into(),
+        group: String::new(),
+        setup: if setup.is_empty() {
+            vec![]
+        } else {
+            setup.split(';').map(str::to_string).collect()
+        },
+        utterance: utterance.into(),
+        expect: String::new(),
+    })
+}
+
+fn text(lines: &[Line]) -> String {
+    lines
+        .iter()
+        .map(|l| l.1.as_str())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn facts(lines: &[Line]) -> Vec<String> {
+    lines.iter().flat_map(|l| l.2.clone()).collect()
+}
+
+/// The rows of issue 11's table, each answered as a trained standardized patient would.
+#[test]
+fn the_issue_table_is_answered_in_character() {
+    let acs = "acs-inferior-stemi";
+    // News: a reaction from the case's script, not the medication list.
+    let (l, _) = reply(
+        acs,
+        "",
+        "Gary, your ECG shows you're having a heart attack. Do you have any questions?",
+    );
+    assert!(facts(&l).is_empty(), "{l:?}");
+    assert!(text(&l).contains("heart attack"), "{}", text(&l));
+    // How the pain is now comes from the state.
+    let (before, _) = reply(acs, "", "How's the pain now?");
+    let (after, _) = reply(
+        acs,
+        "order:IV cannula;order:morphine 2.5 mg IV;wait:5",
+        "How's the pain now after that injection?",
+    );
+    assert_eq!(facts(&before), ["pain_now"]);
+    assert_eq!(facts(&after), ["pain_now"]);
+    assert_ne!(
+        text(&before),
+        text(&after),
+        "the answer follows the morphine"
+    );
+    // Anyone to call: the wife from the social history.
+    let (l, _) = reply(acs, "", "Is there anyone you'd like us to call?");
+    assert!(text(&l).contains("Denise"), "{}", text(&l));
+    // Consent to an examination, and the hint that examinations are ordered.
+    for words in [
+        "I'm going to listen to your heart now, is that ok?",
+        "listen to heart",
+    ] {
+        let (l, hint) = reply(acs, "", words);
+        assert!(
+            l.iter().any(|l| l.3 == Some(UtteranceKind::ExamRequest)),
+            "{words}: {l:?}"
+        );
+        assert!(hint, "{words}: no hint");
+        assert!(facts(&l).is_empty());
+    }
+    // Empathy gets a reaction, not "Okay.".
+    let (l, _) = reply(acs, "", "I'm sorry you're going through this");
+    assert!(l.iter().any(|l| l.4.is_some()), "{l:?}");
+    // A greeting and a question: the question is answered.
+    let (l, _) = reply(
+        acs,
+        "",
+        "Hi Gary, I'm one of the doctors. Can you tell me what's been going on today?",
+    );
+    assert_eq!(facts(&l), ["chief_complaint"]);
+    // A family-history question gives the family history only.
+    let (l, _) = reply(
+        acs,
+        "",
+        "Has anyone in your family had heart problems, like a heart attack?",
+    );
+    assert_eq!(facts(&l), ["family_history"]);
+    // The gentle, normalising question discloses like the blunt one.
+    let (l, _) = reply(
+        "suicide-risk-assessment",
+        "",
+        "Sometimes when people feel this low, they have thoughts of ending their life. Have you had thoughts like that?",
+    );
+    assert_eq!(facts(&l), ["active_ideation"]);
+    // Bad news, the plan and the prognosis: reactions, never the presenting history.
+    let bbn = "breaking-bad-news";
+    for (words, kind) in [
+        ("I'm afraid I have some bad news. It looks like cancer.", ReactionKind::BadNews),
+        (
+            "The next step is a biopsy to confirm what type it is, and then the oncology team will see you to talk about treatment options.",
+            ReactionKind::Plan,
+        ),
+        (
+            "I'm so sorry. We're probably talking about months rather than years.",
+            ReactionKind::BadNews,
+        ),
+    ] {
+        let (l, _) = reply(bbn, "", words);
+        let c = case(bbn);
+        assert!(facts(&l).is_empty(), "{words}: {l:?}");
+        assert!(
+            l.iter()
+                .any(|l| l.4.as_deref().and_then(|id| reaction_kind(&c, id)) == Some(kind)),
+            "{words}: {l:?}"
+        );
+    }
+}
+
+/// The strong bad-news play: every piece of news, explanation or empathy gets a reaction in
+/// character (scripted by the case's reactions or events), never "Okay." and never history.
+#[test]
+fn a_bad_news_conversation_gets_reactions_not_history() {
+    let c = case("breaking-bad-news");
+    let play =
+        std::fs::read_to_string(root().join("tests/fixtures/plays/breaking-bad-news.strong.jsonl"))
+            .expect("play");
+    let mut enc = Encounter::new(c.clone(), catalog(), Config::human());
+    let mut checked = 0;
+    for line in play.lines().filter(|l| !l.trim().is_empty()) {
+        let input = Input::from_play_line(line).expect("play line");
+        let Input::Turn(turn) = &input else {
+            let _ = enc.apply(input);
+            continue;
+        };
+        let words = turn.speak.clone();
+        let from = enc.record().log.len();
+        enc.apply(input).expect("turn");
+        let kinds: Vec<UtteranceKind> = words
+            .split(['.', '!'])
+            .filter(|s| !s.trim().is_empty())
+            .map(|s| bedside::engine::utterance::classify(s, s.trim_end().ends_with('?')).kind)
+            .collect();
+        let statement = kinds.iter().any(|k| {
+            matches!(
+                k,
+                UtteranceKind::News | UtteranceKind::Explanation | UtteranceKind::Empathy
+            )
+        });
+        if !statement || words.contains('?') {
+            continue;
+        }
+        let said: Vec<(String, Vec<String>)> = enc.record().log[from..]
+            .iter()
+            .filter_map(|e| match &e.kind {
+                EntryKind::ActorSaid { text, facts, .. } => Some((text.clone(), facts.clone())),
+                _ => None,
+            })
+            .collect();
+        assert!(!said.is_empty(), "no reaction to \"{words}\"");
+        for (text, facts) in &said {
+            assert_ne!(text, "Okay.", "\"{words}\"");
+            assert!(facts.is_empty(), "\"{words}\" disclosed {facts:?}");
+        }
+        checked += 1;
+    }
+    assert!(checked >= 4, "{checked} statements checked");
+}
+
+/// Unscripted questions get in-character non-answers, never the same one twice in a row; the
+/// exam hint is given once per encounter.
+#[test]
+fn non_answers_vary_and_the_exam_hint_is_given_once() {
+    let mut enc = Encounter::new(case("acs-inferior-stemi"), catalog(), Config::human());
+    let mut last: Option<String> = None;
+    for _ in 0..6 {
+        let from = enc.record().log.len();
+        say(&mut enc, "What's your favourite football team?");
+        let now: Vec<String> = enc.record().log[from..]
+            .iter()
+            .filter_map(|e| match &e.kind {
+                EntryKind::ActorSaid { text, .. } => Some(text.clone()),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(now.len(), 1, "{now:?}");
+        assert_ne!(
+            last.as_deref(),
+            Some(now[0].as_str()),
+            "repeated back to back"
+        );
+        last = Some(now[0].clone());
+    }
+    say(&mut enc, "Can I listen to your chest?");
+    say(&mut enc, "I'd like to feel your pulses now.");
+    let hints = enc
+        .record()
+        .log
+        .iter()
+        .filter(|e| matches!(&e.kind, EntryKind::Notice { text, .. } if text == EXAM_HINT))
+        .count();
+    assert_eq!(hints, 1);
+}
