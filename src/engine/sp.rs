@@ -510,7 +510,7 @@ fn default_reaction(kind: UtteranceKind, reaction: Option<ReactionKind>) -> &'st
         (UtteranceKind::Reassurance, _) => "Okay. Thank you, that helps.",
         (UtteranceKind::Greeting, _) => "Hello.",
         (UtteranceKind::Closing, _) => "Okay. Thank you.",
-        (UtteranceKind::Instruction, _) => "Okay, I'll try.",
+        (UtteranceKind::Instruction, _) => "All right.",
         _ => "Okay.",
     }
 }

@@ -410,8 +410,12 @@ const BAD_TERMS: &[&str] = &[
     "growth",
     "malignant",
     "spread",
-    "months",
+    "months to live",
     "weeks to live",
+    "talking about months",
+    "talking about weeks",
+    "a matter of months",
+    "a matter of weeks",
     "rather than years",
     "cannot continue",
     "cannot be cured",
@@ -500,6 +504,7 @@ const EXPLANATION: &[&str] = &[
     "are going to",
     "we are also",
     "we will also",
+    "let us",
 ];
 
 const PLAN_WORDS: &[&str] = &[
@@ -575,7 +580,7 @@ const TREATMENT_WORDS: &[&str] = &[
 const INSTRUCTION_VERBS: &[&str] = &[
     "sit", "lie", "keep", "take", "breathe", "try", "please", "stay", "wait", "stand", "open",
     "close", "squeeze", "follow", "relax", "hold", "roll", "give", "move", "press", "put", "turn",
-    "bend", "lift", "push", "pull", "look", "tell", "let", "don't", "do",
+    "bend", "lift", "push", "pull", "look", "tell", "do",
 ];
 
 /// Verbs that start an instruction even when it also explains ("please don't get up, you
@@ -661,7 +666,7 @@ fn kind_of(s: &str, is_question: bool) -> UtteranceKind {
     if greets || has(s, INTRODUCTIONS) {
         return UtteranceKind::Greeting;
     }
-    if has(s, EMPATHY_STRONG) && !has(s, BAD_TERMS) {
+    if has(s, EMPATHY_STRONG) && !(has(s, NEWS_FRAMES) && has(s, BAD_TERMS)) {
         return UtteranceKind::Empathy;
     }
     if has(s, REASSURANCE) {
