@@ -675,7 +675,12 @@ fn kind_of(s: &str, is_question: bool) -> UtteranceKind {
     if lead(INSTRUCTION_EARLY) && !has(s, NEWS_FRAMES) && !has(s, BAD_TERMS) {
         return UtteranceKind::Instruction;
     }
-    let news_frame = has(s, NEWS_FRAMES);
+    // "This is anaphylaxis" names a diagnosis; "this is hard" does not.
+    let this_is = has(s, &["this is", "this looks"])
+        && !has(s, EMPATHY)
+        && !has(s, EMPATHY_STRONG)
+        && !has(s, &["this is a lot"]);
+    let news_frame = has(s, NEWS_FRAMES) || this_is || has(s, &["most likely", "is likely"]);
     let bad = has(s, BAD_TERMS);
     if (news_frame || bad) && !has(s, EXPLANATION) {
         return UtteranceKind::News;
