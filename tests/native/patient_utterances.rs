@@ -473,3 +473,58 @@ fn non_answers_vary_and_the_exam_hint_is_given_once() {
         .count();
     assert_eq!(hints, 1);
 }
+
+/// The LLM patient voices what the engine chose: the reaction's words reach its prompt, and a
+/// state-dependent fact is conveyed as answered now.
+#[test]
+fn the_model_patient_is_told_the_reaction_and_the_current_answer() {
+    use bedside::llm::prompts::{patient_system, PatientReply};
+    let c = case("acs-inferior-stemi");
+    let mut enc = Encounter::new(c.clone(), catalog(), Config::human());
+    say(
+        &mut enc,
+        "Gary, your ECG shows you're having a heart attack. Do you have any questions?",
+    );
+    for words in ["", "How's the pain now?"] {
+        if !words.is_empty() {
+            say(&mut enc, words);
+        }
+        let e = enc
+            .record()
+            .log
+            .iter()
+            .rev()
+            .find(|e| matches!(e.kind, EntryKind::ActorSaid { .. }))
+            .expect("a reply");
+        let EntryKind::ActorSaid {
+            speaker,
+            text,
+            facts,
+            kind,
+            reaction,
+        } = &e.kind
+        else {
+            unreachable!()
+        };
+        let prompt = patient_system(
+            &c,
+            &[],
+            "",
+            &PatientReply {
+                speaker,
+                facts,
+                scripted: text,
+                kind: *kind,
+                reaction: reaction.as_deref(),
+            },
+        );
+        let tail = &prompt[prompt.find("This reply is spoken by").expect("reply part")..];
+        assert!(tail.contains(text.as_str()), "{tail}");
+        if words.is_empty() {
+            assert_eq!(reaction.as_deref(), Some("diagnosis"));
+            assert!(tail.contains("react"), "{tail}");
+        } else {
+            assert_eq!(facts, &["pain_now".to_string()]);
+        }
+    }
+}
