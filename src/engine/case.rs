@@ -229,8 +229,7 @@ impl Fact {
         self.variants
             .iter()
             .find(|v| {
-                v.phase.as_deref().is_none_or(|p| p == phase)
-                    && v.when.as_ref().is_none_or(|w| holds(w))
+                v.phase.as_deref().is_none_or(|p| p == phase) && v.when.as_ref().is_none_or(holds)
             })
             .map_or(self.answer.as_str(), |v| v.answer.as_str())
     }
@@ -286,8 +285,7 @@ pub struct Reaction {
 impl Reaction {
     /// Applies in `phase` when `holds` says its rule holds.
     pub fn applies(&self, phase: &str, holds: &dyn Fn(&Rule) -> bool) -> bool {
-        self.phase.as_deref().is_none_or(|p| p == phase)
-            && self.when.as_ref().is_none_or(|w| holds(w))
+        self.phase.as_deref().is_none_or(|p| p == phase) && self.when.as_ref().is_none_or(holds)
     }
 }
 
