@@ -528,3 +528,32 @@ fn the_model_patient_is_told_the_reaction_and_the_current_answer() {
         }
     }
 }
+
+/// A fact variant after one that always applies is never said: the validator warns.
+#[test]
+fn a_shadowed_fact_variant_is_a_warning() {
+    use bedside::engine::case::FactVariant;
+    use bedside::engine::lint::case_warnings;
+    let mut c = (*case("acs-inferior-stemi")).clone();
+    let i = c
+        .facts
+        .iter()
+        .position(|f| f.id == "pain_now")
+        .expect("pain_now");
+    assert!(case_warnings("acs", &c, &catalog()).items.is_empty());
+    c.facts[i].variants.insert(
+        0,
+        FactVariant {
+            phase: None,
+            when: None,
+            answer: "Always this.".into(),
+        },
+    );
+    let w = case_warnings("acs", &c, &catalog());
+    assert!(
+        w.items
+            .iter()
+            .any(|d| d.path == format!("$.facts[{i}].variants[1]")),
+        "{w}"
+    );
+}
