@@ -29,6 +29,11 @@ pub struct Case {
     pub actors: Vec<Actor>,
     /// The SP script: facts the clinician can elicit.
     pub facts: Vec<Fact>,
+    /// How the patient side reacts to what the clinician tells them (news, a plan, a
+    /// treatment, reassurance, empathy, a request to examine): the engine picks the reaction
+    /// that applies, whoever voices it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reactions: Vec<Reaction>,
     /// Case-specific results, keyed by catalog order id. Every other order returns the
     /// catalog's normal default.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -275,6 +280,91 @@ pub struct Fact {
     /// it the debrief names the topic from the first triggers.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ask: Option<String>,
+    /// Answers that depend on the state ("how is the pain now?" after morphine): the first
+    /// variant whose `phase` (if any) is the current phase and whose `when` rule (if any) holds
+    /// now is said instead of `answer`; none applies: `answer`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub variants: Vec<FactVariant>,
+}
+
+/// One state-dependent answer of a fact.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FactVariant {
+    /// Applies only in this phase; none: any phase.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phase: Option<String>,
+    /// Applies only while this rule (the rule language of events) holds; none: always.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub when: Option<Rule>,
+    pub answer: String,
+}
+
+impl Fact {
+    /// The answer said now: the first variant that applies, else `answer`. `holds` evaluates
+    /// a rule on the current state.
+    pub fn answer_now(&self, phase: &str, holds: &dyn Fn(&Rule) -> bool) -> &str {
+        self.variants
+            .iter()
+            .find(|v| {
+                v.phase.as_deref().is_none_or(|p| p == phase) && v.when.as_ref().is_none_or(holds)
+            })
+            .map_or(self.answer.as_str(), |v| v.answer.as_str())
+    }
+}
+
+/// What a reaction responds to.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum ReactionKind {
+    /// The clinician names the diagnosis.
+    Diagnosis,
+    /// Bad news: a serious diagnosis, that it has spread, the prognosis.
+    BadNews,
+    /// The plan: what happens next (admission, a procedure, a referral, tests).
+    Plan,
+    /// A treatment being given or proposed.
+    Treatment,
+    /// Reassurance ("you're in the right place").
+    Reassurance,
+    /// Empathy or an apology ("I'm sorry you're going through this").
+    Empathy,
+    /// A request to examine or to do something to the patient: consent or hesitation.
+    Examination,
+}
+
+/// The patient side's scripted reaction to one kind of statement.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Reaction {
+    /// Unique among the case's reactions.
+    pub id: String,
+    pub kind: ReactionKind,
+    /// Applies only in this phase; none: any phase.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phase: Option<String>,
+    /// Applies only while this rule (the rule language of events) holds; none: always.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub when: Option<Rule>,
+    /// Who reacts: "patient" (default) or an actor id; another present speaker reacts when
+    /// this one cannot.
+    #[serde(default = "patient_only")]
+    pub speakers: Vec<String>,
+    /// What is said, in the speaker's words.
+    pub line: String,
+    /// The questions the speaker then asks, one per reaction, in order: the first time the
+    /// reaction is given the first, then the next; after the last, the line alone.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub questions: Vec<String>,
+}
+
+impl Reaction {
+    /// Applies in `phase` when `holds` says its rule holds.
+    pub fn applies(&self, phase: &str, holds: &dyn Fn(&Rule) -> bool) -> bool {
+        self.phase.as_deref().is_none_or(|p| p == phase) && self.when.as_ref().is_none_or(holds)
+    }
 }
 
 fn patient_only() -> Vec<String> {

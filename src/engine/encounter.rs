@@ -17,6 +17,7 @@ use super::eval::{self, Evidence};
 use super::pharmacy::{check_dose, gives_access, needs_access, DoseCheck, DoseLevel};
 use super::rule::Rule;
 use super::sp::{self, Presence, ScriptIndex};
+use super::utterance::UtteranceKind;
 
 /// Who plays the clinician.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -325,6 +326,12 @@ pub enum EntryKind {
         speaker: String,
         text: String,
         facts: Vec<String>,
+        /// What kind of utterance the line answers (the scripted patient's reading).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        kind: Option<UtteranceKind>,
+        /// The case's reaction (by id) this line gives.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reaction: Option<String>,
     },
     Ordered {
         action: u32,
@@ -594,6 +601,8 @@ impl Encounter {
             speaker: PATIENT.into(),
             text: opening,
             facts: vec![],
+            kind: None,
+            reaction: None,
         });
         let arrivals: Vec<(String, Option<String>)> = enc
             .case
@@ -608,6 +617,8 @@ impl Encounter {
                     speaker: id,
                     text,
                     facts: vec![],
+                    kind: None,
+                    reaction: None,
                 });
             }
         }
@@ -897,10 +908,37 @@ impl Encounter {
         self.log(EntryKind::ClinicianSaid {
             text: text.to_string(),
         });
+        let said_at = self.record.log.len();
         let target = self.record.state.now_s + speech_cost_s(text);
         self.advance_to(target);
         if self.closed() {
             return;
+        }
+        // An event already made someone on the patient's side react to these words.
+        let scripted_reaction = self.record.log[said_at..]
+            .iter()
+            .any(|e| matches!(e.kind, EntryKind::ActorSaid { .. }));
+        let mut reaction_uses: BTreeMap<String, u32> = BTreeMap::new();
+        let mut last_lines: BTreeMap<String, String> = BTreeMap::new();
+        let mut hint_given = false;
+        for e in &self.record.log {
+            match &e.kind {
+                EntryKind::ActorSaid {
+                    speaker,
+                    text,
+                    reaction,
+                    ..
+                } => {
+                    if let Some(r) = reaction {
+                        *reaction_uses.entry(r.clone()).or_default() += 1;
+                    }
+                    last_lines.insert(speaker.clone(), text.clone());
+                }
+                EntryKind::Notice { event: None, text } if text == sp::EXAM_HINT => {
+                    hint_given = true
+                }
+                _ => {}
+            }
         }
         let presence = Presence {
             patient_can_answer: self.patient_can_answer(),
@@ -911,9 +949,17 @@ impl Encounter {
             .config
             .seed
             .wrapping_add(u64::from(self.record.state.turn));
-        let lines = sp::respond(&self.case, &self.script, text, &presence, variant);
+        let holds = |rule: &Rule| eval::holds(rule, &self.case, &self.record.state);
+        let ctx = sp::Context {
+            phase: &self.record.state.phase,
+            holds: &holds,
+            reaction_uses: &reaction_uses,
+            last_lines: &last_lines,
+            scripted_reaction,
+        };
+        let reply = sp::respond(&self.case, &self.script, text, &presence, &ctx, variant);
         let mut cost = 0;
-        for line in lines {
+        for line in reply.lines {
             for fact in &line.facts {
                 let st = &mut self.record.state;
                 st.elicited
@@ -930,6 +976,14 @@ impl Encounter {
                 speaker: line.speaker,
                 text: line.text,
                 facts: line.facts,
+                kind: line.kind,
+                reaction: line.reaction,
+            });
+        }
+        if reply.exam_request && !hint_given {
+            self.log(EntryKind::Notice {
+                event: None,
+                text: sp::EXAM_HINT.to_string(),
             });
         }
         self.settle();
@@ -1379,6 +1433,8 @@ impl Encounter {
                         speaker: speaker.clone(),
                         text: text.clone(),
                         facts: vec![],
+                        kind: None,
+                        reaction: None,
                     });
                 }
             }
@@ -1398,6 +1454,8 @@ impl Encounter {
                             speaker: actor.clone(),
                             text: line,
                             facts: vec![],
+                            kind: None,
+                            reaction: None,
                         });
                     }
                 }

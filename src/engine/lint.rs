@@ -29,6 +29,7 @@ pub fn case_warnings(source: &str, case: &Case, catalog: &Catalog) -> Diagnostic
     let entered = entered_phases(case);
     unreachable_phases(case, &entered, &mut out);
     unused_variants(case, &entered, &mut out);
+    unused_patient_variants(case, &entered, &mut out);
     contradicted_claims(case, catalog, &mut out);
     early_events(case, catalog, &mut out);
     quoted_vitals(case, &entered, &mut out);
@@ -117,6 +118,49 @@ fn unused_variants(case: &Case, entered: &BTreeSet<&str>, out: &mut Diagnostics)
                     "move the general variant last, or give the earlier one a `when`",
                 ));
             }
+        }
+    }
+}
+
+/// Fact variants and reactions for a phase the encounter never enters, and fact variants
+/// shadowed by an earlier one that always applies in their phase.
+fn unused_patient_variants(case: &Case, entered: &BTreeSet<&str>, out: &mut Diagnostics) {
+    let known: BTreeSet<&str> = case.phases.iter().map(|p| p.id.as_str()).collect();
+    let never = |p: &str| known.contains(p) && !entered.contains(p);
+    let warn = |out: &mut Diagnostics, path: String, what: &str, p: &str| {
+        out.push(Diagnostic::new(
+            format!("{path}.phase"),
+            format!(
+                "this {what} is never used: phase `{p}` is never entered (no `next` and no \
+                 event leads to it)"
+            ),
+            "name a phase the encounter can be in, or add the event that enters it",
+        ))
+    };
+    for (i, f) in case.facts.iter().enumerate() {
+        for (j, v) in f.variants.iter().enumerate() {
+            let path = format!("$.facts[{i}].variants[{j}]");
+            if let Some(p) = v.phase.as_deref().filter(|p| never(p)) {
+                warn(out, path.clone(), "variant", p);
+            }
+            let shadow = f.variants[..j]
+                .iter()
+                .position(|w| w.when.is_none() && (w.phase.is_none() || w.phase == v.phase));
+            if let Some(k) = shadow {
+                out.push(Diagnostic::new(
+                    path,
+                    format!(
+                        "this variant is never used: variant [{k}] before it has no `when` and \
+                         applies in its phase, and the first variant that applies is said"
+                    ),
+                    "put the specific variants first, or give the earlier one a `when`",
+                ));
+            }
+        }
+    }
+    for (i, r) in case.reactions.iter().enumerate() {
+        if let Some(p) = r.phase.as_deref().filter(|p| never(p)) {
+            warn(out, format!("$.reactions[{i}]"), "reaction", p);
         }
     }
 }

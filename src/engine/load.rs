@@ -21,6 +21,7 @@ const SECTIONS: &[(&str, bool)] = &[
     ("patient", true),
     ("actors", false),
     ("facts", true),
+    ("reactions", false),
     ("results", false),
     ("phases", true),
     ("arrival", false),
@@ -97,6 +98,7 @@ struct Parts {
     patient: Option<Patient>,
     actors: Option<Vec<Actor>>,
     facts: Option<Vec<Fact>>,
+    reactions: Option<Vec<Reaction>>,
     results: Option<BTreeMap<String, ResultOverride>>,
     phases: Option<Vec<Phase>>,
     arrival: Option<Arrival>,
@@ -119,6 +121,7 @@ impl Parts {
             "patient" => self.patient = typed(v, &path, diags),
             "actors" => self.actors = each(v, &path, diags),
             "facts" => self.facts = each(v, &path, diags),
+            "reactions" => self.reactions = each(v, &path, diags),
             "results" => self.results = typed(v, &path, diags),
             "phases" => self.phases = each(v, &path, diags),
             "arrival" => self.arrival = typed(v, &path, diags),
@@ -141,6 +144,7 @@ impl Parts {
             patient: self.patient?,
             actors: self.actors.unwrap_or_default(),
             facts: self.facts?,
+            reactions: self.reactions.unwrap_or_default(),
             results: self.results.unwrap_or_default(),
             phases: self.phases?,
             arrival: self.arrival.unwrap_or_default(),
@@ -354,6 +358,68 @@ fn check_references(case: &Case, catalog: &Catalog, diags: &mut Diagnostics) {
                     refs.check_rule(rule, &format!("{path}[{i}].when"), diags);
                 }
             }
+        }
+    }
+
+    let phase_ok = |p: &Option<String>, path: String, diags: &mut Diagnostics| {
+        if let Some(p) = p {
+            if !phases.contains(p.as_str()) {
+                diags.push(unknown(path, "phase", p, &phases, "a phase id"));
+            }
+        }
+    };
+    for (i, f) in case.facts.iter().enumerate() {
+        for (j, v) in f.variants.iter().enumerate() {
+            let path = format!("$.facts[{i}].variants[{j}]");
+            phase_ok(&v.phase, format!("{path}.phase"), diags);
+            if let Some(rule) = &v.when {
+                refs.check_rule(rule, &format!("{path}.when"), diags);
+            }
+            if v.answer.trim().is_empty() {
+                diags.push(Diagnostic::new(
+                    format!("{path}.answer"),
+                    "the answer is empty",
+                    "write what the speaker says in this state",
+                ));
+            }
+        }
+    }
+    unique_ids(
+        case.reactions.iter().map(|r| r.id.as_str()),
+        "$.reactions",
+        "reaction",
+        diags,
+    );
+    for (i, r) in case.reactions.iter().enumerate() {
+        let path = format!("$.reactions[{i}]");
+        phase_ok(&r.phase, format!("{path}.phase"), diags);
+        if let Some(rule) = &r.when {
+            refs.check_rule(rule, &format!("{path}.when"), diags);
+        }
+        if r.speakers.is_empty() {
+            diags.push(Diagnostic::new(
+                format!("{path}.speakers"),
+                "no speaker can give this reaction",
+                "list `patient` or an actor id",
+            ));
+        }
+        for (j, s) in r.speakers.iter().enumerate() {
+            if !speaker_ok(s) {
+                diags.push(unknown(
+                    format!("{path}.speakers[{j}]"),
+                    "speaker",
+                    s,
+                    &actors,
+                    "`patient` or an actor id",
+                ));
+            }
+        }
+        if r.line.trim().is_empty() {
+            diags.push(Diagnostic::new(
+                format!("{path}.line"),
+                "the line is empty",
+                "write what the speaker says",
+            ));
         }
     }
 

@@ -8,7 +8,8 @@
 //!   [`lint`]: warnings where a valid case disagrees with itself (results, phases, events)
 //! - [`catalog`]: the shared order catalog; [`action`]: free text → catalog entry
 //! - [`encounter`]: the state machine over simulated time, and its serializable record
-//! - [`sp`]: the scripted standardized patient; [`lexicon`], [`text`], [`phrases`]: matching
+//! - [`sp`]: the scripted standardized patient ([`utterance`]: what kind of sentence it
+//!   heard); [`lexicon`], [`text`], [`phrases`]: matching
 //! - [`alarms`]: normal and critical vital-sign ranges by age (one cited table); monitor alarms
 //! - [`rule`], [`eval`]: the rule language and its evaluation with evidence
 //! - [`score`]: rubric scoring (rules, judge verdicts, overrides); [`debrief`]: what the
@@ -36,6 +37,7 @@ pub mod score;
 pub mod sp;
 pub mod text;
 pub mod units;
+pub mod utterance;
 pub mod validate;
 
 /// The shared order catalog shipped with the app (`assets/catalog.json` without indentation,

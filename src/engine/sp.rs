@@ -6,13 +6,15 @@
 //! anything else an in-character non-answer. Which facts were elicited is decided here, the
 //! same way whoever voices the patient.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use super::case::{Case, PATIENT};
+use super::case::{Case, FactCategory, ReactionKind, PATIENT};
 use super::lexicon::{canonical_tokens_except, tokens_marked, ROS_NEGATIVES};
+use super::rule::Rule;
 use super::text::{FuzzyVocab, WordMap};
+use super::utterance::{classify, expand, has, Classified, UtteranceKind};
 
 /// Words that carry no content in a question. Sorted, for binary search (a test checks).
 const STOPWORDS: &[&str] = &[
@@ -129,6 +131,10 @@ const QUESTION_STARTS: &[&str] = &[
     "whats", "hows",
 ];
 
+/// Shown once per encounter when the clinician asks to examine the patient in words: the
+/// examination itself is an order.
+pub const EXAM_HINT: &str = "To examine the patient, place the examination from the Orders panel (for example \"examine chest\"); its findings come back as a result.";
+
 const DEFAULT_NON_ANSWERS: &[&str] = &[
     "I'm not sure what you mean.",
     "I don't really know, to be honest.",
@@ -155,6 +161,12 @@ pub struct SpokenLine {
     pub text: String,
     /// Facts this line disclosed.
     pub facts: Vec<String>,
+    /// What kind of utterance this line answers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<UtteranceKind>,
+    /// The case's reaction (by id) this line gives.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reaction: Option<String>,
 }
 
 /// The case script, pre-tokenized for matching. Built from the case; not serialized.
@@ -232,6 +244,8 @@ struct SentenceWords {
     any: bool,
     all: Vec<u32>,
     heads: Vec<u32>,
+    /// Script word ids in the order the sentence says them (first occurrence).
+    order: Vec<u32>,
 }
 
 impl SentenceWords {
@@ -241,6 +255,7 @@ impl SentenceWords {
             any: !tokens.is_empty(),
             all: Vec::with_capacity(tokens.len()),
             heads: Vec::with_capacity(tokens.len()),
+            order: Vec::with_capacity(tokens.len()),
         };
         for t in &tokens {
             // Words no trigger uses cannot complete a trigger; only typos of script words
@@ -254,6 +269,9 @@ impl SentenceWords {
                 continue;
             };
             words.all.push(id);
+            if !words.order.contains(&id) {
+                words.order.push(id);
+            }
             if !t.qualifier {
                 words.heads.push(id);
             }
@@ -267,6 +285,14 @@ impl SentenceWords {
 
     fn has_all(&self, ids: &[u32]) -> bool {
         is_subset(ids, &self.all)
+    }
+
+    /// Where in the sentence a trigger's words first appear.
+    fn position(&self, ids: &[u32]) -> usize {
+        ids.iter()
+            .filter_map(|id| self.order.iter().position(|o| o == id))
+            .min()
+            .unwrap_or(usize::MAX)
     }
 
     fn has_head(&self, ids: &[u32]) -> bool {
@@ -295,6 +321,29 @@ pub struct Presence<'a> {
     pub actors_present: &'a BTreeSet<String>,
 }
 
+/// What the scripted patient knows of the encounter when it answers: the phase and the state
+/// (for state-dependent answers and reactions) and what the patient side said before.
+pub struct Context<'a> {
+    pub phase: &'a str,
+    /// Evaluates a rule on the encounter's state now (`eval::holds`).
+    pub holds: &'a dyn Fn(&Rule) -> bool,
+    /// How many times each reaction (by id) was given so far.
+    pub reaction_uses: &'a BTreeMap<String, u32>,
+    /// The last line each speaker said, so a non-answer is not repeated back to back.
+    pub last_lines: &'a BTreeMap<String, String>,
+    /// Someone on the patient's side already reacted to this utterance (an event's line), so
+    /// statements get no further reaction.
+    pub scripted_reaction: bool,
+}
+
+/// The patient side's reply to one utterance.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Reply {
+    pub lines: Vec<SpokenLine>,
+    /// The clinician asked to examine (or do something to) the patient.
+    pub exam_request: bool,
+}
+
 /// Splits an utterance into sentences (at ? . ! ;), keeping whether each was a question.
 fn sentences(utterance: &str) -> Vec<(String, bool)> {
     let mut out = Vec::new();
@@ -315,12 +364,165 @@ fn sentences(utterance: &str) -> Vec<(String, bool)> {
     }
     out.into_iter()
         .map(|(s, q)| {
-            let first = s.split_whitespace().next().unwrap_or("").to_lowercase();
-            let first: String = first.chars().filter(|c| c.is_ascii_alphabetic()).collect();
-            let q = q || QUESTION_STARTS.contains(&first.as_str());
+            let raw = s.split_whitespace().next().unwrap_or("").to_lowercase();
+            let first: String = raw.chars().filter(|c| c.is_ascii_alphabetic()).collect();
+            // "We're going to..." is not "were": a contraction starts a question only when it
+            // is a question word's ("what's", "how's").
+            let contracted = raw.contains(['\'', '’']);
+            let q = q
+                || (QUESTION_STARTS.contains(&first.as_str())
+                    && (!contracted || matches!(first.as_str(), "whats" | "hows")));
             (s, q)
         })
         .collect()
+}
+
+/// Questions about who is with the patient or whom to call.
+const PEOPLE_QUESTIONS: &[&str] = &[
+    "anyone we can call",
+    "anyone we should call",
+    "anyone we could call",
+    "anyone you would like us to call",
+    "anyone you would like us to contact",
+    "anyone you want us to call",
+    "anyone we should contact",
+    "anyone we can contact",
+    "anyone we should let know",
+    "anyone we can let know",
+    "someone we can call",
+    "someone we should call",
+    "let know you are here",
+    "who can we call",
+    "who should we call",
+    "who should we contact",
+    "who is with you",
+    "who came with you",
+    "who came in with",
+    "who came with",
+    "who is here with",
+    "who brought",
+    "anyone with you",
+    "here with you",
+    "next of kin",
+    "who is at home",
+    "anyone you can talk to",
+    "anyone to talk to",
+    "someone you can talk to",
+    "who do you have",
+    "family we should",
+    "on their way",
+    "live with anyone",
+    "lives with anyone",
+    "live alone",
+    "live on your own",
+];
+
+/// Questions about who is here (answered by whoever came with the patient).
+const PRESENCE_QUESTIONS: &[&str] = &[
+    "with you",
+    "with her",
+    "with him",
+    "came in",
+    "came with",
+    "here with",
+    "brought",
+];
+
+/// Words naming the people in a patient's life (a fact mentioning one answers "anyone we can
+/// call?").
+const RELATIONS: &[&str] = &[
+    "wife",
+    "husband",
+    "partner",
+    "girlfriend",
+    "boyfriend",
+    "sister",
+    "brother",
+    "daughter",
+    "son",
+    "mum",
+    "mother",
+    "dad",
+    "father",
+    "flatmate",
+    "friend",
+    "friends",
+    "parents",
+    "family",
+    "share a flat",
+    "live with",
+    "lives with",
+];
+
+/// Words that make a question about the family (a family-history question is answered by
+/// the family history, not the patient's own).
+const FAMILY_WORDS: &[&str] = &[
+    "family",
+    "relatives",
+    "parents",
+    "mum",
+    "mother",
+    "dad",
+    "father",
+    "brother",
+    "brothers",
+    "sister",
+    "sisters",
+    "siblings",
+    "grandparents",
+    "runs",
+    "run",
+];
+
+/// Open questions about why the patient came: answered by the chief complaint.
+const COMPLAINT_QUESTIONS: &[&str] = &[
+    "what brings you",
+    "what brought you",
+    "what has brought you",
+    "what is brought you",
+    "what is been going on",
+    "what has been going on",
+    "what is going on",
+    "what is been happening",
+    "what has been happening",
+    "what is happening",
+    "what happened",
+    "what has happened",
+    "what is the problem",
+    "what seems to be",
+    "what is wrong",
+    "how can i help",
+    "what can i do for you",
+    "what can we do for you",
+];
+
+/// Said by the patient side when a statement calls for a reaction and the case has none.
+fn default_reaction(kind: UtteranceKind, reaction: Option<ReactionKind>) -> &'static str {
+    match (kind, reaction) {
+        (UtteranceKind::ExamRequest, _) => "Yes, that's fine. Go ahead.",
+        (UtteranceKind::News, Some(ReactionKind::BadNews)) => {
+            "Oh... I don't... What does that mean? What happens now?"
+        }
+        (UtteranceKind::News, _) => "Oh. Right... What does that mean?",
+        (UtteranceKind::Explanation, Some(ReactionKind::Treatment)) => "Okay. Will that help?",
+        (UtteranceKind::Explanation, _) => "Okay. What happens after that?",
+        (UtteranceKind::Empathy, _) => "Thank you. It's a lot.",
+        (UtteranceKind::Reassurance, _) => "Okay. Thank you, that helps.",
+        (UtteranceKind::Greeting, _) => "Hello.",
+        (UtteranceKind::Closing, _) => "Okay. Thank you.",
+        (UtteranceKind::Instruction, _) => "All right.",
+        _ => "Okay.",
+    }
+}
+
+/// One piece of the reply before lines by the same speaker are joined.
+struct Part {
+    speaker: String,
+    text: String,
+    fact: Option<String>,
+    kind: UtteranceKind,
+    reaction: Option<String>,
+    non_answer: bool,
 }
 
 /// The scripted patient's (and present actors') reply to one clinician utterance.
@@ -330,11 +532,15 @@ pub fn respond(
     index: &ScriptIndex,
     utterance: &str,
     presence: &Presence,
+    ctx: &Context,
     variant: u64,
-) -> Vec<SpokenLine> {
-    let mut lines: Vec<SpokenLine> = Vec::new();
+) -> Reply {
+    let mut parts: Vec<Part> = Vec::new();
     let mut said_facts: BTreeSet<usize> = BTreeSet::new();
-    let mut fallback_used = false;
+    let mut non_answer_used = false;
+    let mut exam_request = false;
+    // The statement that most calls for a reaction: (weight, classification).
+    let mut statement: Option<Classified> = None;
     let utterance_lower = utterance.to_lowercase();
     let addressed: Option<&str> = case
         .actors
@@ -348,133 +554,381 @@ pub fn respond(
                     .is_some_and(|n| utterance_lower.contains(&n.to_lowercase()))
         })
         .map(|a| a.id.as_str());
+    let fallback_speaker = || -> Option<&str> {
+        if addressed.is_none() && presence.patient_can_answer {
+            Some(PATIENT)
+        } else {
+            addressed.or_else(|| presence.actors_present.iter().next().map(String::as_str))
+        }
+    };
 
+    // The statement just before a question, which may carry what the question is about
+    // ("Some people in your situation think about ending it all. Has that crossed your mind?").
+    let mut preamble: Option<String> = None;
     for (sentence, is_question) in sentences(utterance) {
-        let words = SentenceWords::new(index, &sentence);
-        if !words.any {
+        let classified = classify(&sentence, is_question);
+        if classified.kind != UtteranceKind::Question {
+            if classified.kind == UtteranceKind::ExamRequest {
+                exam_request = true;
+            }
+            // Leaving ("I'll be back shortly") after anything but news or a request to
+            // examine ends the exchange.
+            let closes = classified.kind == UtteranceKind::Closing
+                && statement.is_none_or(|s| {
+                    !matches!(s.kind, UtteranceKind::News | UtteranceKind::ExamRequest)
+                });
+            if closes || statement.is_none_or(|s| classified.kind.weight() > s.kind.weight()) {
+                statement = Some(classified);
+            }
+            preamble = Some(sentence);
             continue;
         }
-        if !is_question {
-            // Statements ("I'm going to examine you", an explanation) disclose nothing; the
-            // patient at most acknowledges them once.
-            if !fallback_used && presence.patient_can_answer && lines.is_empty() {
-                fallback_used = true;
-                push_line(&mut lines, PATIENT, "Okay.", None);
+        let mut words = SentenceWords::new(index, &sentence);
+        let mut expanded = expand(&sentence);
+        let mut found = answer_facts(case, index, &words, &expanded, presence, addressed, ctx);
+        if let Some(pre) = preamble.take().filter(|_| found.is_empty()) {
+            let joined = format!("{pre}, {sentence}");
+            let w = SentenceWords::new(index, &joined);
+            let e = expand(&joined);
+            let mut again = answer_facts(case, index, &w, &e, presence, addressed, ctx);
+            // "... thoughts of ending their life. Have you had thoughts like that?": the
+            // question points back at what the preamble named last.
+            if again.len() > 1 && !has(&e, &["and", "also", "as well"]) {
+                again.drain(..again.len() - 1);
             }
-            continue;
-        }
-        // Facts with a trigger fully present that names at least one thing the sentence is
-        // about (so "allergic to any medicines" is not a question about medicines), each with
-        // its longest such trigger; then drop matches whose trigger is a strict subset of
-        // another match's trigger (the more specific question wins).
-        let mut candidates: Vec<(u32, u32)> = Vec::new();
-        for &id in &words.heads {
-            candidates.extend_from_slice(&index.postings[id as usize]);
-        }
-        candidates.sort_unstable();
-        candidates.dedup();
-        let mut matches: Vec<(usize, &[u32])> = Vec::new();
-        for (fi, ti) in candidates {
-            let trigger = &index.triggers[fi as usize][ti as usize][..];
-            if !words.has_all(trigger) {
-                continue;
+            if !again.is_empty() {
+                (words, expanded, found) = (w, e, again);
             }
-            match matches.last_mut() {
-                // Of equally long triggers the last one counts (as `max_by_key` would).
-                Some(last) if last.0 == fi as usize => {
-                    if trigger.len() >= last.1.len() {
-                        last.1 = trigger;
-                    }
+        }
+        let answered = found
+            .into_iter()
+            .map(|(fi, speaker, text)| {
+                if said_facts.insert(fi) {
+                    parts.push(Part {
+                        speaker: speaker.to_string(),
+                        text: text.to_string(),
+                        fact: Some(case.facts[fi].id.clone()),
+                        kind: UtteranceKind::Question,
+                        reaction: None,
+                        non_answer: false,
+                    });
                 }
-                _ => matches.push((fi as usize, trigger)),
-            }
-        }
-        let specific: Vec<usize> = matches
-            .iter()
-            .filter(|(_, t)| {
-                !matches
-                    .iter()
-                    .any(|(_, o)| t.len() < o.len() && is_subset(t, o))
             })
-            .map(|(fi, _)| *fi)
-            .collect();
-        let mut answered = false;
-        for fi in specific {
-            let fact = &case.facts[fi];
-            let Some(speaker) = pick_speaker(&fact.speakers, presence, addressed) else {
-                continue;
-            };
-            answered = true;
-            if said_facts.insert(fi) {
-                push_line(&mut lines, speaker, &fact.answer, Some(&fact.id));
-            }
-        }
+            .count()
+            > 0;
         if answered {
             continue;
         }
-        if let Some((_, (_, negative))) = index
-            .ros
-            .iter()
-            .zip(ROS_NEGATIVES)
-            .find(|(ids, _)| words.has_all(ids) && words.has_head(ids))
-        {
-            if presence.patient_can_answer {
-                push_line(&mut lines, PATIENT, negative, None);
-            } else if let Some(actor) =
-                addressed.or_else(|| presence.actors_present.iter().next().map(String::as_str))
+        if words.any {
+            if let Some((_, (_, negative))) = index
+                .ros
+                .iter()
+                .zip(ROS_NEGATIVES)
+                .find(|(ids, _)| words.has_all(ids) && words.has_head(ids))
             {
-                push_line(&mut lines, actor, "Not that I know of.", None);
+                let speaker = if presence.patient_can_answer {
+                    Some((PATIENT, *negative))
+                } else {
+                    addressed
+                        .or_else(|| presence.actors_present.iter().next().map(String::as_str))
+                        .map(|a| (a, "Not that I know of."))
+                };
+                if let Some((speaker, text)) = speaker {
+                    parts.push(Part {
+                        speaker: speaker.to_string(),
+                        text: text.to_string(),
+                        fact: None,
+                        kind: UtteranceKind::Question,
+                        reaction: None,
+                        non_answer: false,
+                    });
+                }
+                continue;
             }
+        }
+        if let Some(part) = people_answer(case, &expanded, presence, addressed, &mut said_facts) {
+            parts.push(part);
             continue;
         }
-        if fallback_used {
+        if non_answer_used {
             continue;
         }
-        fallback_used = true;
-        // Only questions reach here: statements were acknowledged above.
-        let (speaker, text) = if addressed.is_some() || !presence.patient_can_answer {
-            let actor =
-                addressed.or_else(|| presence.actors_present.iter().next().map(String::as_str));
-            let custom = actor
-                .and_then(|id| case.actors.iter().find(|a| a.id == id))
-                .map_or(&[][..], |a| &a.non_answers[..]);
-            (
-                actor,
-                non_answer(custom, DEFAULT_ACTOR_NON_ANSWERS, variant),
-            )
-        } else {
-            (
-                Some(PATIENT),
-                non_answer(&case.patient.non_answers, DEFAULT_NON_ANSWERS, variant),
-            )
+        non_answer_used = true;
+        let Some(speaker) = fallback_speaker() else {
+            continue;
         };
-        let Some(speaker) = speaker else { continue };
-        push_line(&mut lines, speaker, text, None);
+        let custom = if speaker == PATIENT {
+            &case.patient.non_answers[..]
+        } else {
+            case.actors
+                .iter()
+                .find(|a| a.id == speaker)
+                .map_or(&[][..], |a| &a.non_answers[..])
+        };
+        let defaults = if speaker == PATIENT {
+            DEFAULT_NON_ANSWERS
+        } else {
+            DEFAULT_ACTOR_NON_ANSWERS
+        };
+        let last = ctx.last_lines.get(speaker).map(String::as_str);
+        let mut text = non_answer(custom, defaults, variant);
+        if last.is_some_and(|l| l.ends_with(text)) {
+            text = non_answer(custom, defaults, variant.wrapping_add(1));
+        }
+        parts.push(Part {
+            speaker: speaker.to_string(),
+            text: text.to_string(),
+            fact: None,
+            kind: UtteranceKind::Question,
+            reaction: None,
+            non_answer: true,
+        });
     }
-    if lines.is_empty() && presence.patient_can_answer {
-        // A greeting, or a question with no content words ("Sorry?").
-        let greeting = [
-            "hello",
-            "hi",
-            "hey",
-            "good morning",
-            "good afternoon",
-            "good evening",
-        ]
-        .iter()
-        .any(|g| super::phrases::says(utterance, g));
-        if greeting {
-            push_line(&mut lines, PATIENT, "Hello.", None);
-        } else if utterance.contains('?') {
-            push_line(
-                &mut lines,
-                PATIENT,
-                non_answer(&case.patient.non_answers, DEFAULT_NON_ANSWERS, variant),
-                None,
-            );
+
+    // Statements: a request to examine always gets consent; news and explanations always get
+    // a reaction; other statements only when nothing else was said.
+    if let Some(st) = statement {
+        let reacts = match st.kind {
+            UtteranceKind::ExamRequest => true,
+            UtteranceKind::News | UtteranceKind::Explanation => !ctx.scripted_reaction,
+            UtteranceKind::Empathy | UtteranceKind::Reassurance => {
+                !ctx.scripted_reaction && parts.iter().all(|p| p.non_answer)
+            }
+            _ => parts.is_empty() && !ctx.scripted_reaction,
+        };
+        if reacts {
+            if let Some(part) =
+                reaction_part(case, st, presence, addressed, ctx, fallback_speaker())
+            {
+                parts.retain(|p| !p.non_answer);
+                parts.push(part);
+            }
+        } else if ctx.scripted_reaction {
+            parts.retain(|p| !p.non_answer);
+        }
+    } else if ctx.scripted_reaction {
+        parts.retain(|p| !p.non_answer);
+    }
+
+    let mut lines: Vec<SpokenLine> = Vec::new();
+    for p in parts {
+        push_line(&mut lines, p);
+    }
+    Reply {
+        lines,
+        exam_request,
+    }
+}
+
+/// The facts a question asks for, in the order it asks: (fact index, speaker, answer now).
+fn answer_facts<'c>(
+    case: &'c Case,
+    index: &ScriptIndex,
+    words: &SentenceWords,
+    expanded: &str,
+    presence: &Presence,
+    addressed: Option<&str>,
+    ctx: &Context,
+) -> Vec<(usize, &'c str, &'c str)> {
+    if !words.any {
+        return Vec::new();
+    }
+    // Facts with a trigger fully present that names at least one thing the sentence is
+    // about (so "allergic to any medicines" is not a question about medicines), each with
+    // its longest such trigger; then drop matches whose trigger is a strict subset of
+    // another match's trigger (the more specific question wins).
+    let mut candidates: Vec<(u32, u32)> = Vec::new();
+    for &id in &words.heads {
+        candidates.extend_from_slice(&index.postings[id as usize]);
+    }
+    candidates.sort_unstable();
+    candidates.dedup();
+    let mut matches: Vec<(usize, &[u32])> = Vec::new();
+    for (fi, ti) in candidates {
+        let trigger = &index.triggers[fi as usize][ti as usize][..];
+        if !words.has_all(trigger) {
+            continue;
+        }
+        match matches.last_mut() {
+            // Of equally long triggers the last one counts (as `max_by_key` would).
+            Some(last) if last.0 == fi as usize => {
+                if trigger.len() >= last.1.len() {
+                    last.1 = trigger;
+                }
+            }
+            _ => matches.push((fi as usize, trigger)),
         }
     }
-    lines
+    let mut specific: Vec<(usize, usize)> = matches
+        .iter()
+        .filter(|(_, t)| {
+            !matches
+                .iter()
+                .any(|(_, o)| t.len() < o.len() && is_subset(t, o))
+        })
+        .map(|(fi, t)| (*fi, words.position(t)))
+        .collect();
+    // A question about the family asks for the family history only.
+    if has(expanded, FAMILY_WORDS)
+        && specific
+            .iter()
+            .any(|(fi, _)| case.facts[*fi].category == FactCategory::Family)
+    {
+        specific.retain(|(fi, _)| case.facts[*fi].category == FactCategory::Family);
+    }
+    // One question asks for what its most specific trigger names, unless it joins several
+    // ("... and are you allergic to anything?").
+    if !has(expanded, &["and", "also", "as well"]) {
+        let longest = specific
+            .iter()
+            .map(|(fi, _)| best_len(&matches, *fi))
+            .max()
+            .unwrap_or(0);
+        specific.retain(|(fi, _)| best_len(&matches, *fi) == longest);
+    }
+    // "What's been going on?": the chief complaint.
+    if specific.is_empty() && has(expanded, COMPLAINT_QUESTIONS) {
+        if let Some(fi) = case.facts.iter().position(|f| {
+            f.category == FactCategory::Complaint
+                && pick_speaker(&f.speakers, presence, addressed).is_some()
+        }) {
+            specific.push((fi, 0));
+        }
+    }
+    // In the order asked.
+    specific.sort_by_key(|&(fi, pos)| (pos, fi));
+    specific
+        .into_iter()
+        .filter_map(|(fi, _)| {
+            let fact = &case.facts[fi];
+            let speaker = pick_speaker(&fact.speakers, presence, addressed)?;
+            Some((fi, speaker, fact.answer_now(ctx.phase, ctx.holds)))
+        })
+        .collect()
+}
+
+/// The length of the longest trigger by which fact `fi` matched.
+fn best_len(matches: &[(usize, &[u32])], fi: usize) -> usize {
+    matches
+        .iter()
+        .filter(|(f, _)| *f == fi)
+        .map(|(_, t)| t.len())
+        .max()
+        .unwrap_or(0)
+}
+
+/// "Is there anyone we can call?", "who is with you?": answered from the case's people.
+fn people_answer(
+    case: &Case,
+    expanded: &str,
+    presence: &Presence,
+    addressed: Option<&str>,
+    said_facts: &mut BTreeSet<usize>,
+) -> Option<Part> {
+    if !has(expanded, PEOPLE_QUESTIONS) {
+        return None;
+    }
+    let present: Vec<&super::case::Actor> = case
+        .actors
+        .iter()
+        .filter(|a| presence.actors_present.contains(&a.id))
+        .collect();
+    let pronoun = if case.patient.sex.to_lowercase().starts_with('f') {
+        "her"
+    } else {
+        "his"
+    };
+    let actor_line = |a: &super::case::Actor| Part {
+        speaker: a.id.clone(),
+        text: format!(
+            "I'm here. I'm {}, {pronoun} {}.",
+            a.name.split_whitespace().next().unwrap_or(&a.name),
+            a.role
+        ),
+        fact: None,
+        kind: UtteranceKind::Question,
+        reaction: None,
+        non_answer: false,
+    };
+    if has(expanded, PRESENCE_QUESTIONS) {
+        if let Some(a) = present.first() {
+            return Some(actor_line(a));
+        }
+    }
+    // The patient's social history first, then other facts.
+    let relation_fact = [FactCategory::Social, FactCategory::Other]
+        .iter()
+        .find_map(|category| {
+            case.facts.iter().enumerate().find(|(_, f)| {
+                f.category == *category
+                    && has(&expand(&f.answer), RELATIONS)
+                    && pick_speaker(&f.speakers, presence, addressed).is_some()
+            })
+        });
+    if let Some((fi, f)) = relation_fact {
+        let speaker = pick_speaker(&f.speakers, presence, addressed)?;
+        said_facts.insert(fi);
+        return Some(Part {
+            speaker: speaker.to_string(),
+            text: f.answer.clone(),
+            fact: Some(f.id.clone()),
+            kind: UtteranceKind::Question,
+            reaction: None,
+            non_answer: false,
+        });
+    }
+    present.first().map(|a| actor_line(a))
+}
+
+/// The reaction to a statement: the case's own (by kind, phase and `when`, the least used
+/// first), else a plain default in character.
+fn reaction_part(
+    case: &Case,
+    st: Classified,
+    presence: &Presence,
+    addressed: Option<&str>,
+    ctx: &Context,
+    fallback: Option<&str>,
+) -> Option<Part> {
+    for kind in st.reactions.iter().flatten() {
+        let best = case
+            .reactions
+            .iter()
+            .filter(|r| r.kind == *kind && r.applies(ctx.phase, ctx.holds))
+            .filter_map(|r| Some((r, pick_speaker(&r.speakers, presence, addressed)?)))
+            // The least used first; of those, one made for this phase or state.
+            .min_by_key(|(r, _)| {
+                (
+                    ctx.reaction_uses.get(&r.id).copied().unwrap_or(0),
+                    r.phase.is_none() && r.when.is_none(),
+                )
+            });
+        if let Some((r, speaker)) = best {
+            let uses = ctx.reaction_uses.get(&r.id).copied().unwrap_or(0) as usize;
+            let text = match (uses, r.questions.get(uses)) {
+                (0, Some(q)) => format!("{} {}", r.line.trim(), q.trim()),
+                (_, Some(q)) => q.trim().to_string(),
+                _ => r.line.trim().to_string(),
+            };
+            return Some(Part {
+                speaker: speaker.to_string(),
+                text,
+                fact: None,
+                kind: st.kind,
+                reaction: Some(r.id.clone()),
+                non_answer: false,
+            });
+        }
+    }
+    let speaker = fallback?;
+    Some(Part {
+        speaker: speaker.to_string(),
+        text: default_reaction(st.kind, st.reactions[0]).to_string(),
+        fact: None,
+        kind: st.kind,
+        reaction: None,
+        non_answer: false,
+    })
 }
 
 /// An in-character non-answer: the case's own wordings, else the defaults; `variant` picks.
@@ -506,19 +960,25 @@ fn pick_speaker<'a>(
     speakers.iter().find(|s| available(s)).map(String::as_str)
 }
 
-fn push_line(lines: &mut Vec<SpokenLine>, speaker: &str, text: &str, fact: Option<&str>) {
+fn push_line(lines: &mut Vec<SpokenLine>, p: Part) {
     if let Some(last) = lines.last_mut() {
-        if last.speaker == speaker {
+        if last.speaker == p.speaker {
             last.text.push(' ');
-            last.text.push_str(text);
-            last.facts.extend(fact.map(str::to_string));
+            last.text.push_str(&p.text);
+            last.facts.extend(p.fact);
+            if p.reaction.is_some() {
+                last.reaction = p.reaction;
+                last.kind = Some(p.kind);
+            }
             return;
         }
     }
     lines.push(SpokenLine {
-        speaker: speaker.to_string(),
-        text: text.to_string(),
-        facts: fact.map(str::to_string).into_iter().collect(),
+        speaker: p.speaker,
+        text: p.text,
+        facts: p.fact.into_iter().collect(),
+        kind: Some(p.kind),
+        reaction: p.reaction,
     });
 }
 

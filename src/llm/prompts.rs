@@ -14,6 +14,7 @@ use std::fmt::Write;
 use super::{Chat, Message, Params};
 use crate::engine::case::{Case, FactCategory, RubricItem, PATIENT};
 use crate::engine::encounter::{ActionStatus, Entry, EntryKind, Input, Record};
+use crate::engine::utterance::UtteranceKind;
 
 pub use crate::engine::debrief::vitals_text;
 
@@ -198,6 +199,10 @@ pub struct PatientReply<'a> {
     pub facts: &'a [String],
     /// The scripted line the engine produced, as a fallback reference for wording.
     pub scripted: &'a str,
+    /// What kind of utterance the engine read (a question, news, a request to examine...).
+    pub kind: Option<UtteranceKind>,
+    /// The case's reaction (by id) the engine chose for this line: the model voices it.
+    pub reaction: Option<&'a str>,
 }
 
 /// The patient's system prompt: persona, knowledge, and the standardized-patient rules.
@@ -286,14 +291,44 @@ pub fn patient_system(
         speakers.join(" or ")
     );
     let who = speaker_name(case, reply.speaker);
-    let facts: Vec<&str> = reply
+    // A fact with state-dependent answers conveys the answer the engine chose now: the
+    // scripted line.
+    let state_dependent = reply
         .facts
         .iter()
         .filter_map(|id| case.facts.iter().find(|f| &f.id == id))
-        .map(|f| f.answer.trim())
-        .collect();
+        .any(|f| !f.variants.is_empty());
+    let facts: Vec<&str> = if state_dependent {
+        vec![reply.scripted.trim()]
+    } else {
+        reply
+            .facts
+            .iter()
+            .filter_map(|id| case.facts.iter().find(|f| &f.id == id))
+            .map(|f| f.answer.trim())
+            .collect()
+    };
+    let reaction = reply
+        .reaction
+        .and_then(|id| case.reactions.iter().find(|r| r.id == id));
     let _ = write!(s, "\n\nThis reply is spoken by {who}.");
-    if facts.is_empty() {
+    if reaction.is_some() {
+        let _ = write!(
+            s,
+            " The clinician has just told you something ({}); this is how you react, so convey this reaction and \
+             these words' meaning, nothing more: {}",
+            kind_label(reply.kind),
+            reply.scripted.trim()
+        );
+    } else if facts.is_empty() && reply.kind.is_some_and(|k| k != UtteranceKind::Question) {
+        let _ = write!(
+            s,
+            " The clinician is not asking a question ({}): respond briefly in character, without adding new facts (for example: \"{}\").",
+            kind_label(reply.kind),
+            reply.scripted.trim()
+        );
+        return s;
+    } else if facts.is_empty() {
         let _ = write!(
             s,
             " The question touches nothing in what you know: reply in character without adding new facts."
@@ -305,10 +340,25 @@ pub fn patient_system(
             facts.join(" ")
         );
     }
-    if !reply.scripted.trim().is_empty() && facts.is_empty() {
+    if reaction.is_none() && !reply.scripted.trim().is_empty() && facts.is_empty() {
         let _ = write!(s, " (For example: \"{}\")", reply.scripted.trim());
     }
     s
+}
+
+/// What the clinician did, in words for the patient prompt.
+fn kind_label(kind: Option<UtteranceKind>) -> &'static str {
+    match kind {
+        Some(UtteranceKind::ExamRequest) => "they asked to examine you or do something to you",
+        Some(UtteranceKind::News) => "they told you a diagnosis or news",
+        Some(UtteranceKind::Explanation) => "they explained a plan or a treatment",
+        Some(UtteranceKind::Empathy) => "they showed empathy",
+        Some(UtteranceKind::Reassurance) => "they reassured you",
+        Some(UtteranceKind::Greeting) => "they greeted you",
+        Some(UtteranceKind::Closing) => "they are leaving for now",
+        Some(UtteranceKind::Instruction) => "they asked you to do something",
+        _ => "a statement",
+    }
 }
 
 /// The patient's chat: the conversation so far (clinician as user, patient side as assistant),

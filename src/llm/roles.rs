@@ -103,6 +103,8 @@ pub async fn patient_reply<T: Transport>(
             speaker,
             text,
             facts,
+            kind,
+            reaction,
         } = &e.kind
         else {
             continue;
@@ -111,6 +113,8 @@ pub async fn patient_reply<T: Transport>(
             speaker,
             facts,
             scripted: text,
+            kind: *kind,
+            reaction: reaction.as_deref(),
         };
         let chat = prompts::patient_chat(
             case,

@@ -21,6 +21,7 @@ mod medsp;
 mod module_graph;
 mod order_phrasings;
 mod orders;
+mod patient_utterances;
 mod physiology;
 mod replay;
 mod results;

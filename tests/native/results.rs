@@ -10,6 +10,18 @@ use bedside::engine::score::{JudgeRun, JudgeVerdict, Mark, Outcome, ScoredBy};
 
 use crate::support::{catalog, root};
 
+/// When the play first carried out `order`, in simulated seconds.
+fn given_at(s: &Session, order: &str) -> u32 {
+    s.encounter
+        .state()
+        .actions
+        .iter()
+        .filter(|a| a.order_id() == Some(order))
+        .filter_map(|a| a.done_at())
+        .min()
+        .unwrap_or_else(|| panic!("{order} was not carried out"))
+}
+
 fn played(id: &str, kind: &str) -> Session {
     let (lib, errors) = Library::builtin(&catalog());
     assert!(errors.is_empty());
@@ -189,17 +201,33 @@ fn the_chest_pain_debrief_speaks_as_a_clinician_writes() {
         "an expectation never met still shows the order's name"
     );
 
-    let strong = debrief_of(&played("acs-inferior-stemi", "strong"));
+    let strong_play = played("acs-inferior-stemi", "strong");
+    let strong = debrief_of(&strong_play);
+    // The time the play gave aspirin, read from its record (talk time moves it).
+    let aspirin_at = given_at(&strong_play, "aspirin");
+    assert!(
+        aspirin_at < 15 * 60,
+        "the strong play gives aspirin in time"
+    );
     assert_eq!(
         why(&strong, "pc_aspirin"),
-        "Aspirin 324 mg PO given at 5:39 (due by 15:00)"
+        format!(
+            "Aspirin 324 mg PO given at {} (due by 15:00)",
+            bedside::engine::eval::clock(aspirin_at)
+        )
     );
     assert_eq!(
         why(&strong, "mk_p2y12"),
-        "Ticagrelor 180 mg PO given at 19:50"
+        format!(
+            "Ticagrelor 180 mg PO given at {}",
+            bedside::engine::eval::clock(given_at(&strong_play, "ticagrelor"))
+        )
     );
-    assert!(why(&strong, "mk_nitrate_screen")
-        .starts_with("Asked at 18:42: “Have you used Viagra or sildenafil in the last two days?”"));
+    let asked = &strong_play.encounter.state().elicited["no_pde5_inhibitor"];
+    assert!(why(&strong, "mk_nitrate_screen").starts_with(&format!(
+        "Asked at {}: “Have you used Viagra or sildenafil in the last two days?”",
+        bedside::engine::eval::clock(asked.time_s)
+    )));
     assert_eq!(
         why(&strong, "pc_monitoring"),
         "The stage “Ventricular fibrillation” was not reached"
@@ -527,8 +555,15 @@ fn the_expert_pathway_sets_the_model_play_beside_the_trainees() {
             .clone()
     };
     let ecg = row(&weak, "12-lead ECG");
-    assert_eq!(ecg.expert_at_s, Some(26));
-    assert_eq!(ecg.trainee_at_s, Some(851));
+    // The expert's time is the strong play's, the trainee's the weak play's.
+    let strong_ecg = given_at(&played("acs-inferior-stemi", "strong"), "ecg_12_lead");
+    let weak_ecg = given_at(&played("acs-inferior-stemi", "weak"), "ecg_12_lead");
+    assert!(
+        strong_ecg < 5 * 60 && weak_ecg > 10 * 60,
+        "{strong_ecg} / {weak_ecg}"
+    );
+    assert_eq!(ecg.expert_at_s, Some(strong_ecg));
+    assert_eq!(ecg.trainee_at_s, Some(weak_ecg));
     assert_eq!(ecg.timing, PathwayTiming::Late);
     let asa = row(&weak, "Aspirin");
     assert_eq!(asa.timing, PathwayTiming::Missing);

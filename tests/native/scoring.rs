@@ -34,6 +34,7 @@ fn base_case() -> Case {
         key: true,
         negative: false,
         ask: None,
+        variants: vec![],
     });
     c
 }

@@ -166,6 +166,8 @@ fn patient_prompt_carries_the_script_and_the_sp_rules() {
         speaker,
         text,
         facts,
+        kind,
+        reaction,
     } = &e.kind
     else {
         unreachable!()
@@ -175,6 +177,8 @@ fn patient_prompt_carries_the_script_and_the_sp_rules() {
         speaker,
         facts,
         scripted: text,
+        kind: *kind,
+        reaction: reaction.as_deref(),
     };
     let chat = prompts::patient_chat(
         &case,

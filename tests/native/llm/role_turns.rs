@@ -578,6 +578,8 @@ fn structured_output_first_then_fallbacks_remembered_per_endpoint() {
             speaker: "patient",
             facts: &[],
             scripted: "It hurts.",
+            kind: None,
+            reaction: None,
         },
         client.params(),
     );
