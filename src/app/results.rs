@@ -7,74 +7,147 @@
 
 use serde_json::json;
 
-use crate::engine::debrief::{debrief, Debrief};
+use crate::engine::case::Competency;
+use crate::engine::debrief::{debrief_named, pathway_rows, Debrief};
+use crate::engine::encounter::{Config, Encounter, Input};
 use crate::engine::export::{
     encounter_csv_header, encounter_csv_row, frozen_result, items_csv_header, items_csv_rows,
     EncounterExport, Roles,
 };
-use crate::engine::score::{score, Override, Scorecard};
+use crate::engine::score::{score_named, Override, Scorecard, Tally};
 
 use super::session::Session;
 
 /// The scorecard of a session as saved: rule items, the judge run if one succeeded, and the
-/// overrides in force.
+/// overrides in force. Explanations name orders as the catalog does.
 pub fn scorecard(session: &Session) -> Scorecard {
     let enc = &session.encounter;
-    score(
+    score_named(
         enc.case(),
+        Some(enc.catalog()),
         enc.state(),
         session.saved.judge.as_ref(),
         &session.saved.overrides,
     )
 }
 
-/// The debrief data of a session, worded for people: order ids in explanations become the
-/// catalog's names, other ids become words ("`cath_lab_activation` was never ordered" →
-/// "“Cath lab activation (primary PCI)” was never ordered").
+/// The debrief data of a session. The engine words every explanation (catalog names, clock
+/// times, the question a missed fact needed) and points each piece of evidence at its log
+/// entry; nothing is rewritten here.
 pub fn debrief_of(session: &Session) -> Debrief {
     let card = scorecard(session);
-    let mut d = debrief(session.encounter.case(), session.encounter.record(), &card);
-    let catalog = session.encounter.catalog();
-    for item in &mut d.scorecard.items {
-        item.why = humanize(&item.why, catalog);
-    }
-    for e in &mut d.expectations {
-        if let Some(o) = catalog.get(&e.what) {
-            e.what = o.name.clone();
-        }
+    let mut d = debrief_named(
+        session.encounter.case(),
+        Some(session.encounter.catalog()),
+        session.encounter.record(),
+        &card,
+    );
+    if let Some(expert) = expert_encounter(&session.encounter) {
+        d.pathway = pathway_rows(expert.state(), session.encounter.state());
     }
     d
 }
 
-/// Replaces each `` `id` `` with the order's name in quotes, or the id's words. An unpaired
-/// backtick is kept as it is.
-pub fn humanize(text: &str, catalog: &crate::engine::catalog::Catalog) -> String {
-    let segments: Vec<&str> = text.split('`').collect();
-    let last = segments.len() - 1;
-    let mut out = String::with_capacity(text.len());
-    for (i, seg) in segments.iter().enumerate() {
-        let quoted = i % 2 == 1 && (i < last || segments.len() % 2 == 1);
-        if !quoted {
-            if i % 2 == 1 {
-                out.push('`');
-            }
-            out.push_str(seg);
-        } else {
-            match catalog.get(seg) {
-                Some(o) => {
-                    out.push('“');
-                    out.push_str(&o.name);
-                    out.push('”');
-                }
-                None => out.push_str(&seg.replace('_', " ")),
-            }
+/// The case's expert pathway played through the engine (deterministic, so the same every
+/// time); none when the case has no pathway or a step is refused.
+pub fn expert_encounter(trainee: &Encounter) -> Option<Encounter> {
+    let (case, catalog) = trainee.shared();
+    if case.pathway.is_empty() {
+        return None;
+    }
+    let mut enc = Encounter::new(case.clone(), catalog, Config::human());
+    for step in &case.pathway {
+        if enc.is_ended() {
+            break;
+        }
+        let input = Input::from_play_line(&serde_json::to_string(step).ok()?).ok()?;
+        if enc.takes(&input) {
+            enc.apply(input).ok()?;
         }
     }
-    out
+    Some(enc)
 }
 
-/// Records an educator's override (or, with `met: None`, clears it) on the saved encounter.
-/// Returns false (and changes nothing) for an id that is not an item of the case's rubric.
+/// What the two scores count, in one line each way, and (when they differ) why.
+pub fn scores_explained(t: &Tally) -> (String, Option<String>) {
+    let what = "Completion counts the expected items met, one each; points weigh them by \
+                importance and subtract harms done."
+        .to_string();
+    let (Some(c), Some(p)) = (t.completion_ratio, t.points_ratio) else {
+        return (what, None);
+    };
+    if (c - p).abs() < 0.005 {
+        return (what, None);
+    }
+    let harm_points: f64 = -t.harm_points;
+    let mut why = Vec::new();
+    if t.harms_done > 0 {
+        why.push(format!(
+            "{} harm(s) done cost {} point(s)",
+            t.harms_done,
+            crate::engine::units::fmt_num(harm_points)
+        ));
+    }
+    let weighted = t.points - t.harm_points;
+    if (weighted / t.points_possible.max(f64::EPSILON) - c).abs() >= 0.005 {
+        why.push(format!(
+            "the items met carry {} of {} points by weight",
+            crate::engine::units::fmt_num(weighted),
+            crate::engine::units::fmt_num(t.points_possible)
+        ));
+    }
+    let line = format!(
+        "Completion {} but points {}: {}.",
+        percent(Some(c)),
+        percent(Some(p)),
+        why.join(", and ")
+    );
+    (what, Some(line))
+}
+
+/// The six competencies with their names, for the debrief's legend.
+pub fn competency_legend() -> Vec<(&'static str, &'static str)> {
+    Competency::ALL
+        .iter()
+        .map(|c| (c.code(), c.label()))
+        .collect()
+}
+
+/// "Overridden by Dr Lee (2 items)" when an educator's override is in force; none otherwise.
+pub fn override_label(card: &Scorecard) -> Option<String> {
+    let by: Vec<&str> = card
+        .items
+        .iter()
+        .filter_map(|i| i.overridden.as_ref())
+        .map(|o| o.by.as_str())
+        .collect();
+    if by.is_empty() {
+        return None;
+    }
+    let mut names: Vec<&str> = by.clone();
+    names.sort_unstable();
+    names.dedup();
+    let names: Vec<&str> = names
+        .into_iter()
+        .map(|n| {
+            if n.trim().is_empty() {
+                "an educator"
+            } else {
+                n
+            }
+        })
+        .collect();
+    Some(format!(
+        "Overridden by {} ({} item{})",
+        names.join(", "),
+        by.len(),
+        if by.len() == 1 { "" } else { "s" }
+    ))
+}
+
+/// Records an educator's override (or, with `met: None`, clears it) on the saved encounter,
+/// with the educator's name. Returns false (and changes nothing) for an id that is not an item
+/// of the scorecard, or without a name: an override is always someone's.
 pub fn add_override(
     session: &mut Session,
     item: &str,
@@ -83,7 +156,9 @@ pub fn add_override(
     note: &str,
     at: &str,
 ) -> bool {
-    if !session.encounter.case().rubric.iter().any(|i| i.id == item) {
+    let known = session.encounter.case().rubric.iter().any(|i| i.id == item)
+        || item == crate::engine::score::GROSS_OVERDOSE_ITEM;
+    if !known || by.trim().is_empty() {
         return false;
     }
     session.saved.overrides.push(Override {
@@ -212,14 +287,20 @@ pub fn score_label(
 ) -> String {
     match Session::resume(saved.clone(), library, catalog) {
         Ok(session) => {
-            let o = scorecard(&session).scores().overall;
-            format!(
+            let card = scorecard(&session);
+            let o = card.scores().overall;
+            let mut label = format!(
                 "{} ({}/{} items) · points {}",
                 percent(o.completion_ratio),
                 o.expected_met,
                 o.expected_scored,
                 percent(o.points_ratio)
-            )
+            );
+            if let Some(mark) = override_label(&card) {
+                label.push_str(" · ");
+                label.push_str(&mark);
+            }
+            label
         }
         Err(e) => format!("cannot be scored: {e}"),
     }

@@ -16,7 +16,7 @@ use bedside::engine::export::{frozen_result, EncounterExport, Roles};
 use bedside::engine::lint::case_warnings;
 use bedside::engine::load::load_case;
 use bedside::engine::medsp::import_many;
-use bedside::engine::score::{score, Mark};
+use bedside::engine::score::{score_named, Mark};
 use bedside::engine::CATALOG_JSON;
 
 /// `println!` that ignores a closed pipe (`bedside-cli catalog x | head`) instead of panicking.
@@ -303,7 +303,7 @@ fn play(
         return Ok(());
     }
     let case: &Case = enc.case();
-    let card = score(case, &record.state, None, &[]);
+    let card = score_named(case, Some(enc.catalog()), &record.state, None, &[]);
     let export = EncounterExport::new(
         turns_path,
         "",
@@ -561,7 +561,13 @@ fn model_play(args: ModelPlayArgs, catalog: Arc<Catalog>) -> Result<(), CliError
         }
     }
     let record = enc.record();
-    let card = score(&case, &record.state, judge_run.as_ref(), &[]);
+    let card = score_named(
+        &case,
+        Some(enc.catalog()),
+        &record.state,
+        judge_run.as_ref(),
+        &[],
+    );
     let judge_label = judge_run.as_ref().map(|j| j.model.clone());
     let mut export = EncounterExport::new(
         &args.case,

@@ -43,6 +43,43 @@ pub struct Case {
     pub end: EndConditions,
     pub diagnoses: Diagnoses,
     pub rubric: Vec<RubricItem>,
+    /// The expert pathway: a model play of the case, step by step in the play-file form
+    /// (`{"speak", "actions", "eos"}`, `{"wait": N}`, `{"end": {...}}`). The debrief replays
+    /// it and sets its timeline beside the trainee's.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pathway: Vec<PathwayStep>,
+}
+
+/// One step of the expert pathway, in the play-file form.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(untagged, deny_unknown_fields)]
+pub enum PathwayStep {
+    /// `{"wait": 5}`: let simulated minutes pass.
+    Wait { wait: u32 },
+    /// `{"end": {"diagnosis": ..., "plan": ..., "disposition": ...}}`: the end form.
+    End { end: PathwayEnd },
+    /// `{"speak": "...", "actions": ["..."], "eos": false}`: one clinician turn.
+    Turn {
+        #[serde(default)]
+        speak: String,
+        #[serde(default)]
+        actions: Vec<String>,
+        #[serde(default)]
+        eos: bool,
+    },
+}
+
+/// The end form of a pathway (the encounter's `EndForm`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PathwayEnd {
+    pub diagnosis: String,
+    #[serde(default)]
+    pub differential: Vec<String>,
+    #[serde(default)]
+    pub plan: String,
+    #[serde(default)]
+    pub disposition: Option<String>,
 }
 
 /// What is already in place when the encounter starts.
@@ -197,6 +234,11 @@ pub struct Fact {
     /// A pertinent negative (the answer is a denial).
     #[serde(default)]
     pub negative: bool,
+    /// The question the clinician should have asked, shown in the debrief when the fact was
+    /// not elicited ("Have you taken sildenafil or tadalafil in the last 48 hours?"). Without
+    /// it the debrief names the topic from the first triggers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ask: Option<String>,
 }
 
 fn patient_only() -> Vec<String> {
@@ -477,6 +519,12 @@ pub struct RubricItem {
     /// Scored by the engine; without a rule the judge scores it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rule: Option<Rule>,
+    /// Why it matters clinically, in a sentence or two; shown in the debrief.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rationale: Option<String>,
+    /// The public guideline it rests on, e.g. "ESC 2023 ACS guidelines, section 5.3".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
 }
 
 fn one() -> f64 {

@@ -6,8 +6,9 @@
 use serde::{Deserialize, Serialize};
 
 use super::case::{Case, FactCategory, PATIENT};
+use super::catalog::Catalog;
 use super::encounter::{ActionStatus, EndForm, EntryKind, Record, State};
-use super::eval::clock;
+use super::eval::{clock, id_words, phrase_set_words, Evidence};
 use super::rule::Rule;
 use super::score::{Scorecard, Scores};
 
@@ -205,8 +206,11 @@ pub struct TimelineAction {
 pub struct KeyFact {
     pub id: String,
     pub category: FactCategory,
-    /// The answer, so a trainee sees what they would have learnt.
+    /// The answer, so a trainee sees what they learnt (shown once elicited).
     pub answer: String,
+    /// What to ask, shown when it was not elicited: the fact's `ask`, else "Ask about …" its
+    /// first triggers.
+    pub ask: String,
     pub elicited: Option<FactElicited>,
 }
 
@@ -232,11 +236,140 @@ pub struct Debrief {
     pub final_form: Option<EndForm>,
     pub ended: Option<String>,
     pub transcript: Vec<Line>,
+    /// The expert pathway beside the trainee's actions (empty when the case has none; the
+    /// app fills it by replaying the case's `pathway`, see [`pathway_rows`]).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pathway: Vec<PathwayRow>,
+}
+
+/// How the trainee's timing compares with the expert's for one order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PathwayTiming {
+    /// More than [`PATHWAY_SLACK_S`] before the expert.
+    Early,
+    /// Within [`PATHWAY_SLACK_S`] of the expert.
+    OnTime,
+    Late,
+    /// The trainee never did it.
+    Missing,
+    /// The trainee did it; the expert did not.
+    Extra,
+}
+
+/// How far from the expert's time an order still counts as on time: two minutes.
+pub const PATHWAY_SLACK_S: u32 = 120;
+
+/// One order on the expert pathway (or done only by the trainee), with both times.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PathwayRow {
+    /// The catalog's name.
+    pub name: String,
+    /// As the expert placed it ("Aspirin 324 mg PO"), or the trainee for an extra.
+    pub expert: Option<String>,
+    pub expert_at_s: Option<u32>,
+    /// As the trainee placed it, and when it was carried out.
+    pub trainee: Option<String>,
+    pub trainee_at_s: Option<u32>,
+    pub timing: PathwayTiming,
+}
+
+impl PathwayTiming {
+    /// "early", "on time", "late", "missing", "not on the pathway".
+    pub fn words(self) -> &'static str {
+        match self {
+            PathwayTiming::Early => "early",
+            PathwayTiming::OnTime => "on time",
+            PathwayTiming::Late => "late",
+            PathwayTiming::Missing => "missing",
+            PathwayTiming::Extra => "not on the pathway",
+        }
+    }
+}
+
+/// The expert's orders (first of each, in the order carried out) beside the trainee's: early,
+/// on time (within two minutes), late or missing; then what the trainee did that the expert
+/// did not. Orders not understood, and those never carried out, are left out.
+pub fn pathway_rows(expert: &State, trainee: &State) -> Vec<PathwayRow> {
+    fn firsts(state: &State) -> Vec<(&str, &super::encounter::ActionRecord, u32)> {
+        let mut out: Vec<(&str, &super::encounter::ActionRecord, u32)> = Vec::new();
+        for a in &state.actions {
+            let (Some(id), Some(t)) = (a.order_id(), a.done_at()) else {
+                continue;
+            };
+            match out.iter_mut().find(|(i, _, _)| *i == id) {
+                Some(slot) if t < slot.2 => *slot = (id, a, t),
+                Some(_) => {}
+                None => out.push((id, a, t)),
+            }
+        }
+        out.sort_by_key(|(_, a, t)| (*t, a.seq));
+        out
+    }
+    let name = |a: &super::encounter::ActionRecord| {
+        a.interpretation
+            .order
+            .as_ref()
+            .map_or_else(|| a.interpretation.raw.clone(), |o| o.name.clone())
+    };
+    let theirs = firsts(trainee);
+    let mut rows: Vec<PathwayRow> = firsts(expert)
+        .into_iter()
+        .map(|(id, e, te)| {
+            let mine = theirs.iter().find(|(i, _, _)| *i == id);
+            let timing = match mine {
+                None => PathwayTiming::Missing,
+                Some((_, _, t)) if *t + PATHWAY_SLACK_S < te => PathwayTiming::Early,
+                Some((_, _, t)) if *t > te + PATHWAY_SLACK_S => PathwayTiming::Late,
+                Some(_) => PathwayTiming::OnTime,
+            };
+            PathwayRow {
+                name: name(e),
+                expert: Some(e.interpretation.summary()),
+                expert_at_s: Some(te),
+                trainee: mine.map(|(_, a, _)| a.interpretation.summary()),
+                trainee_at_s: mine.map(|(_, _, t)| *t),
+                timing,
+            }
+        })
+        .collect();
+    let expert_ids: Vec<&str> = firsts(expert).into_iter().map(|(i, _, _)| i).collect();
+    rows.extend(
+        theirs
+            .iter()
+            .filter(|(i, _, _)| !expert_ids.contains(i))
+            .map(|(_, a, t)| PathwayRow {
+                name: name(a),
+                expert: None,
+                expert_at_s: None,
+                trainee: Some(a.interpretation.summary()),
+                trainee_at_s: Some(*t),
+                timing: PathwayTiming::Extra,
+            }),
+    );
+    rows
 }
 
 /// Builds the debrief of a scored encounter.
 pub fn debrief(case: &Case, record: &Record, scorecard: &Scorecard) -> Debrief {
+    debrief_named(case, None, record, scorecard)
+}
+
+/// [`debrief`] with the catalog naming expected orders that were never placed.
+pub fn debrief_named(
+    case: &Case,
+    catalog: Option<&Catalog>,
+    record: &Record,
+    scorecard: &Scorecard,
+) -> Debrief {
     let state = &record.state;
+    let mut scorecard = scorecard.clone();
+    for item in &mut scorecard.items {
+        for e in &mut item.evidence {
+            e.seq = evidence_seq(record, e);
+        }
+    }
+    let scorecard = &scorecard;
     Debrief {
         case_id: case.meta.id.clone(),
         case_title: case.meta.title.clone(),
@@ -247,7 +380,7 @@ pub fn debrief(case: &Case, record: &Record, scorecard: &Scorecard) -> Debrief {
             .iter()
             .map(|i| i.id.clone())
             .collect(),
-        expectations: expectations(case, state),
+        expectations: expectations_named(case, catalog, state),
         actions: state
             .actions
             .iter()
@@ -267,6 +400,7 @@ pub fn debrief(case: &Case, record: &Record, scorecard: &Scorecard) -> Debrief {
                 id: f.id.clone(),
                 category: f.category,
                 answer: f.answer.clone(),
+                ask: ask_text(f),
                 elicited: state.elicited.get(&f.id).map(|e| FactElicited {
                     turn: e.turn,
                     time_s: e.time_s,
@@ -277,12 +411,56 @@ pub fn debrief(case: &Case, record: &Record, scorecard: &Scorecard) -> Debrief {
         final_form: state.final_form.clone(),
         ended: state.ended.as_ref().map(|e| e.detail.clone()),
         transcript: transcript(case, record),
+        pathway: Vec::new(),
     }
+}
+
+/// The question to ask for a fact: its `ask`, else "Ask about" its first three triggers.
+pub fn ask_text(f: &super::case::Fact) -> String {
+    match &f.ask {
+        Some(q) => q.trim().to_string(),
+        None => {
+            let topics: Vec<&str> = f.triggers.iter().take(3).map(|t| t.as_str()).collect();
+            format!("Ask about {}", topics.join(", "))
+        }
+    }
+}
+
+/// The log entry a piece of evidence points at: the clinician's words, the order placed, the
+/// stage entered, or the end (a final diagnosis). Found by turn and text, so exact.
+pub fn evidence_seq(record: &Record, e: &Evidence) -> Option<u32> {
+    let same_turn = record.log.iter().filter(|l| l.turn == e.turn);
+    let mut fallback = None;
+    for l in same_turn {
+        match &l.kind {
+            EntryKind::ClinicianSaid { text } if *text == e.text => return Some(l.seq),
+            EntryKind::Ordered { raw, .. } if *raw == e.text && l.time_s <= e.time_s => {
+                fallback = Some(l.seq)
+            }
+            EntryKind::PhaseChanged { label, .. }
+                if l.time_s == e.time_s && e.text.contains(label.as_str()) =>
+            {
+                return Some(l.seq)
+            }
+            EntryKind::Ended { .. } if fallback.is_none() => fallback = Some(l.seq),
+            _ => {}
+        }
+    }
+    fallback
 }
 
 /// The timings the positive rubric items expect (rules with `by_minute`, at any depth under
 /// `all`/`any`), each with when it was first done.
 pub fn expectations(case: &Case, state: &State) -> Vec<Expectation> {
+    expectations_named(case, None, state)
+}
+
+/// [`expectations`], naming orders never placed from the catalog.
+pub fn expectations_named(
+    case: &Case,
+    catalog: Option<&Catalog>,
+    state: &State,
+) -> Vec<Expectation> {
     let mut out = Vec::new();
     for item in case.rubric.iter().filter(|i| i.weight > 0.0) {
         let Some(rule) = &item.rule else { continue };
@@ -296,7 +474,12 @@ pub fn expectations(case: &Case, state: &State) -> Vec<Expectation> {
                     let what = first
                         .and_then(|a| a.interpretation.order.as_ref())
                         .map(|o| o.name.clone())
-                        .unwrap_or_else(|| d.order.clone());
+                        .or_else(|| {
+                            catalog
+                                .and_then(|c| c.get(&d.order))
+                                .map(|o| o.name.clone())
+                        })
+                        .unwrap_or_else(|| id_words(&d.order));
                     out.push(Expectation {
                         item: item.id.clone(),
                         what,
@@ -316,8 +499,12 @@ pub fn expectations(case: &Case, state: &State) -> Vec<Expectation> {
                         what: s
                             .set
                             .as_deref()
-                            .map(|n| format!("says: {}", n.replace('_', " ")))
-                            .unwrap_or_else(|| format!("says: {}", s.phrases.join(" / "))),
+                            .map(|n| format!("Says {}", phrase_set_words(n)))
+                            .unwrap_or_else(|| {
+                                let p: Vec<String> =
+                                    s.phrases.iter().take(3).map(|p| format!("“{p}”")).collect();
+                                format!("Says {}", p.join(" or "))
+                            }),
                         by_minute: m,
                         done_at_s: first.map(|u| u.time_s),
                         on_time: first.is_some_and(|u| u.time_s <= m * 60),

@@ -212,6 +212,7 @@ impl ActionRecord {
             turn: self.turn,
             time_s: self.done_at().unwrap_or(self.time_s),
             text: self.interpretation.raw.clone(),
+            seq: None,
         }
     }
 }
@@ -635,6 +636,11 @@ impl Encounter {
 
     pub fn catalog(&self) -> &Catalog {
         &self.catalog
+    }
+
+    /// The shared case and catalog, to start another encounter on them (the expert pathway).
+    pub fn shared(&self) -> (Arc<Case>, Arc<Catalog>) {
+        (self.case.clone(), self.catalog.clone())
     }
 
     pub fn record(&self) -> &Record {

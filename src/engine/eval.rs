@@ -4,10 +4,11 @@
 use serde::{Deserialize, Serialize};
 
 use super::action::OrderedDose;
-use super::case::Case;
-use super::encounter::{ActionRecord, ActionStatus, State};
+use super::case::{Case, PATIENT};
+use super::catalog::{Catalog, Category};
+use super::encounter::{ActionRecord, ActionStatus, State, Utterance};
 use super::phrases::first_match;
-use super::rule::{DoneRule, DoseRange, ResultBeforeRule, Rule, TotalRule};
+use super::rule::{DoneRule, DoseRange, Moment, ResultBeforeRule, Rule, SaidRule, TotalRule};
 use super::text::stems;
 use super::units::{convert_for, fmt_num};
 
@@ -17,6 +18,9 @@ pub struct Evidence {
     pub turn: u32,
     pub time_s: u32,
     pub text: String,
+    /// The log entry it points at (`Entry::seq`), filled in by the debrief from the record.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seq: Option<u32>,
 }
 
 /// A rule's verdict.
@@ -81,171 +85,773 @@ pub fn holds(rule: &Rule, case: &Case, state: &State) -> bool {
     }
 }
 
-/// Evaluates a rule with evidence.
+/// Evaluates a rule with evidence, naming orders that were never placed by their ids' words.
+/// [`evaluate_named`] names them from the catalog, as the debrief does.
 pub fn evaluate(rule: &Rule, case: &Case, state: &State) -> Verdict {
-    match rule {
-        Rule::Done(d) => done(d, case.patient.weight_kg, state),
-        Rule::Before(pair) => {
-            let first = first_done(&pair.first, state);
-            let then = first_done(&pair.then, state);
-            match (first, then) {
-                (Some((a, ta)), Some((b, tb))) if ta < tb || (ta == tb && a.seq < b.seq) => {
-                    Verdict::yes(
-                        format!(
-                            "{} at {} before {} at {}",
-                            a.label(),
-                            clock(ta),
-                            b.label(),
-                            clock(tb)
-                        ),
+    evaluate_named(rule, case, None, state)
+}
+
+/// Evaluates a rule with evidence and a clinical sentence as its explanation: catalog names,
+/// doses and routes as placed, clock times, the question a missed fact needed, the stage's
+/// name — never an id.
+pub fn evaluate_named(
+    rule: &Rule,
+    case: &Case,
+    catalog: Option<&Catalog>,
+    state: &State,
+) -> Verdict {
+    Cx {
+        case,
+        catalog,
+        state,
+    }
+    .eval(rule)
+}
+
+/// What wording needs besides the rule: names from the case and the catalog.
+struct Cx<'a> {
+    case: &'a Case,
+    catalog: Option<&'a Catalog>,
+    state: &'a State,
+}
+
+/// An id in words, for an order no catalog names: "cath_lab_activation" → "Cath lab activation".
+pub fn id_words(id: &str) -> String {
+    let words = id.replace(['_', '-'], " ");
+    let mut c = words.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => words,
+    }
+}
+
+/// The verb for carrying out an order of this kind: a drug is given, a consult requested.
+fn verb(category: Option<Category>) -> &'static str {
+    match category {
+        Some(Category::Medication | Category::Fluid) => "given",
+        Some(Category::Consult) => "requested",
+        Some(Category::Lab | Category::Imaging) => "ordered",
+        Some(Category::Disposition) => "arranged",
+        _ => "done",
+    }
+}
+
+/// A quoted utterance, shortened to about 120 characters at a word boundary.
+pub fn quote(text: &str) -> String {
+    const MAX: usize = 120;
+    let text = text.trim();
+    if text.chars().count() <= MAX {
+        return format!("“{text}”");
+    }
+    let cut: String = text.chars().take(MAX).collect();
+    let cut = cut.rsplit_once(' ').map_or(cut.as_str(), |(a, _)| a);
+    format!("“{}…”", cut.trim_end_matches([',', ';', ':', '.']))
+}
+
+/// What a built-in phrase set listens for, as the debrief names it.
+pub fn phrase_set_words(set: &str) -> String {
+    match set {
+        "introduction" => "an introduction by name and role".into(),
+        "identity_check" => "a check of the patient's name and date of birth".into(),
+        "open_question" => "an open question".into(),
+        "empathy" => "a statement acknowledging the patient's feelings".into(),
+        "check_understanding" => {
+            "a check of understanding (“what have you understood so far?”)".into()
+        }
+        "consent" => "a request for consent".into(),
+        "explain" => "an explanation of what is happening and why".into(),
+        "summarize" => "a summary of what was discussed".into(),
+        "safety_net" => "safety-netting (what to do and whom to call if it gets worse)".into(),
+        "warning_shot" => "a warning shot before the news".into(),
+        "ask_questions" => "an invitation to ask questions".into(),
+        other => id_words(other).to_lowercase(),
+    }
+}
+
+impl Cx<'_> {
+    fn order_name(&self, id: &str) -> String {
+        self.catalog
+            .and_then(|c| c.get(id))
+            .map(|o| o.name.clone())
+            .unwrap_or_else(|| id_words(id))
+    }
+
+    fn order_category(&self, id: &str) -> Option<Category> {
+        self.catalog.and_then(|c| c.get(id)).map(|o| o.category)
+    }
+
+    fn stage(&self, id: &str) -> String {
+        let label = self
+            .case
+            .phases
+            .iter()
+            .find(|p| p.id == id)
+            .map_or_else(|| id_words(id), |p| p.label.clone());
+        format!("the stage “{label}”")
+    }
+
+    fn speaker(&self, id: &str) -> String {
+        if id == PATIENT {
+            return self.case.patient.name.clone();
+        }
+        self.case
+            .actors
+            .iter()
+            .find(|a| a.id == id)
+            .map_or_else(|| id_words(id), |a| format!("{} ({})", a.name, a.role))
+    }
+
+    /// "Aspirin 324 mg PO given at 5:39".
+    fn did(&self, a: &ActionRecord) -> String {
+        format!(
+            "{} {} at {}",
+            a.interpretation.summary(),
+            verb(a.interpretation.order.as_ref().map(|o| o.category)),
+            clock(a.done_at().unwrap_or(a.time_s))
+        )
+    }
+
+    /// "Aspirin not given".
+    fn not_done(&self, order: &str) -> String {
+        format!(
+            "{} not {}",
+            self.order_name(order),
+            verb(self.order_category(order))
+        )
+    }
+
+    /// The question a missed fact needed: the author's `ask`, else its first triggers.
+    fn ask(&self, fact: &str) -> String {
+        match self.case.facts.iter().find(|f| f.id == fact) {
+            Some(f) => match &f.ask {
+                Some(q) => format!("Not asked: {}", q.trim()),
+                None => {
+                    let topics: Vec<&str> = f.triggers.iter().take(3).map(|t| t.as_str()).collect();
+                    format!("Not asked about {}", topics.join(", "))
+                }
+            },
+            None => format!("Not asked about {}", id_words(fact).to_lowercase()),
+        }
+    }
+
+    /// (turn, time) of a moment, if it happened.
+    fn moment(&self, m: &Moment) -> Option<(u32, u32)> {
+        match m {
+            Moment::Phase(id) => self
+                .state
+                .phases_visited
+                .iter()
+                .find(|v| &v.phase == id)
+                .map(|v| (v.turn, v.time_s)),
+            Moment::Done(id) => first_done(id, self.state).map(|(a, t)| (a.turn, t)),
+        }
+    }
+
+    fn never(&self, m: &Moment) -> String {
+        match m {
+            Moment::Phase(id) => format!("{} was never reached", self.stage(id)),
+            Moment::Done(id) => format!(
+                "{} was never {}",
+                self.order_name(id),
+                verb(self.order_category(id))
+            ),
+        }
+    }
+
+    fn moment_words(&self, m: &Moment) -> String {
+        match m {
+            Moment::Phase(id) => format!("{} began", self.stage(id)),
+            Moment::Done(id) => format!(
+                "{} was {}",
+                self.order_name(id),
+                verb(self.order_category(id))
+            ),
+        }
+    }
+
+    fn eval(&self, rule: &Rule) -> Verdict {
+        let state = self.state;
+        match rule {
+            Rule::Done(d) => self.done(d),
+            Rule::ResultBefore(r) => self.result_before(r),
+            Rule::Total(t) => self.total(t),
+            Rule::Before(pair) => {
+                let first = first_done(&pair.first, state);
+                let then = first_done(&pair.then, state);
+                match (first, then) {
+                    (Some((a, ta)), Some((b, tb))) if ta < tb || (ta == tb && a.seq < b.seq) => {
+                        Verdict::yes(
+                            format!("{}, before {}", self.did(a), self.did(b)),
+                            vec![a.evidence(), b.evidence()],
+                        )
+                    }
+                    (Some((a, _)), Some((b, _))) => Verdict::no(
+                        format!("{}, which came after {}", self.did(a), self.did(b)),
                         vec![a.evidence(), b.evidence()],
+                    ),
+                    (None, Some((b, _))) => Verdict::no(
+                        format!("{}, but {}", self.did(b), self.not_done(&pair.first)),
+                        vec![b.evidence()],
+                    ),
+                    (Some((a, _)), None) => Verdict::no(
+                        format!("{}, but {}", self.did(a), self.not_done(&pair.then)),
+                        vec![a.evidence()],
+                    ),
+                    (None, None) => Verdict::no(
+                        format!(
+                            "{}; {}",
+                            self.not_done(&pair.first),
+                            self.not_done(&pair.then)
+                        ),
+                        vec![],
+                    ),
+                }
+            }
+            Rule::Elicited(id) => match state.elicited.get(id) {
+                Some(e) => Verdict::yes(
+                    format!(
+                        "Asked at {}: {} — {} answered",
+                        clock(e.time_s),
+                        quote(&e.question),
+                        self.speaker(&e.speaker)
+                    ),
+                    vec![Evidence {
+                        turn: e.turn,
+                        time_s: e.time_s,
+                        text: e.question.clone(),
+                        seq: None,
+                    }],
+                ),
+                None => Verdict::no(self.ask(id), vec![]),
+            },
+            Rule::Said(s) => self.said(s),
+            Rule::Never(id) => match first_done(id, state) {
+                Some((a, _)) => Verdict::no(self.did(a), vec![a.evidence()]),
+                None => Verdict::yes(self.not_done(id), vec![]),
+            },
+            Rule::Diagnosis(d) => {
+                let Some(form) = &state.final_form else {
+                    return Verdict::no("The end form gave no final diagnosis", vec![]);
+                };
+                let accepted = if d.any_of.is_empty() {
+                    &self.case.diagnoses.accepted
+                } else {
+                    &d.any_of
+                };
+                match accepted
+                    .iter()
+                    .find(|a| diagnosis_matches(&form.diagnosis, a))
+                {
+                    Some(a) => Verdict::yes(
+                        format!("Final diagnosis “{}” matches “{a}”", form.diagnosis),
+                        vec![Evidence {
+                            turn: state.turn,
+                            time_s: state.ended.as_ref().map_or(state.now_s, |e| e.time_s),
+                            text: form.diagnosis.clone(),
+                            seq: None,
+                        }],
+                    ),
+                    None => Verdict::no(
+                        format!(
+                            "Final diagnosis “{}” is not among the accepted diagnoses",
+                            form.diagnosis
+                        ),
+                        vec![],
+                    ),
+                }
+            }
+            Rule::Phase(id) => match state.phases_visited.iter().find(|v| &v.phase == id) {
+                Some(v) => {
+                    let stage = self.stage(id);
+                    Verdict::yes(
+                        format!("{} reached at {}", capitalize(&stage), clock(v.time_s)),
+                        vec![Evidence {
+                            turn: v.turn,
+                            time_s: v.time_s,
+                            text: capitalize(&stage),
+                            seq: None,
+                        }],
                     )
                 }
-                (Some((a, ta)), Some((b, tb))) => Verdict::no(
-                    format!(
-                        "{} at {} came after {} at {}",
-                        a.label(),
-                        clock(ta),
-                        b.label(),
-                        clock(tb)
-                    ),
-                    vec![a.evidence(), b.evidence()],
-                ),
-                (None, Some((b, _))) => Verdict::no(
-                    format!("{} was done but `{}` never was", b.label(), pair.first),
-                    vec![b.evidence()],
-                ),
-                (Some((a, _)), None) => Verdict::no(
-                    format!("`{}` was never done", pair.then),
-                    vec![a.evidence()],
-                ),
-                (None, None) => Verdict::no(
-                    format!("neither `{}` nor `{}` was done", pair.first, pair.then),
+                None => Verdict::no(
+                    format!("{} was not reached", capitalize(&self.stage(id))),
                     vec![],
                 ),
+            },
+            Rule::Minute(m) => {
+                if state.now_s >= m * 60 {
+                    Verdict::yes(format!("{m}:00 reached"), vec![])
+                } else {
+                    Verdict::no(format!("only {} so far", clock(state.now_s)), vec![])
+                }
+            }
+            Rule::All(rules) => {
+                let mut evidence = Vec::new();
+                let mut whys = Vec::new();
+                for r in rules {
+                    let v = self.eval(r);
+                    if !v.holds {
+                        return Verdict::no(v.why, v.evidence);
+                    }
+                    evidence.extend(v.evidence);
+                    if !whys.contains(&v.why) {
+                        whys.push(v.why);
+                    }
+                }
+                Verdict::yes(join_clauses(&whys), evidence)
+            }
+            Rule::Any(rules) => {
+                let mut whys = Vec::new();
+                for r in rules {
+                    let v = self.eval(r);
+                    if v.holds {
+                        return v;
+                    }
+                    whys.push(v.why);
+                }
+                Verdict::no(none_of(&whys), vec![])
+            }
+            // Every explanation states what happened or did not, so negation keeps it as is.
+            Rule::Not(inner) => {
+                let v = self.eval(inner);
+                Verdict {
+                    holds: !v.holds,
+                    evidence: v.evidence,
+                    why: v.why,
+                }
             }
         }
-        Rule::ResultBefore(r) => result_before(r, state),
-        Rule::Total(t) => total(t, case.patient.weight_kg, state),
-        Rule::Elicited(id) => match state.elicited.get(id) {
-            Some(e) => Verdict::yes(
-                format!("elicited from {} at {}", e.speaker, clock(e.time_s)),
-                vec![Evidence {
-                    turn: e.turn,
-                    time_s: e.time_s,
-                    text: e.question.clone(),
-                }],
-            ),
-            None => Verdict::no(format!("fact `{id}` was never elicited"), vec![]),
-        },
-        Rule::Said(s) => {
-            for u in &state.utterances {
-                if s.by_minute.is_some_and(|m| u.time_s > m * 60) {
-                    break;
+    }
+
+    fn said(&self, s: &SaidRule) -> Verdict {
+        let state = self.state;
+        let before = s.before.as_ref().map(|m| (m, self.moment(m)));
+        let after = s.after.as_ref().map(|m| (m, self.moment(m)));
+        // The first matching utterance said outside the window, to say why it did not count.
+        let mut outside: Option<(&Utterance, String)> = None;
+        for u in &state.utterances {
+            if s.by_minute.is_some_and(|m| u.time_s > m * 60) {
+                break;
+            }
+            if first_match(&u.text, s.set.as_deref(), &s.phrases).is_none() {
+                continue;
+            }
+            let too_late = before.as_ref().and_then(|(m, at)| match at {
+                Some((turn, _)) if u.turn > *turn => {
+                    Some(format!("after {}", self.moment_words(m)))
                 }
-                if let Some(p) = first_match(&u.text, s.set.as_deref(), &s.phrases) {
+                _ => None,
+            });
+            let too_early = after.as_ref().and_then(|(m, at)| match at {
+                Some((turn, _)) if u.turn > *turn => None,
+                Some(_) => Some(format!("before {}", self.moment_words(m))),
+                None => Some(format!("but {}", self.never(m))),
+            });
+            match too_late.or(too_early) {
+                None => {
                     return Verdict::yes(
-                        format!("said \"{p}\" at {}", clock(u.time_s)),
+                        format!("Said at {}: {}", clock(u.time_s), quote(&u.text)),
                         vec![Evidence {
                             turn: u.turn,
                             time_s: u.time_s,
                             text: u.text.clone(),
+                            seq: None,
                         }],
-                    );
+                    )
+                }
+                Some(why) => {
+                    if outside.is_none() {
+                        outside = Some((u, why));
+                    }
                 }
             }
-            let what = s
-                .set
-                .as_deref()
-                .map(|n| format!("no phrase of the set `{n}`"))
-                .unwrap_or_else(|| "none of the phrases".into());
-            let when = s
-                .by_minute
-                .map(|m| format!(" by {m}:00"))
-                .unwrap_or_default();
-            Verdict::no(format!("{what} was said{when}"), vec![])
         }
-        Rule::Never(id) => match first_done(id, state) {
-            Some((a, t)) => {
-                Verdict::no(format!("{} at {}", a.label(), clock(t)), vec![a.evidence()])
+        let what = match (&s.set, s.phrases.as_slice()) {
+            (Some(n), _) => phrase_set_words(n),
+            (None, phrases) => {
+                let shown: Vec<String> = phrases.iter().take(4).map(|p| format!("“{p}”")).collect();
+                let more = if phrases.len() > 4 { " or similar" } else { "" };
+                format!("words such as {}{more}", shown.join(", "))
             }
-            None => Verdict::yes(format!("`{id}` was never done"), vec![]),
-        },
-        Rule::Diagnosis(d) => {
-            let Some(form) = &state.final_form else {
-                return Verdict::no("no final diagnosis was given", vec![]);
-            };
-            let accepted = if d.any_of.is_empty() {
-                &case.diagnoses.accepted
-            } else {
-                &d.any_of
-            };
-            match accepted
-                .iter()
-                .find(|a| diagnosis_matches(&form.diagnosis, a))
-            {
-                Some(a) => Verdict::yes(
-                    format!("\"{}\" matches \"{a}\"", form.diagnosis),
-                    vec![Evidence {
-                        turn: state.turn,
-                        time_s: state.ended.as_ref().map_or(state.now_s, |e| e.time_s),
-                        text: form.diagnosis.clone(),
-                    }],
-                ),
-                None => Verdict::no(
-                    format!("\"{}\" is not among the accepted diagnoses", form.diagnosis),
-                    vec![],
-                ),
-            }
+        };
+        let mut when = Vec::new();
+        if let Some(m) = s.by_minute {
+            when.push(format!("by {m}:00"));
         }
-        Rule::Phase(id) => match state.phases_visited.iter().find(|v| &v.phase == id) {
-            Some(v) => Verdict::yes(
-                format!("reached phase `{id}` at {}", clock(v.time_s)),
+        if let Some((m, _)) = &after {
+            when.push(format!("after {}", self.moment_words(m)));
+        }
+        if let Some((m, _)) = &before {
+            when.push(format!("before {}", self.moment_words(m)));
+        }
+        let when = if when.is_empty() {
+            String::new()
+        } else {
+            format!(" {}", when.join(", "))
+        };
+        match outside {
+            Some((u, why)) => Verdict::no(
+                format!(
+                    "Said at {}: {}, {why}; it counts only{when}",
+                    clock(u.time_s),
+                    quote(&u.text)
+                ),
                 vec![Evidence {
-                    turn: v.turn,
-                    time_s: v.time_s,
-                    text: format!("phase {id}"),
+                    turn: u.turn,
+                    time_s: u.time_s,
+                    text: u.text.clone(),
+                    seq: None,
                 }],
             ),
-            None => Verdict::no(format!("phase `{id}` was never reached"), vec![]),
-        },
-        Rule::Minute(m) => {
-            if state.now_s >= m * 60 {
-                Verdict::yes(format!("minute {m} reached"), vec![])
+            None => Verdict::no(format!("Not said{when}: {what}"), vec![]),
+        }
+    }
+
+    /// `done`, with the patient's weight reading a dose per kilogram against an absolute
+    /// range and the reverse.
+    fn done(&self, d: &DoneRule) -> Verdict {
+        let state = self.state;
+        let weight_kg = self.case.patient.weight_kg;
+        let due = d
+            .by_minute
+            .map(|m| format!(" (due by {m}:00)"))
+            .unwrap_or_default();
+        let mut candidates: Vec<(&ActionRecord, u32)> = state
+            .actions
+            .iter()
+            .filter(|a| a.order_id() == Some(d.order.as_str()))
+            .filter_map(|a| a.done_at().map(|t| (a, t)))
+            .collect();
+        candidates.sort_by_key(|(a, t)| (*t, a.seq));
+        if candidates.is_empty() {
+            let held = state.actions.iter().find(|a| {
+                a.order_id() == Some(d.order.as_str()) && a.status != ActionStatus::Unsupported
+            });
+            return match held {
+                Some(a) if a.cancelled_s.is_some() => Verdict::no(
+                    format!(
+                        "{} ordered at {} but cancelled before it was given",
+                        a.interpretation.summary(),
+                        clock(a.time_s)
+                    ),
+                    vec![a.evidence()],
+                ),
+                Some(a) => Verdict::no(
+                    format!(
+                        "{} ordered at {} but held: no IV access was placed",
+                        a.interpretation.summary(),
+                        clock(a.time_s)
+                    ),
+                    vec![a.evidence()],
+                ),
+                None => Verdict::no(format!("{}{due}", self.not_done(&d.order)), vec![]),
+            };
+        }
+        let needed = d.times.unwrap_or(1).max(1) as usize;
+        let mut met: Vec<&ActionRecord> = Vec::new();
+        let mut closest: Option<(&ActionRecord, String)> = None;
+        for &(a, t) in &candidates {
+            let failure = if let Some(range) = &d.dose {
+                dose_problem(
+                    range,
+                    a.interpretation.dose.as_ref(),
+                    a.interpretation.rate,
+                    weight_kg,
+                )
+                .map(|p| format!(": {p}"))
             } else {
-                Verdict::no(format!("only {} so far", clock(state.now_s)), vec![])
+                None
             }
-        }
-        Rule::All(rules) => {
-            let mut evidence = Vec::new();
-            for r in rules {
-                let v = evaluate(r, case, state);
-                if !v.holds {
-                    return Verdict::no(v.why, v.evidence);
+            .or_else(|| {
+                (!d.route.is_empty()
+                    && !a
+                        .interpretation
+                        .route
+                        .as_ref()
+                        .is_some_and(|r| d.route.iter().any(|x| x.eq_ignore_ascii_case(r))))
+                .then(|| {
+                    format!(
+                        ": route {} is not {}",
+                        a.interpretation.route.as_deref().unwrap_or("(none given)"),
+                        d.route.join(" or ")
+                    )
+                })
+            })
+            .or_else(|| {
+                d.by_minute
+                    .filter(|&m| t > m * 60)
+                    .map(|m| format!(", late (due by {m}:00)"))
+            })
+            .or_else(|| {
+                d.elapsed_min
+                    .filter(|&m| state.now_s < t + m * 60)
+                    .map(|m| format!(", less than {m} minutes before the end"))
+            })
+            .map(|why| format!("{}{why}", self.did(a)));
+            match failure {
+                None => {
+                    met.push(a);
+                    if met.len() >= needed {
+                        let when: Vec<String> = met
+                            .iter()
+                            .map(|m| clock(m.done_at().unwrap_or(m.time_s)))
+                            .collect();
+                        let first = met[0];
+                        return Verdict::yes(
+                            format!(
+                                "{} {} at {}{due}",
+                                first.interpretation.summary(),
+                                verb(first.interpretation.order.as_ref().map(|o| o.category)),
+                                when.join(" and ")
+                            ),
+                            met.iter().map(|m| m.evidence()).collect(),
+                        );
+                    }
                 }
-                evidence.extend(v.evidence);
-            }
-            Verdict::yes("all conditions met", evidence)
-        }
-        Rule::Any(rules) => {
-            let mut whys = Vec::new();
-            for r in rules {
-                let v = evaluate(r, case, state);
-                if v.holds {
-                    return v;
+                Some(why) => {
+                    if closest.is_none() {
+                        closest = Some((a, why));
+                    }
                 }
-                whys.push(v.why);
-            }
-            Verdict::no(whys.join("; "), vec![])
-        }
-        Rule::Not(inner) => {
-            let v = evaluate(inner, case, state);
-            Verdict {
-                holds: !v.holds,
-                evidence: v.evidence,
-                why: format!("not: {}", v.why),
             }
         }
+        if !met.is_empty() {
+            return Verdict::no(
+                format!(
+                    "{} {} time(s) of the {needed} required",
+                    self.did(met[0]),
+                    met.len()
+                ),
+                met.iter().map(|m| m.evidence()).collect(),
+            );
+        }
+        let (a, why) = closest.expect("candidates is not empty");
+        Verdict::no(why, vec![a.evidence()])
+    }
+
+    /// `result_before`: the first result of `r.result` released, against the placing of the
+    /// first carried-out `r.then` and the deadline.
+    fn result_before(&self, r: &ResultBeforeRule) -> Verdict {
+        let state = self.state;
+        let back = state
+            .actions
+            .iter()
+            .filter(|a| a.order_id() == Some(r.result.as_str()))
+            .filter_map(|a| a.resulted_at().map(|t| (a, t)))
+            .min_by_key(|(a, t)| (*t, a.seq));
+        let then = r.then.as_deref().map(|id| {
+            state
+                .actions
+                .iter()
+                .filter(|a| a.order_id() == Some(id) && a.done_at().is_some())
+                .min_by_key(|a| (a.time_s, a.seq))
+                .ok_or(id)
+        });
+        let Some((a, ta)) = back else {
+            let pending = state
+                .actions
+                .iter()
+                .find(|a| a.order_id() == Some(r.result.as_str()) && a.done_at().is_some());
+            return match pending {
+                Some(a) => Verdict::no(
+                    format!(
+                        "{} ordered at {}, but its result was not back",
+                        a.interpretation.summary(),
+                        clock(a.time_s)
+                    ),
+                    vec![a.evidence()],
+                ),
+                None => Verdict::no(self.not_done(&r.result), vec![]),
+            };
+        };
+        let result = format!("The result of {}", a.interpretation.summary());
+        let mut evidence = vec![a.evidence()];
+        if let Some(m) = r.by_minute.filter(|&m| ta > m * 60) {
+            return Verdict::no(
+                format!("{result} was back at {}, late (due by {m}:00)", clock(ta)),
+                evidence,
+            );
+        }
+        match then {
+            None => Verdict::yes(format!("{result} was back at {}", clock(ta)), evidence),
+            Some(Err(id)) => Verdict::no(
+                format!("{result} was back at {}; {}", clock(ta), self.not_done(id)),
+                evidence,
+            ),
+            Some(Ok(b)) => {
+                evidence.push(b.evidence());
+                // Released at the moment B was placed counts: results are released before the
+                // clinician's next turn at that moment.
+                if ta <= b.time_s {
+                    Verdict::yes(
+                        format!(
+                            "{result} was back at {}, before {} was ordered at {}",
+                            clock(ta),
+                            b.interpretation.summary(),
+                            clock(b.time_s)
+                        ),
+                        evidence,
+                    )
+                } else {
+                    Verdict::no(
+                        format!(
+                            "{} was ordered at {}, before the result of {} was back at {}",
+                            b.interpretation.summary(),
+                            clock(b.time_s),
+                            a.interpretation.summary(),
+                            clock(ta)
+                        ),
+                        evidence,
+                    )
+                }
+            }
+        }
+    }
+
+    /// `total`: adds up what the matching orders gave.
+    fn total(&self, t: &TotalRule) -> Verdict {
+        let state = self.state;
+        let weight_kg = self.case.patient.weight_kg;
+        let until = t
+            .by_minute
+            .map_or(state.now_s, |m| (m * 60).min(state.now_s));
+        let mut sum = 0.0;
+        let mut evidence = Vec::new();
+        let mut parts = Vec::new();
+        let mut skipped = Vec::new();
+        for a in &state.actions {
+            if !a
+                .order_id()
+                .is_some_and(|id| t.orders.iter().any(|o| o == id))
+            {
+                continue;
+            }
+            if !t.route.is_empty()
+                && !a
+                    .interpretation
+                    .route
+                    .as_ref()
+                    .is_some_and(|r| t.route.iter().any(|x| x.eq_ignore_ascii_case(r)))
+            {
+                continue;
+            }
+            let name = a.interpretation.summary();
+            let Some((amount, unit)) = given_by(a, until) else {
+                if a.done_at().is_some_and(|s| s <= until) && a.interpretation.dose.is_none() {
+                    skipped.push(format!("{name} (no dose given)"));
+                }
+                continue;
+            };
+            let Some(v) = convert_for(amount, unit, &t.dose.unit, weight_kg) else {
+                skipped.push(format!("{name} (not in {})", t.dose.unit));
+                continue;
+            };
+            if a.stopped_s.is_some_and(|s| s <= until) && !a.interpretation.rate {
+                skipped.push(format!("{name} (stopped)"));
+                continue;
+            }
+            sum += v;
+            parts.push(format!("{} {}", fmt_num(v), t.dose.unit));
+            evidence.push(a.evidence());
+        }
+        let low = t.dose.min.is_some_and(|m| sum < m - 1e-9);
+        let high = t.dose.max.is_some_and(|m| sum > m + 1e-9);
+        let mut why = format!(
+            "Total given {} {}{}",
+            fmt_num((sum * 1000.0).round() / 1000.0),
+            t.dose.unit,
+            if parts.len() > 1 {
+                format!(" ({})", parts.join(" + "))
+            } else {
+                String::new()
+            }
+        );
+        if let Some(m) = t.by_minute {
+            why.push_str(&format!(" by {m}:00"));
+        }
+        if !skipped.is_empty() {
+            why.push_str(&format!("; not counted: {}", skipped.join(", ")));
+        }
+        if low || high {
+            Verdict::no(format!("{why}, outside {}", bounds(&t.dose)), evidence)
+        } else {
+            Verdict::yes(format!("{why}, within {}", bounds(&t.dose)), evidence)
+        }
+    }
+}
+
+/// How much of one order counts towards a total up to `until_s`, in the order's own unit: a
+/// single dose in full once carried out (nothing if stopped), a rate per hour for the time it
+/// ran. None when the order has no dose.
+pub fn given_by(a: &ActionRecord, until_s: u32) -> Option<(f64, &str)> {
+    let start = a.done_at()?;
+    if start > until_s {
+        return None;
+    }
+    let dose = a.interpretation.dose.as_ref()?;
+    if a.interpretation.rate {
+        if dose.unit == "mcg/min" {
+            return None;
+        }
+        let end = a.stopped_s.map_or(until_s, |s| s.min(until_s));
+        let hours = f64::from(end.saturating_sub(start)) / 3600.0;
+        Some((dose.amount * hours, dose.unit.as_str()))
+    } else if a.stopped_s.is_some_and(|s| s <= until_s) {
+        Some((0.0, dose.unit.as_str()))
+    } else {
+        Some((dose.amount, dose.unit.as_str()))
+    }
+}
+
+/// The range in words: "30–60 mL/kg", "at least 30 mL/kg".
+fn bounds(range: &DoseRange) -> String {
+    match (range.min, range.max) {
+        (Some(a), Some(b)) => format!("{}–{} {}", fmt_num(a), fmt_num(b), range.unit),
+        (Some(a), None) => format!("at least {} {}", fmt_num(a), range.unit),
+        (None, Some(b)) => format!("at most {} {}", fmt_num(b), range.unit),
+        (None, None) => range.unit.clone(),
+    }
+}
+
+/// Clauses joined by "; ", or by a space after a question or a full stop.
+fn join_clauses(clauses: &[String]) -> String {
+    let mut out = String::new();
+    for c in clauses {
+        if !out.is_empty() {
+            out.push_str(if out.ends_with(['?', '.']) { " " } else { "; " });
+        }
+        out.push_str(c);
+    }
+    out
+}
+
+/// Why none of several alternatives held: "None given: Ticagrelor, Prasugrel or Clopidogrel"
+/// when each was simply not done (the same verb), else the clauses joined.
+fn none_of(whys: &[String]) -> String {
+    // Alternatives of one order (the same drug by two routes) give the same clause once.
+    let mut unique: Vec<String> = Vec::with_capacity(whys.len());
+    for w in whys {
+        if !unique.contains(w) {
+            unique.push(w.clone());
+        }
+    }
+    let whys = &unique[..];
+    for verb in ["given", "done", "ordered", "requested", "arranged"] {
+        let suffix = format!(" not {verb}");
+        let names: Option<Vec<&str>> = whys.iter().map(|w| w.strip_suffix(&suffix)).collect();
+        if let Some(names) = names.filter(|n| n.len() > 1) {
+            let (last, rest) = names.split_last().expect("more than one");
+            return format!("None {verb}: {} or {last}", rest.join(", "));
+        }
+    }
+    join_clauses(whys)
+}
+
+fn capitalize(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().chain(c).collect(),
+        None => String::new(),
     }
 }
 
@@ -257,105 +863,6 @@ fn first_done<'a>(order: &str, state: &'a State) -> Option<(&'a ActionRecord, u3
         .filter(|a| a.order_id() == Some(order))
         .filter_map(|a| a.done_at().map(|t| (a, t)))
         .min_by_key(|(a, t)| (*t, a.seq))
-}
-
-/// `weight_kg` reads a dose per kilogram against an absolute range and the reverse.
-fn done(d: &DoneRule, weight_kg: Option<f64>, state: &State) -> Verdict {
-    let mut candidates: Vec<(&ActionRecord, u32)> = state
-        .actions
-        .iter()
-        .filter(|a| a.order_id() == Some(d.order.as_str()))
-        .filter_map(|a| a.done_at().map(|t| (a, t)))
-        .collect();
-    candidates.sort_by_key(|(a, t)| (*t, a.seq));
-    if candidates.is_empty() {
-        let held = state.actions.iter().find(|a| {
-            a.order_id() == Some(d.order.as_str()) && a.status != ActionStatus::Unsupported
-        });
-        return match held {
-            Some(a) if a.cancelled_s.is_some() => Verdict::no(
-                format!("{} was cancelled before it was given", a.label()),
-                vec![a.evidence()],
-            ),
-            Some(a) => Verdict::no(
-                format!("{} was held: no IV access was placed", a.label()),
-                vec![a.evidence()],
-            ),
-            None => Verdict::no(format!("`{}` was never ordered", d.order), vec![]),
-        };
-    }
-    let needed = d.times.unwrap_or(1).max(1) as usize;
-    let mut met: Vec<&ActionRecord> = Vec::new();
-    let mut closest: Option<(&ActionRecord, String)> = None;
-    for &(a, t) in &candidates {
-        let failure = if let Some(range) = &d.dose {
-            dose_problem(
-                range,
-                a.interpretation.dose.as_ref(),
-                a.interpretation.rate,
-                weight_kg,
-            )
-        } else {
-            None
-        }
-        .or_else(|| {
-            (!d.route.is_empty()
-                && !a
-                    .interpretation
-                    .route
-                    .as_ref()
-                    .is_some_and(|r| d.route.iter().any(|x| x.eq_ignore_ascii_case(r))))
-            .then(|| {
-                format!(
-                    "route {} is not {}",
-                    a.interpretation.route.as_deref().unwrap_or("(none given)"),
-                    d.route.join(" or ")
-                )
-            })
-        })
-        .or_else(|| {
-            d.by_minute
-                .filter(|&m| t > m * 60)
-                .map(|m| format!("{} at {}, required by {m}:00", a.label(), clock(t)))
-        })
-        .or_else(|| {
-            d.elapsed_min
-                .filter(|&m| state.now_s < t + m * 60)
-                .map(|m| format!("{} at {}, less than {m} minutes ago", a.label(), clock(t)))
-        });
-        match failure {
-            None => {
-                met.push(a);
-                if met.len() >= needed {
-                    let when: Vec<String> = met
-                        .iter()
-                        .map(|m| clock(m.done_at().unwrap_or(m.time_s)))
-                        .collect();
-                    return Verdict::yes(
-                        format!("{} at {}", a.label(), when.join(", ")),
-                        met.iter().map(|m| m.evidence()).collect(),
-                    );
-                }
-            }
-            Some(why) => {
-                if closest.is_none() {
-                    closest = Some((a, why));
-                }
-            }
-        }
-    }
-    if !met.is_empty() {
-        return Verdict::no(
-            format!(
-                "{} done {} time(s), {needed} required",
-                met[0].label(),
-                met.len()
-            ),
-            met.iter().map(|m| m.evidence()).collect(),
-        );
-    }
-    let (a, why) = closest.expect("candidates is not empty");
-    Verdict::no(why, vec![a.evidence()])
 }
 
 /// Why a dose does not meet a rule's range (none when it does). `rate`: the dose is a rate per
@@ -409,185 +916,6 @@ fn dose_problem(
             dose.unit
         )
     })
-}
-
-/// The range in words: "30–60 mL/kg", "at least 30 mL/kg".
-fn bounds(range: &DoseRange) -> String {
-    match (range.min, range.max) {
-        (Some(a), Some(b)) => format!("{}–{} {}", fmt_num(a), fmt_num(b), range.unit),
-        (Some(a), None) => format!("at least {} {}", fmt_num(a), range.unit),
-        (None, Some(b)) => format!("at most {} {}", fmt_num(b), range.unit),
-        (None, None) => range.unit.clone(),
-    }
-}
-
-/// `result_before`: the first result of `r.result` released, against the placing of the first
-/// carried-out `r.then` and the deadline.
-fn result_before(r: &ResultBeforeRule, state: &State) -> Verdict {
-    let back = state
-        .actions
-        .iter()
-        .filter(|a| a.order_id() == Some(r.result.as_str()))
-        .filter_map(|a| a.resulted_at().map(|t| (a, t)))
-        .min_by_key(|(a, t)| (*t, a.seq));
-    let then = r.then.as_deref().map(|id| {
-        state
-            .actions
-            .iter()
-            .filter(|a| a.order_id() == Some(id) && a.done_at().is_some())
-            .min_by_key(|a| (a.time_s, a.seq))
-            .ok_or(id)
-    });
-    let Some((a, ta)) = back else {
-        let pending = state
-            .actions
-            .iter()
-            .find(|a| a.order_id() == Some(r.result.as_str()) && a.done_at().is_some());
-        return match pending {
-            Some(a) => Verdict::no(
-                format!("the result of {} was never back", a.label()),
-                vec![a.evidence()],
-            ),
-            None => Verdict::no(format!("`{}` was never ordered", r.result), vec![]),
-        };
-    };
-    let mut evidence = vec![a.evidence()];
-    if let Some(m) = r.by_minute.filter(|&m| ta > m * 60) {
-        return Verdict::no(
-            format!(
-                "the result of {} was back at {}, required by {m}:00",
-                a.label(),
-                clock(ta)
-            ),
-            evidence,
-        );
-    }
-    match then {
-        None => Verdict::yes(
-            format!("the result of {} was back at {}", a.label(), clock(ta)),
-            evidence,
-        ),
-        Some(Err(id)) => Verdict::no(format!("`{id}` was never done"), evidence),
-        Some(Ok(b)) => {
-            evidence.push(b.evidence());
-            // Released at the moment B was placed counts: results are released before the
-            // clinician's next turn at that moment.
-            if ta <= b.time_s {
-                Verdict::yes(
-                    format!(
-                        "the result of {} was back at {}, before {} was placed at {}",
-                        a.label(),
-                        clock(ta),
-                        b.label(),
-                        clock(b.time_s)
-                    ),
-                    evidence,
-                )
-            } else {
-                Verdict::no(
-                    format!(
-                        "{} was placed at {}, before the result of {} was back at {}",
-                        b.label(),
-                        clock(b.time_s),
-                        a.label(),
-                        clock(ta)
-                    ),
-                    evidence,
-                )
-            }
-        }
-    }
-}
-
-/// How much of one order counts towards a total up to `until_s`, in the order's own unit: a
-/// single dose in full once carried out (nothing if stopped), a rate per hour for the time it
-/// ran. None when the order has no dose.
-pub fn given_by(a: &ActionRecord, until_s: u32) -> Option<(f64, &str)> {
-    let start = a.done_at()?;
-    if start > until_s {
-        return None;
-    }
-    let dose = a.interpretation.dose.as_ref()?;
-    if a.interpretation.rate {
-        if dose.unit == "mcg/min" {
-            return None;
-        }
-        let end = a.stopped_s.map_or(until_s, |s| s.min(until_s));
-        let hours = f64::from(end.saturating_sub(start)) / 3600.0;
-        Some((dose.amount * hours, dose.unit.as_str()))
-    } else if a.stopped_s.is_some_and(|s| s <= until_s) {
-        Some((0.0, dose.unit.as_str()))
-    } else {
-        Some((dose.amount, dose.unit.as_str()))
-    }
-}
-
-/// `total`: adds up what the matching orders gave.
-fn total(t: &TotalRule, weight_kg: Option<f64>, state: &State) -> Verdict {
-    let until = t
-        .by_minute
-        .map_or(state.now_s, |m| (m * 60).min(state.now_s));
-    let mut sum = 0.0;
-    let mut evidence = Vec::new();
-    let mut parts = Vec::new();
-    let mut skipped = Vec::new();
-    for a in &state.actions {
-        if !a
-            .order_id()
-            .is_some_and(|id| t.orders.iter().any(|o| o == id))
-        {
-            continue;
-        }
-        if !t.route.is_empty()
-            && !a
-                .interpretation
-                .route
-                .as_ref()
-                .is_some_and(|r| t.route.iter().any(|x| x.eq_ignore_ascii_case(r)))
-        {
-            continue;
-        }
-        let Some((amount, unit)) = given_by(a, until) else {
-            if a.done_at().is_some_and(|s| s <= until) && a.interpretation.dose.is_none() {
-                skipped.push(format!("{} (no dose given)", a.label()));
-            }
-            continue;
-        };
-        let Some(v) = convert_for(amount, unit, &t.dose.unit, weight_kg) else {
-            skipped.push(format!("{} (not in {})", a.label(), t.dose.unit));
-            continue;
-        };
-        if a.stopped_s.is_some_and(|s| s <= until) && !a.interpretation.rate {
-            skipped.push(format!("{} (stopped)", a.label()));
-            continue;
-        }
-        sum += v;
-        parts.push(format!("{} {}", fmt_num(v), t.dose.unit));
-        evidence.push(a.evidence());
-    }
-    let low = t.dose.min.is_some_and(|m| sum < m - 1e-9);
-    let high = t.dose.max.is_some_and(|m| sum > m + 1e-9);
-    let mut why = format!(
-        "total {} {}{}",
-        fmt_num((sum * 1000.0).round() / 1000.0),
-        t.dose.unit,
-        if parts.len() > 1 {
-            format!(" ({})", parts.join(" + "))
-        } else {
-            String::new()
-        }
-    );
-    if let Some(m) = t.by_minute {
-        why.push_str(&format!(" by {m}:00"));
-    }
-    if !skipped.is_empty() {
-        why.push_str(&format!("; not counted: {}", skipped.join(", ")));
-    }
-    if low || high {
-        Verdict::no(format!("{why}, outside {}", bounds(&t.dose)), evidence)
-    } else {
-        Verdict::yes(format!("{why}, within {}", bounds(&t.dose)), evidence)
-    }
 }
 
 /// Medical abbreviations expanded before comparing diagnoses.

@@ -28,6 +28,7 @@ const SECTIONS: &[(&str, bool)] = &[
     ("end", true),
     ("diagnoses", true),
     ("rubric", true),
+    ("pathway", false),
 ];
 
 /// Parses and validates a case file. `source` names the file in diagnostics.
@@ -103,6 +104,7 @@ struct Parts {
     end: Option<EndConditions>,
     diagnoses: Option<Diagnoses>,
     rubric: Option<Vec<RubricItem>>,
+    pathway: Option<Vec<super::case::PathwayStep>>,
 }
 
 impl Parts {
@@ -124,6 +126,7 @@ impl Parts {
             "end" => self.end = typed(v, &path, diags),
             "diagnoses" => self.diagnoses = typed(v, &path, diags),
             "rubric" => self.rubric = each(v, &path, diags),
+            "pathway" => self.pathway = each(v, &path, diags),
             _ => {}
         }
     }
@@ -145,6 +148,7 @@ impl Parts {
             end: self.end?,
             diagnoses: self.diagnoses?,
             rubric: self.rubric?,
+            pathway: self.pathway.unwrap_or_default(),
         })
     }
 }
@@ -592,6 +596,29 @@ impl Refs<'_> {
                         "no phrase set and no phrases",
                         "add `set` or `phrases`",
                     ));
+                }
+                for (key, m) in [("before", &s.before), ("after", &s.after)] {
+                    match m {
+                        Some(super::rule::Moment::Phase(id))
+                            if !self.phases.contains(id.as_str()) =>
+                        {
+                            diags.push(unknown(
+                                format!("{path}.said.{key}.phase"),
+                                "phase",
+                                id,
+                                self.phases,
+                                "a phase id",
+                            ))
+                        }
+                        Some(super::rule::Moment::Done(id)) if self.catalog.get(id).is_none() => {
+                            diags.push(unknown_order(
+                                format!("{path}.said.{key}.done"),
+                                id,
+                                self.catalog,
+                            ))
+                        }
+                        _ => {}
+                    }
                 }
             }
             Rule::All(rules) | Rule::Any(rules) => {

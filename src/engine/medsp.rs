@@ -257,6 +257,8 @@ pub fn import_rubric(file: &str, text: &str) -> Result<ImportedRubric, ImportErr
                 weight: 1.0,
                 critical: false,
                 rule: None,
+                rationale: None,
+                reference: None,
             });
         }
     }

@@ -141,6 +141,23 @@ pub struct SaidRule {
     /// Must have been said at or before this simulated minute.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub by_minute: Option<u32>,
+    /// Counts only if said before this moment (in a turn up to the one in which it happened;
+    /// any time if it never happened). E.g. a warning shot before the news.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub before: Option<Moment>,
+    /// Counts only if said after this moment (in a later turn; never if it did not happen).
+    /// E.g. checking understanding after the news, not a perception question before it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<Moment>,
+}
+
+/// A moment in the trajectory that a `said` rule is ordered against: `{"phase": "disclosure"}`
+/// (the phase was entered) or `{"done": "aspirin"}` (the order was first carried out).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Moment {
+    Phase(String),
+    Done(String),
 }
 
 /// `{"diagnosis": {}}`: the final diagnosis matches one of `case.diagnoses.accepted`;

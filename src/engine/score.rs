@@ -17,9 +17,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 
 use super::case::{Case, Competency, RubricItem};
+use super::catalog::Catalog;
 use super::catalog::GROSS_OVERDOSE_FACTOR;
 use super::encounter::State;
-use super::eval::{clock, evaluate, Evidence};
+use super::eval::{clock, evaluate_named, Evidence};
 use super::pharmacy::DoseLevel;
 use super::units::fmt_num;
 
@@ -131,6 +132,11 @@ pub struct ItemResult {
     /// The override in force, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub overridden: Option<Override>,
+    /// Why the item matters, and the guideline it rests on (from the rubric).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rationale: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
 }
 
 impl ItemResult {
@@ -170,6 +176,9 @@ pub struct Tally {
     pub completion_ratio: Option<f64>,
     /// Sum of the weights of items met, negatives included.
     pub points: f64,
+    /// The part of `points` that harms done took away (zero or negative).
+    #[serde(default)]
+    pub harm_points: f64,
     /// Sum of the positive weights of the items scored.
     pub points_possible: f64,
     /// `points / points_possible`; none when nothing is scored.
@@ -198,6 +207,9 @@ impl Tally {
             }
             if item.outcome == Outcome::Met {
                 self.points += item.weight;
+                if item.weight < 0.0 {
+                    self.harm_points += item.weight;
+                }
             }
         }
     }
@@ -321,6 +333,18 @@ pub fn score(
     judge: Option<&JudgeRun>,
     overrides: &[Override],
 ) -> Scorecard {
+    score_named(case, None, state, judge, overrides)
+}
+
+/// [`score`], with the catalog naming in explanations the orders that were never placed
+/// (what the debrief and exports show).
+pub fn score_named(
+    case: &Case,
+    catalog: Option<&Catalog>,
+    state: &State,
+    judge: Option<&JudgeRun>,
+    overrides: &[Override],
+) -> Scorecard {
     let judge = judge.filter(|run| check_judge(case, run).is_ok());
     let verdicts: BTreeMap<&str, &JudgeVerdict> = judge
         .map(|run| run.verdicts.iter().map(|v| (v.item.as_str(), v)).collect())
@@ -348,12 +372,14 @@ pub fn score(
                 scored_by: ScoredBy::Nobody,
                 automatic: Outcome::NotScored,
                 evidence: Vec::new(),
-                why: "not scored: no judge has scored this item".into(),
+                why: "Not scored: this item needs the judge, and no judge has scored it".into(),
                 judge_quote: None,
                 overridden: None,
+                rationale: item.rationale.clone(),
+                reference: item.reference.clone(),
             };
             if let Some(rule) = &item.rule {
-                let v = evaluate(rule, case, state);
+                let v = evaluate_named(rule, case, catalog, state);
                 result.automatic = Outcome::from_bool(v.holds);
                 result.scored_by = ScoredBy::Rule;
                 result.evidence = v.evidence;
@@ -362,9 +388,9 @@ pub fn score(
                 result.automatic = Outcome::from_bool(v.met);
                 result.scored_by = ScoredBy::Judge;
                 result.why = if v.met {
-                    "the judge found explicit evidence".into()
+                    "The judge found explicit evidence in the transcript".into()
                 } else {
-                    "the judge found no explicit evidence".into()
+                    "The judge found no explicit evidence in the transcript".into()
                 };
                 let quote = v.evidence.trim();
                 if !quote.is_empty() {
@@ -420,7 +446,7 @@ fn gross_overdose_item(state: &State) -> ItemResult {
             clock(a.done_at().unwrap_or(a.time_s)),
             c.message
         ),
-        None => "no dose was more than ten times its usual maximum".into(),
+        None => "No dose was more than ten times its usual maximum".into(),
     };
     ItemResult {
         id: GROSS_OVERDOSE_ITEM.into(),
@@ -439,6 +465,11 @@ fn gross_overdose_item(state: &State) -> ItemResult {
         why,
         judge_quote: None,
         overridden: None,
+        rationale: Some(
+            "A dose ten times the usual maximum is a prescribing error that harms whatever the case."
+                .into(),
+        ),
+        reference: None,
     }
 }
 
@@ -464,6 +495,7 @@ fn locate_quote(state: &State, quote: &str) -> Vec<Evidence> {
             turn: u.turn,
             time_s: u.time_s,
             text: u.text.clone(),
+            seq: None,
         })
         .chain(
             state

@@ -270,12 +270,12 @@ impl<T: Transport> Client<T> {
         self.totals.set(t);
     }
 
-    /// Decides whether to retry `err` after attempt `attempt`; sleeps if so. A 400 or 422
-    /// that names a parameter the endpoint refuses (the token limit's name, the temperature, a
-    /// structured-output form) is retried at once without it, and the endpoint's refusal is
-    /// remembered for the client's later calls.
+    /// Decides whether to retry `err` after attempt `attempt`; sleeps if so. A refusal that
+    /// names a parameter the endpoint does not take (the token limit's name, the temperature,
+    /// a structured-output form) is retried at once without it, and remembered for the
+    /// client's later calls. Servers word these as 400 or 422, and llama-cpp-python as 500.
     async fn should_retry(&self, err: &LlmError, attempt: u32, cancel: &Cancel) -> bool {
-        if matches!(err.status, Some(400 | 422)) && attempt < self.retry.max_attempts.max(4) {
+        if matches!(err.status, Some(400 | 422 | 500)) && attempt < self.retry.max_attempts.max(4) {
             if let Some(c) = self.compat.get().adjust(self.settings.kind, &err.detail) {
                 self.compat.set(c);
                 return !cancel.is_cancelled();

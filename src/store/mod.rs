@@ -6,6 +6,7 @@
 //! Only meaningful in the browser: on a native target every call reports that storage is
 //! unavailable. Errors are plain text for the page to show.
 
+pub mod educator;
 pub mod settings;
 
 use std::cell::RefCell;

@@ -8,8 +8,9 @@ use crate::app::view::{action_log, clock_label, end_summary, session_rows};
 
 use super::encounter::SessionRoute;
 use super::judge::JudgePanel;
-use super::scores::{Checklist, CompetencyChart, ScoreSummary, TimelineAndFacts};
+use super::scores::{Checklist, CompetencyChart, ExpertPathway, ScoreSummary, TimelineAndFacts};
 use super::widgets::{local_date, ActionLog, Transcript};
+use crate::app::educator::{educator_footer, educator_name, TRAINEE_NOTE};
 use crate::app::results::{add_override, debrief_of, export_file, ExportFile, ExportKind};
 use crate::store;
 use leptos::task::spawn_local;
@@ -128,22 +129,50 @@ fn ScoresPanel(
     shown: Vec<u32>,
 ) -> impl IntoView {
     let data = Memo::new(move |_| session.with(debrief_of));
-    let editor = RwSignal::new(String::from("educator"));
+    // Educator mode: the name kept in this browser; none = the trainee's view.
+    let educator = RwSignal::new(store::educator::load());
+    let name_input = RwSignal::new(String::new());
+    let name_error = RwSignal::new(None::<String>);
     let status = RwSignal::new(String::new());
     let on_override = Callback::new(move |(item, met): (String, Option<bool>)| {
+        let Some(by) = educator.get_untracked() else {
+            status.set("Enter educator mode to change a score.".into());
+            return;
+        };
         let at = String::from(js_sys::Date::new_0().to_iso_string());
-        let by = editor.get_untracked();
+        let mut recorded = false;
         session.update(|s| {
-            add_override(s, &item, met, &by, "", &at);
+            recorded = add_override(s, &item, met, &by, "", &at);
         });
+        if !recorded {
+            status.set("The override was not recorded.".into());
+            return;
+        }
         let saved = session.with_untracked(|s| s.saved.clone());
         spawn_local(async move {
             match store::save_encounter(&saved).await {
-                Ok(()) => status.set(format!("Override saved for {item}.")),
+                Ok(()) => status.set(format!("Override by {by} saved.")),
                 Err(e) => status.set(format!("The override could not be saved: {e}")),
             }
         });
     });
+    let enter = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        match educator_name(&name_input.get_untracked()) {
+            Ok(name) => match store::educator::save(Some(&name)) {
+                Ok(()) => {
+                    name_error.set(None);
+                    educator.set(Some(name));
+                }
+                Err(e) => name_error.set(Some(e)),
+            },
+            Err(e) => name_error.set(Some(e)),
+        }
+    };
+    let leave = move |_| {
+        let _ = store::educator::save(None);
+        educator.set(None);
+    };
     let exports = ExportKind::ALL
         .into_iter()
         .map(|kind| {
@@ -174,21 +203,56 @@ fn ScoresPanel(
                     <ScoreSummary debrief=d.clone() />
                     <CompetencyChart debrief=d.clone() />
                     <TimelineAndFacts debrief=d.clone() shown=shown.clone() />
+                    <ExpertPathway debrief=d.clone() />
                     <h3>"Rubric"</h3>
-                    <Checklist debrief=d shown=shown.clone() on_override=on_override />
+                    {match educator.get() {
+                        Some(_) => {
+                            view! { <Checklist debrief=d shown=shown.clone() on_override=on_override /> }
+                                .into_any()
+                        }
+                        None => view! { <Checklist debrief=d shown=shown.clone() /> }.into_any(),
+                    }}
                 }
             }}
-            <p class="override-as">
-                <label>
-                    "Overrides are recorded as made by "
-                    <input
-                        type="text"
-                        size="16"
-                        prop:value=move || editor.get()
-                        on:input=move |ev| editor.set(event_target_value(&ev))
-                    />
-                </label>
-            </p>
+            <div class="educator-mode" data-testid="educator-mode">
+                {move || match educator.get() {
+                    Some(name) => {
+                        view! {
+                            <p class="override-as" data-testid="educator-footer">
+                                {educator_footer(&name)} " "
+                                <button type="button" on:click=leave>"Leave educator mode"</button>
+                            </p>
+                        }
+                            .into_any()
+                    }
+                    None => {
+                        view! {
+                            <form class="educator-enter" on:submit=enter>
+                                <p class="muted">{TRAINEE_NOTE}</p>
+                                <label>
+                                    "Educator's name "
+                                    <input
+                                        type="text"
+                                        size="20"
+                                        data-testid="educator-name"
+                                        autocomplete="name"
+                                        prop:value=move || name_input.get()
+                                        on:input=move |ev| name_input.set(event_target_value(&ev))
+                                    />
+                                </label>
+                                " "
+                                <button type="submit">"Enter educator mode"</button>
+                                {move || {
+                                    name_error
+                                        .get()
+                                        .map(|e| view! { <p class="error" role="alert">{e}</p> })
+                                }}
+                            </form>
+                        }
+                            .into_any()
+                    }
+                }}
+            </div>
             <JudgePanel session=session />
             <h3>"Export"</h3>
             <div class="export-buttons">{exports}</div>

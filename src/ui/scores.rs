@@ -11,6 +11,7 @@ use crate::engine::eval::clock;
 use crate::engine::score::{ItemResult, Mark, ScoredBy, Tally};
 
 pub use crate::app::results::percent;
+use crate::app::results::{competency_legend, override_label, scores_explained};
 
 /// "5 of 6 items" / "no items scored".
 pub fn items_line(t: &Tally) -> String {
@@ -123,10 +124,13 @@ fn go_to(anchor: &str) {
     }
 }
 
-/// Overall scores: completion ratio and points side by side.
+/// Overall scores: completion ratio and points side by side, what each counts, why they
+/// differ when they do, and whether an educator changed any item.
 #[component]
 pub fn ScoreSummary(debrief: Debrief) -> impl IntoView {
     let o = debrief.scores.overall.clone();
+    let (what, differs) = scores_explained(&o);
+    let overridden = override_label(&debrief.scorecard);
     let harms = o.harms_done;
     let harms_class = if harms > 0 {
         "score-tile score-bad"
@@ -159,6 +163,9 @@ pub fn ScoreSummary(debrief: Debrief) -> impl IntoView {
                 </span>
             </div>
         </div>
+        <p class="score-explained" data-testid="score-explained">{what}</p>
+        {differs.map(|d| view! { <p class="score-differs" data-testid="score-differs">{d}</p> })}
+        {overridden.map(|o| view! { <p class="override-note" data-testid="override-note">{o}</p> })}
     }
 }
 
@@ -213,6 +220,12 @@ pub fn CompetencyChart(debrief: Debrief) -> impl IntoView {
             <figcaption>
                 <span class="legend legend-completion">"Completion"</span>
                 <span class="legend legend-points">"Points"</span>
+                <dl class="competency-legend" data-testid="competency-legend">
+                    {competency_legend()
+                        .into_iter()
+                        .map(|(code, name)| view! { <dt>{code}</dt> <dd>{name}</dd> })
+                        .collect_view()}
+                </dl>
             </figcaption>
         </figure>
     }
@@ -242,8 +255,12 @@ pub fn Checklist(
                 .evidence
                 .iter()
                 .map(|e| {
-                    let turn = e.turn;
-                    let target = evidence_target(&debrief, &shown, e.turn, e.time_s).unwrap_or_default();
+                    let target = e
+                        .seq
+                        .filter(|s| shown.contains(s))
+                        .map(|s| format!("entry-{s}"))
+                        .or_else(|| evidence_target(&debrief, &shown, e.turn, e.time_s))
+                        .unwrap_or_default();
                     view! {
                         <li>
                             <button
@@ -251,7 +268,7 @@ pub fn Checklist(
                                 class="evidence-link"
                                 on:click=move |_| go_to(&target)
                             >
-                                {format!("{} — turn {turn}", clock(e.time_s))}
+                                {clock(e.time_s)}
                             </button>
                             " "
                             <q>{e.text.clone()}</q>
@@ -283,6 +300,8 @@ pub fn Checklist(
                         {i.why.clone()} <span class="check-by">{format!(" ({})", scored_by_label(&i))}</span>
                     </p>
                     {quote.map(|q| view! { <p class="check-quote">"Judge quotes: " <q>{q}</q></p> })}
+                    {i.rationale.clone().map(|r| view! { <p class="check-rationale">"Why it matters: " {r}</p> })}
+                    {i.reference.clone().map(|r| view! { <p class="check-reference">"Reference: " <cite>{r}</cite></p> })}
                     <ul class="evidence">{evidence}</ul>
                     {overrides}
                 </li>
@@ -325,8 +344,8 @@ pub fn TimelineAndFacts(debrief: Debrief, shown: Vec<u32>) -> impl IntoView {
             }
             None => view! {
                 <li class="fact missed">
-                    <span class="fact-missed">"Not asked: "</span>
-                    {f.answer.clone()}
+                    <span class="fact-missed">"Not asked. "</span>
+                    {f.ask.clone()}
                 </li>
             }
             .into_any(),
@@ -344,4 +363,55 @@ pub fn TimelineAndFacts(debrief: Debrief, shown: Vec<u32>) -> impl IntoView {
             </section>
         </div>
     }
+}
+
+/// "0:26", or "—" for no time.
+pub fn pathway_time(t: Option<u32>) -> String {
+    t.map(clock).unwrap_or_else(|| "—".to_string())
+}
+
+/// The expert pathway beside the trainee's actions: one row per order, with both times and
+/// early / on time / late / missing.
+#[component]
+pub fn ExpertPathway(debrief: Debrief) -> impl IntoView {
+    if debrief.pathway.is_empty() {
+        return ().into_any();
+    }
+    let rows = debrief
+        .pathway
+        .iter()
+        .map(|r| {
+            let class = format!("pathway-row timing-{:?}", r.timing).to_lowercase();
+            view! {
+                <tr class=class>
+                    <th scope="row">{r.name.clone()}</th>
+                    <td>{pathway_time(r.expert_at_s)} " " <span class="muted">{r.expert.clone().unwrap_or_default()}</span></td>
+                    <td>{pathway_time(r.trainee_at_s)} " " <span class="muted">{r.trainee.clone().unwrap_or_default()}</span></td>
+                    <td class="pathway-timing">{r.timing.words()}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <section class="expert-pathway" aria-labelledby="pathway-h" data-testid="expert-pathway">
+            <h3 id="pathway-h">"Expert pathway"</h3>
+            <p class="muted">
+                "The case's model play, order by order, beside yours; on time means within two minutes of the expert."
+            </p>
+            <div class="table-scroll">
+                <table class="pathway">
+                    <thead>
+                        <tr>
+                            <th scope="col">"Order"</th>
+                            <th scope="col">"Expert"</th>
+                            <th scope="col">"You"</th>
+                            <th scope="col">"Timing"</th>
+                        </tr>
+                    </thead>
+                    <tbody>{rows}</tbody>
+                </table>
+            </div>
+        </section>
+    }
+    .into_any()
 }

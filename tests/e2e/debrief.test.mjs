@@ -1,7 +1,9 @@
 // The debrief's scores in headless Chromium: a short, scripted play of the ACS case through the
 // UI earns exactly what the engine computes natively for the same inputs (documented below), an
-// evidence link lands on its transcript row, an educator override changes the scores and
-// survives a reload, and every export downloads a file that parses.
+// evidence link lands on its transcript row, the explanations are clinical sentences (catalog
+// names, clock times, the question a missed fact needed; no internal id), the legend names the
+// six competencies, overrides exist only in an educator mode entered with a name (recorded
+// with each override, shown to the trainee and in History), and every export parses.
 //
 // Expected scores, from `bedside-cli play assets/cases/acs-inferior-stemi.json <inputs>
 // --output summary` with the same four inputs (introduction + onset question, "12-lead ECG",
@@ -76,6 +78,34 @@ test('the debrief shows the scores the engine computes, links evidence, records 
   assert.match(await page.locator('[data-testid="judge-panel"]').innerText(), /3 item\(s\) need a judge/);
   await screenshot(page, 'debrief-scores');
 
+  // Clinical sentences, built by the engine: catalog names, doses as placed, clock times.
+  assert.match(await page.locator('[data-item="pc_aspirin"] .check-why').innerText(), /^Aspirin 300 mg PO given at \d+:\d\d \(due by 15:00\)/);
+  assert.match(
+    await page.locator('[data-item="sbp_cath_lab"] .check-why').innerText(),
+    /^Cath lab activation \(interventional cardiology\) not requested \(due by 20:00\)/,
+  );
+  assert.match(await page.locator('[data-item="mk_nitrate_screen"] .check-why').innerText(), /^Not asked: Have you taken sildenafil/);
+  assert.match(await page.locator('[data-item="pc_aspirin"] .check-reference').innerText(), /ESC 2023/);
+  const checklist = await page.locator('.checklist').innerText();
+  assert.doesNotMatch(checklist, /\b[a-z0-9]+_[a-z0-9_]+\b/, 'no snake_case id in the checklist');
+  assert.doesNotMatch(checklist, /`|\bturn \d|\bphase \w|\bfact \w/, 'no rule vocabulary');
+  const facts = await page.locator('.facts').innerText();
+  assert.match(facts, /Not asked\. Have you taken sildenafil/, 'a missed fact shows the question to ask');
+  assert.doesNotMatch(facts, /never taken Viagra/i, 'not the answer');
+  const legend = await page.locator('[data-testid="competency-legend"]').innerText();
+  for (const name of ['Patient care', 'Medical knowledge', 'Systems-based practice', 'Interpersonal and communication skills', 'Practice-based learning and improvement', 'Professionalism']) {
+    assert.ok(legend.includes(name), name);
+  }
+  assert.match(await page.locator('[data-testid="score-explained"]').innerText(), /Completion counts .* points weigh/);
+
+  // The expert pathway beside the trainee's orders.
+  const pathway = page.locator('[data-testid="expert-pathway"]');
+  assert.match(await pathway.locator('tr', { hasText: 'Cath lab activation' }).innerText(), /missing/);
+  assert.match(await pathway.locator('tr', { hasText: '12-lead ECG' }).innerText(), /0:26[\s\S]*on time/);
+  assert.match(await pathway.locator('tr', { hasText: 'Aspirin' }).innerText(), /Aspirin 324 mg PO[\s\S]*Aspirin 300 mg PO[\s\S]*early/);
+  await pathway.scrollIntoViewIfNeeded();
+  await screenshot(page, 'debrief-expert-pathway');
+
   // The ECG's evidence link lands on the moment of the order: orders are not conversation rows,
   // so it is the last row before it (the patient's answer at 0:20; the ECG went in at 0:30).
   await page.locator('[data-item="pc_ecg_10min"] .evidence-link').first().click();
@@ -84,14 +114,34 @@ test('the debrief shows the scores the engine computes, links evidence, records 
   assert.match(focused.text, /0:20/);
   assert.match(focused.text, /forty minutes ago/);
 
-  // An educator override counts at once and is saved with the encounter.
+  // The trainee's view changes no score: no override controls until educator mode.
+  assert.equal(await page.locator('.checklist .override').count(), 0, 'no override buttons for the trainee');
+  await page.locator('.educator-enter button[type="submit"]').click();
+  await page.locator('.educator-enter [role="alert"]').waitFor();
+  assert.match(await page.locator('.educator-enter [role="alert"]').innerText(), /Enter your name/);
+  assert.equal(await page.locator('.checklist .override').count(), 0);
+  await page.locator('[data-testid="educator-name"]').fill('Dr Okafor');
+  await page.locator('[data-testid="educator-name"]').press('Enter');
+  await page.locator('[data-testid="educator-footer"]').waitFor();
+  assert.match(await page.locator('[data-testid="educator-footer"]').innerText(), /recorded as made by Dr Okafor\./);
+
+  // An educator override counts at once and is saved with the encounter, with the name.
   await page.locator('[data-item="sbp_cath_lab"] .override button', { hasText: 'Mark met' }).click();
-  await page.getByText('Override saved for sbp_cath_lab.').waitFor();
+  await page.getByText('Override by Dr Okafor saved.').waitFor();
   assert.equal(await page.locator('[data-testid="completion"]').innerText(), '47%');
-  assert.match(await page.locator('[data-item="sbp_cath_lab"] .check-by').innerText(), /override by educator/);
+  assert.match(await page.locator('[data-item="sbp_cath_lab"] .check-by').innerText(), /override by Dr Okafor/);
+  await screenshot(page, 'debrief-educator');
   await page.reload();
   await page.locator('#scores [data-testid="completion"]').waitFor();
   assert.equal(await page.locator('[data-testid="completion"]').innerText(), '47%', 'the override survives a reload');
+  await page.locator('[data-testid="educator-footer"]').waitFor();
+
+  // Back to the trainee's view: the override shows, with who made it, and cannot be changed.
+  await page.locator('[data-testid="educator-footer"] button', { hasText: 'Leave educator mode' }).click();
+  await page.locator('.educator-enter').waitFor();
+  assert.equal(await page.locator('.checklist .override').count(), 0);
+  assert.equal(await page.locator('[data-testid="override-note"]').innerText(), 'Overridden by Dr Okafor (1 item)');
+  assert.match(await page.locator('[data-item="sbp_cath_lab"] .check-by').innerText(), /override by Dr Okafor/);
 
   // Every export parses.
   const json = await download(page, 'export-json');
@@ -117,7 +167,11 @@ test('the debrief shows the scores the engine computes, links evidence, records 
   await page.locator('nav a', { hasText: 'History' }).click();
   const row = page.locator('table.history tbody tr', { hasText: 'Crushing chest pain at the depot' }).first();
   await row.waitFor();
-  assert.equal(await row.locator('.history-scores').innerText(), '47% (7/15 items) · points 47%');
+  assert.equal(
+    await row.locator('.history-scores').innerText(),
+    '47% (7/15 items) · points 47% · Overridden by Dr Okafor (1 item)',
+    'History marks an overridden score',
+  );
 
   assert.deepEqual(log.pageErrors, []);
   assert.deepEqual(log.consoleErrors, []);

@@ -118,7 +118,7 @@ fn the_potassium_must_be_back_before_insulin_is_placed() {
         &[Order(&["vbg"]), Wait(12)],
         K_BEFORE_INSULIN,
         false,
-        "never done",
+        "Insulin infusion not done",
     );
     // A gas never sent.
     check(
@@ -126,7 +126,7 @@ fn the_potassium_must_be_back_before_insulin_is_placed() {
         &[Order(&["iv access", "insulin 6 units/h iv"])],
         K_BEFORE_INSULIN,
         false,
-        "never ordered",
+        "Vbg not done",
     );
 }
 
@@ -148,7 +148,7 @@ fn a_result_by_a_minute() {
         &[Wait(15), Order(&["lytes"]), Wait(40)],
         rule,
         false,
-        "required by 40:00",
+        "late (due by 40:00)",
     );
     // Sent at 15 and the clock at 44: not back yet.
     check(
@@ -156,7 +156,7 @@ fn a_result_by_a_minute() {
         &[Wait(15), Order(&["lytes"]), Wait(28)],
         rule,
         false,
-        "never back",
+        "its result was not back",
     );
 }
 
@@ -226,7 +226,7 @@ fn repeated_boluses_add_up_to_thirty_ml_per_kg() {
         &[Order(&["iv access", "ns 30 ml/kg"])],
         SSC_FLUIDS,
         true,
-        "total 30 mL/kg",
+        "Total given 30 mL/kg",
     );
     // The second litre after three hours does not count for the 3-hour target.
     check(
@@ -251,7 +251,7 @@ fn repeated_boluses_add_up_to_thirty_ml_per_kg() {
         ],
         SSC_FLUIDS,
         false,
-        "total 15.385 mL/kg",
+        "Total given 15.385 mL/kg",
     );
 }
 
@@ -276,7 +276,7 @@ fn what_was_not_given_does_not_count() {
         &[Order(&["hartmann's 1 L", "ns 1 L"]), Stop(0)],
         SSC_FLUIDS,
         false,
-        "total 0 mL/kg",
+        "Total given 0 mL/kg",
     );
     // A bolus with no volume adds nothing, and the verdict says so.
     check(
@@ -318,7 +318,7 @@ fn a_rate_counts_for_the_time_it_ran() {
     assert!((0.95..1.05).contains(&ran_h), "{ran_h}");
     let v = evaluate(&rule(total), &c, enc.state());
     let expected = format!(
-        "total {} mL",
+        "Total given {} mL",
         bedside::engine::units::fmt_num(125.0 * ran_h)
     );
     assert!(

@@ -133,35 +133,195 @@ fn llm_calls_and_voiced_lines_travel_in_the_export() {
     assert!(app["llm_exchanges"].as_array().unwrap().is_empty());
 }
 
+fn why<'a>(d: &'a bedside::engine::debrief::Debrief, id: &str) -> &'a str {
+    &d.scorecard.item(id).unwrap().why
+}
+
 #[test]
-fn explanations_name_orders_as_the_catalog_does() {
-    use bedside::app::results::humanize;
-    let c = catalog();
+fn the_chest_pain_debrief_speaks_as_a_clinician_writes() {
+    let weak = debrief_of(&played("acs-inferior-stemi", "weak"));
+    // The weak play: nitrate at 3:11, no aspirin, the ECG at 14:11, no PDE5 question.
+    assert_eq!(why(&weak, "pc_aspirin"), "Aspirin not given (due by 15:00)");
     assert_eq!(
-        humanize(
-            "`aspirin` was never ordered; fact `no_pde5_inhibitor` was never elicited",
-            &c
-        ),
-        "“Aspirin” was never ordered; fact no pde5 inhibitor was never elicited"
+        why(&weak, "pc_ecg_10min"),
+        "12-lead ECG done at 14:11, late (due by 10:00)"
     );
-    assert_eq!(humanize("no ids here", &c), "no ids here");
-    assert_eq!(humanize("odd ` backtick", &c), "odd ` backtick");
-    let s = played("acs-inferior-stemi", "weak");
-    let d = debrief_of(&s);
+    assert_eq!(
+        why(&weak, "sbp_cath_lab"),
+        "Cath lab activation (interventional cardiology) not requested (due by 20:00)"
+    );
+    assert_eq!(
+        why(&weak, "harm_nitrate"),
+        "Nitroglycerin sublingual 0.4 mg SL given at 3:11"
+    );
+    let pde5 = why(&weak, "mk_nitrate_screen");
     assert!(
-        d.scorecard.items.iter().all(|i| !i.why.contains('`')),
-        "no raw ids left"
+        pde5.starts_with("Not asked: Have you taken sildenafil"),
+        "{pde5}"
     );
-    let cath_lab = d
+    assert!(pde5.contains("nitrate"), "{pde5}");
+    assert_eq!(
+        why(&weak, "ics_introduction"),
+        "Not said: an introduction by name and role"
+    );
+    // A missed key fact shows the question to ask, never the patient's answer.
+    let fact = weak
+        .key_facts
+        .iter()
+        .find(|f| f.id == "no_pde5_inhibitor")
+        .unwrap();
+    assert!(fact.elicited.is_none());
+    assert!(
+        fact.ask.ends_with('?') || fact.ask.contains("?"),
+        "{}",
+        fact.ask
+    );
+    assert!(!fact.ask.contains(&fact.answer));
+    assert!(!fact.ask.to_lowercase().contains("never taken"));
+    let cath_lab = weak
         .expectations
         .iter()
         .find(|e| e.item == "sbp_cath_lab")
         .unwrap();
     assert_eq!(
         cath_lab.what,
-        c.get("cath_lab_activation").unwrap().name,
+        catalog().get("cath_lab_activation").unwrap().name,
         "an expectation never met still shows the order's name"
     );
+
+    let strong = debrief_of(&played("acs-inferior-stemi", "strong"));
+    assert_eq!(
+        why(&strong, "pc_aspirin"),
+        "Aspirin 324 mg PO given at 5:39 (due by 15:00)"
+    );
+    assert_eq!(
+        why(&strong, "mk_p2y12"),
+        "Ticagrelor 180 mg PO given at 19:50"
+    );
+    assert!(why(&strong, "mk_nitrate_screen")
+        .starts_with("Asked at 18:42: “Have you used Viagra or sildenafil in the last two days?”"));
+    assert_eq!(
+        why(&strong, "pc_monitoring"),
+        "The stage “Ventricular fibrillation” was not reached"
+    );
+    // Rationale and reference travel with the item.
+    let asa = strong.scorecard.item("pc_aspirin").unwrap();
+    assert!(asa.rationale.as_deref().unwrap().contains("mortality"));
+    assert!(asa.reference.as_deref().unwrap().contains("ESC 2023"));
+}
+
+#[test]
+fn evidence_points_at_its_log_entry() {
+    use bedside::engine::encounter::EntryKind;
+    let s = played("acs-inferior-stemi", "strong");
+    let d = debrief_of(&s);
+    let log = &s.encounter.record().log;
+    let entry = |id: &str| {
+        let e = &d.scorecard.item(id).unwrap().evidence[0];
+        &log[e.seq.unwrap_or_else(|| panic!("{id}: no seq")) as usize].kind
+    };
+    assert!(
+        matches!(entry("pc_aspirin"), EntryKind::Ordered { raw, .. } if raw.starts_with("aspirin"))
+    );
+    assert!(
+        matches!(entry("ics_introduction"), EntryKind::ClinicianSaid { text } if text.contains("Dr Adeyemi"))
+    );
+    assert!(
+        matches!(entry("mk_nitrate_screen"), EntryKind::ClinicianSaid { text } if text.contains("Viagra"))
+    );
+}
+
+#[test]
+fn a_perception_question_before_the_news_is_not_checking_understanding() {
+    let weak = debrief_of(&played("breaking-bad-news", "weak"));
+    let item = weak.scorecard.item("ics_check_understanding").unwrap();
+    assert_eq!(item.mark(), Mark::Missed);
+    assert!(item.why.contains("it counts only after"), "{}", item.why);
+    let strong = debrief_of(&played("breaking-bad-news", "strong"));
+    assert_eq!(
+        strong
+            .scorecard
+            .item("ics_check_understanding")
+            .unwrap()
+            .mark(),
+        Mark::Met
+    );
+}
+
+/// Words that betray the engine: ids with underscores, backticks, rule vocabulary.
+fn leaks(text: &str, ids: &[String]) -> Vec<String> {
+    let mut out = Vec::new();
+    if text.contains('`') {
+        out.push("a backtick".into());
+    }
+    for w in text.split(|c: char| !(c.is_alphanumeric() || c == '_')) {
+        if w.contains('_') {
+            out.push(format!("snake_case `{w}`"));
+        }
+    }
+    let lower = text.to_lowercase();
+    for bad in [
+        "phase ",
+        "fact ",
+        " the set",
+        "was never elicited",
+        "turn ",
+        "not:",
+    ] {
+        // As a word: "turn 4", not "return".
+        let word = lower.match_indices(bad).any(|(at, _)| {
+            !lower[..at]
+                .chars()
+                .next_back()
+                .is_some_and(|c| c.is_alphabetic())
+        });
+        if word {
+            out.push(format!("`{bad}`"));
+        }
+    }
+    for id in ids {
+        if (id.contains('_') || id.contains('-')) && text.contains(id.as_str()) {
+            out.push(format!("the id `{id}`"));
+        }
+    }
+    out
+}
+
+#[test]
+fn no_explanation_of_any_shipped_play_leaks_an_internal_id() {
+    let (lib, _) = Library::builtin(&catalog());
+    let mut problems = Vec::new();
+    let mut checked = 0;
+    for entry in lib.cases() {
+        let case = entry.case.clone();
+        let mut ids: Vec<String> = case.facts.iter().map(|f| f.id.clone()).collect();
+        ids.extend(case.phases.iter().map(|p| p.id.clone()));
+        ids.extend(case.rubric.iter().map(|i| i.id.clone()));
+        for kind in ["strong", "weak"] {
+            let d = debrief_of(&played(&case.meta.id, kind));
+            let mut texts: Vec<(String, String)> = Vec::new();
+            for i in &d.scorecard.items {
+                texts.push((i.id.clone(), i.why.clone()));
+                for e in &i.evidence {
+                    texts.push((format!("{} evidence", i.id), e.text.clone()));
+                }
+            }
+            for e in &d.expectations {
+                texts.push((format!("{} timing", e.item), e.what.clone()));
+            }
+            for f in &d.key_facts {
+                texts.push((format!("{} ask", f.id), f.ask.clone()));
+            }
+            for (what, text) in texts {
+                checked += 1;
+                for l in leaks(&text, &ids) {
+                    problems.push(format!("{} {kind}, {what}: {l} in {text:?}", case.meta.id));
+                }
+            }
+        }
+    }
+    assert!(checked > 300, "{checked}");
+    assert!(problems.is_empty(), "\n{}", problems.join("\n"));
 }
 
 #[test]
@@ -222,4 +382,173 @@ fn the_history_shows_each_encounters_scores() {
     let mut missing = s.saved.clone();
     missing.case_id = "no-such-case".into();
     assert!(score_label(&missing, &lib, catalog()).starts_with("cannot be scored"));
+}
+
+#[test]
+fn educator_mode_needs_a_name_and_every_override_carries_it() {
+    use bedside::app::educator::{educator_footer, educator_name};
+    use bedside::app::results::override_label;
+    assert_eq!(educator_name("  Dr   Okafor ").unwrap(), "Dr Okafor");
+    assert!(educator_name("   ").is_err());
+    assert!(educator_name(&"x".repeat(61)).is_err());
+    assert_eq!(
+        educator_footer("Dr Okafor"),
+        "Educator mode: overrides are recorded as made by Dr Okafor."
+    );
+    assert!(
+        !educator_footer(" ").ends_with("by ."),
+        "the footer never shows a blank name"
+    );
+
+    let mut s = played("acs-inferior-stemi", "weak");
+    assert!(
+        !add_override(&mut s, "sbp_cath_lab", Some(true), "  ", "", "t"),
+        "an override without a name is refused"
+    );
+    assert!(override_label(&scorecard(&s)).is_none());
+    assert!(add_override(
+        &mut s,
+        "sbp_cath_lab",
+        Some(true),
+        "Dr Okafor",
+        "",
+        "t"
+    ));
+    assert!(add_override(
+        &mut s,
+        "pc_aspirin",
+        Some(true),
+        "Dr Lee",
+        "",
+        "t"
+    ));
+    assert_eq!(
+        override_label(&scorecard(&s)).unwrap(),
+        "Overridden by Dr Lee, Dr Okafor (2 items)"
+    );
+    let (lib, _) = Library::builtin(&catalog());
+    let label = bedside::app::results::score_label(&s.saved, &lib, catalog());
+    assert!(
+        label.ends_with(" · Overridden by Dr Lee, Dr Okafor (2 items)"),
+        "History marks overridden scores: {label}"
+    );
+    // Clearing both returns the automatic outcome and the unmarked label.
+    add_override(&mut s, "sbp_cath_lab", None, "Dr Okafor", "", "t");
+    add_override(&mut s, "pc_aspirin", None, "Dr Okafor", "", "t");
+    assert!(override_label(&scorecard(&s)).is_none());
+}
+
+#[test]
+fn completion_and_points_say_what_they_count_and_why_they_differ() {
+    use bedside::app::results::{competency_legend, scores_explained};
+    use bedside::engine::score::Tally;
+    // The weak chest-pain play: one item met of 15, and the nitrate given (a harm of weight -2).
+    let weak = scorecard(&played("acs-inferior-stemi", "weak"))
+        .scores()
+        .overall;
+    let (what, differs) = scores_explained(&weak);
+    assert!(what.starts_with("Completion counts the expected items met"));
+    assert_eq!(
+        differs.unwrap(),
+        "Completion 7% but points -7%: 1 harm(s) done cost 2 point(s)."
+    );
+    // Weights alone: 1 of 2 items met, but the one met carries 3 of 4 points.
+    let weighted = Tally {
+        expected_scored: 2,
+        expected_met: 1,
+        completion_ratio: Some(0.5),
+        points: 3.0,
+        points_possible: 4.0,
+        points_ratio: Some(0.75),
+        ..Tally::default()
+    };
+    assert_eq!(
+        scores_explained(&weighted).1.unwrap(),
+        "Completion 50% but points 75%: the items met carry 3 of 4 points by weight."
+    );
+    // Equal scores need no second line.
+    let strong = scorecard(&played("acs-inferior-stemi", "strong"))
+        .scores()
+        .overall;
+    assert_eq!(scores_explained(&strong).1, None);
+    let legend = competency_legend();
+    assert_eq!(legend.len(), 6);
+    assert_eq!(legend[3], ("ICS", "Interpersonal and communication skills"));
+    assert_eq!(
+        legend[4],
+        ("PBLI", "Practice-based learning and improvement")
+    );
+}
+
+#[test]
+fn the_expert_pathway_sets_the_model_play_beside_the_trainees() {
+    use bedside::engine::debrief::PathwayTiming;
+    let (lib, _) = Library::builtin(&catalog());
+    // A case's pathway is its strong play (the test fixture is kept equal to it).
+    for entry in lib.cases() {
+        let case = &entry.case;
+        if case.pathway.is_empty() {
+            continue;
+        }
+        let fixture: Vec<serde_json::Value> = std::fs::read_to_string(root().join(format!(
+            "tests/fixtures/plays/{}.strong.jsonl",
+            case.meta.id
+        )))
+        .unwrap()
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+        let pathway: Vec<serde_json::Value> = case
+            .pathway
+            .iter()
+            .map(|s| serde_json::to_value(s).unwrap())
+            .map(|mut v| {
+                // The end form's absent disposition serializes as null.
+                if let Some(end) = v.get_mut("end").and_then(|e| e.as_object_mut()) {
+                    end.retain(|_, x| !x.is_null());
+                }
+                v
+            })
+            .collect();
+        assert_eq!(
+            pathway, fixture,
+            "{}: pathway and strong play differ",
+            case.meta.id
+        );
+    }
+
+    let weak = debrief_of(&played("acs-inferior-stemi", "weak"));
+    let row = |d: &bedside::engine::debrief::Debrief, name: &str| {
+        d.pathway
+            .iter()
+            .find(|r| r.name == name)
+            .unwrap_or_else(|| panic!("no row {name}"))
+            .clone()
+    };
+    let ecg = row(&weak, "12-lead ECG");
+    assert_eq!(ecg.expert_at_s, Some(26));
+    assert_eq!(ecg.trainee_at_s, Some(851));
+    assert_eq!(ecg.timing, PathwayTiming::Late);
+    let asa = row(&weak, "Aspirin");
+    assert_eq!(asa.timing, PathwayTiming::Missing);
+    assert_eq!(asa.expert.as_deref(), Some("Aspirin 324 mg PO"));
+    assert_eq!(
+        row(&weak, "Nitroglycerin sublingual").timing,
+        PathwayTiming::Extra,
+        "the nitrate is not on the pathway"
+    );
+    // The expert's pathway first, in the order the expert carried it out.
+    let expert_times: Vec<u32> = weak.pathway.iter().filter_map(|r| r.expert_at_s).collect();
+    assert!(expert_times.windows(2).all(|w| w[0] <= w[1]));
+
+    let strong = debrief_of(&played("acs-inferior-stemi", "strong"));
+    assert!(strong
+        .pathway
+        .iter()
+        .all(|r| r.timing == PathwayTiming::OnTime));
+    // A case without a pathway shows none.
+    assert!(debrief_of(&played("sepsis-pneumonia", "weak"))
+        .pathway
+        .is_empty());
 }

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use bedside::engine::case::{Actor, Case, Competency, Fact, FactCategory, RubricItem};
 use bedside::engine::encounter::{Config, Encounter, Input};
 use bedside::engine::score::{
-    check_judge, score, JudgeRun, JudgeVerdict, Mark, Outcome, Override, ScoredBy,
+    check_judge, score, score_named, JudgeRun, JudgeVerdict, Mark, Outcome, Override, ScoredBy,
 };
 use serde::{Deserialize, Serialize};
 
@@ -33,6 +33,7 @@ fn base_case() -> Case {
         triggers: vec!["did he faint".into(), "pass out".into()],
         key: true,
         negative: false,
+        ask: None,
     });
     c
 }
@@ -45,6 +46,8 @@ fn item(id: &str, competency: Competency, weight: f64, rule: Option<&str>) -> Ru
         weight,
         critical: false,
         rule: rule.map(|r| serde_json::from_str(r).unwrap_or_else(|e| panic!("{id}: {e}"))),
+        rationale: None,
+        reference: None,
     }
 }
 
@@ -87,7 +90,7 @@ fn every_rule_kind_with_edge_cases() {
             rule: r#"{"done": {"order": "ecg_12_lead"}}"#,
             play: &[TALK_INTRO],
             met: false,
-            why: "never ordered",
+            why: "12-lead ECG not done",
             evidence_turns: &[],
         },
         Row {
@@ -103,7 +106,7 @@ fn every_rule_kind_with_edge_cases() {
             rule: r#"{"done": {"order": "ecg_12_lead", "by_minute": 10}}"#,
             play: &[r#"{"wait": 11}"#, r#"{"speak": "", "actions": ["ecg"]}"#],
             met: false,
-            why: "at 11:00, required by 10:00",
+            why: "12-lead ECG done at 11:00, late (due by 10:00)",
             evidence_turns: &[1],
         },
         Row {
@@ -174,7 +177,7 @@ fn every_rule_kind_with_edge_cases() {
                 r#"{"speak": "", "actions": ["aspirin 300 mg PO"]}"#,
             ],
             met: true,
-            why: "at 0:00, 1:00",
+            why: "Aspirin 300 mg PO given at 0:00 and 1:00",
             evidence_turns: &[1, 2],
         },
         Row {
@@ -182,7 +185,7 @@ fn every_rule_kind_with_edge_cases() {
             rule: r#"{"done": {"order": "aspirin", "times": 2}}"#,
             play: &[r#"{"speak": "", "actions": ["aspirin 300 mg PO"]}"#],
             met: false,
-            why: "done 1 time(s), 2 required",
+            why: "1 time(s) of the 2 required",
             evidence_turns: &[1],
         },
         Row {
@@ -193,7 +196,7 @@ fn every_rule_kind_with_edge_cases() {
                 r#"{"speak": "", "actions": ["aspirin 75 mg PO"]}"#,
             ],
             met: false,
-            why: "done 1 time(s), 2 required",
+            why: "1 time(s) of the 2 required",
             evidence_turns: &[1],
         },
         Row {
@@ -231,7 +234,7 @@ fn every_rule_kind_with_edge_cases() {
             rule: r#"{"elicited": "onset"}"#,
             play: &[TALK_INTRO],
             met: true,
-            why: "elicited from patient",
+            why: "— Test Patient answered",
             evidence_turns: &[1],
         },
         Row {
@@ -239,7 +242,7 @@ fn every_rule_kind_with_edge_cases() {
             rule: r#"{"elicited": "collapse"}"#,
             play: &[r#"{"speak": "Did he pass out at all?", "actions": []}"#],
             met: true,
-            why: "elicited from son",
+            why: "— Sam (son) answered",
             evidence_turns: &[1],
         },
         Row {
@@ -247,7 +250,7 @@ fn every_rule_kind_with_edge_cases() {
             rule: r#"{"elicited": "smoking"}"#,
             play: &[TALK_INTRO],
             met: false,
-            why: "never elicited",
+            why: "Not asked",
             evidence_turns: &[],
         },
         Row {
@@ -255,7 +258,7 @@ fn every_rule_kind_with_edge_cases() {
             rule: r#"{"said": {"set": "introduction"}}"#,
             play: &[TALK_INTRO],
             met: true,
-            why: "said",
+            why: "Said at 0:00: “H",
             evidence_turns: &[1],
         },
         Row {
@@ -265,7 +268,7 @@ fn every_rule_kind_with_edge_cases() {
                 r#"{"speak": "Hi there, my name is Priya and I'm the junior doctor.", "actions": []}"#,
             ],
             met: true,
-            why: "said",
+            why: "Said at 0:00: “H",
             evidence_turns: &[1],
         },
         Row {
@@ -289,7 +292,7 @@ fn every_rule_kind_with_edge_cases() {
             rule: r#"{"never": "alteplase"}"#,
             play: &[TALK_INTRO],
             met: true,
-            why: "never done",
+            why: "Alteplase (tPA) not given",
             evidence_turns: &[],
         },
         Row {
@@ -331,7 +334,7 @@ fn every_rule_kind_with_edge_cases() {
             rule: r#"{"phase": "treated"}"#,
             play: &[r#"{"speak": "", "actions": ["aspirin 300 mg PO"]}"#],
             met: true,
-            why: "reached phase `treated`",
+            why: "The stage “Treated” reached at 0:00",
             evidence_turns: &[1],
         },
         Row {
@@ -339,15 +342,57 @@ fn every_rule_kind_with_edge_cases() {
             rule: r#"{"phase": "treated"}"#,
             play: &[TALK_INTRO],
             met: false,
-            why: "never reached",
+            why: "The stage “Treated” was not reached",
             evidence_turns: &[],
+        },
+        Row {
+            name: "said after a phase: said before it does not count",
+            rule: r#"{"said": {"phrases": ["any questions"], "after": {"phase": "treated"}}}"#,
+            play: &[
+                r#"{"speak": "Any questions?", "actions": []}"#,
+                r#"{"speak": "", "actions": ["aspirin 300 mg PO"]}"#,
+            ],
+            met: false,
+            why: "before the stage “Treated” began; it counts only after",
+            evidence_turns: &[1],
+        },
+        Row {
+            name: "said after a phase: said after it counts",
+            rule: r#"{"said": {"phrases": ["any questions"], "after": {"phase": "treated"}}}"#,
+            play: &[
+                r#"{"speak": "Any questions?", "actions": []}"#,
+                r#"{"speak": "", "actions": ["aspirin 300 mg PO"]}"#,
+                r#"{"speak": "Any questions now?", "actions": []}"#,
+            ],
+            met: true,
+            why: "Said at",
+            evidence_turns: &[3],
+        },
+        Row {
+            name: "said after a phase never reached",
+            rule: r#"{"said": {"phrases": ["any questions"], "after": {"phase": "treated"}}}"#,
+            play: &[r#"{"speak": "Any questions?", "actions": []}"#],
+            met: false,
+            why: "but the stage “Treated” was never reached",
+            evidence_turns: &[1],
+        },
+        Row {
+            name: "said before an order: the same turn counts, a later one does not",
+            rule: r#"{"said": {"phrases": ["any questions"], "before": {"done": "aspirin"}}}"#,
+            play: &[
+                r#"{"speak": "", "actions": ["aspirin 300 mg PO"]}"#,
+                r#"{"speak": "Any questions?", "actions": []}"#,
+            ],
+            met: false,
+            why: "after Aspirin was given",
+            evidence_turns: &[2],
         },
         Row {
             name: "all: one part missing",
             rule: r#"{"all": [{"elicited": "onset"}, {"done": {"order": "ecg_12_lead"}}]}"#,
             play: &[TALK_INTRO],
             met: false,
-            why: "never ordered",
+            why: "12-lead ECG not done",
             evidence_turns: &[],
         },
         Row {
@@ -355,7 +400,7 @@ fn every_rule_kind_with_edge_cases() {
             rule: r#"{"all": [{"elicited": "onset"}, {"done": {"order": "ecg_12_lead"}}]}"#,
             play: &[TALK_INTRO, r#"{"speak": "", "actions": ["ecg"]}"#],
             met: true,
-            why: "all conditions",
+            why: "; 12-lead ECG done at",
             evidence_turns: &[1, 2],
         },
         Row {
@@ -371,7 +416,7 @@ fn every_rule_kind_with_edge_cases() {
             rule: r#"{"not": {"done": {"order": "ecg_12_lead"}}}"#,
             play: &[r#"{"speak": "", "actions": ["ecg"]}"#],
             met: false,
-            why: "not:",
+            why: "12-lead ECG done at 0:00",
             evidence_turns: &[1],
         },
     ];
@@ -380,7 +425,7 @@ fn every_rule_kind_with_edge_cases() {
         let mut c = base_case();
         c.rubric = vec![item("x", Competency::PC, 1.0, Some(row.rule))];
         let enc = play(&c, row.play);
-        let card = score(&c, &enc.state().clone(), None, &[]);
+        let card = score_named(&c, Some(&catalog()), &enc.state().clone(), None, &[]);
         let r = &card.items[0];
         let turns: Vec<u32> = r.evidence.iter().map(|e| e.turn).collect();
         let ok = (r.outcome == Outcome::Met) == row.met
