@@ -515,9 +515,11 @@ fn the_expert_pathway_sets_the_model_play_beside_the_trainees() {
     // A case's pathway is its strong play (the test fixture is kept equal to it).
     for entry in lib.cases() {
         let case = &entry.case;
-        if case.pathway.is_empty() {
-            continue;
-        }
+        assert!(
+            !case.pathway.is_empty(),
+            "{}: every shipped case shows an expert pathway",
+            case.meta.id
+        );
         let fixture: Vec<serde_json::Value> = std::fs::read_to_string(root().join(format!(
             "tests/fixtures/plays/{}.strong.jsonl",
             case.meta.id
@@ -582,8 +584,10 @@ fn the_expert_pathway_sets_the_model_play_beside_the_trainees() {
         .pathway
         .iter()
         .all(|r| r.timing == PathwayTiming::OnTime));
-    // A case without a pathway shows none.
-    assert!(debrief_of(&played("sepsis-pneumonia", "weak"))
+    // Every shipped case has one: the weak sepsis play is shown what it missed or did late.
+    let sepsis = debrief_of(&played("sepsis-pneumonia", "weak"));
+    assert!(sepsis
         .pathway
-        .is_empty());
+        .iter()
+        .any(|r| matches!(r.timing, PathwayTiming::Missing | PathwayTiming::Late)));
 }
