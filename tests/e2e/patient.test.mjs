@@ -79,10 +79,16 @@ test('a bad-news conversation: the patient answers the greeting, reacts to the n
   assert.ok(heard.includes(disclosure.questions[0]), `and her question: ${heard}`);
   assert.ok(!spoken(news).includes('Okay.'));
 
-  // Empathy: the case's reaction to it, not a fact from her history.
+  // Empathy: answered as the case scripts it (its empathy reaction, or the line of an event
+  // that responds to acknowledging her emotion), never with a fact from her history.
   const sorry = spoken(await say(page, "I'm so sorry. This is a huge shock. Take your time."));
   const empathy = reaction(c, (r) => r.kind === 'empathy');
-  assert.ok(sorry.join(' ').includes(empathy.line), `empathy answered: ${JSON.stringify(sorry)}`);
+  const scripted = [empathy.line];
+  const strings = (v) => (typeof v === 'string' ? [v] : Array.isArray(v) ? v.flatMap(strings) : v && typeof v === 'object' ? Object.values(v).flatMap(strings) : []);
+  for (const e of c.events) {
+    if (JSON.stringify(e.when).includes('take your time')) scripted.push(...strings(e.then).filter((t) => t.length > 20));
+  }
+  assert.ok(sorry.length >= 1 && sorry.some((t) => scripted.some((s) => t.includes(s))), `empathy answered as scripted: ${JSON.stringify(sorry)}`);
   const history = c.facts.filter((f) => f.category === 'hpi').map((f) => f.answer);
   assert.ok(sorry.every((t) => !history.includes(t)), 'no presenting history in reply to empathy');
 
