@@ -184,6 +184,9 @@ pub struct ScriptIndex {
     postings: Vec<Vec<(u32, u32)>>,
     /// per `ROS_NEGATIVES` entry: its concept's word ids
     ros: Vec<Vec<u32>>,
+    /// per word id: how many facts have a trigger that uses it (a word few facts use names
+    /// what a question asks for more specifically than one many facts share)
+    facts_using: Vec<u32>,
     vocab: FuzzyVocab,
 }
 
@@ -194,6 +197,7 @@ impl ScriptIndex {
             triggers: Vec::with_capacity(case.facts.len()),
             postings: Vec::new(),
             ros: Vec::with_capacity(ROS_NEGATIVES.len()),
+            facts_using: Vec::new(),
             vocab: FuzzyVocab::default(),
         };
         for (fi, fact) in case.facts.iter().enumerate() {
@@ -222,7 +226,25 @@ impl ScriptIndex {
                 .collect();
             index.ros.push(ids);
         }
+        index.facts_using = index
+            .postings
+            .iter()
+            .map(|p| {
+                let mut facts: Vec<u32> = p.iter().map(|(f, _)| *f).collect();
+                facts.dedup();
+                facts.len() as u32
+            })
+            .collect();
         index
+    }
+
+    /// How specifically a trigger names its fact: the sum over its words of one over the
+    /// number of facts whose triggers use the word.
+    fn specificity(&self, trigger: &[u32]) -> f64 {
+        trigger
+            .iter()
+            .map(|&id| 1.0 / f64::from(self.facts_using[id as usize].max(1)))
+            .sum()
     }
 
     fn intern(&mut self, word: String) -> u32 {
@@ -585,12 +607,12 @@ pub fn respond(
         }
         let mut words = SentenceWords::new(index, &sentence);
         let mut expanded = expand(&sentence);
-        let mut found = answer_facts(case, index, &words, &expanded, presence, addressed, ctx);
+        let mut found = answer_facts(case, index, &words, &expanded, presence, addressed, ctx, true);
         if let Some(pre) = preamble.take().filter(|_| found.is_empty()) {
             let joined = format!("{pre}, {sentence}");
             let w = SentenceWords::new(index, &joined);
             let e = expand(&joined);
-            let mut again = answer_facts(case, index, &w, &e, presence, addressed, ctx);
+            let mut again = answer_facts(case, index, &w, &e, presence, addressed, ctx, false);
             // "... thoughts of ending their life. Have you had thoughts like that?": the
             // question points back at what the preamble named last.
             if again.len() > 1 && !has(&e, &["and", "also", "as well"]) {
@@ -721,6 +743,7 @@ pub fn respond(
 }
 
 /// The facts a question asks for, in the order it asks: (fact index, speaker, answer now).
+#[allow(clippy::too_many_arguments)]
 fn answer_facts<'c>(
     case: &'c Case,
     index: &ScriptIndex,
@@ -729,6 +752,7 @@ fn answer_facts<'c>(
     presence: &Presence,
     addressed: Option<&str>,
     ctx: &Context,
+    narrow: bool,
 ) -> Vec<(usize, &'c str, &'c str)> {
     if !words.any {
         return Vec::new();
@@ -785,6 +809,23 @@ fn answer_facts<'c>(
             .max()
             .unwrap_or(0);
         specific.retain(|(fi, _)| best_len(&matches, *fi) == longest);
+        // Of facts matched by equally long triggers, the one whose trigger words fewer facts
+        // share ("admitted with his asthma": the admissions, not the asthma history). Not
+        // for a question read with its preamble, which points back at what was named last.
+        if narrow && specific.len() > 1 {
+            let score = |fi: usize| {
+                matches
+                    .iter()
+                    .filter(|(f, _)| *f == fi)
+                    .map(|(_, t)| index.specificity(t))
+                    .fold(0.0, f64::max)
+            };
+            let best = specific
+                .iter()
+                .map(|(fi, _)| score(*fi))
+                .fold(0.0, f64::max);
+            specific.retain(|(fi, _)| score(*fi) >= best - 1e-9);
+        }
     }
     // "What's been going on?": the chief complaint.
     if specific.is_empty() && has(expanded, COMPLAINT_QUESTIONS) {
