@@ -184,6 +184,7 @@ const PHRASES: &[(&str, &str)] = &[
     ("chest feeling tight", "chest pain"),
     ("would you like", "want"),
     ("would like", "want"),
+    ("in the past", "before"),
     ("throwing up", "vomit"),
     ("vomit blood", "hematemesis"),
     ("black stool", "melena"),
@@ -225,6 +226,7 @@ const PHRASES: &[(&str, &str)] = &[
 /// Single words (as typed, or as stemmed) → canonical token.
 const WORDS: &[(&str, &str)] = &[
     ("overnight", "night"),
+    ("previously", "before"),
     ("unwell", "ill"),
     ("react", "reaction"),
     ("reacted", "reaction"),

@@ -516,6 +516,10 @@ const COMPLAINT_QUESTIONS: &[&str] = &[
     "how can i help",
     "what can i do for you",
     "what can we do for you",
+    "tell me about the pain",
+    "tell me about your pain",
+    "tell me more about the pain",
+    "tell me more about your pain",
 ];
 
 /// Said by the patient side when a statement calls for a reaction and the case has none.
@@ -607,12 +611,19 @@ pub fn respond(
         }
         let mut words = SentenceWords::new(index, &sentence);
         let mut expanded = expand(&sentence);
-        let mut found = answer_facts(case, index, &words, &expanded, presence, addressed, ctx, true);
+        // A question about the patient in the third person ("How was he overnight?") is put
+        // to whoever is with the patient, unless it names someone.
+        let third = addressed
+            .is_none()
+            .then(|| third_person_companion(case, presence, &expanded))
+            .flatten();
+        let asked = addressed.or(third);
+        let mut found = answer_facts(case, index, &words, &expanded, presence, asked, ctx, true);
         if let Some(pre) = preamble.take().filter(|_| found.is_empty()) {
             let joined = format!("{pre}, {sentence}");
             let w = SentenceWords::new(index, &joined);
             let e = expand(&joined);
-            let mut again = answer_facts(case, index, &w, &e, presence, addressed, ctx, false);
+            let mut again = answer_facts(case, index, &w, &e, presence, asked, ctx, false);
             // "... thoughts of ending their life. Have you had thoughts like that?": the
             // question points back at what the preamble named last.
             if again.len() > 1 && !has(&e, &["and", "also", "as well"]) {
@@ -648,10 +659,10 @@ pub fn respond(
                 .zip(ROS_NEGATIVES)
                 .find(|(ids, _)| words.has_all(ids) && words.has_head(ids))
             {
-                let speaker = if presence.patient_can_answer {
+                let speaker = if presence.patient_can_answer && third.is_none() {
                     Some((PATIENT, *negative))
                 } else {
-                    addressed
+                    asked
                         .or_else(|| presence.actors_present.iter().next().map(String::as_str))
                         .map(|a| (a, "Not that I know of."))
                 };
@@ -668,7 +679,7 @@ pub fn respond(
                 continue;
             }
         }
-        if let Some(part) = people_answer(case, &expanded, presence, addressed, &mut said_facts) {
+        if let Some(part) = people_answer(case, &expanded, presence, asked, &mut said_facts) {
             parts.push(part);
             continue;
         }
@@ -676,7 +687,7 @@ pub fn respond(
             continue;
         }
         non_answer_used = true;
-        let Some(speaker) = fallback_speaker() else {
+        let Some(speaker) = third.or_else(fallback_speaker) else {
             continue;
         };
         let custom = if speaker == PATIENT {
@@ -856,6 +867,27 @@ fn best_len(matches: &[(usize, &[u32])], fi: usize) -> usize {
         .map(|(_, t)| t.len())
         .max()
         .unwrap_or(0)
+}
+
+/// The companion present (the first) when a question speaks of the patient in the third
+/// person: "he"/"him"/"his" for a male patient, "she"/"her" for a female one.
+fn third_person_companion<'c>(
+    case: &'c Case,
+    presence: &Presence,
+    expanded: &str,
+) -> Option<&'c str> {
+    let pronouns: &[&str] = if case.patient.sex.to_lowercase().starts_with('f') {
+        &["she", "her", "hers", "herself"]
+    } else {
+        &["he", "him", "his", "himself"]
+    };
+    if !has(expanded, pronouns) {
+        return None;
+    }
+    case.actors
+        .iter()
+        .find(|a| presence.actors_present.contains(&a.id))
+        .map(|a| a.id.as_str())
 }
 
 /// "Is there anyone we can call?", "who is with you?": answered from the case's people.
