@@ -15,11 +15,13 @@ use bedside::engine::utterance::UtteranceKind;
 use crate::support::{case, catalog, root};
 
 /// Overall share answered right that the corpus must reach. The goal is 95% overall and 90%
-/// in every group; the floors are what the engine honestly reaches (92.8% overall with the
-/// revised cases of issue 17, 93.1% before them; the weakest groups: review-of-systems
-/// negatives 4/5, people 8/10, sensitive questions 86%), so that it cannot slip back. The rows
-/// were not tuned to the triggers.
-const FLOOR_OVERALL: f64 = 0.925;
+/// in every group; the floors are what the engine honestly reaches (96.5% overall, 391/405,
+/// after the tie-break by the rarer trigger words, the third-person questions put to the
+/// companion present and the lexicon's additions; 92.8% before them), so that it cannot slip
+/// back. The weakest group is people questions, 8/10: both misses are answered by the
+/// companion present, where the rows want a fact only the (unconscious or absent) patient
+/// voices or the home situation. The rows were not tuned to the triggers.
+const FLOOR_OVERALL: f64 = 0.965;
 /// Share every group must reach.
 const FLOOR_GROUP: f64 = 0.80;
 
