@@ -316,6 +316,23 @@ mod tests {
         assert_eq!(stem("pains"), "pain");
         assert_eq!(stem("ecg"), "ecg");
         assert_eq!(stem("dizziness"), "dizziness");
+        // A short stem that dropped a silent e gets it back, so it meets the bare word.
+        for (a, b) in [
+            ("taking", "take"),
+            ("makes", "make"),
+            ("saved", "save"),
+            ("hoping", "hope"),
+        ] {
+            assert_eq!(stem(a), stem(b), "{a} vs {b}");
+        }
+        for (a, b) in [
+            ("guns", "gun"),
+            ("fixed", "fix"),
+            ("gases", "gas"),
+            ("hopping", "hop"),
+        ] {
+            assert_eq!(stem(a), b, "{a}");
+        }
     }
 
     #[test]
