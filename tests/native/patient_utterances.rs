@@ -563,3 +563,30 @@ fn a_shadowed_fact_variant_is_a_warning() {
         "{w}"
     );
 }
+
+/// The tie-break by rarer trigger words keeps a list of distinct symptoms whole ("fever or
+/// sweating" each name one fact) and narrows a question whose words one fact shares with
+/// others ("admitted with his asthma" is about the admissions).
+#[test]
+fn one_question_gets_the_fact_it_names_most_specifically() {
+    let facts = |case_id: &str, said: &str| -> Vec<String> {
+        reply(case_id, "", said)
+            .0
+            .into_iter()
+            .flat_map(|l| l.2)
+            .collect()
+    };
+    let both = facts("acs-inferior-stemi", "Any fever or sweating?");
+    assert!(
+        both.contains(&"no_pleuritic_infective".to_string())
+            && both.contains(&"sweating_nausea".to_string()),
+        "{both:?}"
+    );
+    assert_eq!(
+        facts(
+            "paediatric-asthma",
+            "Has he ever been admitted to hospital with his asthma?"
+        ),
+        vec!["admissions".to_string()]
+    );
+}
