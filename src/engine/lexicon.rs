@@ -179,6 +179,12 @@ const PHRASES: &[(&str, &str)] = &[
     ("feeling down", "mood"),
     ("heart attack", "mi"),
     ("tight chest", "chest pain"),
+    ("chest feel tight", "chest pain"),
+    ("chest feels tight", "chest pain"),
+    ("chest feeling tight", "chest pain"),
+    ("would you like", "want"),
+    ("would like", "want"),
+    ("in the past", "before"),
     ("throwing up", "vomit"),
     ("vomit blood", "hematemesis"),
     ("black stool", "melena"),
@@ -219,6 +225,12 @@ const PHRASES: &[(&str, &str)] = &[
 
 /// Single words (as typed, or as stemmed) → canonical token.
 const WORDS: &[(&str, &str)] = &[
+    ("overnight", "night"),
+    ("previously", "before"),
+    ("unwell", "ill"),
+    ("react", "reaction"),
+    ("reacted", "reaction"),
+    ("reacting", "reaction"),
     ("recreational", "drug"),
     ("recreationally", "drug"),
     ("resuscitate", "resuscitation"),

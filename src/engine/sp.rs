@@ -184,6 +184,9 @@ pub struct ScriptIndex {
     postings: Vec<Vec<(u32, u32)>>,
     /// per `ROS_NEGATIVES` entry: its concept's word ids
     ros: Vec<Vec<u32>>,
+    /// per word id: how many facts have a trigger that uses it (a word few facts use names
+    /// what a question asks for more specifically than one many facts share)
+    facts_using: Vec<u32>,
     vocab: FuzzyVocab,
 }
 
@@ -194,6 +197,7 @@ impl ScriptIndex {
             triggers: Vec::with_capacity(case.facts.len()),
             postings: Vec::new(),
             ros: Vec::with_capacity(ROS_NEGATIVES.len()),
+            facts_using: Vec::new(),
             vocab: FuzzyVocab::default(),
         };
         for (fi, fact) in case.facts.iter().enumerate() {
@@ -222,7 +226,25 @@ impl ScriptIndex {
                 .collect();
             index.ros.push(ids);
         }
+        index.facts_using = index
+            .postings
+            .iter()
+            .map(|p| {
+                let mut facts: Vec<u32> = p.iter().map(|(f, _)| *f).collect();
+                facts.dedup();
+                facts.len() as u32
+            })
+            .collect();
         index
+    }
+
+    /// How specifically a trigger names its fact: the sum over its words of one over the
+    /// number of facts whose triggers use the word.
+    fn specificity(&self, trigger: &[u32]) -> f64 {
+        trigger
+            .iter()
+            .map(|&id| 1.0 / f64::from(self.facts_using[id as usize].max(1)))
+            .sum()
     }
 
     fn intern(&mut self, word: String) -> u32 {
@@ -494,6 +516,10 @@ const COMPLAINT_QUESTIONS: &[&str] = &[
     "how can i help",
     "what can i do for you",
     "what can we do for you",
+    "tell me about the pain",
+    "tell me about your pain",
+    "tell me more about the pain",
+    "tell me more about your pain",
 ];
 
 /// Said by the patient side when a statement calls for a reaction and the case has none.
@@ -585,12 +611,19 @@ pub fn respond(
         }
         let mut words = SentenceWords::new(index, &sentence);
         let mut expanded = expand(&sentence);
-        let mut found = answer_facts(case, index, &words, &expanded, presence, addressed, ctx);
+        // A question about the patient in the third person ("How was he overnight?") is put
+        // to whoever is with the patient, unless it names someone.
+        let third = addressed
+            .is_none()
+            .then(|| third_person_companion(case, presence, &expanded))
+            .flatten();
+        let asked = addressed.or(third);
+        let mut found = answer_facts(case, index, &words, &expanded, presence, asked, ctx, true);
         if let Some(pre) = preamble.take().filter(|_| found.is_empty()) {
             let joined = format!("{pre}, {sentence}");
             let w = SentenceWords::new(index, &joined);
             let e = expand(&joined);
-            let mut again = answer_facts(case, index, &w, &e, presence, addressed, ctx);
+            let mut again = answer_facts(case, index, &w, &e, presence, asked, ctx, false);
             // "... thoughts of ending their life. Have you had thoughts like that?": the
             // question points back at what the preamble named last.
             if again.len() > 1 && !has(&e, &["and", "also", "as well"]) {
@@ -626,10 +659,10 @@ pub fn respond(
                 .zip(ROS_NEGATIVES)
                 .find(|(ids, _)| words.has_all(ids) && words.has_head(ids))
             {
-                let speaker = if presence.patient_can_answer {
+                let speaker = if presence.patient_can_answer && third.is_none() {
                     Some((PATIENT, *negative))
                 } else {
-                    addressed
+                    asked
                         .or_else(|| presence.actors_present.iter().next().map(String::as_str))
                         .map(|a| (a, "Not that I know of."))
                 };
@@ -646,7 +679,7 @@ pub fn respond(
                 continue;
             }
         }
-        if let Some(part) = people_answer(case, &expanded, presence, addressed, &mut said_facts) {
+        if let Some(part) = people_answer(case, &expanded, presence, asked, &mut said_facts) {
             parts.push(part);
             continue;
         }
@@ -654,7 +687,7 @@ pub fn respond(
             continue;
         }
         non_answer_used = true;
-        let Some(speaker) = fallback_speaker() else {
+        let Some(speaker) = third.or_else(fallback_speaker) else {
             continue;
         };
         let custom = if speaker == PATIENT {
@@ -721,6 +754,7 @@ pub fn respond(
 }
 
 /// The facts a question asks for, in the order it asks: (fact index, speaker, answer now).
+#[allow(clippy::too_many_arguments)]
 fn answer_facts<'c>(
     case: &'c Case,
     index: &ScriptIndex,
@@ -729,6 +763,7 @@ fn answer_facts<'c>(
     presence: &Presence,
     addressed: Option<&str>,
     ctx: &Context,
+    narrow: bool,
 ) -> Vec<(usize, &'c str, &'c str)> {
     if !words.any {
         return Vec::new();
@@ -785,6 +820,23 @@ fn answer_facts<'c>(
             .max()
             .unwrap_or(0);
         specific.retain(|(fi, _)| best_len(&matches, *fi) == longest);
+        // Of facts matched by equally long triggers, the one whose trigger words fewer facts
+        // share ("admitted with his asthma": the admissions, not the asthma history). Not
+        // for a question read with its preamble, which points back at what was named last.
+        if narrow && specific.len() > 1 {
+            let score = |fi: usize| {
+                matches
+                    .iter()
+                    .filter(|(f, _)| *f == fi)
+                    .map(|(_, t)| index.specificity(t))
+                    .fold(0.0, f64::max)
+            };
+            let best = specific
+                .iter()
+                .map(|(fi, _)| score(*fi))
+                .fold(0.0, f64::max);
+            specific.retain(|(fi, _)| score(*fi) >= best - 1e-9);
+        }
     }
     // "What's been going on?": the chief complaint.
     if specific.is_empty() && has(expanded, COMPLAINT_QUESTIONS) {
@@ -815,6 +867,27 @@ fn best_len(matches: &[(usize, &[u32])], fi: usize) -> usize {
         .map(|(_, t)| t.len())
         .max()
         .unwrap_or(0)
+}
+
+/// The companion present (the first) when a question speaks of the patient in the third
+/// person: "he"/"him"/"his" for a male patient, "she"/"her" for a female one.
+fn third_person_companion<'c>(
+    case: &'c Case,
+    presence: &Presence,
+    expanded: &str,
+) -> Option<&'c str> {
+    let pronouns: &[&str] = if case.patient.sex.to_lowercase().starts_with('f') {
+        &["she", "her", "hers", "herself"]
+    } else {
+        &["he", "him", "his", "himself"]
+    };
+    if !has(expanded, pronouns) {
+        return None;
+    }
+    case.actors
+        .iter()
+        .find(|a| presence.actors_present.contains(&a.id))
+        .map(|a| a.id.as_str())
 }
 
 /// "Is there anyone we can call?", "who is with you?": answered from the case's people.

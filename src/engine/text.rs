@@ -122,12 +122,28 @@ pub fn stem(word: &str) -> String {
                     && !matches!(bytes[bytes.len() - 1], b'l' | b's' | b'z')
                 {
                     b.pop();
+                } else if matches!(suffix, "ing" | "ed" | "es") && is_short_cvc(&b) {
+                    // "taking", "makes", "saved" -> "take", "make", "save", as the bare
+                    // word stems ("take" stays "take").
+                    b.push('e');
                 }
                 return strip_final_e(b);
             }
         }
     }
     strip_final_e(w.to_string())
+}
+
+/// A three-letter consonant-vowel-consonant stem ("tak", "sav"; not "fix", "row", "eat"),
+/// the shape an inflection leaves after dropping a silent e.
+fn is_short_cvc(w: &str) -> bool {
+    let b = w.as_bytes();
+    let vowel = |c: u8| matches!(c, b'a' | b'e' | b'i' | b'o' | b'u');
+    b.len() == 3
+        && !vowel(b[0])
+        && vowel(b[1])
+        && !vowel(b[2])
+        && !matches!(b[2], b'w' | b'x' | b'y' | b's' | b'z')
 }
 
 fn strip_final_e(mut w: String) -> String {
@@ -300,6 +316,23 @@ mod tests {
         assert_eq!(stem("pains"), "pain");
         assert_eq!(stem("ecg"), "ecg");
         assert_eq!(stem("dizziness"), "dizziness");
+        // A short stem that dropped a silent e gets it back, so it meets the bare word.
+        for (a, b) in [
+            ("taking", "take"),
+            ("makes", "make"),
+            ("saved", "save"),
+            ("hoping", "hope"),
+        ] {
+            assert_eq!(stem(a), stem(b), "{a} vs {b}");
+        }
+        for (a, b) in [
+            ("guns", "gun"),
+            ("fixed", "fix"),
+            ("gases", "gas"),
+            ("hopping", "hop"),
+        ] {
+            assert_eq!(stem(a), b, "{a}");
+        }
     }
 
     #[test]

@@ -15,11 +15,13 @@ use bedside::engine::utterance::UtteranceKind;
 use crate::support::{case, catalog, root};
 
 /// Overall share answered right that the corpus must reach. The goal is 95% overall and 90%
-/// in every group; the floors are what the engine honestly reaches (92.8% overall with the
-/// revised cases of issue 17, 93.1% before them; the weakest groups: review-of-systems
-/// negatives 4/5, people 8/10, sensitive questions 86%), so that it cannot slip back. The rows
-/// were not tuned to the triggers.
-const FLOOR_OVERALL: f64 = 0.925;
+/// in every group; the floors are what the engine honestly reaches (96.5% overall, 391/405,
+/// after the tie-break by the rarer trigger words, the third-person questions put to the
+/// companion present and the lexicon's additions; 92.8% before them), so that it cannot slip
+/// back. The weakest group is people questions, 8/10: both misses are answered by the
+/// companion present, where the rows want a fact only the (unconscious or absent) patient
+/// voices or the home situation. The rows were not tuned to the triggers.
+const FLOOR_OVERALL: f64 = 0.965;
 /// Share every group must reach.
 const FLOOR_GROUP: f64 = 0.80;
 
@@ -559,5 +561,32 @@ fn a_shadowed_fact_variant_is_a_warning() {
             .iter()
             .any(|d| d.path == format!("$.facts[{i}].variants[1]")),
         "{w}"
+    );
+}
+
+/// The tie-break by rarer trigger words keeps a list of distinct symptoms whole ("fever or
+/// sweating" each name one fact) and narrows a question whose words one fact shares with
+/// others ("admitted with his asthma" is about the admissions).
+#[test]
+fn one_question_gets_the_fact_it_names_most_specifically() {
+    let facts = |case_id: &str, said: &str| -> Vec<String> {
+        reply(case_id, "", said)
+            .0
+            .into_iter()
+            .flat_map(|l| l.2)
+            .collect()
+    };
+    let both = facts("acs-inferior-stemi", "Any fever or sweating?");
+    assert!(
+        both.contains(&"no_pleuritic_infective".to_string())
+            && both.contains(&"sweating_nausea".to_string()),
+        "{both:?}"
+    );
+    assert_eq!(
+        facts(
+            "paediatric-asthma",
+            "Has he ever been admitted to hospital with his asthma?"
+        ),
+        vec!["admissions".to_string()]
     );
 }
