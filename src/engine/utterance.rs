@@ -184,6 +184,8 @@ const EXAM_ACTS: &[&str] = &[
     "feel your",
     "feel his",
     "feel her",
+    "a feel of",
+    "feel of your",
     "press on your",
     "press on his",
     "press on her",
