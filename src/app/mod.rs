@@ -6,6 +6,7 @@
 //! Never imports leptos, web-sys or `crate::store`; the components in `crate::ui` call it.
 
 pub mod educator;
+pub mod labels;
 pub mod library;
 pub mod orders;
 pub mod results;

@@ -302,7 +302,7 @@ pub fn open_encounter_summary(s: &SavedEncounter, date: &str) -> String {
     let n = s.inputs.len();
     format!(
         "started {date}, at {} of simulated time, {n} input{}",
-        super::view::clock_label(s.sim_time_s),
+        super::labels::clock_label(s.sim_time_s),
         if n == 1 { "" } else { "s" }
     )
 }
@@ -330,11 +330,11 @@ pub fn history_rows(saved: &[SavedEncounter]) -> Vec<HistoryRow> {
             date: date_label(s.started_ms),
             who: who_label(&s.config),
             status: match s.ended {
-                Some(r) => format!("Ended: {}", super::view::end_reason_label(r)),
+                Some(r) => format!("Ended: {}", super::labels::end_reason_label(r)),
                 None => "In progress".into(),
             },
             ended: s.ended.is_some(),
-            sim_time: super::view::clock_label(s.sim_time_s),
+            sim_time: super::labels::clock_label(s.sim_time_s),
             scores: "—".into(),
         })
         .collect()

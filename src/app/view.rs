@@ -7,10 +7,7 @@ use crate::engine::case::{Arrival, Case, MonitorSign, Vitals, PATIENT};
 use crate::engine::catalog::Catalog;
 use crate::engine::encounter::{ActionStatus, Encounter, EndReason, Entry, EntryKind, State};
 
-/// Simulated time as "m:ss" from the start of the encounter (minutes keep counting past 60).
-pub fn clock_label(seconds: u32) -> String {
-    format!("{}:{:02}", seconds / 60, seconds % 60)
-}
+pub use super::labels::{clock_label, end_reason_label};
 
 /// The clock bar: elapsed time, the case's time limit and what is left.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -299,17 +296,6 @@ pub fn end_summary(reason: EndReason, detail: &str) -> String {
             format!("{}: {detail}", end_reason_label(reason))
         }
         _ => end_reason_label(reason).to_string(),
-    }
-}
-
-pub fn end_reason_label(reason: EndReason) -> &'static str {
-    match reason {
-        EndReason::Clinician => "you ended the encounter",
-        EndReason::Disposition => "a disposition was ordered",
-        EndReason::Stage => "the last stage was finished",
-        EndReason::TimeLimit => "the time limit was reached",
-        EndReason::TurnLimit => "the turn limit was reached",
-        EndReason::Terminal => "the patient's condition ended it",
     }
 }
 

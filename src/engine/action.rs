@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::catalog::{Catalog, Category, Order};
+use super::catalog::{Catalog, Category, Form, Order, BOLUS_FORM, INFUSION_FORM};
 use super::lexicon::canonical_tokens;
 use super::text::normalize;
 use super::units::{compatible, dimension, fmt_num, Dimension};
@@ -368,35 +368,6 @@ const LATERALITY: &[&str] = &["right", "left", "bilateral"];
 
 /// Canonical words that mark a continuous infusion ("heparin drip", "insulin per hour").
 const INFUSION_WORDS: &[&str] = &["infusion", "drip", "gtt", "continuous", "hour", "hourly"];
-
-/// Words an order's phrases use for its form; implied by how a dose is written.
-const INFUSION_FORM: &[&str] = &["infusion", "drip"];
-const BOLUS_FORM: &[&str] = &["bolus", "push", "load"];
-
-/// How a medication or fluid order is given, when its id or name says so.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Form {
-    Bolus,
-    Infusion,
-    Other,
-}
-
-/// The form of an order: "Heparin IV bolus" and "push-dose epinephrine" are boluses,
-/// "Heparin infusion", "insulin drip" and maintenance fluids infusions.
-pub(crate) fn order_form(order: &Order) -> Form {
-    let text = format!("{} {}", order.id.replace('_', " "), order.name).to_lowercase();
-    let has = |words: &[&str]| {
-        text.split(|c: char| !c.is_ascii_alphanumeric())
-            .any(|w| words.contains(&w))
-    };
-    if has(&["infusion", "drip", "maintenance"]) {
-        Form::Infusion
-    } else if has(&["bolus", "push", "load", "loading"]) {
-        Form::Bolus
-    } else {
-        Form::Other
-    }
-}
 
 /// Unit suffixes that make a dose a rate ("18 units/kg/h", "125 ml/hr").
 const PER_HOUR: &[&str] = &["/h", "/hr", "/hour"];

@@ -7,6 +7,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use super::rule::Rule;
+use super::validate::Diagnostic;
 
 /// The case file format version this engine reads.
 pub const CASE_SCHEMA_VERSION: u32 = 1;
@@ -663,4 +664,20 @@ pub fn json_schema() -> String {
     let mut text = serde_json::to_string_pretty(&schema).unwrap_or_default();
     text.push('\n');
     text
+}
+
+/// A `{name}` in a result text that is not a vital sign.
+pub(crate) fn placeholder_error(path: String, name: &str) -> Diagnostic {
+    Diagnostic::new(
+        path,
+        format!("unknown placeholder `{{{name}}}`"),
+        format!(
+            "a result can quote the vital signs on the monitor when it is shown: {}",
+            VITAL_PLACEHOLDERS
+                .iter()
+                .map(|v| format!("{{{v}}}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    )
 }

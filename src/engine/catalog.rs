@@ -4,7 +4,6 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use super::action::{order_form, Form};
 use super::lexicon::canonical_tokens;
 use super::text::FuzzyVocab;
 use super::validate::{Diagnostic, Diagnostics};
@@ -254,7 +253,7 @@ pub struct Catalog {
     /// canonical token → indices into `phrases`
     pub(crate) postings: BTreeMap<String, Vec<usize>>,
     pub(crate) vocab: FuzzyVocab,
-    /// per order: bolus, infusion or neither (see `action::order_form`)
+    /// per order: bolus, infusion or neither (see [`order_form`])
     pub(crate) forms: Vec<Form>,
     /// normalized name → order index: an order typed with its exact catalog name (as a picked
     /// search suggestion is) means that order
@@ -318,7 +317,7 @@ impl Catalog {
                 }
             }
             for name in super::case::unknown_placeholders(&order.default_result) {
-                diags.push(super::load::placeholder_error(
+                diags.push(super::case::placeholder_error(
                     format!("{path}.default_result"),
                     &name,
                 ));
@@ -431,6 +430,35 @@ fn order_phrases(order: &Order) -> impl Iterator<Item = (String, String)> + '_ {
             .enumerate()
             .map(|(k, s)| (format!("synonyms[{k}]"), s.clone())),
     )
+}
+
+/// Words an order's phrases use for its form; implied by how a dose is written.
+pub(crate) const INFUSION_FORM: &[&str] = &["infusion", "drip"];
+pub(crate) const BOLUS_FORM: &[&str] = &["bolus", "push", "load"];
+
+/// How a medication or fluid order is given, when its id or name says so.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Form {
+    Bolus,
+    Infusion,
+    Other,
+}
+
+/// The form of an order: "Heparin IV bolus" and "push-dose epinephrine" are boluses,
+/// "Heparin infusion", "insulin drip" and maintenance fluids infusions.
+pub(crate) fn order_form(order: &Order) -> Form {
+    let text = format!("{} {}", order.id.replace('_', " "), order.name).to_lowercase();
+    let has = |words: &[&str]| {
+        text.split(|c: char| !c.is_ascii_alphanumeric())
+            .any(|w| words.contains(&w))
+    };
+    if has(INFUSION_FORM) || has(&["maintenance"]) {
+        Form::Infusion
+    } else if has(BOLUS_FORM) || has(&["loading"]) {
+        Form::Bolus
+    } else {
+        Form::Other
+    }
 }
 
 #[cfg(test)]

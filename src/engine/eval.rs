@@ -6,9 +6,9 @@ use serde::{Deserialize, Serialize};
 use super::action::OrderedDose;
 use super::case::{Case, PATIENT};
 use super::catalog::{Catalog, Category};
-use super::encounter::{ActionRecord, ActionStatus, State, Utterance};
 use super::phrases::first_match;
 use super::rule::{DoneRule, DoseRange, Moment, ResultBeforeRule, Rule, SaidRule, TotalRule};
+use super::state::{ActionRecord, ActionStatus, State, Utterance};
 use super::text::stems;
 use super::units::{convert_for, fmt_num};
 
@@ -21,6 +21,18 @@ pub struct Evidence {
     /// The log entry it points at (`Entry::seq`), filled in by the debrief from the record.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seq: Option<u32>,
+}
+
+impl ActionRecord {
+    /// Where the action is in the trajectory, as evidence: when it was carried out.
+    pub fn evidence(&self) -> Evidence {
+        Evidence {
+            turn: self.turn,
+            time_s: self.done_at().unwrap_or(self.time_s),
+            text: self.interpretation.raw.clone(),
+            seq: None,
+        }
+    }
 }
 
 /// A rule's verdict.

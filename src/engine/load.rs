@@ -754,22 +754,6 @@ fn unknown(
     )
 }
 
-/// A `{name}` in a result text that is not a vital sign.
-pub(crate) fn placeholder_error(path: String, name: &str) -> Diagnostic {
-    Diagnostic::new(
-        path,
-        format!("unknown placeholder `{{{name}}}`"),
-        format!(
-            "a result can quote the vital signs on the monitor when it is shown: {}",
-            VITAL_PLACEHOLDERS
-                .iter()
-                .map(|v| format!("{{{v}}}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-    )
-}
-
 fn unknown_order(path: String, id: &str, catalog: &Catalog) -> Diagnostic {
     let suggestion = super::action::interpret(id, catalog)
         .order

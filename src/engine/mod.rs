@@ -7,7 +7,8 @@
 //! - [`case`]: the case file model; [`load`]: parsing and validation with all errors at once;
 //!   [`lint`]: warnings where a valid case disagrees with itself (results, phases, events)
 //! - [`catalog`]: the shared order catalog; [`action`]: free text → catalog entry
-//! - [`encounter`]: the state machine over simulated time, and its serializable record
+//! - [`encounter`]: the state machine over simulated time, and its serializable record;
+//!   [`state`]: the trajectory's state (actions, utterances, the end), which rules read
 //! - [`sp`]: the scripted standardized patient ([`utterance`]: what kind of sentence it
 //!   heard); [`lexicon`], [`text`], [`phrases`]: matching
 //! - [`alarms`]: normal and critical vital-sign ranges by age (one cited table); monitor alarms
@@ -35,6 +36,7 @@ pub mod phrases;
 pub mod rule;
 pub mod score;
 pub mod sp;
+pub mod state;
 pub mod text;
 pub mod units;
 pub mod utterance;

@@ -5,6 +5,7 @@
 
 mod debrief;
 mod encounter;
+mod encounter_ctl;
 mod history;
 mod judge;
 mod library;

@@ -15,7 +15,7 @@ use crate::llm::settings::{ProviderSettings, Settings};
 use crate::llm::transport::Cancel;
 use crate::store;
 
-use super::encounter::EncounterCtl;
+use super::encounter_ctl::EncounterCtl;
 
 /// The HTTP transport of this target (fetch in the browser).
 #[cfg(target_arch = "wasm32")]
