@@ -264,16 +264,16 @@ fn check_references(case: &Case, catalog: &Catalog, diags: &mut Diagnostics) {
     );
 
     let speaker_ok = |s: &str| s == PATIENT || actors.contains(s);
-    for (i, f) in case.facts.iter().enumerate() {
-        let path = format!("$.facts[{i}]");
-        if f.speakers.is_empty() {
+    // A fact's or a reaction's speakers: at least one, each the patient or a known actor.
+    let check_speakers = |speakers: &[String], path: &str, none: &str, diags: &mut Diagnostics| {
+        if speakers.is_empty() {
             diags.push(Diagnostic::new(
                 format!("{path}.speakers"),
-                "no speaker can tell this fact",
+                none,
                 "list `patient` or an actor id",
             ));
         }
-        for (j, s) in f.speakers.iter().enumerate() {
+        for (j, s) in speakers.iter().enumerate() {
             if !speaker_ok(s) {
                 diags.push(unknown(
                     format!("{path}.speakers[{j}]"),
@@ -284,6 +284,10 @@ fn check_references(case: &Case, catalog: &Catalog, diags: &mut Diagnostics) {
                 ));
             }
         }
+    };
+    for (i, f) in case.facts.iter().enumerate() {
+        let path = format!("$.facts[{i}]");
+        check_speakers(&f.speakers, &path, "no speaker can tell this fact", diags);
         if f.answer.trim().is_empty() {
             diags.push(Diagnostic::new(
                 format!("{path}.answer"),
@@ -396,24 +400,12 @@ fn check_references(case: &Case, catalog: &Catalog, diags: &mut Diagnostics) {
         if let Some(rule) = &r.when {
             refs.check_rule(rule, &format!("{path}.when"), diags);
         }
-        if r.speakers.is_empty() {
-            diags.push(Diagnostic::new(
-                format!("{path}.speakers"),
-                "no speaker can give this reaction",
-                "list `patient` or an actor id",
-            ));
-        }
-        for (j, s) in r.speakers.iter().enumerate() {
-            if !speaker_ok(s) {
-                diags.push(unknown(
-                    format!("{path}.speakers[{j}]"),
-                    "speaker",
-                    s,
-                    &actors,
-                    "`patient` or an actor id",
-                ));
-            }
-        }
+        check_speakers(
+            &r.speakers,
+            &path,
+            "no speaker can give this reaction",
+            diags,
+        );
         if r.line.trim().is_empty() {
             diags.push(Diagnostic::new(
                 format!("{path}.line"),
