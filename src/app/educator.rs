@@ -33,3 +33,37 @@ pub fn educator_footer(name: &str) -> String {
 /// What a trainee reads where the override controls would be.
 pub const TRAINEE_NOTE: &str = "Scores can be changed only in educator mode, entered with \
                                 the educator's name, which is recorded with each change.";
+
+/// What the debrief's judge panel offers: scoring the judge items for the first time is open
+/// to everyone (nothing is changed, the items were unscored); scoring them again replaces the
+/// verdicts, so it changes a score and is offered only in educator mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JudgeOffer {
+    /// No judge configured, or no item needs one: no control.
+    Nothing,
+    /// "Score with judge".
+    Score,
+    /// "Score again with judge" (educator mode).
+    ScoreAgain,
+    /// Already judged and not in educator mode: the reason, in visible text.
+    Locked,
+}
+
+/// The judge panel's offer for the encounter as it is.
+pub fn judge_offer(
+    configured: bool,
+    judge_items: usize,
+    judged: bool,
+    educator: bool,
+) -> JudgeOffer {
+    match (configured && judge_items != 0, judged, educator) {
+        (false, _, _) => JudgeOffer::Nothing,
+        (true, false, _) => JudgeOffer::Score,
+        (true, true, true) => JudgeOffer::ScoreAgain,
+        (true, true, false) => JudgeOffer::Locked,
+    }
+}
+
+/// What a trainee reads instead of "Score again with judge".
+pub const JUDGE_LOCKED_NOTE: &str = "Scoring again would replace the judge's verdicts, so it \
+                                     is offered only in educator mode.";

@@ -298,18 +298,31 @@ pub struct FactVariant {
     /// Applies only while this rule (the rule language of events) holds; none: always.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub when: Option<Rule>,
+    /// Applies only when this speaker (one of the fact's `speakers`) tells it: a companion's
+    /// own words for what the patient would say in the first person ("He lives with me");
+    /// none: any speaker.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub speaker: Option<String>,
     pub answer: String,
 }
 
+impl FactVariant {
+    /// Whether this variant applies in `phase`, told by `speaker`, with `holds` evaluating a
+    /// rule on the current state.
+    pub fn applies(&self, phase: &str, speaker: &str, holds: &dyn Fn(&Rule) -> bool) -> bool {
+        self.phase.as_deref().is_none_or(|p| p == phase)
+            && self.speaker.as_deref().is_none_or(|s| s == speaker)
+            && self.when.as_ref().is_none_or(holds)
+    }
+}
+
 impl Fact {
-    /// The answer said now: the first variant that applies, else `answer`. `holds` evaluates
-    /// a rule on the current state.
-    pub fn answer_now(&self, phase: &str, holds: &dyn Fn(&Rule) -> bool) -> &str {
+    /// The answer `speaker` gives now: the first variant that applies, else `answer`. `holds`
+    /// evaluates a rule on the current state.
+    pub fn answer_now(&self, phase: &str, speaker: &str, holds: &dyn Fn(&Rule) -> bool) -> &str {
         self.variants
             .iter()
-            .find(|v| {
-                v.phase.as_deref().is_none_or(|p| p == phase) && v.when.as_ref().is_none_or(holds)
-            })
+            .find(|v| v.applies(phase, speaker, holds))
             .map_or(self.answer.as_str(), |v| v.answer.as_str())
     }
 }

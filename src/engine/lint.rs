@@ -143,15 +143,18 @@ fn unused_patient_variants(case: &Case, entered: &BTreeSet<&str>, out: &mut Diag
             if let Some(p) = v.phase.as_deref().filter(|p| never(p)) {
                 warn(out, path.clone(), "variant", p);
             }
-            let shadow = f.variants[..j]
-                .iter()
-                .position(|w| w.when.is_none() && (w.phase.is_none() || w.phase == v.phase));
+            let shadow = f.variants[..j].iter().position(|w| {
+                w.when.is_none()
+                    && (w.phase.is_none() || w.phase == v.phase)
+                    && (w.speaker.is_none() || w.speaker == v.speaker)
+            });
             if let Some(k) = shadow {
                 out.push(Diagnostic::new(
                     path,
                     format!(
                         "this variant is never used: variant [{k}] before it has no `when` and \
-                         applies in its phase, and the first variant that applies is said"
+                         applies in its phase and to its speaker, and the first variant that \
+                         applies is said"
                     ),
                     "put the specific variants first, or give the earlier one a `when`",
                 ));

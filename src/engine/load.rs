@@ -379,6 +379,20 @@ fn check_references(case: &Case, catalog: &Catalog, diags: &mut Diagnostics) {
             if let Some(rule) = &v.when {
                 refs.check_rule(rule, &format!("{path}.when"), diags);
             }
+            if let Some(sp) = v
+                .speaker
+                .as_deref()
+                .filter(|sp| !f.speakers.iter().any(|s| s == sp))
+            {
+                diags.push(Diagnostic::new(
+                    format!("{path}.speaker"),
+                    format!(
+                        "the speaker \"{sp}\" is not one of this fact's speakers ({})",
+                        f.speakers.join(", ")
+                    ),
+                    "add the speaker to the fact's `speakers`, or name one of them",
+                ));
+            }
             if v.answer.trim().is_empty() {
                 diags.push(Diagnostic::new(
                     format!("{path}.answer"),

@@ -679,7 +679,7 @@ pub fn respond(
                 continue;
             }
         }
-        if let Some(part) = people_answer(case, &expanded, presence, asked, &mut said_facts) {
+        if let Some(part) = people_answer(case, &expanded, presence, asked, ctx, &mut said_facts) {
             parts.push(part);
             continue;
         }
@@ -854,7 +854,7 @@ fn answer_facts<'c>(
         .filter_map(|(fi, _)| {
             let fact = &case.facts[fi];
             let speaker = pick_speaker(&fact.speakers, presence, addressed)?;
-            Some((fi, speaker, fact.answer_now(ctx.phase, ctx.holds)))
+            Some((fi, speaker, fact.answer_now(ctx.phase, speaker, ctx.holds)))
         })
         .collect()
 }
@@ -896,6 +896,7 @@ fn people_answer(
     expanded: &str,
     presence: &Presence,
     addressed: Option<&str>,
+    ctx: &Context,
     said_facts: &mut BTreeSet<usize>,
 ) -> Option<Part> {
     if !has(expanded, PEOPLE_QUESTIONS) {
@@ -934,8 +935,12 @@ fn people_answer(
         .find_map(|category| {
             case.facts.iter().enumerate().find(|(_, f)| {
                 f.category == *category
-                    && has(&expand(&f.answer), RELATIONS)
-                    && pick_speaker(&f.speakers, presence, addressed).is_some()
+                    && pick_speaker(&f.speakers, presence, addressed).is_some_and(|speaker| {
+                        has(
+                            &expand(f.answer_now(ctx.phase, speaker, ctx.holds)),
+                            RELATIONS,
+                        )
+                    })
             })
         });
     if let Some((fi, f)) = relation_fact {
@@ -943,7 +948,7 @@ fn people_answer(
         said_facts.insert(fi);
         return Some(Part {
             speaker: speaker.to_string(),
-            text: f.answer.clone(),
+            text: f.answer_now(ctx.phase, speaker, ctx.holds).to_string(),
             fact: Some(f.id.clone()),
             kind: UtteranceKind::Question,
             reaction: None,

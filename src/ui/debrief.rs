@@ -253,7 +253,7 @@ fn ScoresPanel(
                     }
                 }}
             </div>
-            <JudgePanel session=session />
+            <JudgePanel session=session educator=educator />
             <h3>"Export"</h3>
             <div class="export-buttons">{exports}</div>
             <p class="muted" role="status" data-testid="scores-status">{move || status.get()}</p>

@@ -6,6 +6,7 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
+use crate::app::educator::{judge_offer, JudgeOffer, JUDGE_LOCKED_NOTE};
 use crate::app::session::Session;
 use crate::app::settings::judge_run;
 use crate::engine::score::check_judge;
@@ -24,7 +25,11 @@ enum JudgeState {
 }
 
 #[component]
-pub fn JudgePanel(session: RwSignal<Session>) -> impl IntoView {
+pub fn JudgePanel(
+    session: RwSignal<Session>,
+    /// The educator's name in educator mode; none: the trainee's view.
+    educator: RwSignal<Option<String>>,
+) -> impl IntoView {
     let m = models();
     let state = RwSignal::new(JudgeState::Idle);
     let cancel = StoredValue::new_local(None::<Cancel>);
@@ -45,7 +50,15 @@ pub fn JudgePanel(session: RwSignal<Session>) -> impl IntoView {
     };
     let judged = move || session.with(|s| s.saved.judge.as_ref().map(|j| j.model.clone()));
     let configured = move || m.settings.with(|s| s.judge.is_some());
-    let can_run = move || configured() && judge_items() != 0;
+    let offer = move || {
+        judge_offer(
+            configured(),
+            judge_items(),
+            judged().is_some(),
+            educator.with(Option::is_some),
+        )
+    };
+    let can_run = move || matches!(offer(), JudgeOffer::Score | JudgeOffer::ScoreAgain);
     let run = move |_| {
         let Some(settings) = m.settings.with_untracked(|s| s.judge.clone()) else {
             return;
@@ -126,12 +139,15 @@ pub fn JudgePanel(session: RwSignal<Session>) -> impl IntoView {
                     disabled=move || state.get() == JudgeState::Running
                     on:click=run
                 >
-                    {move || match (state.get(), judged().is_some()) {
+                    {move || match (state.get(), offer()) {
                         (JudgeState::Running, _) => "Scoring…",
-                        (_, true) => "Score again with judge",
-                        (_, false) => "Score with judge",
+                        (_, JudgeOffer::ScoreAgain) => "Score again with judge",
+                        _ => "Score with judge",
                     }}
                 </button>
+            </Show>
+            <Show when=move || offer() == JudgeOffer::Locked>
+                <p class="muted" data-testid="judge-locked">{JUDGE_LOCKED_NOTE}</p>
             </Show>
             {move || match state.get() {
                 JudgeState::Idle => None,

@@ -495,6 +495,17 @@ test('the judge: a reply missing an item is refused as a whole; a complete one s
     await page.locator('#scores').waitFor();
     assert.match(await page.locator('.score-summary').innerText(), /every item scored/);
     await screenshot(page, 'model-judge-scored');
+
+    // Scoring again would replace the verdicts (a score change): not offered to the trainee,
+    // who is told why in visible text; offered in educator mode.
+    await page.locator('[data-testid="judge-locked"]').waitFor();
+    assert.match(await page.locator('[data-testid="judge-locked"]').innerText(), /only in educator mode/);
+    assert.equal(await page.locator('[data-testid="judge-run"]').count(), 0);
+    await page.locator('[data-testid="educator-name"]').fill('Dr Okafor');
+    await page.locator('[data-testid="educator-name"]').press('Enter');
+    await page.locator('[data-testid="educator-footer"]').waitFor();
+    assert.equal(await page.locator('[data-testid="judge-run"]').innerText(), 'Score again with judge');
+    assert.equal(await page.locator('[data-testid="judge-locked"]').count(), 0);
     assertClean(log);
   } finally {
     await context.close();

@@ -800,28 +800,45 @@ fn every_fact_is_in_the_voice_of_whoever_can_tell_it() {
     for path in case_paths() {
         let c = load(&path);
         for f in &c.facts {
-            let a = f.answer.trim_start();
-            let third = [
-                "He ", "He's ", "He'd ", "His ", "She ", "She's ", "She'd ", "Her ",
-            ]
-            .iter()
-            .any(|p| a.starts_with(p));
-            let first = ["I ", "I'm ", "I've ", "I'd ", "My "]
+            // What each speaker says: their own variant (by `speaker`, in any state), else
+            // the answer.
+            let said_by = |speaker: &str| {
+                f.variants
+                    .iter()
+                    .find(|v| {
+                        v.speaker.as_deref() == Some(speaker)
+                            && v.phase.is_none()
+                            && v.when.is_none()
+                    })
+                    .map_or(f.answer.as_str(), |v| v.answer.as_str())
+                    .trim_start()
+            };
+            let third = |a: &str| {
+                [
+                    "He ", "He's ", "He'd ", "His ", "She ", "She's ", "She'd ", "Her ",
+                ]
                 .iter()
-                .any(|p| a.starts_with(p));
+                .any(|p| a.starts_with(p))
+            };
+            let first = |a: &str| {
+                ["I ", "I'm ", "I've ", "I'd ", "My "]
+                    .iter()
+                    .any(|p| a.starts_with(p))
+            };
             let by_patient = f.speakers.iter().any(|s| s == "patient");
-            let by_other = f.speakers.iter().any(|s| s != "patient");
-            if by_patient && third {
+            if by_patient && third(said_by("patient")) {
                 bad.push(format!(
                     "{}: {} is third person for the patient",
                     c.meta.id, f.id
                 ));
             }
-            if by_patient && by_other && first {
-                bad.push(format!(
-                    "{}: {} is in the patient's first person but {:?} may say it",
-                    c.meta.id, f.id, f.speakers
-                ));
+            for other in f.speakers.iter().filter(|s| *s != "patient") {
+                if by_patient && first(said_by(other)) {
+                    bad.push(format!(
+                        "{}: {} is in the patient's first person but {other} may say it",
+                        c.meta.id, f.id
+                    ));
+                }
             }
         }
     }

@@ -15,15 +15,15 @@ use bedside::engine::utterance::UtteranceKind;
 use crate::support::{case, catalog, root};
 
 /// Overall share answered right that the corpus must reach. The goal is 95% overall and 90%
-/// in every group; the floors are what the engine honestly reaches (96.5% overall, 391/405,
-/// after the tie-break by the rarer trigger words, the third-person questions put to the
-/// companion present and the lexicon's additions; 92.8% before them), so that it cannot slip
-/// back. The weakest group is people questions, 8/10: both misses are answered by the
-/// companion present, where the rows want a fact only the (unconscious or absent) patient
-/// voices or the home situation. The rows were not tuned to the triggers.
+/// in every group, and the floors are the goal's, raised overall to what the engine honestly
+/// reaches (97.1%, 395/407: 92.8% before the tie-break by the rarer trigger words, the
+/// third-person questions put to the companion present, the lexicon's additions and facts a
+/// companion tells in their own words), so that it cannot slip back. The rows were not tuned to
+/// the triggers; one row's expectation was corrected on clinical grounds ("Who is with you
+/// today?" asks who is present, not the living situation).
 const FLOOR_OVERALL: f64 = 0.965;
 /// Share every group must reach.
-const FLOOR_GROUP: f64 = 0.80;
+const FLOOR_GROUP: f64 = 0.90;
 
 struct Row {
     line: usize,
@@ -535,6 +535,45 @@ fn the_model_patient_is_told_the_reaction_and_the_current_answer() {
     }
 }
 
+/// A companion tells a fact in their own words (a variant by speaker); the patient, once able
+/// to answer, tells it in the first person. Either way the same fact is elicited.
+#[test]
+fn a_companion_tells_the_patients_fact_in_their_own_words() {
+    let od = "opioid-overdose";
+    let (l, _) = reply(od, "", "Does he live with anyone?");
+    assert_eq!(facts(&l), ["living"], "{l:?}");
+    assert_eq!(
+        l[0].0, "friend",
+        "the unconscious patient cannot answer: {l:?}"
+    );
+    assert!(text(&l).contains("lives with me"), "{}", text(&l));
+    let (l, _) = reply(
+        od,
+        "order:naloxone 400 micrograms IM;wait:5",
+        "Marcus, who do you live with?",
+    );
+    assert_eq!(facts(&l), ["living"], "{l:?}");
+    assert_eq!(l[0].0, "patient", "{l:?}");
+    assert!(
+        text(&l).contains("I share a flat with Kyle"),
+        "{}",
+        text(&l)
+    );
+}
+
+/// A variant naming a speaker who does not tell the fact is a load error at its path.
+#[test]
+fn a_variant_speaker_must_tell_the_fact() {
+    let text = std::fs::read_to_string("assets/cases/opioid-overdose.json").unwrap();
+    let broken = text.replacen(r#""speaker": "friend","#, r#""speaker": "mother","#, 1);
+    assert_ne!(broken, text);
+    let err = bedside::engine::load::load_case("opioid-overdose.json", &broken, &catalog())
+        .expect_err("an unknown variant speaker is refused");
+    let shown = err.to_string();
+    assert!(shown.contains(".variants[0].speaker"), "{shown}");
+    assert!(shown.contains("\"mother\""), "{shown}");
+}
+
 /// A fact variant after one that always applies is never said: the validator warns.
 #[test]
 fn a_shadowed_fact_variant_is_a_warning() {
@@ -552,6 +591,7 @@ fn a_shadowed_fact_variant_is_a_warning() {
         FactVariant {
             phase: None,
             when: None,
+            speaker: None,
             answer: "Always this.".into(),
         },
     );

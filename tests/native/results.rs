@@ -413,6 +413,19 @@ fn the_history_shows_each_encounters_scores() {
 }
 
 #[test]
+fn a_trainee_may_run_the_judge_once_but_only_an_educator_may_replace_its_verdicts() {
+    use bedside::app::educator::{judge_offer, JudgeOffer};
+    // Nothing to offer without a judge or without items that need one.
+    assert_eq!(judge_offer(false, 3, false, true), JudgeOffer::Nothing);
+    assert_eq!(judge_offer(true, 0, false, true), JudgeOffer::Nothing);
+    // The first run scores unscored items: open to the trainee.
+    assert_eq!(judge_offer(true, 3, false, false), JudgeOffer::Score);
+    // Running it again replaces verdicts, which changes a score: educator mode only.
+    assert_eq!(judge_offer(true, 3, true, false), JudgeOffer::Locked);
+    assert_eq!(judge_offer(true, 3, true, true), JudgeOffer::ScoreAgain);
+}
+
+#[test]
 fn educator_mode_needs_a_name_and_every_override_carries_it() {
     use bedside::app::educator::{educator_footer, educator_name};
     use bedside::app::results::override_label;
