@@ -7,7 +7,9 @@ use super::action::OrderedDose;
 use super::case::{Case, PATIENT};
 use super::catalog::{Catalog, Category};
 use super::phrases::first_match;
-use super::rule::{DoneRule, DoseRange, Moment, ResultBeforeRule, Rule, SaidRule, TotalRule};
+use super::rule::{
+    DoneRule, DoseRange, Moment, OrderPair, ResultBeforeRule, Rule, SaidRule, TotalRule,
+};
 use super::state::{ActionRecord, ActionStatus, State, Utterance};
 use super::text::stems;
 use super::units::{convert_for, fmt_num};
@@ -232,6 +234,66 @@ impl Cx<'_> {
         )
     }
 
+    /// Why none of several `before` alternatives held, when they pair every one of some
+    /// orders with every one of others (cultures before any antibiotic; any antihypertensive
+    /// before either thrombolytic): what happened to each side once, never pair by pair.
+    /// None for other alternatives.
+    fn none_before(&self, rules: &[Rule]) -> Option<Verdict> {
+        let pairs: Vec<&OrderPair> = rules
+            .iter()
+            .map(|r| match r {
+                Rule::Before(p) => Some(p),
+                _ => None,
+            })
+            .collect::<Option<_>>()?;
+        let mut firsts: Vec<&str> = Vec::new();
+        let mut thens: Vec<&str> = Vec::new();
+        for p in &pairs {
+            if !firsts.contains(&p.first.as_str()) {
+                firsts.push(&p.first);
+            }
+            if !thens.contains(&p.then.as_str()) {
+                thens.push(&p.then);
+            }
+        }
+        let crossed = firsts.len() * thens.len() == pairs.len()
+            && firsts.iter().all(|f| {
+                thens
+                    .iter()
+                    .all(|t| pairs.iter().any(|p| p.first == *f && p.then == *t))
+            });
+        if !crossed || pairs.len() < 2 {
+            return None;
+        }
+        let earliest = |ids: &[&str]| {
+            ids.iter()
+                .filter_map(|id| first_done(id, self.state))
+                .min_by_key(|(a, t)| (*t, a.seq))
+        };
+        let not_any = |ids: &[&str]| {
+            let whys: Vec<String> = ids.iter().map(|id| self.not_done(id)).collect();
+            alternatives_not_done(&whys)
+        };
+        Some(match (earliest(&firsts), earliest(&thens)) {
+            // With every pair allowed, the earliest of each side in order would have held.
+            (Some((a, _)), Some((b, _))) => Verdict::no(
+                format!("{}, which came after {}", self.did(a), self.did(b)),
+                vec![a.evidence(), b.evidence()],
+            ),
+            (None, Some((b, _))) => Verdict::no(
+                format!("{}, but {} before it", self.did(b), not_any(&firsts)),
+                vec![b.evidence()],
+            ),
+            (Some((a, _)), None) => Verdict::no(
+                format!("{}, but {}", self.did(a), not_any(&thens)),
+                vec![a.evidence()],
+            ),
+            (None, None) => {
+                Verdict::no(format!("{}; {}", not_any(&firsts), not_any(&thens)), vec![])
+            }
+        })
+    }
+
     /// The question a missed fact needed: the author's `ask`, else its first triggers.
     fn ask(&self, fact: &str) -> String {
         match self.case.facts.iter().find(|f| f.id == fact) {
@@ -410,7 +472,18 @@ impl Cx<'_> {
                         whys.push(v.why);
                     }
                 }
-                Verdict::yes(join_clauses(&whys), evidence)
+                // A clause another one already says ("Alteplase given at 5:51" beside "CT
+                // ordered at 6:51, which came after Alteplase given at 5:51") goes.
+                let said_elsewhere = |i: usize| {
+                    whys.iter()
+                        .enumerate()
+                        .any(|(j, w)| j != i && w.contains(whys[i].as_str()))
+                };
+                let kept: Vec<String> = (0..whys.len())
+                    .filter(|&i| !said_elsewhere(i))
+                    .map(|i| whys[i].clone())
+                    .collect();
+                Verdict::yes(join_clauses(&kept), evidence)
             }
             Rule::Any(rules) => {
                 let mut whys = Vec::new();
@@ -421,7 +494,8 @@ impl Cx<'_> {
                     }
                     whys.push(v.why);
                 }
-                Verdict::no(none_of(&whys), vec![])
+                self.none_before(rules)
+                    .unwrap_or_else(|| Verdict::no(none_of(&whys), vec![]))
             }
             // Every explanation states what happened or did not, so negation keeps it as is.
             Rule::Not(inner) => {
@@ -829,34 +903,127 @@ fn bounds(range: &DoseRange) -> String {
 fn join_clauses(clauses: &[String]) -> String {
     let mut out = String::new();
     for c in clauses {
-        if !out.is_empty() {
-            out.push_str(if out.ends_with(['?', '.']) { " " } else { "; " });
+        if out.is_empty() {
+            out.push_str(c);
+            continue;
         }
-        out.push_str(c);
+        if out.ends_with(['?', '.']) {
+            out.push(' ');
+            out.push_str(c);
+        } else {
+            // Mid-sentence, "None given: …" reads "none given: …" (a name keeps its capital).
+            out.push_str("; ");
+            match ["None ", "The ", "Not ", "Total "]
+                .iter()
+                .find(|w| c.starts_with(**w))
+            {
+                Some(w) => {
+                    out.push_str(&w.to_lowercase());
+                    out.push_str(&c[w.len()..]);
+                }
+                None => out.push_str(c),
+            }
+        }
     }
     out
 }
 
 /// Why none of several alternatives held: "None given: Ticagrelor, Prasugrel or Clopidogrel"
-/// when each was simply not done (the same verb), else the clauses joined.
+/// when each was simply not done (the same verb, the same deadline: "None done: Airway
+/// assessment or Primary survey (due by 5:00)"), else the clauses joined.
 fn none_of(whys: &[String]) -> String {
-    // Alternatives of one order (the same drug by two routes) give the same clause once.
-    let mut unique: Vec<String> = Vec::with_capacity(whys.len());
+    let whys = unique(whys);
+    let (bare, due) = common_due(&whys);
+    match not_done_names(&bare) {
+        Some((names, verb)) if names.len() > 1 => {
+            let (last, rest) = names.split_last().expect("more than one");
+            format!("None {verb}: {} or {last}{due}", rest.join(", "))
+        }
+        _ => match mixed_not_done_names(&bare) {
+            // Orders of different kinds ("Serum lactate not ordered; Point-of-care lactate not
+            // done"): "None ordered or done: Serum lactate or Point-of-care lactate".
+            Some((names, verbs)) if names.len() > 1 => {
+                let (last, rest) = names.split_last().expect("more than one");
+                format!(
+                    "None {}: {} or {last}{due}",
+                    verbs.join(" or "),
+                    rest.join(", ")
+                )
+            }
+            _ => join_clauses(&whys),
+        },
+    }
+}
+
+/// The names in clauses that each read "<name> not <verb>", verbs mixed, and the verbs once
+/// each in the order met.
+fn mixed_not_done_names(whys: &[String]) -> Option<(Vec<&str>, Vec<&'static str>)> {
+    let mut verbs: Vec<&'static str> = Vec::new();
+    let names = whys
+        .iter()
+        .map(|w| {
+            NOT_DONE_VERBS.into_iter().find_map(|verb| {
+                let name = w.strip_suffix(&format!(" not {verb}"))?;
+                if !verbs.contains(&verb) {
+                    verbs.push(verb);
+                }
+                Some(name)
+            })
+        })
+        .collect::<Option<Vec<&str>>>()?;
+    Some((names, verbs))
+}
+
+/// "Labetalol, Nicardipine infusion or Clevidipine infusion not given" from each one's "not
+/// given" (one alone: as it is).
+fn alternatives_not_done(whys: &[String]) -> String {
+    let whys = unique(whys);
+    match not_done_names(&whys) {
+        Some((names, verb)) if names.len() > 1 => {
+            let (last, rest) = names.split_last().expect("more than one");
+            format!("{} or {last} not {verb}", rest.join(", "))
+        }
+        _ => join_clauses(&whys),
+    }
+}
+
+/// The clauses once each, in order (alternatives of one order, the same drug by two routes,
+/// give the same clause).
+fn unique(whys: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::with_capacity(whys.len());
     for w in whys {
-        if !unique.contains(w) {
-            unique.push(w.clone());
+        if !out.contains(w) {
+            out.push(w.clone());
         }
     }
-    let whys = &unique[..];
-    for verb in ["given", "done", "ordered", "requested", "arranged"] {
+    out
+}
+
+/// The deadline every clause ends with (" (due by 5:00)"), split off: the clauses without it
+/// and the suffix; none shared: the clauses as they are and "".
+fn common_due(whys: &[String]) -> (Vec<String>, String) {
+    let due = |w: &str| w.rfind(" (due by ").map(|i| w[i..].to_string());
+    match whys.first().and_then(|w| due(w)) {
+        Some(d) if whys.iter().all(|w| w.ends_with(&d)) => (
+            whys.iter()
+                .map(|w| w[..w.len() - d.len()].to_string())
+                .collect(),
+            d,
+        ),
+        _ => (whys.to_vec(), String::new()),
+    }
+}
+
+/// The verbs of "<name> not <verb>" (`verb` by category).
+const NOT_DONE_VERBS: [&str; 5] = ["given", "done", "ordered", "requested", "arranged"];
+
+/// The names in clauses that all read "<name> not <verb>" with one verb, and the verb.
+fn not_done_names(whys: &[String]) -> Option<(Vec<&str>, &'static str)> {
+    NOT_DONE_VERBS.into_iter().find_map(|verb| {
         let suffix = format!(" not {verb}");
         let names: Option<Vec<&str>> = whys.iter().map(|w| w.strip_suffix(&suffix)).collect();
-        if let Some(names) = names.filter(|n| n.len() > 1) {
-            let (last, rest) = names.split_last().expect("more than one");
-            return format!("None {verb}: {} or {last}", rest.join(", "));
-        }
-    }
-    join_clauses(whys)
+        names.map(|n| (n, verb))
+    })
 }
 
 fn capitalize(s: &str) -> String {

@@ -352,6 +352,71 @@ fn no_explanation_of_any_shipped_play_leaks_an_internal_id() {
     assert!(problems.is_empty(), "\n{}", problems.join("\n"));
 }
 
+/// Alternatives are explained once per side, not pair by pair: no clause of an item's
+/// explanation is repeated, and a clause after a semicolon does not restart a sentence.
+#[test]
+fn explanations_of_alternatives_name_each_order_once() {
+    let (lib, _) = Library::builtin(&catalog());
+    let mut problems = Vec::new();
+    for entry in lib.cases() {
+        for kind in ["strong", "weak"] {
+            let d = debrief_of(&played(&entry.case.meta.id, kind));
+            for i in &d.scorecard.items {
+                let mut seen = std::collections::BTreeSet::new();
+                let parts = i
+                    .why
+                    .replace("; ", "\u{1}")
+                    .replace(": ", "\u{1}")
+                    .replace(", ", "\u{1}");
+                for part in parts.split('\u{1}') {
+                    let part = part.trim();
+                    if part.len() > 3 && !seen.insert(part.to_string()) {
+                        problems.push(format!(
+                            "{} {kind} {}: {part:?} twice in {:?}",
+                            entry.case.meta.id, i.id, i.why
+                        ));
+                    }
+                }
+                for restart in ["; None ", "; The ", "; Not "] {
+                    if i.why.contains(restart) {
+                        problems.push(format!(
+                            "{} {kind} {}: {restart:?} in {:?}",
+                            entry.case.meta.id, i.id, i.why
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    assert!(problems.is_empty(), "\n{}", problems.join("\n"));
+    // Cultures before any antibiotic, none of either (the sepsis weak play gives only oral
+    // amoxicillin, which is not on the list): each side said once.
+    let d = debrief_of(&played("sepsis-pneumonia", "weak"));
+    let why = &d
+        .scorecard
+        .items
+        .iter()
+        .find(|i| i.id == "pc_cultures_before_antibiotics")
+        .expect("item")
+        .why;
+    assert_eq!(why.matches("Blood cultures").count(), 1, "{why}");
+    assert!(
+        why.contains("Ceftriaxone") && why.ends_with("not given"),
+        "{why}"
+    );
+    // Thrombolysis without blood pressure treatment first (stroke weak play).
+    let d = debrief_of(&played("stroke-thrombolysis", "weak"));
+    let why = &d
+        .scorecard
+        .items
+        .iter()
+        .find(|i| i.id == "pc_bp_before_lysis")
+        .expect("item")
+        .why;
+    assert_eq!(why.matches("Labetalol").count(), 1, "{why}");
+    assert!(why.contains("not given before it"), "{why}");
+}
+
 #[test]
 fn transcripts_say_you_to_a_trainee_and_name_a_model_clinician() {
     use bedside::app::view::{session_rows, RowKind};
