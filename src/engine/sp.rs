@@ -742,6 +742,11 @@ pub fn respond(
     } else if ctx.scripted_reaction {
         parts.retain(|p| !p.non_answer);
     }
+    // One sentence answered: the others' "I don't remember" goes ("Marcus, can you hear me?
+    // Who do you live with?" is answered by who he lives with).
+    if parts.iter().any(|p| !p.non_answer) {
+        parts.retain(|p| !p.non_answer);
+    }
 
     let mut lines: Vec<SpokenLine> = Vec::new();
     for p in parts {

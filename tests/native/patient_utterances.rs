@@ -559,6 +559,18 @@ fn a_companion_tells_the_patients_fact_in_their_own_words() {
         "{}",
         text(&l)
     );
+    // A sentence he cannot answer beside one he can: only the answer, no "I don't remember".
+    let (l, _) = reply(
+        od,
+        "order:naloxone 400 micrograms IM;wait:5",
+        "Marcus, can you hear me? You're in hospital. Who do you live with?",
+    );
+    assert_eq!(l.len(), 1, "{l:?}");
+    assert!(
+        text(&l).starts_with("I share a flat with Kyle"),
+        "{}",
+        text(&l)
+    );
 }
 
 /// A variant naming a speaker who does not tell the fact is a load error at its path.
