@@ -284,6 +284,97 @@ pub fn says(utterance: &str, phrase: &str) -> bool {
     contains_words(&padded(utterance), normalize(phrase).trim())
 }
 
+/// Words after "I'm" that are not a name ("I'm one of the doctors", "I'm going to…",
+/// "I'm so sorry").
+const NOT_A_NAME: &[&str] = &[
+    "a",
+    "an",
+    "the",
+    "one",
+    "your",
+    "so",
+    "sorry",
+    "just",
+    "not",
+    "here",
+    "afraid",
+    "also",
+    "really",
+    "very",
+    "glad",
+    "worried",
+    "concerned",
+    "happy",
+    "pleased",
+    "on",
+    "in",
+    "with",
+    "from",
+    "at",
+    "part",
+    "sure",
+    "able",
+    "about",
+    "back",
+    "now",
+    "only",
+    "still",
+    "this",
+    "that",
+    "what",
+    "who",
+    "here",
+    "new",
+    "working",
+    "the",
+    "looking",
+    "going",
+    "a",
+];
+
+/// Words that give a clinician's role.
+const ROLE_WORDS: &[&str] = &[
+    "doctor",
+    "doctors",
+    "nurse",
+    "medical student",
+    "registrar",
+    "resident",
+    "physician",
+    "consultant",
+    "attending",
+    "intern",
+    "house officer",
+    "junior doctor",
+    "practitioner",
+];
+
+/// Whether a padded normalized utterance names the speaker: "my name is", "this is Dr", or
+/// "I'm"/"I am" followed by a name (or by Dr/Doctor and a name).
+fn names_self(padded: &str) -> bool {
+    if [" my name is ", " this is dr ", " this is doctor "]
+        .iter()
+        .any(|p| padded.contains(p))
+    {
+        return true;
+    }
+    let words: Vec<&str> = padded.split_whitespace().collect();
+    words.iter().enumerate().any(|(i, w)| {
+        let next = match (*w, words.get(i + 1)) {
+            ("im", _) => i + 1,
+            ("i", Some(&"am" | &"m")) => i + 2,
+            _ => return false,
+        };
+        let next = match words.get(next) {
+            Some(&"dr" | &"doctor") => next + 1,
+            _ => next,
+        };
+        words
+            .get(next)
+            .is_some_and(|n| !NOT_A_NAME.contains(n) && !n.ends_with("ing"))
+    })
+}
+
 /// The normalized utterance with a space on each side, for [`contains_words`].
 fn padded(utterance: &str) -> String {
     format!(" {} ", normalize(utterance))
@@ -303,10 +394,20 @@ fn contains_words(padded: &str, phrase: &str) -> bool {
 pub fn first_match(utterance: &str, set: Option<&str>, extra: &[String]) -> Option<String> {
     let u = padded(utterance);
     let builtin = set.and_then(phrase_set).unwrap_or(&[]);
+    // An introduction gives a name as well as a role ("I'm one of the doctors" does not).
+    let needs_name = set == Some("introduction");
     builtin
         .iter()
-        .find(|p| contains_words(&u, p))
+        .find(|p| contains_words(&u, p) && (!needs_name || names_self(&u)))
         .map(|p| p.to_string())
+        .or_else(|| {
+            // "Hi, I'm Sam, one of the doctors": a name and a role word anywhere.
+            needs_name
+                .then(|| ROLE_WORDS.iter().find(|r| contains_words(&u, r)))
+                .flatten()
+                .filter(|_| names_self(&u))
+                .map(|r| r.to_string())
+        })
         .or_else(|| {
             extra
                 .iter()
@@ -330,6 +431,21 @@ mod tests {
             assert!(first_match(s, intro, &[]).is_some(), "{s}");
         }
         assert!(first_match("What brings you in?", intro, &[]).is_none());
+        // A role without a name is not an introduction "by name and role".
+        for s in [
+            "Hi, I'm one of the emergency doctors. What happened to him?",
+            "Hello, I'm the doctor looking after you today",
+            "im the registrar on call",
+        ] {
+            assert!(first_match(s, intro, &[]).is_none(), "{s}");
+        }
+        for s in [
+            "hi im sam, one of the doctors",
+            "Hi, I am Priya, I'm one of the emergency doctors",
+            "This is Dr Shah, the registrar",
+        ] {
+            assert!(first_match(s, intro, &[]).is_some(), "{s}");
+        }
         assert!(first_match(
             "Does that make sense to you?",
             Some("check_understanding"),
