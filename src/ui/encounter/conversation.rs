@@ -42,7 +42,7 @@ pub(super) fn Conversation(ctl: EncounterCtl) -> impl IntoView {
 /// One conversation row; a line the patient model is voicing shows its text as it streams in
 /// (as text, never HTML).
 #[component]
-pub(super) fn LiveLine(ctl: EncounterCtl, row: TranscriptRow) -> impl IntoView {
+fn LiveLine(ctl: EncounterCtl, row: TranscriptRow) -> impl IntoView {
     let seq = row.seq;
     let class = move || {
         let live = ctl.live.with(|l| l.contains_key(&seq));

@@ -9,7 +9,7 @@ use crate::app::session;
 use super::ctl::EncounterCtl;
 
 #[component]
-pub(super) fn InboxItem(ctl: EncounterCtl, row: InboxRow) -> impl IntoView {
+fn InboxItem(ctl: EncounterCtl, row: InboxRow) -> impl IntoView {
     let status = row.status_line();
     let base = format!("inbox-row {}", row.status.key());
     let seq_new = row.seq;
