@@ -1,11 +1,15 @@
 //! The app's logic, free of UI and browser APIs, so that native tests cover it: the case
 //! library and imports ([`library`]), the order panel ([`orders`]), a played encounter and its
-//! saved form ([`session`]), scores and exports of a saved encounter ([`results`]), and the
-//! view models the pages lay out ([`view`]), and the model settings and roles ([`settings`]).
+//! saved form ([`session`]), the history's rows ([`history`]), scores and exports of a saved
+//! encounter ([`results`]), the view models the pages lay out ([`view`], the results inbox in
+//! [`inbox`]), shared labels ([`labels`]), educator mode ([`educator`]), and the model settings
+//! and roles ([`settings`]).
 //!
 //! Never imports leptos, web-sys or `crate::store`; the components in `crate::ui` call it.
 
 pub mod educator;
+pub mod history;
+pub mod inbox;
 pub mod labels;
 pub mod library;
 pub mod orders;

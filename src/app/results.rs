@@ -2,7 +2,7 @@
 //! (rules, the stored judge run, the educator's overrides), the debrief data, and the export
 //! files (our JSON, CSV per encounter and per item, the MedSP1000 shape) with their names.
 //!
-//! Keys cannot leak through here: nothing in a `SavedEncounter` holds one (the LLM layer's
+//! Keys cannot leak through here: nothing in a `Session` holds one (the LLM layer's
 //! exchanges record endpoint and model only), and a test checks the files for a planted key.
 
 use serde_json::json;
@@ -14,20 +14,20 @@ use crate::engine::export::{
     encounter_csv_header, encounter_csv_row, frozen_result, items_csv_header, items_csv_rows,
     EncounterExport, Roles,
 };
-use crate::engine::score::{score_named, Override, Scorecard, Tally};
+use crate::engine::score::{score_named, Scorecard, Tally};
 
 use super::session::Session;
 
 /// The scorecard of a session as saved: rule items, the judge run if one succeeded, and the
 /// overrides in force. Explanations name orders as the catalog does.
 pub fn scorecard(session: &Session) -> Scorecard {
-    let enc = &session.encounter;
+    let enc = session.encounter();
     score_named(
         enc.case(),
         Some(enc.catalog()),
         enc.state(),
-        session.saved.judge.as_ref(),
-        &session.saved.overrides,
+        session.judge(),
+        session.overrides(),
     )
 }
 
@@ -36,14 +36,10 @@ pub fn scorecard(session: &Session) -> Scorecard {
 /// entry; nothing is rewritten here.
 pub fn debrief_of(session: &Session) -> Debrief {
     let card = scorecard(session);
-    let mut d = debrief_named(
-        session.encounter.case(),
-        Some(session.encounter.catalog()),
-        session.encounter.record(),
-        &card,
-    );
-    if let Some(expert) = expert_encounter(&session.encounter) {
-        d.pathway = pathway_rows(expert.state(), session.encounter.state());
+    let enc = session.encounter();
+    let mut d = debrief_named(enc.case(), Some(enc.catalog()), enc.record(), &card);
+    if let Some(expert) = expert_encounter(enc) {
+        d.pathway = pathway_rows(expert.state(), enc.state());
     }
     d
 }
@@ -145,32 +141,6 @@ pub fn override_label(card: &Scorecard) -> Option<String> {
     ))
 }
 
-/// Records an educator's override (or, with `met: None`, clears it) on the saved encounter,
-/// with the educator's name. Returns false (and changes nothing) for an id that is not an item
-/// of the scorecard, or without a name: an override is always someone's.
-pub fn add_override(
-    session: &mut Session,
-    item: &str,
-    met: Option<bool>,
-    by: &str,
-    note: &str,
-    at: &str,
-) -> bool {
-    let known = session.encounter.case().rubric.iter().any(|i| i.id == item)
-        || item == crate::engine::score::GROSS_OVERDOSE_ITEM;
-    if !known || by.trim().is_empty() {
-        return false;
-    }
-    session.saved.overrides.push(Override {
-        item: item.to_string(),
-        met,
-        by: by.trim().to_string(),
-        note: note.trim().to_string(),
-        at: at.to_string(),
-    });
-    true
-}
-
 /// "83%", or "—" when nothing was scored.
 pub fn percent(r: Option<f64>) -> String {
     r.map(|x| format!("{:.0}%", x * 100.0))
@@ -228,23 +198,23 @@ impl ExportKind {
 
 /// The export of a session, as our JSON format's struct.
 pub fn export_of(session: &Session, exported_at: &str) -> EncounterExport {
-    let enc = &session.encounter;
-    let saved = &session.saved;
+    let enc = session.encounter();
     let card = scorecard(session);
-    let judge = saved.judge.as_ref().map(|j| j.model.as_str());
+    let judge = session.judge().map(|j| j.model.as_str());
     let mut e = EncounterExport::new(
-        &saved.id,
+        session.id(),
         exported_at,
         enc.case(),
-        Roles::from_record(enc.record(), &saved.patient_voice, judge),
+        Roles::from_record(enc.record(), session.patient_voice(), judge),
         enc.record(),
         &card,
     );
-    if !saved.exchanges.is_empty() || !saved.voiced.is_empty() {
+    let (exchanges, voiced) = (session.exchanges(), session.voiced());
+    if !exchanges.is_empty() || !voiced.is_empty() {
         e.app = Some(json!({
-            "llm_exchanges": saved.exchanges,
-            "protocol_faults": crate::llm::roles::fault_counts(&saved.exchanges),
-            "voiced_lines": saved.voiced,
+            "llm_exchanges": exchanges,
+            "protocol_faults": crate::llm::roles::fault_counts(exchanges),
+            "voiced_lines": voiced,
         }));
     }
     e
@@ -275,33 +245,5 @@ pub fn export_file(session: &Session, kind: ExportKind, exported_at: &str) -> Ex
             mime: "application/json",
             contents: serde_json::to_string_pretty(&frozen_result(&e)).unwrap_or_default(),
         },
-    }
-}
-
-/// The history's score column for a saved encounter: completion (items met of scored) and
-/// points, from a replay of its inputs; the reason when it cannot be replayed.
-pub fn score_label(
-    saved: &super::session::SavedEncounter,
-    library: &super::library::Library,
-    catalog: std::sync::Arc<crate::engine::catalog::Catalog>,
-) -> String {
-    match Session::resume(saved.clone(), library, catalog) {
-        Ok(session) => {
-            let card = scorecard(&session);
-            let o = card.scores().overall;
-            let mut label = format!(
-                "{} ({}/{} items) · points {}",
-                percent(o.completion_ratio),
-                o.expected_met,
-                o.expected_scored,
-                percent(o.points_ratio)
-            );
-            if let Some(mark) = override_label(&card) {
-                label.push_str(" · ");
-                label.push_str(&mark);
-            }
-            label
-        }
-        Err(e) => format!("cannot be scored: {e}"),
     }
 }

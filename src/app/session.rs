@@ -1,12 +1,15 @@
-//! A played encounter as the app keeps it: the engine's [`Encounter`] plus the saved form
-//! ([`SavedEncounter`]: the inputs, enough to replay it exactly, and what the history lists).
+//! A played encounter as the app keeps it: the engine's [`Encounter`] and what the app adds
+//! to it (id, dates, model calls, voiced lines, judge run, overrides, results seen), with the
+//! stored form ([`SavedEncounter`]: the inputs, enough to replay it exactly, and what the
+//! history lists) built from them when it is saved.
 //!
 //! How the trainee's actions become engine inputs:
 //! - a message from the speak box is one `Input::Turn` with that speech and no actions;
 //! - an order (a picked suggestion or free text) is placed at once as one `Input::Turn` with
 //!   empty speech and that single action, so it shows in the inbox as soon as it is placed;
 //! - "done with this stage" is a turn with empty speech and `eos`;
-//! - "wait N minutes" is `Input::Wait`, and the end form is `Input::End`.
+//! - "wait N minutes" is `Input::Wait` (1 to [`MAX_WAIT_MIN`]), and the end form is
+//!   `Input::End`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -14,17 +17,15 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::engine::catalog::Catalog;
-use crate::engine::encounter::{
-    Clinician, Config, Encounter, EndForm, EndReason, Input, InputError, Turn,
-};
+use crate::engine::encounter::{Config, Encounter, EndForm, EndReason, Input, InputError, Turn};
 use crate::engine::load::load_case;
-use crate::engine::score::{JudgeRun, Override};
-use crate::llm::roles::LlmExchange;
+use crate::engine::score::{check_judge, JudgeError, JudgeRun, Override, GROSS_OVERDOSE_ITEM};
+use crate::llm::roles::{LlmExchange, VoicedLine};
 
 use super::library::{Library, LibraryCase, Origin};
 
 /// An encounter as stored in the browser (IndexedDB): enough to replay it, plus a summary for
-/// the history page.
+/// the history page. Plain data: [`Session::saved`] writes it, [`Session::resume`] reads it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SavedEncounter {
     pub id: String,
@@ -95,11 +96,27 @@ impl std::fmt::Display for ResumeError {
     }
 }
 
-/// A running (or finished) encounter and its saved form, kept in step.
+/// A running (or finished) encounter and what the app keeps with it. The inputs, the
+/// configuration, the simulated time and the end live in the encounter only; the saved form
+/// is built from them ([`Session::saved`]), so the two cannot disagree. Everything else
+/// changes through the typed mutators below, never by writing fields.
 #[derive(Debug, Clone)]
 pub struct Session {
-    pub encounter: Encounter,
-    pub saved: SavedEncounter,
+    encounter: Encounter,
+    id: String,
+    /// The case as it was when the encounter started (the history lists these).
+    case_title: String,
+    case_version: String,
+    case_json: Option<String>,
+    started_ms: f64,
+    /// When the last input was taken.
+    updated_ms: f64,
+    judge: Option<JudgeRun>,
+    overrides: Vec<Override>,
+    exchanges: Vec<LlmExchange>,
+    voiced: BTreeMap<u32, String>,
+    patient_voice: String,
+    seen_results: BTreeSet<u32>,
 }
 
 impl Session {
@@ -111,27 +128,22 @@ impl Session {
         id: String,
         now_ms: f64,
     ) -> Session {
-        let encounter = Encounter::new(case.case.clone(), catalog, config.clone());
-        let saved = SavedEncounter {
+        let meta = &case.case.meta;
+        Session {
             id,
-            case_id: case.case.meta.id.clone(),
-            case_title: case.case.meta.title.clone(),
-            case_version: case.case.meta.version.clone(),
+            case_title: meta.title.clone(),
+            case_version: meta.version.clone(),
             case_json: (case.origin == Origin::Imported).then(|| case.json.to_string()),
-            config,
-            inputs: Vec::new(),
             started_ms: now_ms,
             updated_ms: now_ms,
-            sim_time_s: encounter.state().now_s,
-            ended: None,
             judge: None,
             overrides: Vec::new(),
             exchanges: Vec::new(),
             voiced: BTreeMap::new(),
             patient_voice: scripted(),
             seen_results: BTreeSet::new(),
-        };
-        Session { encounter, saved }
+            encounter: Encounter::new(case.case.clone(), catalog, config),
+        }
     }
 
     /// Rebuilds a saved encounter by replaying its inputs.
@@ -151,27 +163,170 @@ impl Session {
                 .map(|c| c.case.clone())
                 .ok_or_else(|| ResumeError::CaseMissing(saved.case_id.clone()))?,
         };
-        let encounter = Encounter::replay(case, catalog, saved.config.clone(), &saved.inputs)
-            .map_err(|(index, e)| ResumeError::Replay {
+        let encounter = Encounter::replay(case, catalog, saved.config, &saved.inputs).map_err(
+            |(index, e)| ResumeError::Replay {
                 index,
                 error: e.to_string(),
-            })?;
-        Ok(Session { encounter, saved })
+            },
+        )?;
+        // The case id, configuration, inputs, simulated time and end are the encounter's now.
+        Ok(Session {
+            encounter,
+            id: saved.id,
+            case_title: saved.case_title,
+            case_version: saved.case_version,
+            case_json: saved.case_json,
+            started_ms: saved.started_ms,
+            updated_ms: saved.updated_ms,
+            judge: saved.judge,
+            overrides: saved.overrides,
+            exchanges: saved.exchanges,
+            voiced: saved.voiced,
+            patient_voice: saved.patient_voice,
+            seen_results: saved.seen_results,
+        })
     }
 
-    /// Applies one input; on success the saved form is updated (its caller then stores it) and
-    /// the number of new log entries is returned. A refused input changes nothing.
-    pub fn apply(&mut self, input: Input, now_ms: f64) -> Result<usize, InputError> {
-        let n = self.encounter.apply(input.clone())?.len();
-        self.saved.inputs.push(input);
-        self.saved.updated_ms = now_ms;
-        self.saved.sim_time_s = self.encounter.state().now_s;
-        self.saved.ended = self.encounter.state().ended.as_ref().map(|e| e.reason);
-        Ok(n)
+    /// The stored form as of now (its caller stores it).
+    pub fn saved(&self) -> SavedEncounter {
+        let record = self.encounter.record();
+        SavedEncounter {
+            id: self.id.clone(),
+            case_id: record.case_id.clone(),
+            case_title: self.case_title.clone(),
+            case_version: self.case_version.clone(),
+            case_json: self.case_json.clone(),
+            config: record.config.clone(),
+            inputs: record.inputs.clone(),
+            started_ms: self.started_ms,
+            updated_ms: self.updated_ms,
+            sim_time_s: record.state.now_s,
+            ended: record.state.ended.as_ref().map(|e| e.reason),
+            judge: self.judge.clone(),
+            overrides: self.overrides.clone(),
+            exchanges: self.exchanges.clone(),
+            voiced: self.voiced.clone(),
+            patient_voice: self.patient_voice.clone(),
+            seen_results: self.seen_results.clone(),
+        }
+    }
+
+    pub fn encounter(&self) -> &Encounter {
+        &self.encounter
+    }
+
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// Who plays the clinician, the turn limit and the seed, fixed at the start.
+    pub fn config(&self) -> &Config {
+        &self.encounter.record().config
+    }
+
+    /// When the encounter started, in wall-clock milliseconds since the Unix epoch.
+    pub fn started_ms(&self) -> f64 {
+        self.started_ms
     }
 
     pub fn is_ended(&self) -> bool {
         self.encounter.is_ended()
+    }
+
+    /// The judge run that scored the rubric's judge items, once one succeeded.
+    pub fn judge(&self) -> Option<&JudgeRun> {
+        self.judge.as_ref()
+    }
+
+    /// Educator overrides, in the order made (the last per item wins).
+    pub fn overrides(&self) -> &[Override] {
+        &self.overrides
+    }
+
+    /// Every LLM call made for this encounter.
+    pub fn exchanges(&self) -> &[LlmExchange] {
+        &self.exchanges
+    }
+
+    /// Patient-side lines a model voiced, by the log entry they replace.
+    pub fn voiced(&self) -> &BTreeMap<u32, String> {
+        &self.voiced
+    }
+
+    /// Who voiced the patient: "scripted", or the model's description.
+    pub fn patient_voice(&self) -> &str {
+        &self.patient_voice
+    }
+
+    /// Returned results the trainee has seen (by order seq).
+    pub fn seen_results(&self) -> &BTreeSet<u32> {
+        &self.seen_results
+    }
+
+    /// Applies one input; on success the session records when (its caller then stores the
+    /// saved form) and the number of new log entries is returned. A refused input changes
+    /// nothing.
+    pub fn apply(&mut self, input: Input, now_ms: f64) -> Result<usize, InputError> {
+        let n = self.encounter.apply(input)?.len();
+        self.updated_ms = now_ms;
+        Ok(n)
+    }
+
+    /// Keeps model calls with the encounter (whatever their outcome).
+    pub fn add_exchanges(&mut self, exchanges: impl IntoIterator<Item = LlmExchange>) {
+        self.exchanges.extend(exchanges);
+    }
+
+    /// Keeps the lines a patient model voiced in place of the scripted ones, and who voiced
+    /// them (`by`, the model's description); nothing changes when no line was voiced.
+    pub fn voice(&mut self, lines: &[VoicedLine], by: String) {
+        for line in lines {
+            self.voiced.insert(line.seq, line.text.clone());
+        }
+        if !lines.is_empty() {
+            self.patient_voice = by;
+        }
+    }
+
+    /// Keeps a judge run that answers every judge item of the case exactly once; a run that
+    /// does not is refused as a whole and the previous one (if any) stays.
+    pub fn record_judge(&mut self, run: JudgeRun) -> Result<(), JudgeError> {
+        check_judge(self.encounter.case(), &run)?;
+        self.judge = Some(run);
+        Ok(())
+    }
+
+    /// Records an educator's override (or, with `met: None`, clears it), with the educator's
+    /// name. Returns false (and changes nothing) for an id that is not an item of the
+    /// scorecard, or without a name: an override is always someone's.
+    pub fn add_override(
+        &mut self,
+        item: &str,
+        met: Option<bool>,
+        by: &str,
+        note: &str,
+        at: &str,
+    ) -> bool {
+        let known = self.encounter.case().rubric.iter().any(|i| i.id == item)
+            || item == GROSS_OVERDOSE_ITEM;
+        if !known || by.trim().is_empty() {
+            return false;
+        }
+        self.overrides.push(Override {
+            item: item.to_string(),
+            met,
+            by: by.trim().to_string(),
+            note: note.trim().to_string(),
+            at: at.to_string(),
+        });
+        true
+    }
+
+    /// Marks returned results as seen (by order seq); returns whether any was new.
+    pub fn mark_seen(&mut self, seqs: impl IntoIterator<Item = u32>) -> bool {
+        let before = self.seen_results.len();
+        self.seen_results.extend(seqs);
+        self.seen_results.len() != before
     }
 }
 
@@ -213,6 +368,18 @@ pub fn stage_done() -> Input {
     })
 }
 
+/// The longest wait the clock bar offers, in minutes.
+pub const MAX_WAIT_MIN: u32 = 240;
+
+/// "Wait N minutes" as typed in the clock bar: a whole number from 1 to [`MAX_WAIT_MIN`], or
+/// the message to show.
+pub fn wait(minutes: &str) -> Result<Input, String> {
+    match minutes.trim().parse::<u32>() {
+        Ok(m) if (1..=MAX_WAIT_MIN).contains(&m) => Ok(Input::Wait { minutes: m }),
+        _ => Err(format!("Wait between 1 and {MAX_WAIT_MIN} minutes.")),
+    }
+}
+
 /// The end form as typed: differential one per line (or separated by semicolons).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct EndFormDraft {
@@ -243,131 +410,6 @@ impl EndFormDraft {
             disposition: (!disposition.is_empty()).then(|| disposition.to_string()),
         }))
     }
-}
-
-/// Who played the clinician, for the history page.
-pub fn who_label(config: &Config) -> String {
-    match &config.clinician {
-        Clinician::Human => "Human".into(),
-        Clinician::Model { provider, model } => format!("Model: {model} ({provider})"),
-    }
-}
-
-/// One row of the history page.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct HistoryRow {
-    pub id: String,
-    pub case_title: String,
-    pub date: String,
-    pub who: String,
-    pub status: String,
-    pub ended: bool,
-    pub sim_time: String,
-    /// "33% · 5/15 items · points 33%" (see `app::results::score_label`); "—" until filled.
-    pub scores: String,
-}
-
-/// The history in two lists, newest first: encounters still in progress, and finished ones.
-/// Scores belong to the finished ones only (an unfinished encounter has no score yet).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct HistorySections {
-    pub in_progress: Vec<HistoryRow>,
-    pub finished: Vec<HistoryRow>,
-}
-
-pub fn history_sections(saved: &[SavedEncounter]) -> HistorySections {
-    let (finished, in_progress) = history_rows(saved).into_iter().partition(|r| r.ended);
-    HistorySections {
-        in_progress,
-        finished,
-    }
-}
-
-/// The unfinished encounter of `case_id` to offer when the trainee starts that case again:
-/// the one last touched, if any. A model's encounters are not offered to a trainee.
-pub fn open_encounter_for<'a>(
-    saved: &'a [SavedEncounter],
-    case_id: &str,
-) -> Option<&'a SavedEncounter> {
-    saved
-        .iter()
-        .filter(|s| s.case_id == case_id && s.ended.is_none())
-        .filter(|s| s.config.clinician == Clinician::Human)
-        .max_by(|a, b| a.updated_ms.total_cmp(&b.updated_ms))
-}
-
-/// What the Resume-or-New choice says about an open encounter: "started 2026-11-24 20:15 UTC,
-/// at 6:00 of simulated time, 4 inputs".
-pub fn open_encounter_summary(s: &SavedEncounter, date: &str) -> String {
-    let n = s.inputs.len();
-    format!(
-        "started {date}, at {} of simulated time, {n} input{}",
-        super::labels::clock_label(s.sim_time_s),
-        if n == 1 { "" } else { "s" }
-    )
-}
-
-/// The ids chosen for deletion that are still listed (a row deleted elsewhere drops out).
-pub fn selected_ids(
-    selected: &std::collections::BTreeSet<String>,
-    rows: &HistorySections,
-) -> Vec<String> {
-    rows.in_progress
-        .iter()
-        .chain(&rows.finished)
-        .filter(|r| selected.contains(&r.id))
-        .map(|r| r.id.clone())
-        .collect()
-}
-
-pub fn history_rows(saved: &[SavedEncounter]) -> Vec<HistoryRow> {
-    let mut rows: Vec<&SavedEncounter> = saved.iter().collect();
-    rows.sort_by(|a, b| b.started_ms.total_cmp(&a.started_ms));
-    rows.into_iter()
-        .map(|s| HistoryRow {
-            id: s.id.clone(),
-            case_title: s.case_title.clone(),
-            date: date_label(s.started_ms),
-            who: who_label(&s.config),
-            status: match s.ended {
-                Some(r) => format!("Ended: {}", super::labels::end_reason_label(r)),
-                None => "In progress".into(),
-            },
-            ended: s.ended.is_some(),
-            sim_time: super::labels::clock_label(s.sim_time_s),
-            scores: "—".into(),
-        })
-        .collect()
-}
-
-/// "2026-11-24 20:15 UTC" from epoch milliseconds.
-pub fn date_label(ms: f64) -> String {
-    if !ms.is_finite() || ms < 0.0 {
-        return "unknown date".into();
-    }
-    let secs = (ms / 1000.0) as i64;
-    let days = secs.div_euclid(86_400);
-    let rem = secs.rem_euclid(86_400);
-    let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02} UTC",
-        rem / 3600,
-        (rem % 3600) / 60
-    )
-}
-
-/// Howard Hinnant's days-to-civil algorithm (proleptic Gregorian calendar).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
 /// A new encounter id from the wall clock and a random number (both from the browser).

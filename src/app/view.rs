@@ -5,7 +5,9 @@
 use crate::engine::alarms::{self, Level, Vital};
 use crate::engine::case::{Arrival, Case, MonitorSign, Vitals, PATIENT};
 use crate::engine::catalog::Catalog;
-use crate::engine::encounter::{ActionStatus, Encounter, EndReason, Entry, EntryKind, State};
+use crate::engine::encounter::{
+    ActionStatus, Encounter, EndReason, Ended, Entry, EntryKind, State,
+};
 
 pub use super::labels::{clock_label, end_reason_label};
 
@@ -29,6 +31,13 @@ pub struct ClockView {
 /// in the debrief.
 pub fn stage_label(n: usize) -> String {
     format!("Stage {}", n.max(1))
+}
+
+impl ClockView {
+    /// The time limit and what is left of it: "of 60:00 · 45 min left".
+    pub fn limit_line(&self) -> String {
+        format!("of {} · {} min left", self.limit, self.remaining_min)
+    }
 }
 
 pub fn clock_view(case: &Case, state: &State) -> ClockView {
@@ -299,176 +308,49 @@ pub fn end_summary(reason: EndReason, detail: &str) -> String {
     }
 }
 
-/// Where an order stands in the inbox.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum InboxStatus {
-    /// Waiting for its result.
-    Pending,
-    /// Result back (or carried out at once).
-    Returned,
-    /// Not understood or not available.
-    Unsupported,
-    /// Cancelled before it was carried out: no result will come.
-    Cancelled,
+/// The encounter screen's banner once the encounter has ended: "The encounter has ended at
+/// 14:00: the time limit was reached."
+pub fn ended_banner(ended: &Ended) -> String {
+    format!("The encounter has ended {}.", ended_at(ended))
 }
 
-/// One row of the results inbox.
+/// The debrief's outcome line: "Ended at 14:00: the time limit was reached."
+pub fn ended_outcome(ended: &Ended) -> String {
+    format!("Ended {}.", ended_at(ended))
+}
+
+/// "at 14:00: the time limit was reached": when, and why in one phrase.
+fn ended_at(ended: &Ended) -> String {
+    format!(
+        "at {}: {}",
+        clock_label(ended.time_s),
+        end_summary(ended.reason, &ended.detail)
+    )
+}
+
+/// The end form is due (the encounter is closing): why, in a sentence for the banner, and the
+/// disposition order that closed it, if one did (the end form opens with it).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InboxRow {
-    pub seq: u32,
-    /// The catalog name, or what was typed when not understood.
-    pub name: String,
-    /// What was typed.
-    pub raw: String,
-    /// The form as recorded: "0.5 mg IM", "300 mg PO (default route)".
-    pub dose_route: Option<String>,
-    pub status: InboxStatus,
-    /// Held for IV access, cancelled, stopped, or the pharmacist's flag.
-    pub note: Option<String>,
-    /// What the trainee can do to it now: cancel (pending) or stop (running).
-    pub control: Option<OrderControl>,
-    pub ordered_at: String,
-    /// Pending: when the result is expected; returned: when it came back; cancelled: when.
-    pub time: Option<String>,
-    /// Pending: minutes until it is expected.
-    pub due_in_min: Option<u32>,
-    pub result: Option<String>,
-    /// The worst alarm level among the vital signs the result quotes ("BP 82/46"), read from
-    /// the same table as the monitor ([`alarms::level`]); Normal when it quotes none.
-    pub flag: Level,
+pub struct Closing {
+    pub why: String,
+    /// The disposition order's catalog name; empty when no disposition closed it.
+    pub disposition: String,
 }
 
-/// The worst level, on the monitor's alarm table for a patient of `age_years`, of the vital
-/// signs a result text quotes with a label ("BP 82/46 mmHg", "SpO2 88%"). Normal when it
-/// quotes none: other values (a troponin, a lactate) are not in that table and are not judged.
-pub fn result_level(text: &str, age_years: u32) -> Level {
-    crate::engine::lint::quoted_signs(text)
-        .into_iter()
-        .map(|(v, x)| alarms::level(v, x, age_years))
-        .fold(Level::Normal, |worst, l| {
-            if l.severity() > worst.severity() {
-                l
-            } else {
-                worst
-            }
-        })
-}
-
-/// The returned results not yet seen: every returned row whose seq is not in `seen`.
-pub fn unseen_results(view: &InboxView, seen: &std::collections::BTreeSet<u32>) -> Vec<u32> {
-    view.returned
-        .iter()
-        .map(|r| r.seq)
-        .filter(|s| !seen.contains(s))
-        .collect()
-}
-
-/// A button on an inbox row.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OrderControl {
-    Cancel,
-    Stop,
-}
-
-impl OrderControl {
-    pub fn label(self) -> &'static str {
-        match self {
-            OrderControl::Cancel => "Cancel",
-            OrderControl::Stop => "Stop",
-        }
-    }
-}
-
-/// The inbox in three groups.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct InboxView {
-    /// Soonest first.
-    pub pending: Vec<InboxRow>,
-    /// Most recently returned first.
-    pub returned: Vec<InboxRow>,
-    pub unsupported: Vec<InboxRow>,
-    /// Cancelled before they were carried out, in order placed.
-    pub cancelled: Vec<InboxRow>,
-}
-
-pub fn inbox_view(enc: &Encounter) -> InboxView {
+pub fn closing(enc: &Encounter) -> Option<Closing> {
     let state = enc.state();
-    let mut view = InboxView::default();
-    let mut returned: Vec<(u32, InboxRow)> = Vec::new();
-    for a in &state.actions {
-        let interp = &a.interpretation;
-        let status = match (a.status, &a.result) {
-            (ActionStatus::Unsupported, _) => InboxStatus::Unsupported,
-            _ if a.cancelled_s.is_some() => InboxStatus::Cancelled,
-            (_, Some(_)) => InboxStatus::Returned,
-            (_, None) => InboxStatus::Pending,
-        };
-        let row = InboxRow {
-            seq: a.seq,
-            name: interp
-                .order
-                .as_ref()
-                .map(|o| o.name.clone())
-                .unwrap_or_else(|| interp.raw.clone()),
-            raw: interp.raw.clone(),
-            dose_route: interp.placed_form(),
-            status,
-            note: action_note(a),
-            control: enc.cancellable(a.seq).ok().map(|()| {
-                if a.status == ActionStatus::Executed {
-                    OrderControl::Stop
-                } else {
-                    OrderControl::Cancel
-                }
-            }),
-            ordered_at: clock_label(a.time_s),
-            time: match status {
-                InboxStatus::Unsupported => None,
-                InboxStatus::Cancelled => a.cancelled_s.map(clock_label),
-                _ => a.result_due_s.map(clock_label),
-            },
-            due_in_min: match status {
-                InboxStatus::Pending => a
-                    .result_due_s
-                    .map(|d| d.saturating_sub(state.now_s).div_ceil(60)),
-                _ => None,
-            },
-            flag: a
-                .result
-                .as_deref()
-                .map_or(Level::Normal, |r| result_level(r, enc.case().patient.age)),
-            result: a.result.clone(),
-        };
-        match status {
-            InboxStatus::Pending => view.pending.push(row),
-            InboxStatus::Returned => returned.push((a.result_due_s.unwrap_or(a.time_s), row)),
-            InboxStatus::Unsupported => view.unsupported.push(row),
-            InboxStatus::Cancelled => view.cancelled.push(row),
-        }
-    }
-    view.pending.sort_by_key(|r| (r.due_in_min, r.seq));
-    returned.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.seq.cmp(&a.1.seq)));
-    view.returned = returned.into_iter().map(|(_, r)| r).collect();
-    view
-}
-
-/// What happened to an order besides its result: held, stopped, queried (a cancellation is
-/// its status).
-fn action_note(a: &crate::engine::encounter::ActionRecord) -> Option<String> {
-    let mut notes = Vec::new();
-    if a.awaiting_access {
-        notes.push("held by the nurse: no IV access yet".to_string());
-    }
-    if let Some(t) = a.started_s {
-        notes.push(format!("given at {} once the line was in", clock_label(t)));
-    }
-    if let Some(t) = a.stopped_s {
-        notes.push(format!("stopped at {}", clock_label(t)));
-    }
-    if let Some(c) = &a.dose_check {
-        notes.push(format!("pharmacist: {}", c.message));
-    }
-    (!notes.is_empty()).then(|| notes.join("; "))
+    enc.end_requested().map(|r| Closing {
+        why: format!(
+            "The encounter is closing ({}): give your diagnosis and plan.",
+            r.detail
+        ),
+        disposition: r
+            .disposition
+            .and_then(|seq| state.actions.get(seq as usize))
+            .and_then(|a| a.interpretation.order.as_ref())
+            .map(|o| o.name.clone())
+            .unwrap_or_default(),
+    })
 }
 
 /// One vital sign on the monitor.
@@ -775,25 +657,19 @@ pub fn voiced_rows(
 /// scripted ones, and the clinician's lines labelled "You" for a human trainee or with the
 /// model's name when a model played.
 pub fn session_rows(s: &super::session::Session) -> Vec<TranscriptRow> {
-    labelled_rows(
-        s,
-        transcript_rows(s.encounter.case(), &s.encounter.record().log),
-    )
+    let enc = s.encounter();
+    labelled_rows(s, transcript_rows(enc.case(), &enc.record().log))
 }
 
 /// [`session_rows`] for the encounter screen: [`encounter_rows`] (neutral stages, no repeats).
 pub fn live_session_rows(s: &super::session::Session) -> Vec<TranscriptRow> {
-    labelled_rows(
-        s,
-        encounter_rows(s.encounter.case(), &s.encounter.record().log),
-    )
+    let enc = s.encounter();
+    labelled_rows(s, encounter_rows(enc.case(), &enc.record().log))
 }
 
 fn labelled_rows(s: &super::session::Session, rows: Vec<TranscriptRow>) -> Vec<TranscriptRow> {
-    let enc = &s.encounter;
-    let mut rows = voiced_rows(rows, &s.saved.voiced);
-    if let crate::engine::encounter::Clinician::Model { model, .. } = &enc.record().config.clinician
-    {
+    let mut rows = voiced_rows(rows, s.voiced());
+    if let crate::engine::encounter::Clinician::Model { model, .. } = &s.config().clinician {
         let label = format!("Clinician ({model})");
         for row in rows.iter_mut().filter(|r| r.kind == RowKind::Clinician) {
             row.speaker = label.clone();

@@ -3,17 +3,19 @@
 
 use leptos::prelude::*;
 
-use crate::app::session::{who_label, Session};
-use crate::app::view::{action_log, clock_label, end_summary, session_rows};
+use leptos::task::spawn_local;
 
-use super::encounter::SessionRoute;
+use crate::app::educator::{educator_footer, educator_name, TRAINEE_NOTE};
+use crate::app::labels::{clock_label, who_label};
+use crate::app::results::{debrief_of, export_file, ExportFile, ExportKind};
+use crate::app::session::Session;
+use crate::app::view::{action_log, ended_outcome, session_rows};
+use crate::store;
+
 use super::judge::JudgePanel;
+use super::route::SessionRoute;
 use super::scores::{Checklist, CompetencyChart, ExpertPathway, ScoreSummary, TimelineAndFacts};
 use super::widgets::{local_date, ActionLog, Transcript};
-use crate::app::educator::{educator_footer, educator_name, TRAINEE_NOTE};
-use crate::app::results::{add_override, debrief_of, export_file, ExportFile, ExportKind};
-use crate::store;
-use leptos::task::spawn_local;
 
 /// `/debrief/:id`
 #[component]
@@ -31,11 +33,10 @@ pub fn DebriefPage() -> impl IntoView {
 #[component]
 fn Debrief(session: Session) -> impl IntoView {
     let session_signal = RwSignal::new(session.clone());
-    let enc = &session.encounter;
+    let enc = session.encounter();
     let case = enc.case();
     let state = enc.state();
-    let saved = &session.saved;
-    let id = saved.id.clone();
+    let id = session.id().to_string();
     let ended = state.ended.clone();
     let form = state.final_form.clone();
     // What the clinician heard: a model's voiced lines in place of the scripted ones.
@@ -45,8 +46,8 @@ fn Debrief(session: Session) -> impl IntoView {
     let summary = format!(
         "{} · played by {} · {} · simulated time {}",
         case.patient.name,
-        who_label(&saved.config),
-        local_date(saved.started_ms),
+        who_label(session.config()),
+        local_date(session.started_ms()),
         clock_label(state.now_s),
     );
     view! {
@@ -58,13 +59,7 @@ fn Debrief(session: Session) -> impl IntoView {
                 {match ended {
                     Some(e) => {
                         view! {
-                            <p class="end-reason" id="end-reason">
-                                {format!(
-                                    "Ended at {}: {}.",
-                                    clock_label(e.time_s),
-                                    end_summary(e.reason, &e.detail),
-                                )}
-                            </p>
+                            <p class="end-reason" id="end-reason">{ended_outcome(&e)}</p>
                         }
                             .into_any()
                     }
@@ -142,13 +137,13 @@ fn ScoresPanel(
         let at = String::from(js_sys::Date::new_0().to_iso_string());
         let mut recorded = false;
         session.update(|s| {
-            recorded = add_override(s, &item, met, &by, "", &at);
+            recorded = s.add_override(&item, met, &by, "", &at);
         });
         if !recorded {
             status.set("The override was not recorded.".into());
             return;
         }
-        let saved = session.with_untracked(|s| s.saved.clone());
+        let saved = session.with_untracked(Session::saved);
         spawn_local(async move {
             match store::save_encounter(&saved).await {
                 Ok(()) => status.set(format!("Override by {by} saved.")),

@@ -7,11 +7,10 @@ use std::collections::BTreeSet;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::app::results::score_label;
-use crate::app::session::{history_sections, selected_ids, HistoryRow, HistorySections};
+use crate::app::history::{history_sections, selected_ids, HistoryRow, HistorySections};
 use crate::store;
 
-use super::app_data;
+use super::context::app_data;
 use super::widgets::{local_date, ConfirmDelete};
 
 #[component]
@@ -21,22 +20,9 @@ pub fn History() -> impl IntoView {
         let data = data.clone();
         async move {
             store::list_encounters().await.map(|(saved, bad)| {
-                let mut sections = history_sections(&saved);
-                data.library.with_untracked(|lib| {
-                    for row in sections
-                        .in_progress
-                        .iter_mut()
-                        .chain(&mut sections.finished)
-                    {
-                        if let Some(s) = saved.iter().find(|s| s.id == row.id) {
-                            row.date = local_date(s.started_ms);
-                            // Scores only once the encounter has ended.
-                            if row.ended {
-                                row.scores = score_label(s, lib, data.catalog.clone());
-                            }
-                        }
-                    }
-                });
+                let sections = data
+                    .library
+                    .with_untracked(|lib| history_sections(&saved, lib, &data.catalog, local_date));
                 (sections, bad)
             })
         }
@@ -281,7 +267,7 @@ fn HistorySection(
                                         .then(|| {
                                             view! {
                                                 <td class="history-scores" data-label="Scores">
-                                                    {r.scores.clone()}
+                                                    {r.scores.clone().unwrap_or_default()}
                                                 </td>
                                             }
                                         })}

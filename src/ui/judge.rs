@@ -9,12 +9,11 @@ use leptos::task::spawn_local;
 use crate::app::educator::{judge_offer, JudgeOffer, JUDGE_LOCKED_NOTE};
 use crate::app::session::Session;
 use crate::app::settings::judge_run;
-use crate::engine::score::check_judge;
 use crate::llm::roles::judge;
 use crate::llm::transport::Cancel;
 use crate::store;
 
-use super::model_play::{client_for, models};
+use super::context::{client_for, models};
 
 #[derive(Clone, Debug, PartialEq)]
 enum JudgeState {
@@ -40,7 +39,7 @@ pub fn JudgePanel(
     });
     let judge_items = move || {
         session.with(|s| {
-            s.encounter
+            s.encounter()
                 .case()
                 .rubric
                 .iter()
@@ -48,7 +47,7 @@ pub fn JudgePanel(
                 .count()
         })
     };
-    let judged = move || session.with(|s| s.saved.judge.as_ref().map(|j| j.model.clone()));
+    let judged = move || session.with(|s| s.judge().map(|j| j.model.clone()));
     let configured = move || m.settings.with(|s| s.judge.is_some());
     let offer = move || {
         judge_offer(
@@ -66,44 +65,35 @@ pub fn JudgePanel(
         let c = Cancel::new();
         cancel.set_value(Some(c.clone()));
         state.set(JudgeState::Running);
+        // The case is shared, not copied.
         let (case, record, voiced) = session.with_untracked(|s| {
-            (
-                s.encounter.case().clone(),
-                s.encounter.record().clone(),
-                s.saved.voiced.clone(),
-            )
+            let enc = s.encounter();
+            (enc.shared().0, enc.record().clone(), s.voiced().clone())
         });
         spawn_local(async move {
             let client = client_for(settings.clone());
             let (result, exchanges) = judge(&client, &case, &record, &voiced, &c).await;
-            let outcome = match result {
-                Err(e) => Err(format!("The judge did not score the items: {e}")),
-                Ok(verdicts) => {
-                    let run = judge_run(&settings, &verdicts);
-                    match check_judge(&case, &run) {
-                        Ok(()) => Ok(run),
-                        Err(e) => Err(format!(
-                            "The judge's reply was refused as a whole, so the items stay unscored: {e}"
-                        )),
-                    }
-                }
-            };
-            let message = match &outcome {
-                Ok(run) => Ok(format!(
-                    "Scored {} judge item(s) with {}.",
-                    run.verdicts.len(),
-                    run.model
-                )),
-                Err(e) => Err(e.clone()),
-            };
             let updated = session.try_update(|s| {
-                s.saved.exchanges.extend(exchanges);
-                if let Ok(run) = outcome {
-                    s.saved.judge = Some(run);
-                }
-                s.saved.clone()
+                s.add_exchanges(exchanges);
+                let message = match result {
+                    Err(e) => Err(format!("The judge did not score the items: {e}")),
+                    Ok(verdicts) => {
+                        let run = judge_run(&settings, &verdicts);
+                        let done = format!(
+                            "Scored {} judge item(s) with {}.",
+                            run.verdicts.len(),
+                            run.model
+                        );
+                        s.record_judge(run).map(|()| done).map_err(|e| {
+                            format!(
+                                "The judge's reply was refused as a whole, so the items stay unscored: {e}"
+                            )
+                        })
+                    }
+                };
+                (message, s.saved())
             });
-            let Some(saved) = updated else {
+            let Some((message, saved)) = updated else {
                 return;
             };
             let save = store::save_encounter(&saved).await;

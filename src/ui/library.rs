@@ -8,14 +8,15 @@ use leptos_router::NavigateOptions;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
+use crate::app::history::{open_encounter_for, open_encounter_summary};
 use crate::app::library::{parse_difficulty, CaseCard, Filter};
-use crate::app::session::{new_id, open_encounter_for, open_encounter_summary, Session};
+use crate::app::session::{new_id, Session};
 use crate::app::settings::{can_model_play, model_config};
 use crate::engine::encounter::Config;
 use crate::engine::validate::{Diagnostic, Diagnostics};
 use crate::store;
 
-use super::app_data;
+use super::context::{app_data, models};
 use super::widgets::{local_date, ConfirmDelete, DiagnosticsList};
 
 /// An unfinished encounter of the case being started: offered to resume instead of a new one.
@@ -48,7 +49,7 @@ pub fn CaseLibrary() -> impl IntoView {
 
     let navigate = use_navigate();
     let catalog = data.catalog.clone();
-    let models = super::model_play::models();
+    let models = models();
     let offer = RwSignal::new(None::<ResumeOffer>);
     // (case id, whether the configured clinician model plays it): a new encounter, at once.
     let start_new = Callback::new(move |(case_id, by_model): (String, bool)| {
@@ -83,8 +84,8 @@ pub fn CaseLibrary() -> impl IntoView {
         starting.set(Some(case_id));
         start_error.set(None);
         spawn_local(async move {
-            let id = session.saved.id.clone();
-            match store::save_encounter(&session.saved).await {
+            let id = session.id().to_string();
+            match store::save_encounter(&session.saved()).await {
                 Ok(()) => {
                     store::set_current_encounter(Some(&id));
                     let play = if by_model { "?play=1" } else { "" };
@@ -234,7 +235,7 @@ fn CaseCardView(
     let id_offer = card.id.clone();
     let my_offer = Memo::new(move |_| offer.get().filter(|o| o.case_id == id_offer));
     let data = app_data();
-    let models = super::model_play::models();
+    let models = models();
     let can_play = move || models.settings.with(can_model_play);
     let id = card.id.clone();
     let id_model = card.id.clone();

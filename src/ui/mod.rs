@@ -1,29 +1,28 @@
-//! The Leptos app: the shell (header, navigation, routes) and one module per page.
+//! The Leptos app: the shell (header, navigation, routes) and one module per page; what the
+//! pages share (contexts, the saved-encounter route, widgets) has its own module, so pages
+//! never import each other.
 //!
 //! Components stay thin: clinical logic is in `crate::engine`, the app's own logic (library
 //! filters, view models, sessions) in `crate::app`, browser storage in `crate::store`.
 
+mod context;
 mod debrief;
 mod encounter;
-mod encounter_ctl;
 mod history;
 mod judge;
 mod library;
 mod model_play;
 mod pages;
+mod route;
 pub mod scores;
 mod settings;
 mod widgets;
-
-use std::sync::Arc;
 
 use leptos::prelude::*;
 use leptos_router::components::{Route, Router, Routes, A};
 use leptos_router::path;
 
-use crate::app::library::Library;
 use crate::engine::catalog::Catalog;
-use crate::engine::validate::Diagnostics;
 use crate::engine::CATALOG_JSON;
 
 /// The pages of the app, in navigation order: (route, label).
@@ -34,50 +33,15 @@ pub const NAV: [(&str, &str); 4] = [
     ("/settings", "Settings"),
 ];
 
-/// What every page shares, provided as context by [`App`]: the order catalog and the case
-/// library (built-in plus imported cases).
-#[derive(Clone)]
-pub struct AppData {
-    pub catalog: Arc<Catalog>,
-    pub library: RwSignal<Library>,
-    /// Problems met while loading the library: built-in cases that fail validation (a bug) and
-    /// stored imports that no longer validate.
-    pub load_problems: RwSignal<Vec<Diagnostics>>,
-    /// An error reading stored imports.
-    pub storage_error: RwSignal<Option<String>>,
-}
-
-impl AppData {
-    fn load(catalog: Catalog) -> AppData {
-        let catalog = Arc::new(catalog);
-        let (mut library, mut problems) = Library::builtin(&catalog);
-        let mut storage_error = None;
-        match crate::store::load_imported() {
-            Ok(stored) => problems.extend(library.restore_imports(&stored, &catalog)),
-            Err(e) => storage_error = Some(e),
-        }
-        AppData {
-            catalog,
-            library: RwSignal::new(library),
-            load_problems: RwSignal::new(problems),
-            storage_error: RwSignal::new(storage_error),
-        }
-    }
-}
-
-pub fn app_data() -> AppData {
-    expect_context::<AppData>()
-}
-
 /// The root component: header with navigation, and the routed page.
 #[component]
 pub fn App() -> impl IntoView {
     let catalog = Catalog::from_json("assets/catalog.json (built in)", CATALOG_JSON);
     let catalog_error = catalog.as_ref().err().map(|d| d.to_string());
     if let Ok(c) = catalog {
-        provide_context(AppData::load(c));
+        provide_context(context::AppData::load(c));
     }
-    provide_context(model_play::Models::load());
+    provide_context(context::Models::load());
     register_service_worker();
     view! {
         <Router>

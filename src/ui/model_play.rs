@@ -1,7 +1,6 @@
-//! The model roles in the UI: the settings context ([`Models`]: loaded from the settings store,
-//! keys not remembered kept in memory for the tab), the client for a role, the model clinician
-//! playing an encounter turn by turn (Start / Pause / Resume / Stop), and the LLM patient voice
-//! streamed into the conversation.
+//! The model roles on the encounter screen: the model clinician playing an encounter turn by
+//! turn (Start / Pause / Resume / Stop), and the LLM patient voice streamed into the
+//! conversation. (The settings in force and the client for a role: [`super::context`].)
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -9,50 +8,12 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 use leptos_router::NavigateOptions;
 
 use crate::app::settings::model_label;
-use crate::llm::client::Client;
 use crate::llm::roles::{clinician_turn, patient_reply};
-use crate::llm::settings::{ProviderSettings, Settings};
+use crate::llm::settings::ProviderSettings;
 use crate::llm::transport::Cancel;
-use crate::store;
 
-use super::encounter_ctl::EncounterCtl;
-
-/// The HTTP transport of this target (fetch in the browser).
-#[cfg(target_arch = "wasm32")]
-pub type Http = crate::llm::transport::BrowserTransport;
-#[cfg(not(target_arch = "wasm32"))]
-pub type Http = crate::llm::transport::NativeTransport;
-
-/// A client for one role's settings (retry jitter seeded from the browser).
-pub fn client_for(settings: ProviderSettings) -> Client<Http> {
-    let seed = (js_sys::Math::random() * 4_294_967_296.0) as u64;
-    Client::new(Http::new(), settings, seed)
-}
-
-/// The model settings in force, provided as context by the app shell. The signal holds keys
-/// for this tab (memory); the settings store holds them only where "remember" is ticked.
-#[derive(Clone, Copy)]
-pub struct Models {
-    pub settings: RwSignal<Settings>,
-    pub load_error: RwSignal<Option<String>>,
-}
-
-impl Models {
-    pub fn load() -> Models {
-        let (settings, error) = match store::settings::load() {
-            Ok(s) => (s, None),
-            Err(e) => (Settings::default(), Some(e)),
-        };
-        Models {
-            settings: RwSignal::new(settings),
-            load_error: RwSignal::new(error),
-        }
-    }
-}
-
-pub fn models() -> Models {
-    expect_context::<Models>()
-}
+use super::context::{client_for, models};
+use super::encounter::ctl::EncounterCtl;
 
 /// Voices the patient-side lines of the latest clinician turn with the patient model,
 /// streaming the text into the conversation; stores the voiced lines and exchanges. On an
@@ -151,11 +112,8 @@ pub fn ModelPlayPanel(ctl: EncounterCtl) -> impl IntoView {
                 match t.input {
                     Ok(input) => {
                         turns.try_update(|v| v.push(format!("Turn {n}: reply used ({fallback})")));
-                        if !ctl.apply_input(input) {
+                        if let Err(why) = ctl.apply(input) {
                             ctl.save_now();
-                            let why = ctl
-                                .error_text()
-                                .unwrap_or_else(|| "the engine refused the turn".into());
                             errors.try_update(|e| e.push(format!("Turn {n}: {why}")));
                             state.try_set(PlayState::Failed);
                             return;

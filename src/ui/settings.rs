@@ -15,7 +15,7 @@ use crate::llm::settings::{Preset, Role};
 use crate::llm::transport::Cancel;
 use crate::store;
 
-use super::model_play::{client_for, models};
+use super::context::{client_for, models};
 
 fn off_label(role: Role) -> &'static str {
     match role {

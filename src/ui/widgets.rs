@@ -2,6 +2,7 @@
 //! log, and an inline "are you sure?" delete button. All text is rendered as text.
 
 use leptos::prelude::*;
+use wasm_bindgen::JsCast;
 
 use crate::app::view::{ActionLogRow, TranscriptRow};
 use crate::engine::validate::Diagnostics;
@@ -182,7 +183,7 @@ pub fn ConfirmDelete(what: String, on_confirm: Callback<()>) -> impl IntoView {
 /// milliseconds; the UTC form of `app::session::date_label` where the browser cannot format it.
 pub fn local_date(ms: f64) -> String {
     if !ms.is_finite() || ms < 0.0 {
-        return crate::app::session::date_label(ms);
+        return crate::app::labels::date_label(ms);
     }
     let options = js_sys::Object::new();
     let _ = js_sys::Reflect::set(&options, &"dateStyle".into(), &"medium".into());
@@ -197,8 +198,20 @@ pub fn local_date(ms: f64) -> String {
         .and_then(|v| v.as_string())
         .unwrap_or_default();
     if text.is_empty() || text == "Invalid Date" {
-        crate::app::session::date_label(ms)
+        crate::app::labels::date_label(ms)
     } else {
         text
     }
+}
+
+/// Moves the keyboard focus to the element with this id, after the view has updated.
+pub fn focus_by_id(id: &'static str) {
+    request_animation_frame(move || {
+        if let Some(el) = document()
+            .get_element_by_id(id)
+            .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+        {
+            let _ = el.focus();
+        }
+    });
 }

@@ -3,16 +3,17 @@
 
 use std::sync::Arc;
 
+use bedside::app::history::history_rows;
+use bedside::app::inbox::{inbox_view, InboxStatus};
+use bedside::app::labels::date_label;
 use bedside::app::library::{
     parse_difficulty, specialty_tags, Filter, Library, Origin, BUILTIN_CASES,
 };
 use bedside::app::orders::{move_highlight, order_for_enter, review, suggestions, OrderReview};
-use bedside::app::session::{
-    self, date_label, history_rows, new_id, EndFormDraft, ResumeError, SavedEncounter, Session,
-};
+use bedside::app::session::{self, new_id, EndFormDraft, ResumeError, SavedEncounter, Session};
 use bedside::app::view::{
-    action_log, clock_label, clock_view, inbox_view, latest_notices, transcript_rows, trend_points,
-    vitals_view, InboxStatus, RowKind,
+    action_log, clock_label, clock_view, latest_notices, transcript_rows, trend_points,
+    vitals_view, RowKind,
 };
 use bedside::engine::action::interpret;
 use bedside::engine::case::Difficulty;
@@ -299,7 +300,7 @@ fn a_picked_suggestion_keeps_a_number_it_cannot_read_so_the_unit_is_asked() {
     let session = start(&lib, "acs-inferior-stemi");
     assert!(
         matches!(
-            review(&s[0].order_text, &session.encounter),
+            review(&s[0].order_text, session.encounter()),
             OrderReview::AskUnit { .. }
         ),
         "the panel asks for the unit"
@@ -308,7 +309,7 @@ fn a_picked_suggestion_keeps_a_number_it_cannot_read_so_the_unit_is_asked() {
     let s = suggestions("morphine 4 mg", &catalog(), 8);
     assert_eq!(s[0].order_text, "Morphine 4 mg");
     assert_eq!(
-        review(&s[0].order_text, &session.encounter),
+        review(&s[0].order_text, session.encounter()),
         OrderReview::Place
     );
 }
@@ -355,16 +356,16 @@ fn played_anaphylaxis(lib: &Library) -> Session {
 fn the_saved_form_keeps_every_input_and_replays_to_the_same_state() {
     let lib = library();
     let s = played_anaphylaxis(&lib);
-    assert_eq!(s.saved.inputs, s.encounter.record().inputs);
-    assert_eq!(s.saved.inputs.len(), 4);
-    assert_eq!(s.saved.sim_time_s, s.encounter.state().now_s);
-    assert_eq!(s.saved.updated_ms, 2_000.0);
-    assert_eq!(s.saved.case_json, None, "built-ins are found again by id");
+    assert_eq!(s.saved().inputs, s.encounter().record().inputs);
+    assert_eq!(s.saved().inputs.len(), 4);
+    assert_eq!(s.saved().sim_time_s, s.encounter().state().now_s);
+    assert_eq!(s.saved().updated_ms, 2_000.0);
+    assert_eq!(s.saved().case_json, None, "built-ins are found again by id");
     // Through JSON, as IndexedDB keeps it.
-    let json = serde_json::to_string(&s.saved).unwrap();
+    let json = serde_json::to_string(&s.saved()).unwrap();
     let back: SavedEncounter = serde_json::from_str(&json).unwrap();
     let resumed = Session::resume(back, &lib, catalog()).unwrap();
-    assert_eq!(resumed.encounter.record(), s.encounter.record());
+    assert_eq!(resumed.encounter().record(), s.encounter().record());
 }
 
 #[test]
@@ -374,8 +375,8 @@ fn refused_inputs_change_nothing_and_empty_ones_are_not_sent() {
     assert!(session::speak("   ").is_none());
     assert!(session::order("").is_none());
     assert!(s.apply(Input::Wait { minutes: 0 }, 5.0).is_err());
-    assert!(s.saved.inputs.is_empty());
-    assert_eq!(s.saved.updated_ms, 1_000.0);
+    assert!(s.saved().inputs.is_empty());
+    assert_eq!(s.saved().updated_ms, 1_000.0);
 }
 
 #[test]
@@ -402,7 +403,7 @@ fn the_end_form_needs_a_diagnosis_and_ends_the_encounter() {
     let mut s = played_anaphylaxis(&lib);
     apply(&mut s, draft.to_input().ok());
     assert!(s.is_ended());
-    assert_eq!(s.saved.ended, Some(EndReason::Clinician));
+    assert_eq!(s.saved().ended, Some(EndReason::Clinician));
     assert!(
         s.apply(Input::Wait { minutes: 1 }, 3.0).is_err(),
         "nothing after the end"
@@ -419,13 +420,13 @@ fn an_imported_case_encounter_replays_from_its_own_snapshot() {
     )
     .unwrap();
     let mut s = start(&lib, "minimal-chest-pain");
-    assert!(s.saved.case_json.is_some());
+    assert!(s.saved().case_json.is_some());
     apply(&mut s, session::speak("Where is the pain?"));
     lib.remove_imported("minimal-chest-pain");
-    let resumed = Session::resume(s.saved.clone(), &lib, catalog()).unwrap();
-    assert_eq!(resumed.encounter.record(), s.encounter.record());
+    let resumed = Session::resume(s.saved(), &lib, catalog()).unwrap();
+    assert_eq!(resumed.encounter().record(), s.encounter().record());
 
-    let mut missing = s.saved.clone();
+    let mut missing = s.saved();
     missing.case_json = None;
     assert_eq!(
         Session::resume(missing, &lib, catalog()).unwrap_err(),
@@ -436,9 +437,10 @@ fn an_imported_case_encounter_replays_from_its_own_snapshot() {
 #[test]
 fn a_saved_encounter_whose_inputs_no_longer_replay_says_which() {
     let lib = library();
-    let mut s = start(&lib, "anaphylaxis-peanut");
-    s.saved.inputs = vec![Input::Wait { minutes: 0 }];
-    let e = Session::resume(s.saved, &lib, catalog()).unwrap_err();
+    let s = start(&lib, "anaphylaxis-peanut");
+    let mut saved = s.saved();
+    saved.inputs = vec![Input::Wait { minutes: 0 }];
+    let e = Session::resume(saved, &lib, catalog()).unwrap_err();
     assert!(matches!(e, ResumeError::Replay { index: 0, .. }), "{e:?}");
     assert!(e.to_string().contains("input 1"), "{e}");
 }
@@ -452,8 +454,8 @@ fn clock_labels() {
     assert_eq!(clock_label(3600 + 5), "60:05");
     let lib = library();
     let s = played_anaphylaxis(&lib);
-    let c = clock_view(s.encounter.case(), s.encounter.state());
-    assert_eq!(c.elapsed, clock_label(s.encounter.state().now_s));
+    let c = clock_view(s.encounter().case(), s.encounter().state());
+    assert_eq!(c.elapsed, clock_label(s.encounter().state().now_s));
     assert_eq!(c.limit, "60:00");
     // Neutral: the case's label ("Responding to epinephrine") would give the script away.
     assert_eq!(c.phase_label, "Stage 2");
@@ -464,7 +466,7 @@ fn clock_labels() {
 fn the_transcript_has_speech_and_notices_but_not_orders() {
     let lib = library();
     let s = played_anaphylaxis(&lib);
-    let rows = transcript_rows(s.encounter.case(), &s.encounter.record().log);
+    let rows = transcript_rows(s.encounter().case(), &s.encounter().record().log);
     assert_eq!(rows[0].kind, RowKind::Patient);
     assert_eq!(rows[0].speaker, "Ravi Menon");
     assert!(rows
@@ -497,9 +499,9 @@ fn notices_of_the_last_input_are_announced() {
     let lib = library();
     let mut s = start(&lib, "anaphylaxis-peanut");
     apply(&mut s, session::order("epinephrine 0.5 mg IM"));
-    let before = s.encounter.record().log.len();
+    let before = s.encounter().record().log.len();
     apply(&mut s, Some(Input::Wait { minutes: 6 }));
-    let notices = latest_notices(s.encounter.case(), &s.encounter.record().log[before..]);
+    let notices = latest_notices(s.encounter().case(), &s.encounter().record().log[before..]);
     assert!(
         notices
             .iter()
@@ -513,11 +515,11 @@ fn a_cancelled_order_leaves_pending_and_shows_as_cancelled() {
     let lib = library();
     let mut s = start(&lib, "acs-inferior-stemi");
     apply(&mut s, session::order("troponin"));
-    let v = inbox_view(&s.encounter);
+    let v = inbox_view(s.encounter());
     assert_eq!(v.pending.len(), 1);
     let seq = v.pending[0].seq;
     apply(&mut s, Some(session::cancel(seq)));
-    let v = inbox_view(&s.encounter);
+    let v = inbox_view(s.encounter());
     assert!(
         v.pending.is_empty(),
         "a cancelled lab is no longer pending: {v:?}"
@@ -527,11 +529,11 @@ fn a_cancelled_order_leaves_pending_and_shows_as_cancelled() {
     assert_eq!(trop.status, InboxStatus::Cancelled);
     assert_eq!(
         trop.time.as_deref(),
-        Some(clock_label(s.encounter.state().now_s).as_str())
+        Some(clock_label(s.encounter().state().now_s).as_str())
     );
     assert_eq!(trop.control, None, "nothing left to cancel");
     apply(&mut s, Some(Input::Wait { minutes: 70 }));
-    let v = inbox_view(&s.encounter);
+    let v = inbox_view(s.encounter());
     assert!(
         v.returned.is_empty() && v.pending.is_empty(),
         "no result comes back: {v:?}"
@@ -546,7 +548,7 @@ fn the_inbox_shows_pending_with_expected_time_then_returned_with_time() {
     apply(&mut s, session::order("cbc"));
     apply(&mut s, session::order("epinephrine 0.5 mg IM"));
     apply(&mut s, session::order("flibbertigibbet"));
-    let v = inbox_view(&s.encounter);
+    let v = inbox_view(s.encounter());
     assert_eq!(v.pending.len(), 1);
     let cbc = &v.pending[0];
     assert_eq!(cbc.name, "Complete blood count");
@@ -563,7 +565,7 @@ fn the_inbox_shows_pending_with_expected_time_then_returned_with_time() {
     assert_eq!(v.unsupported[0].name, "flibbertigibbet");
 
     apply(&mut s, Some(Input::Wait { minutes: 45 }));
-    let v = inbox_view(&s.encounter);
+    let v = inbox_view(s.encounter());
     assert!(v.pending.is_empty());
     assert_eq!(
         v.returned[0].name, "Complete blood count",
@@ -580,12 +582,12 @@ fn the_inbox_shows_pending_with_expected_time_then_returned_with_time() {
 fn the_monitor_shows_current_values_and_a_trend_of_each_change() {
     let lib = library();
     let s = played_anaphylaxis(&lib);
-    let st = s.encounter.state();
+    let st = s.encounter().state();
     let v = vitals_view(
         &st.vitals,
-        &s.encounter.record().log,
+        &s.encounter().record().log,
         st.now_s,
-        s.encounter.case().patient.age,
+        s.encounter().case().patient.age,
     );
     let hr = v.iter().find(|x| x.key == "hr").unwrap();
     assert_eq!(hr.value.as_deref(), Some("112"));
@@ -633,7 +635,7 @@ fn the_action_log_lists_every_order_as_typed_and_understood() {
     let lib = library();
     let mut s = played_anaphylaxis(&lib);
     apply(&mut s, session::order("flibbertigibbet"));
-    let rows = action_log(s.encounter.state());
+    let rows = action_log(s.encounter().state());
     assert_eq!(rows.len(), 3);
     assert_eq!(rows[0].typed, "Complete blood count");
     assert_eq!(rows[0].status, "pending");
@@ -648,7 +650,7 @@ fn the_action_log_lists_every_order_as_typed_and_understood() {
 #[test]
 fn history_rows_newest_first_with_who_and_status() {
     let lib = library();
-    let mut a = start(&lib, "anaphylaxis-peanut").saved;
+    let mut a = start(&lib, "anaphylaxis-peanut").saved();
     a.id = "a".into();
     a.started_ms = 1_795_551_290_237.0;
     let mut b = played_anaphylaxis(&lib);
@@ -661,11 +663,11 @@ fn history_rows_newest_first_with_who_and_status() {
         .to_input()
         .ok(),
     );
-    let mut b = b.saved;
+    let mut b = b.saved();
     b.id = "b".into();
     b.started_ms = 1_795_551_390_237.0;
     b.config = Config::model("openai", "gpt-x");
-    let rows = history_rows(&[a, b]);
+    let rows = history_rows(&[a, b], &lib, &catalog(), date_label);
     assert_eq!(rows[0].id, "b");
     assert_eq!(rows[0].who, "Model: gpt-x (openai)");
     assert!(rows[0].ended);
@@ -684,14 +686,14 @@ fn every_built_in_case_starts_and_renders_its_views() {
     let lib = library();
     for c in lib.cases() {
         let s = Session::start(c, catalog(), Config::human(), "x".into(), 0.0);
-        let st = s.encounter.state();
-        let rows = transcript_rows(s.encounter.case(), &s.encounter.record().log);
+        let st = s.encounter().state();
+        let rows = transcript_rows(s.encounter().case(), &s.encounter().record().log);
         assert!(!rows.is_empty(), "{}: the opening line", c.id());
         let v = vitals_view(
             &st.vitals,
-            &s.encounter.record().log,
+            &s.encounter().record().log,
             st.now_s,
-            s.encounter.case().patient.age,
+            s.encounter().case().patient.age,
         );
         assert!(
             v.iter().any(|x| x.key == "hr" && x.value.is_some()),

@@ -5,14 +5,17 @@
 
 use std::collections::BTreeSet;
 
-use bedside::app::library::Library;
-use bedside::app::session::{
-    self, history_sections, open_encounter_for, open_encounter_summary, selected_ids, Session,
+use bedside::app::history::{
+    history_sections, open_encounter_for, open_encounter_summary, selected_ids, HistoryRow,
 };
+use bedside::app::inbox::{inbox_view, result_level, unseen_results};
+use bedside::app::labels::date_label;
+use bedside::app::library::Library;
+use bedside::app::session::{self, Session};
 use bedside::app::settings::StatusFor;
 use bedside::app::view::{
-    clock_label, clock_view, encounter_rows, inbox_view, latest_notices, monitored, result_level,
-    transcript_rows, unseen_results, vitals_view, RowKind,
+    clock_label, clock_view, encounter_rows, latest_notices, monitored, transcript_rows,
+    vitals_view, RowKind,
 };
 use bedside::engine::alarms::Level;
 use bedside::engine::case::{Arrival, MonitorSign};
@@ -88,7 +91,7 @@ fn starting_a_case_offers_its_latest_unfinished_encounter_of_a_trainee() {
     let other = start(&lib, "dka-young-adult", "enc-dka", Config::human(), 6_000.0);
     let saved: Vec<_> = [&old, &newer, &finished, &model, &other]
         .iter()
-        .map(|s| s.saved.clone())
+        .map(|s| s.saved())
         .collect();
 
     let open = open_encounter_for(&saved, "anaphylaxis-peanut").expect("an open encounter");
@@ -127,9 +130,9 @@ fn history_lists_in_progress_apart_from_finished_and_selection_follows_the_rows(
         2_000.0,
     );
     let c = start(&lib, "dka-young-adult", "enc-c", Config::human(), 3_000.0);
-    let saved = vec![a.saved.clone(), b.saved.clone(), c.saved.clone()];
-    let sections = history_sections(&saved);
-    let ids = |rows: &[session::HistoryRow]| rows.iter().map(|r| r.id.clone()).collect::<Vec<_>>();
+    let saved = vec![a.saved(), b.saved(), c.saved()];
+    let sections = history_sections(&saved, &lib, &catalog(), date_label);
+    let ids = |rows: &[HistoryRow]| rows.iter().map(|r| r.id.clone()).collect::<Vec<_>>();
     assert_eq!(
         ids(&sections.in_progress),
         ["enc-c", "enc-b"],
@@ -141,7 +144,7 @@ fn history_lists_in_progress_apart_from_finished_and_selection_follows_the_rows(
         .iter()
         .all(|r| !r.ended && r.status == "In progress"));
     assert!(
-        sections.in_progress.iter().all(|r| r.scores == "—"),
+        sections.in_progress.iter().all(|r| r.scores.is_none()),
         "no score before the end"
     );
 
@@ -156,7 +159,7 @@ fn the_trainee_sees_neutral_stage_names_and_the_debrief_keeps_the_authored_ones(
     let lib = library();
     let mut s = start(&lib, "anaphylaxis-peanut", "enc", Config::human(), 1_000.0);
     assert_eq!(
-        clock_view(s.encounter.case(), s.encounter.state()).phase_label,
+        clock_view(s.encounter().case(), s.encounter().state()).phase_label,
         "Stage 1"
     );
     apply(
@@ -164,13 +167,13 @@ fn the_trainee_sees_neutral_stage_names_and_the_debrief_keeps_the_authored_ones(
         session::order("Epinephrine IM (anaphylaxis) 0.5 mg IM"),
         1_100.0,
     );
-    let before = s.encounter.record().log.len();
+    let before = s.encounter().record().log.len();
     apply(&mut s, Some(Input::Wait { minutes: 10 }), 1_200.0);
-    assert_eq!(s.encounter.state().phase, "responding");
-    let case = s.encounter.case().clone();
-    let log = &s.encounter.record().log;
+    assert_eq!(s.encounter().state().phase, "responding");
+    let case = s.encounter().case().clone();
+    let log = &s.encounter().record().log;
     assert_eq!(
-        clock_view(&case, s.encounter.state()).phase_label,
+        clock_view(&case, s.encounter().state()).phase_label,
         "Stage 2"
     );
 
@@ -215,24 +218,24 @@ fn pressing_done_with_this_stage_again_does_not_repeat_the_stage_text() {
     );
     // Through every stage to the last, then four more presses on the last one.
     let mut guard = 0;
-    while s.encounter.end_requested().is_none() {
+    while s.encounter().end_requested().is_none() {
         apply(&mut s, Some(session::stage_done()), 1_200.0);
         guard += 1;
         assert!(guard < 10, "the stages must end");
     }
-    let stages_entered = s.encounter.state().phases_visited.len();
+    let stages_entered = s.encounter().state().phases_visited.len();
     for _ in 0..4 {
         // The engine may refuse once the end form is due; either way nothing repeats.
         let _ = s.apply(session::stage_done(), 1_300.0);
     }
-    let case = s.encounter.case().clone();
-    let rows = encounter_rows(&case, &s.encounter.record().log);
+    let case = s.encounter().case().clone();
+    let rows = encounter_rows(&case, &s.encounter().record().log);
     let count = |text: &str| rows.iter().filter(|r| r.text == text).count();
     for p in case
         .phases
         .iter()
         .filter(|p| {
-            s.encounter
+            s.encounter()
                 .state()
                 .phases_visited
                 .iter()
@@ -266,12 +269,12 @@ fn the_monitor_shows_what_the_setting_has() {
     let lib = library();
     let keys = |id: &str| {
         let s = start(&lib, id, "enc", Config::human(), 0.0);
-        let st = s.encounter.state();
-        let case = s.encounter.case();
+        let st = s.encounter().state();
+        let case = s.encounter().case();
         monitored(
             vitals_view(
                 &st.vitals,
-                &s.encounter.record().log,
+                &s.encounter().record().log,
                 st.now_s,
                 case.patient.age,
             ),
@@ -328,7 +331,7 @@ fn results_quoting_vital_signs_are_flagged_on_the_monitors_table() {
     let mut s = start(&lib, "anaphylaxis-peanut", "enc", Config::human(), 0.0);
     apply(&mut s, session::order("vital signs"), 10.0);
     apply(&mut s, session::order("Complete blood count"), 20.0);
-    let inbox = inbox_view(&s.encounter);
+    let inbox = inbox_view(s.encounter());
     let vitals = inbox
         .returned
         .iter()
@@ -337,8 +340,8 @@ fn results_quoting_vital_signs_are_flagged_on_the_monitors_table() {
     assert!(vitals.result.as_deref().unwrap().contains("82/46"));
     assert!(vitals.flag.is_critical(), "{:?}", vitals.flag);
     // The flag agrees with the monitor's worst tile at that moment.
-    let st = s.encounter.state();
-    let worst = vitals_view(&st.vitals, &s.encounter.record().log, st.now_s, 27)
+    let st = s.encounter().state();
+    let worst = vitals_view(&st.vitals, &s.encounter().record().log, st.now_s, 27)
         .iter()
         .map(|v| v.level)
         .max_by_key(|l| l.severity())

@@ -12,6 +12,7 @@ mod cli;
 mod clinical_rules;
 mod debrief_view;
 mod dose_limits;
+mod encounter_screen;
 mod engine_purity;
 mod everyday;
 mod export;

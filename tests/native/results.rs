@@ -1,18 +1,21 @@
 //! The debrief page's data path (`app::results`): scorecards from a saved session with its
 //! judge run and overrides, override bookkeeping, and the four export files.
 
+use bedside::app::history::score_label;
 use bedside::app::library::Library;
-use bedside::app::results::{add_override, debrief_of, export_file, scorecard, ExportKind};
+use bedside::app::results::{debrief_of, export_file, scorecard, ExportKind};
 use bedside::app::session::Session;
+use bedside::engine::case::PATIENT;
 use bedside::engine::encounter::{Config, Input};
 use bedside::engine::export::{EncounterExport, FrozenResult};
 use bedside::engine::score::{JudgeRun, JudgeVerdict, Mark, Outcome, ScoredBy};
+use bedside::llm::roles::VoicedLine;
 
 use crate::support::{catalog, root};
 
 /// When the play first carried out `order`, in simulated seconds.
 fn given_at(s: &Session, order: &str) -> u32 {
-    s.encounter
+    s.encounter()
         .state()
         .actions
         .iter()
@@ -20,6 +23,15 @@ fn given_at(s: &Session, order: &str) -> u32 {
         .filter_map(|a| a.done_at())
         .min()
         .unwrap_or_else(|| panic!("{order} was not carried out"))
+}
+
+/// A patient line a model voiced in place of log entry `seq`.
+fn voiced_line(seq: u32, text: &str) -> VoicedLine {
+    VoicedLine {
+        seq,
+        speaker: PATIENT.into(),
+        text: text.into(),
+    }
 }
 
 fn played(id: &str, kind: &str) -> Session {
@@ -36,7 +48,7 @@ fn played(id: &str, kind: &str) -> Session {
         }
         let input = Input::from_play_line(line).unwrap();
         // A closing encounter takes only the end form.
-        if s.encounter.takes(&input) {
+        if s.encounter().takes(&input) {
             s.apply(input, n as f64).unwrap();
         }
     }
@@ -49,26 +61,12 @@ fn overrides_and_judge_runs_shape_the_scorecard() {
     let before = scorecard(&s);
     let ecg = before.item("pc_ecg_10min").unwrap();
     assert_eq!(ecg.mark(), Mark::Missed);
-    assert!(!add_override(
-        &mut s,
-        "no_such_item",
-        Some(true),
-        "Dr E",
-        "",
-        "t"
-    ));
+    assert!(!s.add_override("no_such_item", Some(true), "Dr E", "", "t"));
     assert!(
-        s.saved.overrides.is_empty(),
+        s.saved().overrides.is_empty(),
         "nothing recorded for an unknown item"
     );
-    assert!(add_override(
-        &mut s,
-        "pc_ecg_10min",
-        Some(true),
-        " Dr E ",
-        "seen on video",
-        "t1"
-    ));
+    assert!(s.add_override("pc_ecg_10min", Some(true), " Dr E ", "seen on video", "t1"));
     let after = scorecard(&s);
     let ecg = after.item("pc_ecg_10min").unwrap();
     assert_eq!(
@@ -82,14 +80,14 @@ fn overrides_and_judge_runs_shape_the_scorecard() {
     );
 
     let judge_ids: Vec<String> = s
-        .encounter
+        .encounter()
         .case()
         .rubric
         .iter()
         .filter(|i| i.rule.is_none())
         .map(|i| i.id.clone())
         .collect();
-    s.saved.judge = Some(JudgeRun {
+    s.record_judge(JudgeRun {
         model: "openai-compatible / judge-x".into(),
         prompt_version: "1".into(),
         verdicts: judge_ids
@@ -100,7 +98,8 @@ fn overrides_and_judge_runs_shape_the_scorecard() {
                 evidence: String::new(),
             })
             .collect(),
-    });
+    })
+    .expect("a run that answers every judge item once is kept");
     let d = debrief_of(&s);
     assert_eq!(d.scores.overall.not_scored, 0, "the judge scored the rest");
     assert_eq!(
@@ -125,7 +124,7 @@ fn every_export_file_parses_and_names_its_case() {
     let items = export_file(&s, ExportKind::ItemsCsv, at);
     assert_eq!(
         items.contents.matches("\r\n").count(),
-        1 + s.encounter.case().rubric.len() + 1,
+        1 + s.encounter().case().rubric.len() + 1,
         "header + one row per item, the environment's safety item included (no field holds a line break here)"
     );
     let enc = export_file(&s, ExportKind::EncounterCsv, at);
@@ -136,8 +135,10 @@ fn every_export_file_parses_and_names_its_case() {
 #[test]
 fn llm_calls_and_voiced_lines_travel_in_the_export() {
     let mut s = played("sepsis-pneumonia", "weak");
-    s.saved.voiced.insert(3, "Voiced by a model.".into());
-    s.saved.patient_voice = "openai-compatible / smollm2".into();
+    s.voice(
+        &[voiced_line(3, "Voiced by a model.")],
+        "openai-compatible / smollm2".into(),
+    );
     let e = EncounterExport::from_json(&export_file(&s, ExportKind::Json, "t").contents).unwrap();
     assert_eq!(e.roles.patient, "openai-compatible / smollm2");
     let app = e.app.unwrap();
@@ -223,7 +224,7 @@ fn the_chest_pain_debrief_speaks_as_a_clinician_writes() {
             bedside::engine::eval::clock(given_at(&strong_play, "ticagrelor"))
         )
     );
-    let asked = &strong_play.encounter.state().elicited["no_pde5_inhibitor"];
+    let asked = &strong_play.encounter().state().elicited["no_pde5_inhibitor"];
     assert!(why(&strong, "mk_nitrate_screen").starts_with(&format!(
         "Asked at {}: “Have you used Viagra or sildenafil in the last two days?”",
         bedside::engine::eval::clock(asked.time_s)
@@ -243,7 +244,7 @@ fn evidence_points_at_its_log_entry() {
     use bedside::engine::encounter::EntryKind;
     let s = played("acs-inferior-stemi", "strong");
     let d = debrief_of(&s);
-    let log = &s.encounter.record().log;
+    let log = &s.encounter().record().log;
     let entry = |id: &str| {
         let e = &d.scorecard.item(id).unwrap().evidence[0];
         &log[e.seq.unwrap_or_else(|| panic!("{id}: no seq")) as usize].kind
@@ -446,10 +447,10 @@ fn transcripts_say_you_to_a_trainee_and_name_a_model_clinician() {
         .into_iter()
         .find(|r| r.kind == RowKind::Patient)
         .unwrap();
-    model
-        .saved
-        .voiced
-        .insert(answer.seq, "Voiced answer.".into());
+    model.voice(
+        &[voiced_line(answer.seq, "Voiced answer.")],
+        "a patient model".into(),
+    );
     assert!(session_rows(&model)
         .iter()
         .any(|r| r.seq == answer.seq && r.text == "Voiced answer."));
@@ -457,11 +458,10 @@ fn transcripts_say_you_to_a_trainee_and_name_a_model_clinician() {
 
 #[test]
 fn the_history_shows_each_encounters_scores() {
-    use bedside::app::results::score_label;
     let s = played("sepsis-pneumonia", "weak");
     let (lib, _) = Library::builtin(&catalog());
     let o = scorecard(&s).scores().overall;
-    let label = score_label(&s.saved, &lib, catalog());
+    let label = score_label(&s.saved(), &lib, catalog());
     assert_eq!(
         label,
         format!(
@@ -472,7 +472,7 @@ fn the_history_shows_each_encounters_scores() {
             o.points_ratio.unwrap() * 100.0
         )
     );
-    let mut missing = s.saved.clone();
+    let mut missing = s.saved();
     missing.case_id = "no-such-case".into();
     assert!(score_label(&missing, &lib, catalog()).starts_with("cannot be scored"));
 }
@@ -508,39 +508,25 @@ fn educator_mode_needs_a_name_and_every_override_carries_it() {
 
     let mut s = played("acs-inferior-stemi", "weak");
     assert!(
-        !add_override(&mut s, "sbp_cath_lab", Some(true), "  ", "", "t"),
+        !s.add_override("sbp_cath_lab", Some(true), "  ", "", "t"),
         "an override without a name is refused"
     );
     assert!(override_label(&scorecard(&s)).is_none());
-    assert!(add_override(
-        &mut s,
-        "sbp_cath_lab",
-        Some(true),
-        "Dr Okafor",
-        "",
-        "t"
-    ));
-    assert!(add_override(
-        &mut s,
-        "pc_aspirin",
-        Some(true),
-        "Dr Lee",
-        "",
-        "t"
-    ));
+    assert!(s.add_override("sbp_cath_lab", Some(true), "Dr Okafor", "", "t"));
+    assert!(s.add_override("pc_aspirin", Some(true), "Dr Lee", "", "t"));
     assert_eq!(
         override_label(&scorecard(&s)).unwrap(),
         "Overridden by Dr Lee, Dr Okafor (2 items)"
     );
     let (lib, _) = Library::builtin(&catalog());
-    let label = bedside::app::results::score_label(&s.saved, &lib, catalog());
+    let label = score_label(&s.saved(), &lib, catalog());
     assert!(
         label.ends_with(" · Overridden by Dr Lee, Dr Okafor (2 items)"),
         "History marks overridden scores: {label}"
     );
     // Clearing both returns the automatic outcome and the unmarked label.
-    add_override(&mut s, "sbp_cath_lab", None, "Dr Okafor", "", "t");
-    add_override(&mut s, "pc_aspirin", None, "Dr Okafor", "", "t");
+    s.add_override("sbp_cath_lab", None, "Dr Okafor", "", "t");
+    s.add_override("pc_aspirin", None, "Dr Okafor", "", "t");
     assert!(override_label(&scorecard(&s)).is_none());
 }
 

@@ -1,63 +1,86 @@
 //! The encounter screen's controller: the open [`Session`] and the view models derived from
 //! it, as signals. Every input goes through [`EncounterCtl::apply`], which updates the view
-//! models and saves the encounter. Used by the screen ([`super::encounter`]) and the model
-//! panels ([`super::model_play`]), which do not import each other's side.
+//! models, saves the encounter and returns the outcome. Used by the screen's components and
+//! the model panels ([`crate::ui::model_play`]).
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::app::session::{self, Session};
+use crate::app::inbox::{inbox_view, unseen_results, InboxView};
+use crate::app::session::{SavedEncounter, Session};
 use crate::app::settings::usage_line;
 use crate::app::view::{
-    clock_view, end_summary, inbox_view, latest_notices, live_session_rows, monitored,
-    unseen_results, vitals_view, ClockView, InboxView, TranscriptRow, VitalSign,
+    clock_view, closing, ended_banner, latest_notices, live_session_rows, monitored, vitals_view,
+    ClockView, Closing, TranscriptRow, VitalSign,
 };
 use crate::engine::case::Case;
-use crate::engine::encounter::{Input, Record};
+use crate::engine::encounter::{Input, InputError, Record};
 use crate::llm::error::LlmError;
 use crate::llm::roles::{LlmExchange, VoicedLine};
 use crate::store;
 
 /// Where saving stands.
 #[derive(Clone, Debug, PartialEq)]
-pub(super) enum SaveState {
+pub(in crate::ui) enum SaveState {
     Saved,
     Saving,
     Failed(String),
 }
 
+/// Why [`EncounterCtl::apply`] did not apply an input.
+#[derive(Clone, Debug, PartialEq)]
+pub(in crate::ui) enum NotApplied {
+    /// The engine refused it; the encounter is unchanged.
+    Refused(InputError),
+    /// The page is gone (the input came from a task that outlived it).
+    PageGone,
+}
+
+impl std::fmt::Display for NotApplied {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            NotApplied::Refused(e) => write!(f, "Not done: {e}."),
+            NotApplied::PageGone => write!(f, "the encounter's page was closed"),
+        }
+    }
+}
+
 /// The open encounter and the view models derived from it. Copy: pass it to child components.
 #[derive(Clone, Copy)]
 pub struct EncounterCtl {
-    pub(super) session: StoredValue<Session>,
-    pub(super) transcript: RwSignal<Vec<TranscriptRow>>,
-    pub(super) inbox: RwSignal<InboxView>,
-    pub(super) vitals: RwSignal<Vec<VitalSign>>,
-    pub(super) clock: RwSignal<ClockView>,
-    pub(super) ended: RwSignal<Option<String>>,
-    /// The end form is due: (why, the disposition that closed it).
-    pub(super) closing: RwSignal<Option<(String, String)>>,
+    pub(in crate::ui) session: StoredValue<Session>,
+    pub(in crate::ui) transcript: RwSignal<Vec<TranscriptRow>>,
+    pub(in crate::ui) inbox: RwSignal<InboxView>,
+    pub(in crate::ui) vitals: RwSignal<Vec<VitalSign>>,
+    pub(in crate::ui) clock: RwSignal<ClockView>,
+    /// The banner once the encounter has ended.
+    pub(in crate::ui) ended: RwSignal<Option<String>>,
+    /// The end form is due: why, and the disposition that closed it.
+    pub(in crate::ui) closing: RwSignal<Option<Closing>>,
     /// Event notices produced by the last input (announced in a banner).
-    pub(super) notices: RwSignal<Vec<String>>,
-    pub(super) error: RwSignal<Option<String>>,
-    pub(super) pending_saves: RwSignal<u32>,
-    pub(super) save_error: RwSignal<Option<String>>,
+    pub(in crate::ui) notices: RwSignal<Vec<String>>,
+    /// The page's error line: the last refused input, or a wait out of bounds.
+    pub(in crate::ui) error: RwSignal<Option<String>>,
+    pub(in crate::ui) pending_saves: RwSignal<u32>,
+    pub(in crate::ui) save_error: RwSignal<Option<String>>,
     /// Patient text streaming in from the patient model, by the log entry it voices.
-    pub(super) live: RwSignal<BTreeMap<u32, String>>,
-    pub(super) voicing: RwSignal<bool>,
-    pub(super) voice_error: RwSignal<Option<String>>,
-    pub(super) patient_voice: RwSignal<String>,
+    pub(in crate::ui) live: RwSignal<BTreeMap<u32, String>>,
+    pub(in crate::ui) voicing: RwSignal<bool>,
+    pub(in crate::ui) voice_error: RwSignal<Option<String>>,
+    pub(in crate::ui) patient_voice: RwSignal<String>,
     /// The model calls so far, summed (empty when none).
-    pub(super) usage: RwSignal<String>,
+    pub(in crate::ui) usage: RwSignal<String>,
     /// Returned results the trainee has seen (their order seq): the others are marked new.
-    pub(super) seen: RwSignal<BTreeSet<u32>>,
+    pub(in crate::ui) seen: RwSignal<BTreeSet<u32>>,
 }
 
 impl EncounterCtl {
-    pub(super) fn new(session: Session) -> EncounterCtl {
+    pub(in crate::ui) fn new(session: Session) -> EncounterCtl {
         let ctl = EncounterCtl {
+            seen: RwSignal::new(session.seen_results().clone()),
             session: StoredValue::new(session),
             transcript: RwSignal::new(Vec::new()),
             inbox: RwSignal::new(InboxView::default()),
@@ -82,58 +105,35 @@ impl EncounterCtl {
             voice_error: RwSignal::new(None),
             patient_voice: RwSignal::new(String::new()),
             usage: RwSignal::new(String::new()),
-            seen: RwSignal::new(BTreeSet::new()),
         };
-        ctl.seen
-            .set(ctl.session.with_value(|s| s.saved.seen_results.clone()));
         ctl.refresh();
         ctl
     }
 
-    pub(super) fn refresh(&self) {
+    pub(in crate::ui) fn refresh(&self) {
         self.session.with_value(|s| {
-            let enc = &s.encounter;
+            let enc = s.encounter();
             let (case, state, log) = (enc.case(), enc.state(), &enc.record().log);
             self.transcript.set(live_session_rows(s));
-            self.patient_voice.set(s.saved.patient_voice.clone());
-            self.usage.set(if s.saved.exchanges.is_empty() {
+            self.patient_voice.set(s.patient_voice().to_string());
+            self.usage.set(if s.exchanges().is_empty() {
                 String::new()
             } else {
-                usage_line(&s.saved.exchanges)
+                usage_line(s.exchanges())
             });
             self.inbox.set(inbox_view(enc));
-            self.closing.set(enc.end_requested().map(|r| {
-                let disposition = r
-                    .disposition
-                    .and_then(|seq| state.actions.get(seq as usize))
-                    .and_then(|a| a.interpretation.order.as_ref())
-                    .map(|o| o.name.clone())
-                    .unwrap_or_default();
-                (
-                    format!(
-                        "The encounter is closing ({}): give your diagnosis and plan.",
-                        r.detail
-                    ),
-                    disposition,
-                )
-            }));
+            self.closing.set(closing(enc));
             self.vitals.set(monitored(
                 vitals_view(&state.vitals, log, state.now_s, case.patient.age),
                 &case.arrival,
             ));
             self.clock.set(clock_view(case, state));
-            self.ended.set(state.ended.as_ref().map(|e| {
-                format!(
-                    "The encounter has ended at {}: {}.",
-                    crate::app::view::clock_label(e.time_s),
-                    end_summary(e.reason, &e.detail)
-                )
-            }));
+            self.ended.set(state.ended.as_ref().map(ended_banner));
         });
     }
 
     /// Marks every returned result as seen (the trainee opened or read the results panel).
-    pub(super) fn mark_results_seen(&self) {
+    pub(in crate::ui) fn mark_results_seen(&self) {
         let unseen = self.seen.with_untracked(|seen| {
             self.inbox
                 .with_untracked(|inbox| unseen_results(inbox, seen))
@@ -142,8 +142,8 @@ impl EncounterCtl {
             self.seen.update(|s| s.extend(unseen.iter().copied()));
             // Kept with the encounter, so a reload shows the same marks.
             let saved = self.session.try_update_value(|s| {
-                s.saved.seen_results.extend(unseen);
-                s.saved.clone()
+                s.mark_seen(unseen);
+                s.saved()
             });
             if let Some(saved) = saved {
                 self.save(saved);
@@ -151,7 +151,7 @@ impl EncounterCtl {
         }
     }
 
-    pub(super) fn save_state(&self) -> SaveState {
+    pub(in crate::ui) fn save_state(&self) -> SaveState {
         match (self.save_error.get(), self.pending_saves.get()) {
             (Some(e), _) => SaveState::Failed(e),
             (None, 0) => SaveState::Saved,
@@ -159,52 +159,48 @@ impl EncounterCtl {
         }
     }
 
-    pub(super) fn id(&self) -> String {
+    pub(in crate::ui) fn id(&self) -> String {
         self.session
-            .try_with_value(|s| s.saved.id.clone())
+            .try_with_value(|s| s.id().to_string())
             .unwrap_or_default()
     }
 
-    pub(super) fn is_ended(&self) -> bool {
+    pub(in crate::ui) fn is_ended(&self) -> bool {
         self.ended.with(Option::is_some)
     }
 
     /// Whether the encounter has ended, read without tracking (false once the page is gone).
-    pub(super) fn ended_now(&self) -> bool {
+    pub(in crate::ui) fn ended_now(&self) -> bool {
         self.session
             .try_with_value(|s| s.is_ended())
             .unwrap_or(false)
     }
 
-    /// What a model call needs: the case, the record and the voiced lines so far (None once
-    /// the page is gone).
-    pub(super) fn voice_snapshot(&self) -> Option<(Case, Record, BTreeMap<u32, String>)> {
+    /// What a model call needs: the case (shared, not copied), the record and the voiced
+    /// lines so far (None once the page is gone).
+    pub(in crate::ui) fn voice_snapshot(
+        &self,
+    ) -> Option<(Arc<Case>, Record, BTreeMap<u32, String>)> {
         self.session.try_with_value(|s| {
-            (
-                s.encounter.case().clone(),
-                s.encounter.record().clone(),
-                s.saved.voiced.clone(),
-            )
+            let enc = s.encounter();
+            (enc.shared().0, enc.record().clone(), s.voiced().clone())
         })
     }
 
     /// Keeps model calls with the encounter (saved with the next input or [`Self::save_now`]).
-    pub(super) fn add_exchanges(&self, exchanges: Vec<LlmExchange>) {
+    pub(in crate::ui) fn add_exchanges(&self, exchanges: Vec<LlmExchange>) {
         self.session
-            .try_update_value(|s| s.saved.exchanges.extend(exchanges));
+            .try_update_value(|s| s.add_exchanges(exchanges));
     }
 
-    pub(super) fn apply_input(&self, input: Input) -> bool {
-        self.apply(input)
-    }
-
-    pub(super) fn error_text(&self) -> Option<String> {
-        self.error.try_get_untracked().flatten()
+    /// Shows a message in the page's error line (an input the page itself refuses).
+    pub(in crate::ui) fn show_error(&self, message: String) {
+        self.error.set(Some(message));
     }
 
     /// Saves the encounter as it is now.
-    pub(super) fn save_now(&self) {
-        if let Some(saved) = self.session.try_with_value(|s| s.saved.clone()) {
+    pub(in crate::ui) fn save_now(&self) {
+        if let Some(saved) = self.session.try_with_value(Session::saved) {
             self.refresh();
             self.save(saved);
         }
@@ -212,7 +208,7 @@ impl EncounterCtl {
 
     /// Stores what the patient model voiced (and its calls), or shows its error while the
     /// scripted line stays.
-    pub(super) fn finish_voice(
+    pub(in crate::ui) fn finish_voice(
         &self,
         result: Result<Vec<VoicedLine>, LlmError>,
         exchanges: Vec<LlmExchange>,
@@ -223,16 +219,11 @@ impl EncounterCtl {
             .err()
             .map(|e| format!("The patient model failed, so the scripted line is shown: {e}"));
         let saved = self.session.try_update_value(|s| {
-            s.saved.exchanges.extend(exchanges);
+            s.add_exchanges(exchanges);
             if let Ok(lines) = &result {
-                for line in lines {
-                    s.saved.voiced.insert(line.seq, line.text.clone());
-                }
-                if !lines.is_empty() {
-                    s.saved.patient_voice = label;
-                }
+                s.voice(lines, label);
             }
-            s.saved.clone()
+            s.saved()
         });
         let Some(saved) = saved else {
             return;
@@ -246,37 +237,39 @@ impl EncounterCtl {
         self.save(saved);
     }
 
-    /// Applies one input, refreshes the views and saves. Returns whether it was accepted.
-    pub(super) fn apply(&self, input: Input) -> bool {
+    /// Applies one input, refreshes the views and saves; returns the notices it produced (also
+    /// shown in the banner). A refusal is shown in the page's error line and returned.
+    pub(in crate::ui) fn apply(&self, input: Input) -> Result<Vec<String>, NotApplied> {
         let now = js_sys::Date::now();
         let outcome = self.session.try_update_value(|s| {
-            let before = s.encounter.record().log.len();
+            let before = s.encounter().record().log.len();
             s.apply(input, now).map(|_| {
-                let notices =
-                    latest_notices(s.encounter.case(), &s.encounter.record().log[before..]);
-                (notices, s.saved.clone())
+                let enc = s.encounter();
+                let notices = latest_notices(enc.case(), &enc.record().log[before..]);
+                (notices, s.saved())
             })
         });
         match outcome {
             Some(Ok((notices, saved))) => {
                 self.error.set(None);
-                self.notices.set(notices);
+                self.notices.set(notices.clone());
                 self.refresh();
                 if saved.ended.is_some() {
                     store::set_current_encounter(None);
                 }
                 self.save(saved);
-                true
+                Ok(notices)
             }
             Some(Err(e)) => {
-                self.error.set(Some(format!("Not done: {e}.")));
-                false
+                let refused = NotApplied::Refused(e);
+                self.error.set(Some(refused.to_string()));
+                Err(refused)
             }
-            None => false,
+            None => Err(NotApplied::PageGone),
         }
     }
 
-    pub(super) fn save(&self, saved: session::SavedEncounter) {
+    fn save(&self, saved: SavedEncounter) {
         let ctl = *self;
         ctl.pending_saves.update(|n| *n += 1);
         spawn_local(async move {
