@@ -37,6 +37,7 @@ pub fn History() -> impl IntoView {
                         }
                     }
                 });
+                let bad: Vec<String> = bad.iter().map(ToString::to_string).collect();
                 (sections, bad)
             })
         }
@@ -48,7 +49,7 @@ pub fn History() -> impl IntoView {
             let mut error = None;
             for id in &ids {
                 if let Err(e) = store::delete_encounter(id).await {
-                    error = Some(e);
+                    error = Some(e.to_string());
                     break;
                 }
             }

@@ -54,7 +54,7 @@ impl AppData {
         let mut storage_error = None;
         match crate::store::load_imported() {
             Ok(stored) => problems.extend(library.restore_imports(&stored, &catalog)),
-            Err(e) => storage_error = Some(e),
+            Err(e) => storage_error = Some(e.to_string()),
         }
         AppData {
             catalog,

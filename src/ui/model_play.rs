@@ -41,7 +41,7 @@ impl Models {
     pub fn load() -> Models {
         let (settings, error) = match store::settings::load() {
             Ok(s) => (s, None),
-            Err(e) => (Settings::default(), Some(e)),
+            Err(e) => (Settings::default(), Some(e.to_string())),
         };
         Models {
             settings: RwSignal::new(settings),
