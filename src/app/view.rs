@@ -6,6 +6,7 @@ use crate::engine::alarms::{self, Level, Vital};
 use crate::engine::case::{Arrival, Case, MonitorSign, Vitals, PATIENT};
 use crate::engine::catalog::Catalog;
 use crate::engine::encounter::{ActionStatus, Encounter, EndReason, Entry, EntryKind, State};
+use crate::engine::eval::seconds;
 
 pub use super::labels::{clock_label, end_reason_label};
 
@@ -32,7 +33,7 @@ pub fn stage_label(n: usize) -> String {
 }
 
 pub fn clock_view(case: &Case, state: &State) -> ClockView {
-    let limit_s = case.end.time_limit_min * 60;
+    let limit_s = seconds(case.end.time_limit_min);
     ClockView {
         elapsed: clock_label(state.now_s),
         limit: clock_label(limit_s),

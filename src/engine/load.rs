@@ -477,6 +477,15 @@ fn check_references(case: &Case, catalog: &Catalog, diags: &mut Diagnostics) {
             "the time limit is 0",
             "give the case a time limit in minutes",
         ));
+    } else if case.end.time_limit_min > MAX_TIME_LIMIT_MIN {
+        diags.push(Diagnostic::new(
+            "$.end.time_limit_min",
+            format!(
+                "the time limit is {} minutes, longer than a day",
+                case.end.time_limit_min
+            ),
+            format!("give the case a time limit of at most {MAX_TIME_LIMIT_MIN} minutes"),
+        ));
     }
     if case.diagnoses.accepted.iter().all(|d| d.trim().is_empty()) {
         diags.push(Diagnostic::new(
@@ -596,7 +605,10 @@ impl Refs<'_> {
                     }
                 }
                 check_range(&t.dose, &format!("{path}.total.dose"), diags);
-                if super::units::dimension(&t.dose.unit).is_none() {
+                if super::units::Unit::parse(&t.dose.unit)
+                    .and_then(|u| u.dimension())
+                    .is_none()
+                {
                     diags.push(Diagnostic::new(
                         format!("{path}.total.dose.unit"),
                         format!("unknown unit `{}`", t.dose.unit),

@@ -21,7 +21,7 @@ use crate::app::view::{
     TREND_W,
 };
 use crate::engine::catalog::Catalog;
-use crate::engine::encounter::{Clinician, Input};
+use crate::engine::encounter::{Clinician, Input, MAX_WAIT_MIN};
 use crate::llm::transport::Cancel;
 use crate::store;
 
@@ -298,9 +298,9 @@ fn ClockBar(ctl: EncounterCtl, show_end_form: RwSignal<bool>) -> impl IntoView {
     let minutes = RwSignal::new("5".to_string());
     let wait = move || {
         let m: u32 = minutes.get_untracked().trim().parse().unwrap_or(0);
-        if m == 0 || m > 240 {
+        if m == 0 || m > MAX_WAIT_MIN {
             ctl.error
-                .set(Some("Wait between 1 and 240 minutes.".to_string()));
+                .set(Some(format!("Wait between 1 and {MAX_WAIT_MIN} minutes.")));
             return;
         }
         ctl.apply(Input::Wait { minutes: m });
@@ -337,7 +337,7 @@ fn ClockBar(ctl: EncounterCtl, show_end_form: RwSignal<bool>) -> impl IntoView {
                     id="wait-minutes"
                     type="number"
                     min="1"
-                    max="240"
+                    max=MAX_WAIT_MIN.to_string()
                     inputmode="numeric"
                     bind:value=minutes
                     disabled=move || ctl.is_ended()
