@@ -185,12 +185,24 @@ pub const LIMIT_UNITS: &[Unit] = &[
     Unit::McgPerMin,
 ];
 
-/// Routes as a message lists them: `["IV", "IN"]`.
-fn route_list(routes: &[Route]) -> String {
-    format!(
-        "{:?}",
-        routes.iter().map(|r| r.as_str()).collect::<Vec<_>>()
-    )
+/// A route the order does not list (an order that lists none takes any), reported at `at`
+/// as "`what` `IV` is not among the order's routes [\"PO\"]".
+fn check_route(
+    order: &Order<String>,
+    route: Route,
+    at: String,
+    what: &str,
+    hint: &str,
+    diags: &mut Diagnostics,
+) {
+    if !order.routes.is_empty() && !order.routes.contains(&route) {
+        let listed: Vec<&str> = order.routes.iter().map(|r| r.as_str()).collect();
+        diags.push(Diagnostic::new(
+            at,
+            format!("{what} `{route}` is not among the order's routes {listed:?}"),
+            hint,
+        ));
+    }
 }
 
 /// Checks one order's own fields: its default route among its routes, its dose limits (see
@@ -198,17 +210,14 @@ fn route_list(routes: &[Route]) -> String {
 /// its default result.
 fn check_order(order: &Order<String>, path: &str, diags: &mut Diagnostics) -> Vec<DoseLimit> {
     if let Some(dose) = &order.dose {
-        if !order.routes.is_empty() && !order.routes.contains(&dose.route) {
-            diags.push(Diagnostic::new(
-                format!("{path}.dose.route"),
-                format!(
-                    "default route `{}` is not among the order's routes {}",
-                    dose.route,
-                    route_list(&order.routes)
-                ),
-                "add the route to `routes` or change the dose",
-            ));
-        }
+        check_route(
+            order,
+            dose.route,
+            format!("{path}.dose.route"),
+            "default route",
+            "add the route to `routes` or change the dose",
+            diags,
+        );
     }
     let limits = check_limits(order, path, diags);
     if let Some(p) = &order.per_puff {
@@ -292,17 +301,14 @@ fn check_limits(order: &Order<String>, path: &str, diags: &mut Diagnostics) -> V
                 "swap min and max, or fix the one that is wrong",
             ));
         }
-        if !order.routes.is_empty() && !order.routes.contains(&limit.route) {
-            diags.push(Diagnostic::new(
-                format!("{at}.route"),
-                format!(
-                    "route `{}` is not among the order's routes {}",
-                    limit.route,
-                    route_list(&order.routes)
-                ),
-                "add the route to `routes` or remove the limit",
-            ));
-        }
+        check_route(
+            order,
+            limit.route,
+            format!("{at}.route"),
+            "route",
+            "add the route to `routes` or remove the limit",
+            diags,
+        );
         let key = (limit.route, limit.age == AgeBand::Child, limit.rate);
         if let Some(&first) = seen.get(&key) {
             diags.push(Diagnostic::new(
