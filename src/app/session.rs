@@ -368,8 +368,8 @@ pub fn stage_done() -> Input {
     })
 }
 
-/// The longest wait the clock bar offers, in minutes.
-pub const MAX_WAIT_MIN: u32 = 240;
+/// The longest wait the clock bar offers, in minutes: the engine's.
+pub use crate::engine::encounter::MAX_WAIT_MIN;
 
 /// "Wait N minutes" as typed in the clock bar: a whole number from 1 to [`MAX_WAIT_MIN`], or
 /// the message to show.

@@ -10,7 +10,7 @@ use crate::engine::encounter::{Clinician, Config};
 use crate::engine::score::{JudgeRun, JudgeVerdict};
 use crate::llm::protocol::Verdict;
 use crate::llm::settings::{
-    ApiKey, Context, KeyMemory, Preset, ProviderKind, ProviderSettings, Role, Settings,
+    ApiKey, Context, Field, KeyMemory, Preset, ProviderKind, ProviderSettings, Role, Settings,
 };
 
 /// The version of the judge prompt recorded with every judge run.
@@ -40,25 +40,13 @@ pub struct RoleForm {
     pub extra_headers: String,
 }
 
-/// One invalid field of a role form (`field` is a form field name, e.g. `max_tokens`).
+/// One invalid field of a role form (`field` is where the form shows it: every extra
+/// header's problem is at [`Field::ExtraHeaders`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldError {
-    pub field: String,
+    pub field: Field,
     pub message: String,
 }
-
-/// Every form field, in display order (the names [`FieldError::field`] uses).
-pub const FIELDS: [&str; 9] = [
-    "base_url",
-    "model",
-    "key",
-    "temperature",
-    "max_tokens",
-    "seed",
-    "timeout_s",
-    "extra_headers",
-    "provider",
-];
 
 impl RoleForm {
     /// Off: the built-in alternative.
@@ -120,12 +108,7 @@ impl RoleForm {
             return Ok(None);
         }
         let mut errors = Vec::new();
-        let mut err = |field: &str, message: String| {
-            errors.push(FieldError {
-                field: field.into(),
-                message,
-            })
-        };
+        let mut err = |field: Field, message: String| errors.push(FieldError { field, message });
         let mut s = ProviderSettings::new(self.kind, self.base_url.trim(), self.model.trim());
         s.key = ApiKey::new(self.key.as_str());
         s.key_memory = if self.remember {
@@ -136,14 +119,14 @@ impl RoleForm {
         match self.temperature.trim().parse::<f64>() {
             Ok(t) => s.temperature = t,
             Err(_) => err(
-                "temperature",
+                Field::Temperature,
                 format!("`{}` is not a number (e.g. 0.7)", self.temperature.trim()),
             ),
         }
         match self.max_tokens.trim().parse::<u32>() {
             Ok(n) => s.max_tokens = n,
             Err(_) => err(
-                "max_tokens",
+                Field::MaxTokens,
                 format!(
                     "`{}` is not a whole number (e.g. 512)",
                     self.max_tokens.trim()
@@ -155,7 +138,7 @@ impl RoleForm {
             match seed.parse::<u64>() {
                 Ok(n) => s.seed = Some(n),
                 Err(_) => err(
-                    "seed",
+                    Field::Seed,
                     format!("`{seed}` is not a whole number; leave it empty for none"),
                 ),
             }
@@ -163,7 +146,7 @@ impl RoleForm {
         match self.timeout_s.trim().parse::<u32>() {
             Ok(n) => s.timeout_s = n,
             Err(_) => err(
-                "timeout_s",
+                Field::TimeoutS,
                 format!(
                     "`{}` is not a whole number of seconds",
                     self.timeout_s.trim()
@@ -182,17 +165,14 @@ impl RoleForm {
                     .extra_headers
                     .push((n.trim().to_string(), v.trim().to_string())),
                 None => err(
-                    "extra_headers",
+                    Field::ExtraHeaders,
                     format!("line {}: write each header as `Name: value`", i + 1),
                 ),
             }
         }
         if let Err(problems) = s.validate(Context::Browser) {
             for p in problems {
-                let field = match p.field.split_once('[') {
-                    Some((f, _)) => f.to_string(),
-                    None => p.field.clone(),
-                };
+                let field = p.field.shown_at();
                 // A number that did not parse was already reported.
                 if !errors.iter().any(|e| e.field == field) {
                     errors.push(FieldError {
@@ -224,7 +204,7 @@ fn guess_preset(s: &ProviderSettings) -> Preset {
 }
 
 /// The message for one field, if it is invalid (several are joined).
-pub fn field_error(errors: &[FieldError], field: &str) -> Option<String> {
+pub fn field_error(errors: &[FieldError], field: Field) -> Option<String> {
     let msgs: Vec<&str> = errors
         .iter()
         .filter(|e| e.field == field)

@@ -8,6 +8,7 @@ use crate::engine::catalog::Catalog;
 use crate::engine::encounter::{
     ActionStatus, Encounter, EndReason, Ended, Entry, EntryKind, State,
 };
+use crate::engine::eval::seconds;
 
 pub use super::labels::{clock_label, end_reason_label};
 
@@ -41,7 +42,7 @@ impl ClockView {
 }
 
 pub fn clock_view(case: &Case, state: &State) -> ClockView {
-    let limit_s = case.end.time_limit_min * 60;
+    let limit_s = seconds(case.end.time_limit_min);
     ClockView {
         elapsed: clock_label(state.now_s),
         limit: clock_label(limit_s),

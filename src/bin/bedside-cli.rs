@@ -30,6 +30,7 @@ mod cli {
     use bedside::engine::medsp::import_many;
     use bedside::engine::score::{score_named, Mark};
     use bedside::engine::CATALOG_JSON;
+    use bedside::llm::settings::Field;
 
     /// `println!` that ignores a closed pipe (`bedside-cli catalog x | head`) instead of panicking.
     macro_rules! outln {
@@ -517,7 +518,7 @@ mod cli {
         if let Err(errors) = settings.validate(Context::Native) {
             let lines: Vec<String> = errors
                 .iter()
-                .map(|e| format!("{}: {}", option_name(&e.field, &args.key_env), e.message))
+                .map(|e| format!("{}: {}", option_name(e.field, &args.key_env), e.message))
                 .collect();
             return Err(CliError::Usage(lines.join("\n")));
         }
@@ -610,11 +611,13 @@ mod cli {
     }
 
     /// The command-line option that sets a settings field (`timeout_s` → `--timeout`).
-    fn option_name(field: &str, key_env: &str) -> String {
+    fn option_name(field: Field, key_env: &str) -> String {
         match field {
-            "timeout_s" => "--timeout".to_string(),
-            "key" => format!("the API key (environment variable {key_env}, set by --key-env)"),
-            other => format!("--{}", other.replace('_', "-")),
+            Field::TimeoutS => "--timeout".to_string(),
+            Field::Key => {
+                format!("the API key (environment variable {key_env}, set by --key-env)")
+            }
+            other => format!("--{}", other.to_string().replace('_', "-")),
         }
     }
 }

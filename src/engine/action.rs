@@ -3,10 +3,10 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::catalog::{Catalog, Category, Form, Order, BOLUS_FORM, INFUSION_FORM};
+use super::catalog::{Catalog, Category, Form, Order, Phrase};
 use super::lexicon::canonical_tokens;
 use super::text::normalize;
-use super::units::{compatible, dimension, fmt_num, Dimension};
+use super::units::{compatible, fmt_num, rate_suffix, Dimension, Route, Unit};
 
 /// Below this confidence an order is "unsupported" (not understood).
 pub const MIN_CONFIDENCE: f64 = 0.6;
@@ -15,10 +15,9 @@ pub const MIN_CONFIDENCE: f64 = 0.6;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct OrderedDose {
     pub amount: f64,
-    /// Canonical unit: mg, mcg, g, units, mL, L, mEq, mmol, mg/kg, mcg/kg, units/kg, mL/kg,
-    /// L/min, mcg/min. A rate per hour ("18 units/kg/h", "125 mL per hour") keeps its amount
-    /// per hour in the base unit (18 units/kg, 125 mL), as catalog infusion doses are given.
-    pub unit: String,
+    /// A rate per hour ("18 units/kg/h", "125 mL per hour") keeps its amount per hour in the
+    /// base unit (18 units/kg, 125 mL), as catalog infusion doses are given.
+    pub unit: Unit,
 }
 
 /// The catalog entry an order matched.
@@ -41,8 +40,7 @@ pub struct Interpretation {
     /// None: not understood or not available (status "unsupported").
     pub order: Option<MatchedOrder>,
     pub dose: Option<OrderedDose>,
-    /// Canonical route code (PO, IV, IM, SC, SL, PR, IN, INH, NEB, IO, TOP).
-    pub route: Option<String>,
+    pub route: Option<Route>,
     /// The dose is a rate: per hour, or per minute for mcg/min.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub rate: bool,
@@ -90,18 +88,17 @@ impl Interpretation {
                 dose
             });
         }
-        if let Some(r) = &self.route {
-            parts.push(r.clone());
+        if let Some(r) = self.route {
+            parts.push(r.to_string());
         }
         (!parts.is_empty()).then(|| parts.join(" "))
     }
 
     /// "/h" after a rate's unit (mcg/min already says per minute).
     fn per(&self) -> &'static str {
-        match (self.rate, self.dose.as_ref().map(|d| d.unit.as_str())) {
-            (true, Some(u)) if u != "mcg/min" => "/h",
-            _ => "",
-        }
+        self.dose
+            .as_ref()
+            .map_or("", |d| rate_suffix(self.rate, d.unit))
     }
 
     /// The form with what was filled in: "300 mg PO (default route)"; none for an order
@@ -160,7 +157,7 @@ impl Interpretation {
                 s.push_str(&format!(" {} {}{}", fmt_num(d.amount), d.unit, self.per()));
             }
         }
-        if let Some(r) = &self.route {
+        if let Some(r) = self.route {
             if !self.filled.contains(&Filled::Route) {
                 s.push_str(&format!(" {r}"));
             }
@@ -253,99 +250,99 @@ const FILLER: &[&str] = &[
 ];
 
 /// Route words → canonical route code. Sorted by word, for binary search (a test checks).
-const ROUTES: &[(&str, &str)] = &[
-    ("chew", "PO"),
-    ("chewed", "PO"),
-    ("im", "IM"),
-    ("inh", "INH"),
-    ("inhaled", "INH"),
-    ("inhaler", "INH"),
-    ("intramuscular", "IM"),
-    ("intramuscularly", "IM"),
-    ("intranasal", "IN"),
-    ("intranasally", "IN"),
-    ("intraosseous", "IO"),
-    ("intravenous", "IV"),
-    ("intravenously", "IV"),
-    ("io", "IO"),
-    ("iv", "IV"),
-    ("ivp", "IV"),
-    ("mdi", "INH"),
-    ("nasal", "IN"),
-    ("neb", "NEB"),
-    ("nebulised", "NEB"),
-    ("nebulized", "NEB"),
-    ("oral", "PO"),
-    ("orally", "PO"),
-    ("pmdi", "INH"),
-    ("po", "PO"),
-    ("pr", "PR"),
-    ("puffer", "INH"),
-    ("rectal", "PR"),
-    ("rectally", "PR"),
-    ("sc", "SC"),
-    ("sl", "SL"),
-    ("spacer", "INH"),
-    ("sq", "SC"),
-    ("subcut", "SC"),
-    ("subcutaneous", "SC"),
-    ("subcutaneously", "SC"),
-    ("sublingual", "SL"),
-    ("sublingually", "SL"),
-    ("topical", "TOP"),
-    ("topically", "TOP"),
+const ROUTES: &[(&str, Route)] = &[
+    ("chew", Route::Po),
+    ("chewed", Route::Po),
+    ("im", Route::Im),
+    ("inh", Route::Inh),
+    ("inhaled", Route::Inh),
+    ("inhaler", Route::Inh),
+    ("intramuscular", Route::Im),
+    ("intramuscularly", Route::Im),
+    ("intranasal", Route::In),
+    ("intranasally", Route::In),
+    ("intraosseous", Route::Io),
+    ("intravenous", Route::Iv),
+    ("intravenously", Route::Iv),
+    ("io", Route::Io),
+    ("iv", Route::Iv),
+    ("ivp", Route::Iv),
+    ("mdi", Route::Inh),
+    ("nasal", Route::In),
+    ("neb", Route::Neb),
+    ("nebulised", Route::Neb),
+    ("nebulized", Route::Neb),
+    ("oral", Route::Po),
+    ("orally", Route::Po),
+    ("pmdi", Route::Inh),
+    ("po", Route::Po),
+    ("pr", Route::Pr),
+    ("puffer", Route::Inh),
+    ("rectal", Route::Pr),
+    ("rectally", Route::Pr),
+    ("sc", Route::Sc),
+    ("sl", Route::Sl),
+    ("spacer", Route::Inh),
+    ("sq", Route::Sc),
+    ("subcut", Route::Sc),
+    ("subcutaneous", Route::Sc),
+    ("subcutaneously", Route::Sc),
+    ("sublingual", Route::Sl),
+    ("sublingually", Route::Sl),
+    ("topical", Route::Top),
+    ("topically", Route::Top),
 ];
 
 /// Unit words → canonical unit. Sorted by word, for binary search (a test checks).
-const UNITS: &[(&str, &str)] = &[
-    ("cc", "mL"),
-    ("g", "g"),
-    ("gm", "g"),
-    ("gram", "g"),
-    ("grams", "g"),
-    ("iu", "units"),
-    ("l", "L"),
-    ("l/min", "L/min"),
-    ("liter", "L"),
-    ("liters", "L"),
-    ("litre", "L"),
-    ("litres", "L"),
-    ("lpm", "L/min"),
-    ("mcg", "mcg"),
-    ("mcg/kg", "mcg/kg"),
-    ("mcg/min", "mcg/min"),
-    ("meq", "mEq"),
-    ("mg", "mg"),
-    ("mg/kg", "mg/kg"),
-    ("mgs", "mg"),
-    ("microgram", "mcg"),
-    ("micrograms", "mcg"),
-    ("milligram", "mg"),
-    ("milligrams", "mg"),
-    ("ml", "mL"),
-    ("ml/kg", "mL/kg"),
-    ("mls", "mL"),
-    ("mmol", "mmol"),
-    ("puff", "puffs"),
-    ("puffs", "puffs"),
-    ("u", "units"),
-    ("u/kg", "units/kg"),
-    ("ug", "mcg"),
-    ("ug/kg", "mcg/kg"),
-    ("unit", "units"),
-    ("unit/kg", "units/kg"),
-    ("units", "units"),
-    ("units/kg", "units/kg"),
+const UNITS: &[(&str, Unit)] = &[
+    ("cc", Unit::Ml),
+    ("g", Unit::G),
+    ("gm", Unit::G),
+    ("gram", Unit::G),
+    ("grams", Unit::G),
+    ("iu", Unit::Units),
+    ("l", Unit::L),
+    ("l/min", Unit::LPerMin),
+    ("liter", Unit::L),
+    ("liters", Unit::L),
+    ("litre", Unit::L),
+    ("litres", Unit::L),
+    ("lpm", Unit::LPerMin),
+    ("mcg", Unit::Mcg),
+    ("mcg/kg", Unit::McgPerKg),
+    ("mcg/min", Unit::McgPerMin),
+    ("meq", Unit::MEq),
+    ("mg", Unit::Mg),
+    ("mg/kg", Unit::MgPerKg),
+    ("mgs", Unit::Mg),
+    ("microgram", Unit::Mcg),
+    ("micrograms", Unit::Mcg),
+    ("milligram", Unit::Mg),
+    ("milligrams", Unit::Mg),
+    ("ml", Unit::Ml),
+    ("ml/kg", Unit::MlPerKg),
+    ("mls", Unit::Ml),
+    ("mmol", Unit::Mmol),
+    ("puff", Unit::Puffs),
+    ("puffs", Unit::Puffs),
+    ("u", Unit::Units),
+    ("u/kg", Unit::UnitsPerKg),
+    ("ug", Unit::Mcg),
+    ("ug/kg", Unit::McgPerKg),
+    ("unit", Unit::Units),
+    ("unit/kg", Unit::UnitsPerKg),
+    ("units", Unit::Units),
+    ("units/kg", Unit::UnitsPerKg),
 ];
 
-fn unit_of(token: &str) -> Option<&'static str> {
+fn unit_of(token: &str) -> Option<Unit> {
     UNITS
         .binary_search_by(|(u, _)| (*u).cmp(token))
         .ok()
         .map(|i| UNITS[i].1)
 }
 
-fn route_of(token: &str) -> Option<&'static str> {
+fn route_of(token: &str) -> Option<Route> {
     ROUTES
         .binary_search_by(|(r, _)| (*r).cmp(token))
         .ok()
@@ -366,17 +363,14 @@ fn split_number_unit(token: &str) -> Option<(f64, &str)> {
 /// ("right-sided ECG"): they count when an order's phrase has them and cost nothing when not.
 const LATERALITY: &[&str] = &["right", "left", "bilateral"];
 
-/// Canonical words that mark a continuous infusion ("heparin drip", "insulin per hour").
-const INFUSION_WORDS: &[&str] = &["infusion", "drip", "gtt", "continuous", "hour", "hourly"];
-
 /// Unit suffixes that make a dose a rate ("18 units/kg/h", "125 ml/hr").
 const PER_HOUR: &[&str] = &["/h", "/hr", "/hour"];
 
 /// A unit as written, canonical, and whether it was a rate per hour.
-fn parse_unit(token: &str) -> Option<(&'static str, bool)> {
+fn parse_unit(token: &str) -> Option<(Unit, bool)> {
     if let Some(u) = unit_of(token) {
         // mcg/min is an infusion rate; L/min an oxygen flow.
-        return Some((u, u == "mcg/min"));
+        return Some((u, u == Unit::McgPerMin));
     }
     PER_HOUR
         .iter()
@@ -388,7 +382,7 @@ fn parse_unit(token: &str) -> Option<(&'static str, bool)> {
 /// What the text says besides the order's name.
 struct Parsed<'a> {
     dose: Option<OrderedDose>,
-    route: Option<String>,
+    route: Option<Route>,
     /// The dose was written as a rate (per hour, per minute).
     rate: bool,
     /// The words left to match.
@@ -431,10 +425,7 @@ fn parse(normalized: &str) -> Parsed<'_> {
         if p.dose.is_none() {
             if let Some((amount, unit)) = split_number_unit(t) {
                 if let Some((u, rate)) = parse_unit(unit) {
-                    p.dose = Some(OrderedDose {
-                        amount,
-                        unit: u.to_string(),
-                    });
+                    p.dose = Some(OrderedDose { amount, unit: u });
                     p.rate |= rate;
                     dose_just_read = true;
                     i += 1;
@@ -443,10 +434,7 @@ fn parse(normalized: &str) -> Parsed<'_> {
             }
             if let Ok(amount) = t.parse::<f64>() {
                 if let Some((u, rate)) = tokens.get(i + 1).and_then(|n| parse_unit(n)) {
-                    p.dose = Some(OrderedDose {
-                        amount,
-                        unit: u.to_string(),
-                    });
+                    p.dose = Some(OrderedDose { amount, unit: u });
                     p.rate |= rate;
                     dose_just_read = true;
                     i += 2;
@@ -457,7 +445,7 @@ fn parse(normalized: &str) -> Parsed<'_> {
         }
         if p.route.is_none() {
             if let Some(r) = route_of(t) {
-                p.route = Some(r.to_string());
+                p.route = Some(r);
                 // Keep route words that also name orders ("neb", "iv" in "iv access"); the
                 // matcher treats unmatched words as noise anyway.
                 p.rest.push(t);
@@ -472,7 +460,7 @@ fn parse(normalized: &str) -> Parsed<'_> {
                     .get(i + 1)
                     .is_none_or(|n| matches!(*n, "each" | "nostril" | "nostrils" | "nose"))
             {
-                p.route = Some("IN".to_string());
+                p.route = Some(Route::In);
                 i += 1;
                 continue;
             }
@@ -487,7 +475,7 @@ fn parse(normalized: &str) -> Parsed<'_> {
 #[cfg(test)]
 fn extract_dose_route(normalized: &str) -> (Option<OrderedDose>, Option<String>, String) {
     let p = parse(normalized);
-    (p.dose, p.route, p.rest.join(" "))
+    (p.dose, p.route.map(|r| r.to_string()), p.rest.join(" "))
 }
 
 /// Interprets one free-text order against the catalog.
@@ -515,15 +503,15 @@ fn dosed(category: Category) -> bool {
 
 /// The units an order is usually dosed in: its dose limits' units for the route (single
 /// doses or rates, as written), else its catalog dose's unit.
-fn usual_units<'a>(order: &'a Order, route: Option<&str>, rate: bool) -> Vec<&'a str> {
-    let mut units: Vec<&str> = order
+fn usual_units(order: &Order, route: Option<Route>, rate: bool) -> Vec<Unit> {
+    let mut units: Vec<Unit> = order
         .limits
         .iter()
         .filter(|l| l.rate == rate && route.is_none_or(|r| l.route == r))
-        .map(|l| l.unit.as_str())
+        .map(|l| l.unit)
         .collect();
     if units.is_empty() && !rate {
-        units.extend(order.dose.as_ref().map(|d| d.unit.as_str()));
+        units.extend(order.dose.as_ref().map(|d| d.unit));
     }
     units.sort_unstable();
     units.dedup();
@@ -546,7 +534,7 @@ fn resolve(
         raw: raw.to_string(),
         dose: oxygen_flow(parsed.dose.clone(), order.as_ref()),
         order,
-        route: parsed.route.clone(),
+        route: parsed.route,
         rate: parsed.rate,
         filled: Vec::new(),
         unread_number: None,
@@ -556,114 +544,144 @@ fn resolve(
         return i;
     };
     if !dosed(o.category) {
-        // An exam, test or procedure takes no route, and no dose unless the text itself
-        // names it ("crossmatch 4 units"); oxygen keeps its flow.
-        let keeps_typed = !only_fitting_dose && o.category != Category::Airway;
-        if keeps_typed {
-            i.route = None;
-            return i;
-        }
-        if o.category != Category::Airway
-            || i.dose.as_ref().is_some_and(|d| {
-                !matches!(
-                    dimension(&d.unit),
-                    Some(Dimension::Flow | Dimension::Volume)
-                )
-            })
-        {
-            i.dose = None;
-            i.rate = false;
-        }
-        i.route = None;
+        undosed_form(&mut i, o, only_fitting_dose);
         return i;
     }
+    let name = normalize(&o.name);
+    let name_words: Vec<&str> = name.split(' ').collect();
     // The order's catalog name typed (or picked) as it is, with a route word inside it
     // ("Maintenance IV fluids 1 L"): no route was typed, the order's default applies, shown
     // as such.
-    let name = normalize(&o.name);
-    let name_words: Vec<&str> = name.split(' ').collect();
     if i.route.is_some()
         && parsed.rest.join(" ") == name
         && name_words.iter().any(|w| route_of(w).is_some())
     {
         i.route = None;
     }
-    // Puffs are the inhaler form's dose per puff times the count, inhaled unless a route says
-    // otherwise; a drug with no inhaler form cannot read them (the panel asks).
-    if let Some(n) = i
-        .dose
-        .as_ref()
-        .filter(|d| d.unit == "puffs")
-        .map(|d| d.amount)
+    read_puffs(&mut i, o, only_fitting_dose);
+    if only_fitting_dose {
+        drop_unfitting_dose(&mut i, o);
+    }
+    fill_route(&mut i, o);
+    if i.dose.is_none() {
+        fill_unit(&mut i, parsed, o, &name_words);
+    }
+    i
+}
+
+/// An exam, test or procedure takes no route, and no dose unless the text itself names it
+/// ("crossmatch 4 units"); oxygen keeps its flow.
+fn undosed_form(i: &mut Interpretation, o: &Order, only_fitting_dose: bool) {
+    let keeps_typed = !only_fitting_dose && o.category != Category::Airway;
+    if keeps_typed {
+        i.route = None;
+        return;
+    }
+    if o.category != Category::Airway
+        || i.dose.as_ref().is_some_and(|d| {
+            !matches!(
+                d.unit.dimension(),
+                Some(Dimension::Flow | Dimension::Volume)
+            )
+        })
     {
         i.dose = None;
-        match &o.per_puff {
-            Some(p) => {
-                i.dose = Some(OrderedDose {
-                    amount: n * p.amount,
-                    unit: p.unit.clone(),
-                });
-                i.puffs = Some(n);
-                if i.route.is_none() {
-                    i.route = Some("INH".to_string());
-                }
+        i.rate = false;
+    }
+    i.route = None;
+}
+
+/// Puffs are the inhaler form's dose per puff times the count, inhaled unless a route says
+/// otherwise; a drug with no inhaler form cannot read them (the panel asks).
+fn read_puffs(i: &mut Interpretation, o: &Order, only_fitting_dose: bool) {
+    let Some(n) = i
+        .dose
+        .as_ref()
+        .filter(|d| d.unit == Unit::Puffs)
+        .map(|d| d.amount)
+    else {
+        return;
+    };
+    i.dose = None;
+    match &o.per_puff {
+        Some(p) => {
+            i.dose = Some(OrderedDose {
+                amount: n * p.amount,
+                unit: p.unit,
+            });
+            i.puffs = Some(n);
+            if i.route.is_none() {
+                i.route = Some(Route::Inh);
             }
-            None => {
-                i.rate = false;
-                if !only_fitting_dose {
-                    i.unread_number = Some(n);
-                }
+        }
+        None => {
+            i.rate = false;
+            if !only_fitting_dose {
+                i.unread_number = Some(n);
             }
         }
     }
-    if let Some(d) = i.dose.as_ref().filter(|_| only_fitting_dose) {
+}
+
+/// A suggestion for another order keeps the typed dose only if that order takes one of its
+/// kind ("5 mg" is not glued onto a saline bolus).
+fn drop_unfitting_dose(i: &mut Interpretation, o: &Order) {
+    if let Some(d) = &i.dose {
         let usual = usual_units(o, None, i.rate);
-        if !usual.is_empty() && !usual.iter().any(|u| compatible(&d.unit, u)) {
+        if !usual.is_empty() && !usual.iter().any(|u| compatible(d.unit, *u)) {
             i.dose = None;
             i.rate = false;
         }
     }
-    if i.route.is_none() {
-        let default = o
-            .dose
-            .as_ref()
-            .map(|d| d.route.clone())
-            .or_else(|| (o.routes.len() == 1).then(|| o.routes[0].clone()));
-        if let Some(r) = default {
-            i.route = Some(r);
-            i.filled.push(Filled::Route);
-        }
+}
+
+/// No route typed: the drug's default (its catalog dose's route, or its only route), marked.
+fn fill_route(i: &mut Interpretation, o: &Order) {
+    if i.route.is_some() {
+        return;
     }
-    if i.dose.is_none() {
-        if let Some(n) = parsed
-            .numbers
-            .iter()
-            .find(|n| !name_words.contains(n))
-            .and_then(|n| n.parse::<f64>().ok())
-            .filter(|n| *n > 0.0)
-        {
-            match usual_units(o, i.route.as_deref(), i.rate).as_slice() {
-                [unit] => {
-                    i.dose = Some(OrderedDose {
-                        amount: n,
-                        unit: unit.to_string(),
-                    });
-                    i.filled.push(Filled::Unit);
-                }
-                _ => i.unread_number = Some(n),
-            }
-        }
+    let default = o
+        .dose
+        .as_ref()
+        .map(|d| d.route)
+        .or_else(|| (o.routes.len() == 1).then(|| o.routes[0]));
+    if let Some(r) = default {
+        i.route = Some(r);
+        i.filled.push(Filled::Route);
     }
-    i
+}
+
+/// A number typed without a unit (and not part of the order's name) takes the drug's one
+/// usual unit, marked; with no single usual unit it is kept for the panel to ask about.
+fn fill_unit(i: &mut Interpretation, parsed: &Parsed, o: &Order, name_words: &[&str]) {
+    let Some(n) = parsed
+        .numbers
+        .iter()
+        .find(|n| !name_words.contains(n))
+        .and_then(|n| n.parse::<f64>().ok())
+        .filter(|n| *n > 0.0)
+    else {
+        return;
+    };
+    match usual_units(o, i.route, i.rate).as_slice() {
+        [unit] => {
+            i.dose = Some(OrderedDose {
+                amount: n,
+                unit: *unit,
+            });
+            i.filled.push(Filled::Unit);
+        }
+        _ => i.unread_number = Some(n),
+    }
 }
 
 /// Litres written for an oxygen device are a flow: "o2 15L nrb" is 15 L/min.
 fn oxygen_flow(dose: Option<OrderedDose>, order: Option<&MatchedOrder>) -> Option<OrderedDose> {
     match dose {
-        Some(d) if d.unit == "L" && order.is_some_and(|o| o.category == Category::Airway) => {
+        Some(d) if d.unit == Unit::L && order.is_some_and(|o| o.category == Category::Airway) => {
             Some(OrderedDose {
                 amount: d.amount,
-                unit: "L/min".to_string(),
+                unit: Unit::LPerMin,
             })
         }
         other => other,
@@ -783,60 +801,218 @@ fn starts_a_word(catalog: &Catalog, prefix: &str) -> bool {
 /// so "heparin 5000 units IV" is the bolus and "heparin 18 units/kg/h" the infusion; matched
 /// filler words only break ties ("call icu" is the consult, "icu" the admission).
 fn score_all(parsed: &Parsed, catalog: &Catalog, prefix: bool) -> Vec<MatchedOrder> {
-    let route = parsed.route.as_deref();
-    let text = parsed.rest.join(" ");
-    let raw_tokens = canonical_tokens(&text);
-    let mut tokens: Vec<&str> = Vec::with_capacity(raw_tokens.len());
-    let mut optional: Vec<&str> = Vec::new();
-    let mut corrections = 0usize;
-    let last = raw_tokens.len().saturating_sub(1);
-    let mut prefix_token: Option<&str> = None;
-    for (i, t) in raw_tokens.iter().enumerate() {
-        let t = t.as_str();
-        if route_of(t).is_some() && !catalog.vocab.contains(t) {
-            continue;
-        }
-        // While typing, the last word is what the user is looking for, even "right".
-        let typing = prefix && i == last;
-        if !typing && (FILLER.binary_search(&t).is_ok() || LATERALITY.contains(&t)) {
-            optional.push(t);
-            continue;
-        }
-        // The word being typed is the start of a catalog word before it is a typo of another
-        // ("listen to hear" is on its way to "heart", not "ear").
-        if typing && !catalog.vocab.contains(t) && starts_a_word(catalog, t) {
-            prefix_token = Some(t);
-            tokens.push(t);
-            continue;
-        }
-        // A plural of shorthand the stemmer leaves alone ("bps", "ivs", "ecgs").
-        let t = if catalog.vocab.contains(t) {
-            t
-        } else {
-            t.strip_suffix('s')
-                .filter(|s| s.len() >= 2 && catalog.vocab.contains(s))
-                .unwrap_or(t)
-        };
-        match catalog.vocab.correct(t) {
-            Some(c) => {
-                if c != t {
-                    corrections += 1;
-                }
-                tokens.push(c);
-            }
-            None => {
-                if prefix && i == last {
-                    prefix_token = Some(t);
-                }
-                tokens.push(t);
-            }
-        }
-    }
-    tokens.sort_unstable();
-    tokens.dedup();
-    if tokens.is_empty() {
+    let raw_tokens = canonical_tokens(&parsed.rest.join(" "));
+    let Some(query) = Query::new(parsed, &raw_tokens, catalog, prefix) else {
         return Vec::new();
+    };
+    // (order index, best score)
+    let mut best: Vec<(usize, f64)> = Vec::new();
+    for p in query.candidates(catalog) {
+        let phrase = &catalog.phrases[p];
+        let Some(score) = query.score(phrase, parsed.route, catalog) else {
+            continue;
+        };
+        // Candidates are in phrase order, and an order's phrases are consecutive.
+        match best.last_mut() {
+            Some(entry) if entry.0 == phrase.order => {
+                if score > entry.1 {
+                    entry.1 = score;
+                }
+            }
+            _ => best.push((phrase.order, score)),
+        }
     }
+    if let Some(d) = &parsed.dose {
+        weigh_by_dose(&mut best, d, parsed.rate, catalog);
+    }
+    ranked(best, catalog)
+}
+
+/// The words of an order's text as the matcher weighs them.
+struct Query<'a> {
+    /// Words a phrase is matched on (corrected to catalog words); sorted, distinct.
+    tokens: Vec<&'a str>,
+    /// Words that count when a phrase has them and cost nothing when not (filler,
+    /// laterality), other than `tokens`.
+    optional: Vec<&'a str>,
+    /// Typos corrected to catalog words.
+    corrections: usize,
+    /// While searching: the word being typed, matching catalog words it starts.
+    prefix_token: Option<&'a str>,
+    /// The form the text implies, and its words the text does not have.
+    form: Form,
+    implied: Vec<&'static str>,
+}
+
+impl<'a> Query<'a> {
+    /// The query of these canonical words; none when no word is left to match.
+    fn new(
+        parsed: &Parsed,
+        raw_tokens: &'a [String],
+        catalog: &'a Catalog,
+        prefix: bool,
+    ) -> Option<Query<'a>> {
+        let mut q = Query::read(raw_tokens, catalog, prefix);
+        q.tokens.sort_unstable();
+        q.tokens.dedup();
+        if q.tokens.is_empty() {
+            return None;
+        }
+        q.form = implied_form(parsed, raw_tokens, &q.tokens);
+        q.implied = q
+            .form
+            .implied_words()
+            .filter(|f| !q.tokens.contains(f))
+            .collect();
+        let tokens = &q.tokens;
+        q.optional.retain(|o| !tokens.contains(o));
+        Some(q)
+    }
+
+    /// Sorts the words: route words the catalog does not use go, filler and laterality are
+    /// optional, typos are corrected (and counted), and while searching the last word may be
+    /// the start of a catalog word.
+    fn read(raw_tokens: &'a [String], catalog: &'a Catalog, prefix: bool) -> Query<'a> {
+        let mut q = Query {
+            tokens: Vec::with_capacity(raw_tokens.len()),
+            optional: Vec::new(),
+            corrections: 0,
+            prefix_token: None,
+            form: Form::Other,
+            implied: Vec::new(),
+        };
+        let last = raw_tokens.len().saturating_sub(1);
+        for (i, t) in raw_tokens.iter().enumerate() {
+            let t = t.as_str();
+            if route_of(t).is_some() && !catalog.vocab.contains(t) {
+                continue;
+            }
+            // While typing, the last word is what the user is looking for, even "right".
+            let typing = prefix && i == last;
+            if !typing && (FILLER.binary_search(&t).is_ok() || LATERALITY.contains(&t)) {
+                q.optional.push(t);
+                continue;
+            }
+            // The word being typed is the start of a catalog word before it is a typo of
+            // another ("listen to hear" is on its way to "heart", not "ear").
+            if typing && !catalog.vocab.contains(t) && starts_a_word(catalog, t) {
+                q.prefix_token = Some(t);
+                q.tokens.push(t);
+                continue;
+            }
+            // A plural of shorthand the stemmer leaves alone ("bps", "ivs", "ecgs").
+            let t = if catalog.vocab.contains(t) {
+                t
+            } else {
+                t.strip_suffix('s')
+                    .filter(|s| s.len() >= 2 && catalog.vocab.contains(s))
+                    .unwrap_or(t)
+            };
+            match catalog.vocab.correct(t) {
+                Some(c) => {
+                    if c != t {
+                        q.corrections += 1;
+                    }
+                    q.tokens.push(c);
+                }
+                None => {
+                    if typing {
+                        q.prefix_token = Some(t);
+                    }
+                    q.tokens.push(t);
+                }
+            }
+        }
+        q
+    }
+
+    /// The phrases sharing a word with the query (or, when searching, a word starting with
+    /// the word being typed), in phrase order.
+    fn candidates(&self, catalog: &Catalog) -> Vec<usize> {
+        let mut candidates: Vec<usize> = Vec::new();
+        for t in &self.tokens {
+            if let Some(ps) = catalog.postings.get(*t) {
+                candidates.extend_from_slice(ps);
+            }
+        }
+        if let Some(p) = self.prefix_token {
+            for (word, ps) in words_from(catalog, p) {
+                if !word.starts_with(p) {
+                    break;
+                }
+                candidates.extend_from_slice(ps);
+            }
+        }
+        candidates.sort_unstable();
+        candidates.dedup();
+        candidates
+    }
+
+    /// One phrase's score for the query (none when it matches no word): recall against
+    /// precision, less for corrected typos, the implied form's bonus or penalty, matched
+    /// filler as a tie-break, and the typed route.
+    fn score(&self, phrase: &Phrase, route: Option<Route>, catalog: &Catalog) -> Option<f64> {
+        let order_form = catalog.forms[phrase.order];
+        // The implied form's words count only for orders of that form ("heparin bolus"),
+        // not for others that happen to say "bolus" ("lidocaine bolus" is IV lidocaine).
+        let implies = self.form != Form::Other && order_form == self.form;
+        let mut matched = 0usize;
+        let mut matched_optional = 0usize;
+        let mut matched_words = 0usize;
+        for t in &phrase.tokens {
+            let t = t.as_str();
+            if self.tokens.binary_search(&t).is_ok()
+                || self.prefix_token.is_some_and(|pt| t.starts_with(pt))
+            {
+                matched += 1;
+            } else if self.optional.contains(&t) {
+                matched_optional += 1;
+                matched_words += 1;
+            } else if implies && self.implied.contains(&t) {
+                matched_optional += 1;
+            }
+        }
+        if matched == 0 {
+            return None;
+        }
+        let all = matched + matched_optional;
+        let recall = all as f64 / phrase.tokens.len() as f64;
+        let precision = all as f64 / (self.tokens.len() + matched_optional) as f64;
+        let mut score = if recall >= 1.0 {
+            if precision >= 1.0 {
+                1.0
+            } else {
+                0.75 + 0.2 * precision
+            }
+        } else {
+            0.9 * 2.0 * precision * recall / (precision + recall)
+        };
+        score *= 0.95f64.powi(self.corrections as i32);
+        // Of two orders of one drug, the one of the implied form wins; the other form falls
+        // behind ("heparin 5000 units" is not the infusion).
+        match (self.form, order_form) {
+            (Form::Other, _) | (_, Form::Other) => {}
+            (implied, form) if implied == form => score += 0.03,
+            _ => score *= 0.97,
+        }
+        score += 0.001 * matched_words as f64;
+        let order = catalog.order_at(phrase.order);
+        if let Some(r) = route {
+            if !order.routes.is_empty() {
+                if order.routes.contains(&r) {
+                    score += 0.02;
+                } else {
+                    score *= 0.85;
+                }
+            }
+        }
+        Some(score)
+    }
+}
+
+/// The form the text implies: a rate or an infusion word, an infusion; a single dose with a
+/// unit and no rate, a bolus (an oxygen flow is neither).
+fn implied_form(parsed: &Parsed, raw_tokens: &[String], tokens: &[&str]) -> Form {
     // "over 1 hour" says how long a dose runs, not that it is a rate: "0.9% saline 1 L over
     // 1 hour" is a bolus.
     let hour_is_duration = raw_tokens.iter().enumerate().all(|(i, t)| {
@@ -849,133 +1025,51 @@ fn score_all(parsed: &Parsed, catalog: &Catalog, prefix: bool) -> Vec<MatchedOrd
     let infusion = parsed.rate
         || tokens
             .iter()
-            .any(|t| INFUSION_WORDS.contains(t) && !(*t == "hour" && hour_is_duration));
-    // The form the text implies: a rate or an infusion word, an infusion; a single dose with
-    // a unit and no rate, a bolus (an oxygen flow is neither).
-    let (implied_form, form): (Form, &[&str]) = if infusion {
-        (Form::Infusion, INFUSION_FORM)
-    } else if parsed.dose.as_ref().is_some_and(|d| d.unit != "L/min") {
-        (Form::Bolus, BOLUS_FORM)
+            .any(|t| Form::typed_infusion(t) && !(*t == "hour" && hour_is_duration));
+    if infusion {
+        Form::Infusion
+    } else if parsed
+        .dose
+        .as_ref()
+        .is_some_and(|d| d.unit != Unit::LPerMin)
+    {
+        Form::Bolus
     } else {
-        (Form::Other, &[])
-    };
-    let implied: Vec<&str> = form
-        .iter()
-        .copied()
-        .filter(|f| !tokens.contains(f))
-        .collect();
-    optional.retain(|o| !tokens.contains(o));
-    // Candidate phrases: those sharing a token (or, when searching, starting with the prefix).
-    let mut candidates: Vec<usize> = Vec::new();
-    for t in &tokens {
-        if let Some(ps) = catalog.postings.get(*t) {
-            candidates.extend_from_slice(ps);
-        }
+        Form::Other
     }
-    if let Some(p) = prefix_token {
-        for (word, ps) in words_from(catalog, p) {
-            if !word.starts_with(p) {
-                break;
-            }
-            candidates.extend_from_slice(ps);
-        }
-    }
-    candidates.sort_unstable();
-    candidates.dedup();
-    // (order index, best score)
-    let mut best: Vec<(usize, f64)> = Vec::new();
-    for p in candidates {
-        let phrase = &catalog.phrases[p];
-        let order_form = catalog.forms[phrase.order];
-        // The implied form's words count only for orders of that form ("heparin bolus"),
-        // not for others that happen to say "bolus" ("lidocaine bolus" is IV lidocaine).
-        let implies = implied_form != Form::Other && order_form == implied_form;
-        let mut matched = 0usize;
-        let mut matched_optional = 0usize;
-        let mut matched_words = 0usize;
-        for t in &phrase.tokens {
-            let t = t.as_str();
-            if tokens.binary_search(&t).is_ok() || prefix_token.is_some_and(|pt| t.starts_with(pt))
-            {
-                matched += 1;
-            } else if optional.contains(&t) {
-                matched_optional += 1;
-                matched_words += 1;
-            } else if implies && implied.contains(&t) {
-                matched_optional += 1;
-            }
-        }
-        if matched == 0 {
-            continue;
-        }
-        let all = matched + matched_optional;
-        let recall = all as f64 / phrase.tokens.len() as f64;
-        let precision = all as f64 / (tokens.len() + matched_optional) as f64;
-        let mut score = if recall >= 1.0 {
-            if precision >= 1.0 {
-                1.0
-            } else {
-                0.75 + 0.2 * precision
-            }
-        } else {
-            0.9 * 2.0 * precision * recall / (precision + recall)
-        };
-        score *= 0.95f64.powi(corrections as i32);
-        // Of two orders of one drug, the one of the implied form wins; the other form falls
-        // behind ("heparin 5000 units" is not the infusion).
-        match (implied_form, order_form) {
-            (Form::Other, _) | (_, Form::Other) => {}
-            (implied, form) if implied == form => score += 0.03,
-            _ => score *= 0.97,
-        }
-        score += 0.001 * matched_words as f64;
-        let order = catalog.order_at(phrase.order);
-        if let Some(r) = route {
-            if !order.routes.is_empty() {
-                if order.routes.iter().any(|x| x == r) {
-                    score += 0.02;
-                } else {
-                    score *= 0.85;
-                }
-            }
-        }
-        // Candidates are in phrase order, and an order's phrases are consecutive.
-        match best.last_mut() {
-            Some(entry) if entry.0 == phrase.order => {
-                if score > entry.1 {
-                    entry.1 = score;
-                }
-            }
-            _ => best.push((phrase.order, score)),
-        }
-    }
-    // A dose says what kind of order it is: "potassium 10 mmol/h" is the drug, not the lab
-    // ("serum potassium"); "KCl 40 mmol in 1 L saline" is the potassium, not the saline.
-    if let Some(d) = &parsed.dose {
-        let drug_dose = matches!(
-            dimension(&d.unit),
-            Some(
-                Dimension::Mass
-                    | Dimension::Amount
-                    | Dimension::MassPerKg
-                    | Dimension::AmountPerKg
-                    | Dimension::UnitsPerKg
-            )
-        );
-        for (i, score) in best.iter_mut() {
-            let order = catalog.order_at(*i);
-            if dosed(order.category) {
-                let usual = usual_units(order, None, parsed.rate);
-                if usual.iter().any(|u| compatible(&d.unit, u)) {
-                    *score += 0.02;
-                } else if !usual.is_empty() && drug_dose {
-                    *score *= 0.9;
-                }
-            } else if drug_dose && order.category != Category::Airway {
+}
+
+/// A dose says what kind of order it is: "potassium 10 mmol/h" is the drug, not the lab
+/// ("serum potassium"); "KCl 40 mmol in 1 L saline" is the potassium, not the saline.
+fn weigh_by_dose(best: &mut [(usize, f64)], d: &OrderedDose, rate: bool, catalog: &Catalog) {
+    let drug_dose = matches!(
+        d.unit.dimension(),
+        Some(
+            Dimension::Mass
+                | Dimension::Amount
+                | Dimension::MassPerKg
+                | Dimension::AmountPerKg
+                | Dimension::UnitsPerKg
+        )
+    );
+    for (i, score) in best.iter_mut() {
+        let order = catalog.order_at(*i);
+        if dosed(order.category) {
+            let usual = usual_units(order, None, rate);
+            if usual.iter().any(|u| compatible(d.unit, *u)) {
+                *score += 0.02;
+            } else if !usual.is_empty() && drug_dose {
                 *score *= 0.9;
             }
+        } else if drug_dose && order.category != Category::Airway {
+            *score *= 0.9;
         }
     }
+}
+
+/// The scored orders, best first (ties by catalog order), as matches with their confidence
+/// rounded to 0.001.
+fn ranked(mut best: Vec<(usize, f64)>, catalog: &Catalog) -> Vec<MatchedOrder> {
     best.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
     best.into_iter()
         .map(|(i, score)| {
@@ -1008,7 +1102,7 @@ mod tests {
             d,
             Some(OrderedDose {
                 amount: 325.0,
-                unit: "mg".into()
+                unit: Unit::Mg
             })
         );
         assert_eq!(r.as_deref(), Some("PO"));
@@ -1018,7 +1112,7 @@ mod tests {
             d,
             Some(OrderedDose {
                 amount: 0.5,
-                unit: "mg".into()
+                unit: Unit::Mg
             })
         );
         assert_eq!(r.as_deref(), Some("IM"));
@@ -1027,7 +1121,7 @@ mod tests {
             d,
             Some(OrderedDose {
                 amount: 30.0,
-                unit: "mL/kg".into()
+                unit: Unit::MlPerKg
             })
         );
         let (d, r, _) = extract_dose_route("naloxone 2 mg in");
@@ -1037,7 +1131,7 @@ mod tests {
         assert!(p.rate);
         assert_eq!(
             p.dose.map(|d| (d.amount, d.unit)),
-            Some((18.0, "units/kg".into()))
+            Some((18.0, Unit::UnitsPerKg))
         );
         assert_eq!(p.rest, ["heparin", "iv"]);
         let p = parse("insulin 6 units per hour");

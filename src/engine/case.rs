@@ -569,6 +569,12 @@ pub enum Effect {
     End(String),
 }
 
+/// The longest time limit a case may set, in minutes: one day. A bedside encounter in
+/// simulated time is shorter (the shipped cases run 40 to 90 minutes); the bound keeps the
+/// encounter's clock, which stops at the time limit, far from the end of its `u32` seconds
+/// whatever an imported or saved case file says (see `encounter::MAX_WAIT_MIN`).
+pub const MAX_TIME_LIMIT_MIN: u32 = 24 * 60;
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EndConditions {

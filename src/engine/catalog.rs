@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::lexicon::canonical_tokens;
 use super::text::FuzzyVocab;
+use super::units::{Route, Unit};
 use super::validate::{Diagnostic, Diagnostics};
 
 /// The catalog file format version this engine reads.
@@ -51,14 +52,16 @@ impl Category {
 #[serde(deny_unknown_fields)]
 pub struct Dose {
     pub amount: f64,
-    pub unit: String,
-    pub route: String,
+    pub unit: Unit,
+    pub route: Route,
 }
 
-/// One orderable thing.
+/// One orderable thing. `U` is how its dose ranges' units are held: [`Unit`] once loaded; the
+/// file's text while loading, so that an unknown unit is reported at its path along with every
+/// other error instead of stopping the parse.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Order {
+pub struct Order<U = Unit> {
     pub id: String,
     pub name: String,
     pub category: Category,
@@ -75,11 +78,11 @@ pub struct Order {
     pub dose: Option<Dose>,
     /// Allowed routes (medications and fluids).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub routes: Vec<String>,
+    pub routes: Vec<Route>,
     /// Usual dose ranges, per route and age band, that the pharmacy check reads (medications
     /// and fluids). Each cites its public source.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub limits: Vec<DoseLimit>,
+    pub limits: Vec<DoseLimit<U>>,
     /// What a clinician should know about the entry's defaults ("the 10 units default is the
     /// hyperkalaemia dose"), with its source.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -95,8 +98,8 @@ pub struct Order {
 #[serde(deny_unknown_fields)]
 pub struct PuffDose {
     pub amount: f64,
-    /// Canonical unit (mcg, mg).
-    pub unit: String,
+    /// mcg or mg.
+    pub unit: Unit,
     /// The public reference for the strength.
     pub source: String,
 }
@@ -114,15 +117,13 @@ pub enum AgeBand {
 
 /// The usual range of one dose (or, with `rate`, of an infusion per hour) for one route:
 /// what a ward pharmacist checks an order against. An order outside it is flagged; one over
-/// [`GROSS_OVERDOSE_FACTOR`] times `max` is a harm in every case.
+/// [`GROSS_OVERDOSE_FACTOR`] times `max` is a harm in every case. `U` as in [`Order`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct DoseLimit {
-    /// Route code (PO, IV, IM, SC, SL, PR, IN, INH, NEB, IO, TOP).
-    pub route: String,
-    /// Canonical unit (mg, mcg, g, units, mL, mEq, mmol, mg/kg, mcg/kg, units/kg, mL/kg,
-    /// mcg/min); with `rate`, the amount per hour (or per minute for mcg/min).
-    pub unit: String,
+pub struct DoseLimit<U = Unit> {
+    pub route: Route,
+    /// One of [`LIMIT_UNITS`]; with `rate`, the amount per hour (or per minute for mcg/min).
+    pub unit: U,
     pub min: f64,
     pub max: f64,
     /// An infusion rate rather than a single dose.
@@ -132,6 +133,26 @@ pub struct DoseLimit {
     pub age: AgeBand,
     /// The public reference this range follows, e.g. "BNF: fentanyl, IV injection, acute pain".
     pub source: String,
+}
+
+impl Order<String> {
+    /// The order with its dose ranges' units read (by [`check_limits`]).
+    fn with_limits(self, limits: Vec<DoseLimit>) -> Order {
+        Order {
+            id: self.id,
+            name: self.name,
+            category: self.category,
+            synonyms: self.synonyms,
+            time_cost_min: self.time_cost_min,
+            turnaround_min: self.turnaround_min,
+            default_result: self.default_result,
+            dose: self.dose,
+            routes: self.routes,
+            limits,
+            note: self.note,
+            per_puff: self.per_puff,
+        }
+    }
 }
 
 fn is_adult(a: &AgeBand) -> bool {
@@ -149,24 +170,117 @@ impl AgeBand {
 
 /// The units a [`DoseLimit`] may be written in (the canonical units of `action::OrderedDose`
 /// that a dose range can use: no litres, no oxygen flow).
-pub const LIMIT_UNITS: &[&str] = &[
-    "mg", "mcg", "g", "units", "mL", "mEq", "mmol", "mg/kg", "mcg/kg", "units/kg", "mL/kg",
-    "mcg/min",
+pub const LIMIT_UNITS: &[Unit] = &[
+    Unit::Mg,
+    Unit::Mcg,
+    Unit::G,
+    Unit::Units,
+    Unit::Ml,
+    Unit::MEq,
+    Unit::Mmol,
+    Unit::MgPerKg,
+    Unit::McgPerKg,
+    Unit::UnitsPerKg,
+    Unit::MlPerKg,
+    Unit::McgPerMin,
 ];
 
+/// A route the order does not list (an order that lists none takes any), reported at `at`
+/// as "`what` `IV` is not among the order's routes [\"PO\"]".
+fn check_route(
+    order: &Order<String>,
+    route: Route,
+    at: String,
+    what: &str,
+    hint: &str,
+    diags: &mut Diagnostics,
+) {
+    if !order.routes.is_empty() && !order.routes.contains(&route) {
+        let listed: Vec<&str> = order.routes.iter().map(|r| r.as_str()).collect();
+        diags.push(Diagnostic::new(
+            at,
+            format!("{what} `{route}` is not among the order's routes {listed:?}"),
+            hint,
+        ));
+    }
+}
+
+/// Checks one order's own fields: its default route among its routes, its dose limits (see
+/// [`check_limits`], whose read limits it returns), its dose per puff, and the placeholders in
+/// its default result.
+fn check_order(order: &Order<String>, path: &str, diags: &mut Diagnostics) -> Vec<DoseLimit> {
+    if let Some(dose) = &order.dose {
+        check_route(
+            order,
+            dose.route,
+            format!("{path}.dose.route"),
+            "default route",
+            "add the route to `routes` or change the dose",
+            diags,
+        );
+    }
+    let limits = check_limits(order, path, diags);
+    if let Some(p) = &order.per_puff {
+        if !order.routes.contains(&Route::Inh) {
+            diags.push(Diagnostic::new(
+                format!("{path}.per_puff"),
+                "a dose per puff for an order that is not inhaled",
+                "add `INH` to `routes` or remove `per_puff`",
+            ));
+        }
+        if !matches!(p.unit, Unit::Mcg | Unit::Mg) || p.amount <= 0.0 {
+            diags.push(Diagnostic::new(
+                format!("{path}.per_puff"),
+                format!("a puff of {} {}", p.amount, p.unit),
+                "give the strength per puff in mcg or mg, above 0",
+            ));
+        }
+    }
+    for name in super::case::unknown_placeholders(&order.default_result) {
+        diags.push(super::case::placeholder_error(
+            format!("{path}.default_result"),
+            &name,
+        ));
+    }
+    limits
+}
+
 /// Checks an order's dose limits: a known unit, 0 < min <= max, a route the order allows, one
-/// limit per (route, age band, single dose or rate), and a cited source.
-fn check_limits(order: &Order, path: &str, diags: &mut Diagnostics) {
-    let mut seen: BTreeMap<(&str, bool, bool), usize> = BTreeMap::new();
+/// limit per (route, age band, single dose or rate), and a cited source. Returns the limits
+/// with their units read (those whose unit is unknown are reported and left out).
+fn check_limits(order: &Order<String>, path: &str, diags: &mut Diagnostics) -> Vec<DoseLimit> {
+    let mut seen: BTreeMap<(Route, bool, bool), usize> = BTreeMap::new();
+    let mut read = Vec::with_capacity(order.limits.len());
     for (k, limit) in order.limits.iter().enumerate() {
         let at = format!("{path}.limits[{k}]");
-        if !LIMIT_UNITS.contains(&limit.unit.as_str()) {
-            diags.push(Diagnostic::new(
+        let unit = LIMIT_UNITS
+            .iter()
+            .copied()
+            .find(|u| u.as_str() == limit.unit);
+        match unit {
+            None => diags.push(Diagnostic::new(
                 format!("{at}.unit"),
                 format!("unknown unit `{}`", limit.unit),
-                format!("use one of {}", LIMIT_UNITS.join(", ")),
-            ));
-        } else if limit.unit == "mcg/min" && !limit.rate {
+                format!(
+                    "use one of {}",
+                    LIMIT_UNITS
+                        .iter()
+                        .map(|u| u.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )),
+            Some(unit) => read.push(DoseLimit {
+                route: limit.route,
+                unit,
+                min: limit.min,
+                max: limit.max,
+                rate: limit.rate,
+                age: limit.age,
+                source: limit.source.clone(),
+            }),
+        }
+        if unit == Some(Unit::McgPerMin) && !limit.rate {
             diags.push(Diagnostic::new(
                 format!("{at}.rate"),
                 "a range in mcg/min is an infusion rate but `rate` is not set",
@@ -187,21 +301,15 @@ fn check_limits(order: &Order, path: &str, diags: &mut Diagnostics) {
                 "swap min and max, or fix the one that is wrong",
             ));
         }
-        if !order.routes.is_empty() && !order.routes.contains(&limit.route) {
-            diags.push(Diagnostic::new(
-                format!("{at}.route"),
-                format!(
-                    "route `{}` is not among the order's routes {:?}",
-                    limit.route, order.routes
-                ),
-                "add the route to `routes` or remove the limit",
-            ));
-        }
-        let key = (
-            limit.route.as_str(),
-            limit.age == AgeBand::Child,
-            limit.rate,
+        check_route(
+            order,
+            limit.route,
+            format!("{at}.route"),
+            "route",
+            "add the route to `routes` or remove the limit",
+            diags,
         );
+        let key = (limit.route, limit.age == AgeBand::Child, limit.rate);
         if let Some(&first) = seen.get(&key) {
             diags.push(Diagnostic::new(
                 at.clone(),
@@ -224,6 +332,7 @@ fn check_limits(order: &Order, path: &str, diags: &mut Diagnostics) {
             ));
         }
     }
+    read
 }
 
 /// A confirmed dose more than this many times a usual maximum is a harm in every case.
@@ -233,7 +342,7 @@ pub const GROSS_OVERDOSE_FACTOR: f64 = 10.0;
 #[serde(deny_unknown_fields)]
 struct CatalogFile {
     schema: u32,
-    orders: Vec<Order>,
+    orders: Vec<Order<String>>,
 }
 
 /// A phrase that names an order, as canonical tokens. Phrases are numbered order by order,
@@ -278,6 +387,7 @@ impl Catalog {
         }
         let mut by_id = BTreeMap::new();
         let mut owner_of_phrase: BTreeMap<String, usize> = BTreeMap::new();
+        let mut limits = Vec::with_capacity(file.orders.len());
         for (i, order) in file.orders.iter().enumerate() {
             let path = format!("$.orders[{i}]");
             if by_id.insert(order.id.clone(), i).is_some() {
@@ -287,41 +397,7 @@ impl Catalog {
                     "give every order a unique id",
                 ));
             }
-            if let Some(dose) = &order.dose {
-                if !order.routes.is_empty() && !order.routes.contains(&dose.route) {
-                    diags.push(Diagnostic::new(
-                        format!("{path}.dose.route"),
-                        format!(
-                            "default route `{}` is not among the order's routes {:?}",
-                            dose.route, order.routes
-                        ),
-                        "add the route to `routes` or change the dose",
-                    ));
-                }
-            }
-            check_limits(order, &path, &mut diags);
-            if let Some(p) = &order.per_puff {
-                if !order.routes.iter().any(|r| r == "INH") {
-                    diags.push(Diagnostic::new(
-                        format!("{path}.per_puff"),
-                        "a dose per puff for an order that is not inhaled",
-                        "add `INH` to `routes` or remove `per_puff`",
-                    ));
-                }
-                if !matches!(p.unit.as_str(), "mcg" | "mg") || p.amount <= 0.0 {
-                    diags.push(Diagnostic::new(
-                        format!("{path}.per_puff"),
-                        format!("a puff of {} {}", p.amount, p.unit),
-                        "give the strength per puff in mcg or mg, above 0",
-                    ));
-                }
-            }
-            for name in super::case::unknown_placeholders(&order.default_result) {
-                diags.push(super::case::placeholder_error(
-                    format!("{path}.default_result"),
-                    &name,
-                ));
-            }
+            limits.push(check_order(order, &path, &mut diags));
             for (field, phrase) in order_phrases(order) {
                 let key = crate::engine::text::normalize(&phrase);
                 if let Some(&other) = owner_of_phrase.get(&key) {
@@ -341,15 +417,20 @@ impl Catalog {
             }
         }
         diags.into_result()?;
+        let orders: Vec<Order> = file
+            .orders
+            .into_iter()
+            .zip(limits)
+            .map(|(o, limits)| o.with_limits(limits))
+            .collect();
         // Exact names only: a bare synonym such as "heparin" must still go through the
         // bolus-or-infusion logic.
-        let exact = file
-            .orders
+        let exact = orders
             .iter()
             .enumerate()
             .map(|(i, o)| (crate::engine::text::normalize(&o.name), i))
             .collect();
-        Ok(Catalog::index(file.orders, by_id, exact))
+        Ok(Catalog::index(orders, by_id, exact))
     }
 
     fn index(
@@ -417,7 +498,7 @@ impl Catalog {
 
 /// The phrases that name an order, each with the field it comes from: its name, its id read
 /// as words, and its synonyms.
-fn order_phrases(order: &Order) -> impl Iterator<Item = (String, String)> + '_ {
+fn order_phrases<U>(order: &Order<U>) -> impl Iterator<Item = (String, String)> + '_ {
     [
         ("name".to_string(), order.name.clone()),
         ("id".to_string(), order.id.replace('_', " ")),
@@ -432,10 +513,6 @@ fn order_phrases(order: &Order) -> impl Iterator<Item = (String, String)> + '_ {
     )
 }
 
-/// Words an order's phrases use for its form; implied by how a dose is written.
-pub(crate) const INFUSION_FORM: &[&str] = &["infusion", "drip"];
-pub(crate) const BOLUS_FORM: &[&str] = &["bolus", "push", "load"];
-
 /// How a medication or fluid order is given, when its id or name says so.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Form {
@@ -444,17 +521,62 @@ pub(crate) enum Form {
     Other,
 }
 
+/// Where a word of [`FORM_WORDS`] counts: in an order's id or name, the order is of that form.
+const NAME: u8 = 1;
+/// Typed in an order, the clinician means that form ("heparin drip", "insulin 6 units hourly").
+const TYPED: u8 = 2;
+/// Implied by how a dose is written (a single dose with a unit, a bolus; a rate, an infusion):
+/// the word counts for an order of that form as if it had been typed.
+const IMPLIED: u8 = 4;
+
+/// The words of the forms, one list for the catalog and the order matcher: where each counts
+/// (`NAME`, `TYPED`, `IMPLIED`) and for which form. Typed words are canonical tokens.
+const FORM_WORDS: &[(&str, Form, u8)] = &[
+    ("infusion", Form::Infusion, NAME | TYPED | IMPLIED),
+    ("drip", Form::Infusion, NAME | TYPED | IMPLIED),
+    ("maintenance", Form::Infusion, NAME),
+    ("gtt", Form::Infusion, TYPED),
+    ("continuous", Form::Infusion, TYPED),
+    ("hour", Form::Infusion, TYPED),
+    ("hourly", Form::Infusion, TYPED),
+    ("bolus", Form::Bolus, NAME | IMPLIED),
+    ("push", Form::Bolus, NAME | IMPLIED),
+    ("load", Form::Bolus, NAME | IMPLIED),
+    ("loading", Form::Bolus, NAME),
+];
+
+/// The words of `form` that count where `place` says (one of `NAME`, `TYPED`, `IMPLIED`).
+fn form_words(form: Form, place: u8) -> impl Iterator<Item = &'static str> {
+    FORM_WORDS
+        .iter()
+        .filter(move |(_, f, at)| *f == form && at & place != 0)
+        .map(|(w, _, _)| *w)
+}
+
+impl Form {
+    /// The words a dose written in this form implies: "bolus", "push", "load" for a single
+    /// dose; "infusion", "drip" for a rate.
+    pub(crate) fn implied_words(self) -> impl Iterator<Item = &'static str> {
+        form_words(self, IMPLIED)
+    }
+
+    /// Whether a typed (canonical) word asks for a continuous infusion: "drip", "hourly".
+    pub(crate) fn typed_infusion(word: &str) -> bool {
+        form_words(Form::Infusion, TYPED).any(|w| w == word)
+    }
+}
+
 /// The form of an order: "Heparin IV bolus" and "push-dose epinephrine" are boluses,
 /// "Heparin infusion", "insulin drip" and maintenance fluids infusions.
 pub(crate) fn order_form(order: &Order) -> Form {
     let text = format!("{} {}", order.id.replace('_', " "), order.name).to_lowercase();
-    let has = |words: &[&str]| {
+    let has = |form: Form| {
         text.split(|c: char| !c.is_ascii_alphanumeric())
-            .any(|w| words.contains(&w))
+            .any(|w| form_words(form, NAME).any(|f| f == w))
     };
-    if has(INFUSION_FORM) || has(&["maintenance"]) {
+    if has(Form::Infusion) {
         Form::Infusion
-    } else if has(BOLUS_FORM) || has(&["loading"]) {
+    } else if has(Form::Bolus) {
         Form::Bolus
     } else {
         Form::Other

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::case::{Case, FactCategory, PATIENT};
 use super::catalog::Catalog;
 use super::encounter::{ActionStatus, EndForm, EntryKind, Record, State};
-use super::eval::{clock, id_words, phrase_set_words, Evidence};
+use super::eval::{clock, id_words, phrase_set_words, seconds, Evidence};
 use super::rule::Rule;
 use super::score::{Scorecard, Scores};
 
@@ -485,7 +485,7 @@ pub fn expectations_named(
                         what,
                         by_minute: m,
                         done_at_s: first.map(|a| a.time_s),
-                        on_time: first.is_some_and(|a| a.time_s <= m * 60),
+                        on_time: first.is_some_and(|a| a.time_s <= seconds(m)),
                     });
                 }
             }
@@ -507,7 +507,7 @@ pub fn expectations_named(
                             }),
                         by_minute: m,
                         done_at_s: first.map(|u| u.time_s),
-                        on_time: first.is_some_and(|u| u.time_s <= m * 60),
+                        on_time: first.is_some_and(|u| u.time_s <= seconds(m)),
                     });
                 }
             }

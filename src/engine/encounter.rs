@@ -11,12 +11,13 @@ use serde::{Deserialize, Serialize};
 
 use super::action::interpret;
 use super::alarms;
+pub use super::case::MAX_TIME_LIMIT_MIN;
 use super::case::{Case, Effect, Phase, ResultOverride, Vitals, PATIENT};
 use super::catalog::{Catalog, Category};
-use super::eval;
-use super::pharmacy::{check_dose, gives_access, needs_access, DoseLevel};
+use super::eval::{self, seconds};
+use super::pharmacy::{check_dose, gives_access, needs_access, DoseCheck, DoseLevel};
 use super::rule::Rule;
-use super::sp::{self, Presence, ScriptIndex};
+use super::sp::{self, Presence, ScriptIndex, SpokenLine};
 use super::utterance::UtteranceKind;
 
 pub use super::state::{
@@ -69,6 +70,15 @@ impl Config {
     }
 }
 
+/// The longest single wait, in minutes: four hours, one input for the UI's wait box, a play
+/// file's `{"wait": N}` and the engine alike. Four hours is the emergency department's own
+/// bound on a stay (the UK four-hour standard) and far longer than any shipped case's time
+/// limit (90 minutes at most), so a longer wait could only run into the time limit, which
+/// closes the encounter anyway. Bounding it also bounds the clock's arithmetic: a wait in
+/// seconds (14,400 at most) added to a clock that stops at the time limit (at most
+/// [`MAX_TIME_LIMIT_MIN`]) stays far below `u32::MAX`, whatever a saved record claims.
+pub const MAX_WAIT_MIN: u32 = 240;
+
 /// One clinician turn: speech, actions, and "done with this stage" (MedSP1000's `eos`).
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -109,8 +119,10 @@ impl Input {
         if let Some(w) = obj.get("wait") {
             let minutes = w
                 .as_u64()
-                .filter(|m| *m <= 24 * 60)
-                .ok_or("`wait` must be a whole number of minutes (at most 1440)")?;
+                .filter(|m| *m <= u64::from(MAX_WAIT_MIN))
+                .ok_or_else(|| {
+                    format!("`wait` must be a whole number of minutes (at most {MAX_WAIT_MIN})")
+                })?;
             return Ok(Input::Wait {
                 minutes: minutes as u32,
             });
@@ -234,8 +246,10 @@ pub struct Record {
 pub enum InputError {
     /// The encounter has already ended.
     Ended,
-    /// A wait of zero minutes, or one past the time limit's reach.
-    BadWait(String),
+    /// A wait of zero minutes.
+    ZeroWait,
+    /// A wait longer than [`MAX_WAIT_MIN`] (a play file or a saved record may claim one).
+    WaitTooLong { minutes: u32 },
     /// The end form has no diagnosis.
     EmptyDiagnosis,
     /// The encounter is closing: only the end form is taken.
@@ -250,7 +264,11 @@ impl std::fmt::Display for InputError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             InputError::Ended => write!(f, "the encounter has ended"),
-            InputError::BadWait(why) => write!(f, "cannot wait: {why}"),
+            InputError::ZeroWait => write!(f, "cannot wait: wait at least one minute"),
+            InputError::WaitTooLong { minutes } => write!(
+                f,
+                "cannot wait {minutes} minutes: at most {MAX_WAIT_MIN} minutes at a time"
+            ),
             InputError::EmptyDiagnosis => write!(f, "the end form needs a final diagnosis"),
             InputError::EndFormDue => write!(
                 f,
@@ -320,14 +338,63 @@ impl Seen {
     }
 }
 
+/// What the patient's side has said so far, as the scripted patient needs it to answer in
+/// turn: how often each reaction was given, each speaker's last line, and whether the hint
+/// that examinations are orders was shown.
+struct SaidSoFar {
+    reaction_uses: BTreeMap<String, u32>,
+    last_lines: BTreeMap<String, String>,
+    hint_given: bool,
+}
+
+impl SaidSoFar {
+    fn of(log: &[Entry]) -> SaidSoFar {
+        let mut so_far = SaidSoFar {
+            reaction_uses: BTreeMap::new(),
+            last_lines: BTreeMap::new(),
+            hint_given: false,
+        };
+        for e in log {
+            match &e.kind {
+                EntryKind::ActorSaid {
+                    speaker,
+                    text,
+                    reaction,
+                    ..
+                } => {
+                    if let Some(r) = reaction {
+                        *so_far.reaction_uses.entry(r.clone()).or_default() += 1;
+                    }
+                    so_far.last_lines.insert(speaker.clone(), text.clone());
+                }
+                EntryKind::Notice { event: None, text } if text == sp::EXAM_HINT => {
+                    so_far.hint_given = true
+                }
+                _ => {}
+            }
+        }
+        so_far
+    }
+}
+
 /// Seconds a clinician utterance takes: 15 s plus 0.4 s a word.
 fn speech_cost_s(text: &str) -> u32 {
-    15 + word_count(text) * 2 / 5
+    later(15, answer_cost_s(text))
 }
 
 /// Seconds an answer takes: 0.4 s a word.
 fn answer_cost_s(text: &str) -> u32 {
-    word_count(text) * 2 / 5
+    word_count(text).saturating_mul(2) / 5
+}
+
+/// A moment `secs` after `t` on the simulated clock. Every sum on the clock goes through here
+/// (with [`seconds`] for minutes): it saturates instead of overflowing. With a loaded case
+/// nothing comes near `u32::MAX` (the clock stops at the time limit, at most
+/// [`MAX_TIME_LIMIT_MIN`] minutes, and a wait is at most [`MAX_WAIT_MIN`]); a case built in
+/// code without validation, or a tampered record, must still never panic or wrap around to
+/// an earlier time. A saturated moment is one the clock never reaches.
+fn later(t: u32, secs: u32) -> u32 {
+    t.saturating_add(secs)
 }
 
 /// Whitespace-separated words, as `split_whitespace().count()` counts them (a byte loop for
@@ -352,59 +419,21 @@ fn word_count(text: &str) -> u32 {
 impl Encounter {
     /// Starts an encounter at minute 0 in the case's first phase.
     pub fn new(case: Arc<Case>, catalog: Arc<Catalog>, config: Config) -> Encounter {
-        // A validated case has at least one phase; an unvalidated one still must not panic.
-        let first = case.phases.first().cloned().unwrap_or_else(|| Phase {
-            id: "encounter".into(),
-            label: "Encounter".into(),
-            vitals: Vitals::default(),
-            status: String::new(),
-            on_enter: None,
-            next: None,
-            patient_can_answer: None,
-        });
-        let state = State {
-            now_s: 0,
-            turn: 0,
-            phase: first.id.clone(),
-            phases_visited: vec![PhaseVisit {
-                phase: first.id.clone(),
-                turn: 0,
-                time_s: 0,
-            }],
-            vitals: first.vitals.clone(),
-            status: first.status.clone(),
-            actors_present: case
-                .actors
-                .iter()
-                .filter(|a| a.present_at_start)
-                .map(|a| a.id.clone())
-                .collect(),
-            elicited: BTreeMap::new(),
-            utterances: Vec::new(),
-            actions: Vec::new(),
-            fired_events: Vec::new(),
-            final_form: None,
-            end_requested: None,
-            ended: None,
-        };
+        let first = first_phase(&case);
         let record = Record {
             case_id: case.meta.id.clone(),
             case_version: case.meta.version.clone(),
             config,
             inputs: Vec::new(),
             log: Vec::new(),
-            state,
+            state: initial_state(&case, &first),
         };
         let script = Arc::new(ScriptIndex::new(&case));
         let fired = vec![false; case.events.len()];
         let clock_reads = Arc::new(
             case.events
                 .iter()
-                .map(|e| {
-                    let mut reads = Vec::new();
-                    clock_reads_of(&e.when, &mut reads);
-                    reads
-                })
+                .map(|e| clock_reads_of(&e.when))
                 .collect(),
         );
         let mut enc = Encounter {
@@ -416,41 +445,33 @@ impl Encounter {
             clock_reads,
             settled: None,
         };
-        enc.log(EntryKind::Started {
+        enc.open(first);
+        enc.monitor_alarm(None);
+        enc.settle();
+        enc
+    }
+
+    /// The opening of the log: the first phase, the patient's opening line, and the arrival
+    /// lines of the actors present from the start.
+    fn open(&mut self, first: Phase) {
+        self.log(EntryKind::Started {
             phase: first.id,
             label: first.label,
             status: first.status,
             vitals: first.vitals,
         });
-        let opening = enc.case.patient.opening_line.clone();
-        enc.log(EntryKind::ActorSaid {
-            speaker: PATIENT.into(),
-            text: opening,
-            facts: vec![],
-            kind: None,
-            reaction: None,
-        });
-        let arrivals: Vec<(String, Option<String>)> = enc
+        let opening = self.case.patient.opening_line.clone();
+        self.log(actor_said(PATIENT.into(), opening));
+        let arrivals: Vec<(String, String)> = self
             .case
             .actors
             .iter()
             .filter(|a| a.present_at_start)
-            .map(|a| (a.id.clone(), a.arrival_line.clone()))
+            .filter_map(|a| Some((a.id.clone(), a.arrival_line.clone()?)))
             .collect();
-        for (id, line) in arrivals {
-            if let Some(text) = line {
-                enc.log(EntryKind::ActorSaid {
-                    speaker: id,
-                    text,
-                    facts: vec![],
-                    kind: None,
-                    reaction: None,
-                });
-            }
+        for (id, text) in arrivals {
+            self.log(actor_said(id, text));
         }
-        enc.monitor_alarm(None);
-        enc.settle();
-        enc
     }
 
     /// Rebuilds an encounter by replaying inputs.
@@ -546,8 +567,9 @@ impl Encounter {
             return Err(InputError::NotClosing);
         }
         match &input {
-            Input::Wait { minutes: 0 } => {
-                return Err(InputError::BadWait("wait at least one minute".into()))
+            Input::Wait { minutes: 0 } => return Err(InputError::ZeroWait),
+            &Input::Wait { minutes } if minutes > MAX_WAIT_MIN => {
+                return Err(InputError::WaitTooLong { minutes })
             }
             Input::End(form) if form.diagnosis.trim().is_empty() => {
                 return Err(InputError::EmptyDiagnosis)
@@ -564,7 +586,7 @@ impl Encounter {
             Input::Turn(turn) => self.turn(turn),
             Input::Wait { minutes } => {
                 self.log(EntryKind::Waited { minutes });
-                let target = self.record.state.now_s + minutes * 60;
+                let target = later(self.record.state.now_s, seconds(minutes));
                 self.advance_to(target);
             }
             Input::End(form) => self.end_form(form),
@@ -735,7 +757,7 @@ impl Encounter {
             text: text.to_string(),
         });
         let said_at = self.record.log.len();
-        let target = self.record.state.now_s + speech_cost_s(text);
+        let target = later(self.record.state.now_s, speech_cost_s(text));
         self.advance_to(target);
         if self.closed() {
             return;
@@ -744,28 +766,7 @@ impl Encounter {
         let scripted_reaction = self.record.log[said_at..]
             .iter()
             .any(|e| matches!(e.kind, EntryKind::ActorSaid { .. }));
-        let mut reaction_uses: BTreeMap<String, u32> = BTreeMap::new();
-        let mut last_lines: BTreeMap<String, String> = BTreeMap::new();
-        let mut hint_given = false;
-        for e in &self.record.log {
-            match &e.kind {
-                EntryKind::ActorSaid {
-                    speaker,
-                    text,
-                    reaction,
-                    ..
-                } => {
-                    if let Some(r) = reaction {
-                        *reaction_uses.entry(r.clone()).or_default() += 1;
-                    }
-                    last_lines.insert(speaker.clone(), text.clone());
-                }
-                EntryKind::Notice { event: None, text } if text == sp::EXAM_HINT => {
-                    hint_given = true
-                }
-                _ => {}
-            }
-        }
+        let so_far = SaidSoFar::of(&self.record.log);
         let presence = Presence {
             patient_can_answer: self.patient_can_answer(),
             actors_present: &self.record.state.actors_present,
@@ -779,13 +780,28 @@ impl Encounter {
         let ctx = sp::Context {
             phase: &self.record.state.phase,
             holds: &holds,
-            reaction_uses: &reaction_uses,
-            last_lines: &last_lines,
+            reaction_uses: &so_far.reaction_uses,
+            last_lines: &so_far.last_lines,
             scripted_reaction,
         };
         let reply = sp::respond(&self.case, &self.script, text, &presence, &ctx, variant);
+        let cost = self.answer(reply.lines, text);
+        if reply.exam_request && !so_far.hint_given {
+            self.log(EntryKind::Notice {
+                event: None,
+                text: sp::EXAM_HINT.to_string(),
+            });
+        }
+        self.settle();
+        let target = later(self.record.state.now_s, cost);
+        self.advance_to(target);
+    }
+
+    /// Logs the answer's lines and what they disclosed (each fact once, first time it was
+    /// told); returns the seconds they take.
+    fn answer(&mut self, lines: Vec<SpokenLine>, question: &str) -> u32 {
         let mut cost = 0;
-        for line in reply.lines {
+        for line in lines {
             for fact in &line.facts {
                 let st = &mut self.record.state;
                 st.elicited
@@ -794,10 +810,10 @@ impl Encounter {
                         turn: st.turn,
                         time_s: st.now_s,
                         speaker: line.speaker.clone(),
-                        question: text.to_string(),
+                        question: question.to_string(),
                     });
             }
-            cost += answer_cost_s(&line.text);
+            cost = later(cost, answer_cost_s(&line.text));
             self.log(EntryKind::ActorSaid {
                 speaker: line.speaker,
                 text: line.text,
@@ -806,15 +822,7 @@ impl Encounter {
                 reaction: line.reaction,
             });
         }
-        if reply.exam_request && !hint_given {
-            self.log(EntryKind::Notice {
-                event: None,
-                text: sp::EXAM_HINT.to_string(),
-            });
-        }
-        self.settle();
-        let target = self.record.state.now_s + cost;
-        self.advance_to(target);
+        cost
     }
 
     /// Carries out one free-text order; returns its category when understood.
@@ -841,7 +849,9 @@ impl Encounter {
             None => (ActionStatus::Unsupported, None),
             Some(_) if hold => (ActionStatus::Pending, None),
             Some((_, _, 0)) => (ActionStatus::Executed, Some(now)),
-            Some((_, _, turnaround)) => (ActionStatus::Pending, Some(now + turnaround * 60)),
+            Some((_, _, turnaround)) => {
+                (ActionStatus::Pending, Some(later(now, seconds(turnaround))))
+            }
         };
         let dose_check =
             order.and_then(|_| check_dose(&interpretation, &self.catalog, &self.case.patient));
@@ -873,18 +883,7 @@ impl Encounter {
         });
         let (category, time_cost_min, _) = order?;
         if let Some(check) = &dose_check {
-            let what = match check.level {
-                DoseLevel::BelowUsual => "Pharmacist: a low dose",
-                DoseLevel::AboveUsual => "Pharmacist: a high dose",
-                DoseLevel::GrossOverdose => "Pharmacist: a dangerous dose",
-            };
-            self.log(EntryKind::Notice {
-                event: None,
-                text: format!(
-                    "{what}, given as ordered — {} ({}).",
-                    check.message, check.source
-                ),
-            });
+            self.log(pharmacist_notice(check));
         }
         if hold {
             self.log(EntryKind::Notice {
@@ -899,7 +898,7 @@ impl Encounter {
         }
         self.settle();
         if take_time {
-            let target = self.record.state.now_s + time_cost_min * 60;
+            let target = later(self.record.state.now_s, seconds(time_cost_min));
             self.advance_to(target);
         }
         Some(category)
@@ -980,7 +979,7 @@ impl Encounter {
             let a = &mut self.record.state.actions[i];
             a.awaiting_access = false;
             a.started_s = Some(now);
-            a.result_due_s = Some(now + turnaround * 60);
+            a.result_due_s = Some(later(now, seconds(turnaround)));
             let summary = a.interpretation.summary();
             self.log(EntryKind::Notice {
                 event: None,
@@ -1101,7 +1100,7 @@ impl Encounter {
                 .filter(|&d| d > now)
                 .min()
                 .unwrap_or(u32::MAX);
-            let next_minute = (now / 60 + 1) * 60;
+            let next_minute = later(now - now % 60, 60);
             let next_stop = if first {
                 next_minute
             } else {
@@ -1141,7 +1140,7 @@ impl Encounter {
     /// The earliest moment after `now` at which time alone can change whether an unfired
     /// event holds, or the time limit is reached.
     fn next_time_change(&self, now: u32) -> Option<u32> {
-        let mut next = Some(self.case.end.time_limit_min.saturating_mul(60)).filter(|&t| t > now);
+        let mut next = Some(seconds(self.case.end.time_limit_min)).filter(|&t| t > now);
         let mut consider = |t: u32| {
             if t > now && next.is_none_or(|n| t < n) {
                 next = Some(t);
@@ -1153,7 +1152,7 @@ impl Encounter {
             }
             for read in reads {
                 match read {
-                    ClockRead::Minute(m) => consider(m.saturating_mul(60)),
+                    ClockRead::Minute(m) => consider(seconds(*m)),
                     ClockRead::Accrues(orders) => {
                         // A rate still running adds to a total every minute.
                         if self.record.state.actions.iter().any(|a| {
@@ -1163,14 +1162,14 @@ impl Encounter {
                                 && a.order_id()
                                     .is_some_and(|id| orders.iter().any(|o| o == id))
                         }) {
-                            consider(now + 60);
+                            consider(later(now, 60));
                         }
                     }
                     ClockRead::Elapsed { order, minutes } => {
                         for a in &self.record.state.actions {
                             if a.order_id() == Some(order.as_str()) {
                                 if let Some(t) = a.done_at() {
-                                    consider(t.saturating_add(minutes.saturating_mul(60)));
+                                    consider(later(t, seconds(*minutes)));
                                 }
                             }
                         }
@@ -1224,7 +1223,7 @@ impl Encounter {
                 self.apply_effect(&event.id, effect);
             }
         }
-        let limit = self.case.end.time_limit_min * 60;
+        let limit = seconds(self.case.end.time_limit_min);
         if !self.closed() && self.record.state.now_s >= limit {
             self.request_end(
                 EndReason::TimeLimit,
@@ -1255,13 +1254,7 @@ impl Encounter {
                 let present =
                     speaker == PATIENT || self.record.state.actors_present.contains(speaker);
                 if present {
-                    self.log(EntryKind::ActorSaid {
-                        speaker: speaker.clone(),
-                        text: text.clone(),
-                        facts: vec![],
-                        kind: None,
-                        reaction: None,
-                    });
+                    self.log(actor_said(speaker.clone(), text.clone()));
                 }
             }
             Effect::Arrive(actor) => {
@@ -1276,13 +1269,7 @@ impl Encounter {
                         .find(|a| &a.id == actor)
                         .and_then(|a| a.arrival_line.clone())
                     {
-                        self.log(EntryKind::ActorSaid {
-                            speaker: actor.clone(),
-                            text: line,
-                            facts: vec![],
-                            kind: None,
-                            reaction: None,
-                        });
+                        self.log(actor_said(actor.clone(), line));
                     }
                 }
             }
@@ -1359,6 +1346,77 @@ impl Encounter {
     }
 }
 
+/// The case's first phase (a validated case has one; an unvalidated one still must not
+/// panic: it gets a bare "Encounter" phase).
+fn first_phase(case: &Case) -> Phase {
+    case.phases.first().cloned().unwrap_or_else(|| Phase {
+        id: "encounter".into(),
+        label: "Encounter".into(),
+        vitals: Vitals::default(),
+        status: String::new(),
+        on_enter: None,
+        next: None,
+        patient_can_answer: None,
+    })
+}
+
+/// The state at minute 0: in the first phase, with its vitals and status, and the actors
+/// present from the start.
+fn initial_state(case: &Case, first: &Phase) -> State {
+    State {
+        now_s: 0,
+        turn: 0,
+        phase: first.id.clone(),
+        phases_visited: vec![PhaseVisit {
+            phase: first.id.clone(),
+            turn: 0,
+            time_s: 0,
+        }],
+        vitals: first.vitals.clone(),
+        status: first.status.clone(),
+        actors_present: case
+            .actors
+            .iter()
+            .filter(|a| a.present_at_start)
+            .map(|a| a.id.clone())
+            .collect(),
+        elicited: BTreeMap::new(),
+        utterances: Vec::new(),
+        actions: Vec::new(),
+        fired_events: Vec::new(),
+        final_form: None,
+        end_requested: None,
+        ended: None,
+    }
+}
+
+/// The pharmacist's word on a dose outside its usual range (the order is given as placed).
+fn pharmacist_notice(check: &DoseCheck) -> EntryKind {
+    let what = match check.level {
+        DoseLevel::BelowUsual => "Pharmacist: a low dose",
+        DoseLevel::AboveUsual => "Pharmacist: a high dose",
+        DoseLevel::GrossOverdose => "Pharmacist: a dangerous dose",
+    };
+    EntryKind::Notice {
+        event: None,
+        text: format!(
+            "{what}, given as ordered — {} ({}).",
+            check.message, check.source
+        ),
+    }
+}
+
+/// A scripted line (an opening, an arrival, an event's words): no facts, no reaction.
+fn actor_said(speaker: String, text: String) -> EntryKind {
+    EntryKind::ActorSaid {
+        speaker,
+        text,
+        facts: vec![],
+        kind: None,
+        reaction: None,
+    }
+}
+
 /// The order named after a cancel or stop verb: "cancel the CT head" → "the CT head".
 fn cancel_target(raw: &str) -> Option<&str> {
     let lower = raw.trim_start().to_ascii_lowercase();
@@ -1381,8 +1439,14 @@ enum ClockRead {
     Accrues(Vec<String>),
 }
 
-/// Collects the parts of a rule that read the clock.
-fn clock_reads_of(rule: &Rule, out: &mut Vec<ClockRead>) {
+/// The parts of a rule that read the clock.
+fn clock_reads_of(rule: &Rule) -> Vec<ClockRead> {
+    let mut reads = Vec::new();
+    collect_clock_reads(rule, &mut reads);
+    reads
+}
+
+fn collect_clock_reads(rule: &Rule, out: &mut Vec<ClockRead>) {
     match rule {
         Rule::Minute(m) => out.push(ClockRead::Minute(*m)),
         Rule::Done(d) => {
@@ -1395,10 +1459,10 @@ fn clock_reads_of(rule: &Rule, out: &mut Vec<ClockRead>) {
         }
         Rule::All(rules) | Rule::Any(rules) => {
             for r in rules {
-                clock_reads_of(r, out);
+                collect_clock_reads(r, out);
             }
         }
-        Rule::Not(inner) => clock_reads_of(inner, out),
+        Rule::Not(inner) => collect_clock_reads(inner, out),
         Rule::Total(t) => {
             out.push(ClockRead::Accrues(t.orders.clone()));
             if let Some(m) = t.by_minute {

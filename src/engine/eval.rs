@@ -8,11 +8,12 @@ use super::case::{Case, PATIENT};
 use super::catalog::{Catalog, Category};
 use super::phrases::first_match;
 use super::rule::{
-    DoneRule, DoseRange, Moment, OrderPair, ResultBeforeRule, Rule, SaidRule, TotalRule,
+    DiagnosisRule, DoneRule, DoseRange, Moment, OrderPair, ResultBeforeRule, Rule, SaidRule,
+    TotalRule,
 };
 use super::state::{ActionRecord, ActionStatus, State, Utterance};
 use super::text::stems;
-use super::units::{convert_for, fmt_num};
+use super::units::{convert_for, fmt_num, rate_suffix, Route, Unit};
 
 /// One piece of evidence: where in the trajectory something happened.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -69,6 +70,12 @@ pub fn minute(time_s: u32) -> u32 {
     time_s / 60
 }
 
+/// Whole simulated minutes in seconds, saturating: a minute a case names past the clock's
+/// reach (`u32::MAX` seconds, 136 years) is one the clock never reaches, never an overflow.
+pub fn seconds(minutes: u32) -> u32 {
+    minutes.saturating_mul(60)
+}
+
 /// Simulated time as the debrief shows it: `m:ss` ("14:05").
 pub fn clock(time_s: u32) -> String {
     format!("{}:{:02}", time_s / 60, time_s % 60)
@@ -79,7 +86,7 @@ pub fn clock(time_s: u32) -> String {
 /// [`evaluate`] (a test checks this on every shipped case's rules).
 pub fn holds(rule: &Rule, case: &Case, state: &State) -> bool {
     match rule {
-        Rule::Minute(m) => state.now_s >= m * 60,
+        Rule::Minute(m) => state.now_s >= seconds(*m),
         Rule::Phase(id) => state.phases_visited.iter().any(|v| &v.phase == id),
         Rule::Elicited(id) => state.elicited.contains_key(id),
         Rule::Never(id) => first_done(id, state).is_none(),
@@ -87,8 +94,9 @@ pub fn holds(rule: &Rule, case: &Case, state: &State) -> bool {
             state.actions.iter().any(|a| {
                 a.order_id() == Some(d.order.as_str())
                     && a.done_at().is_some_and(|t| {
-                        d.by_minute.is_none_or(|m| t <= m * 60)
-                            && d.elapsed_min.is_none_or(|m| state.now_s >= t + m * 60)
+                        d.by_minute.is_none_or(|m| t <= seconds(m))
+                            && d.elapsed_min
+                                .is_none_or(|m| state.now_s >= t.saturating_add(seconds(m)))
                     })
             })
         }
@@ -344,159 +352,28 @@ impl Cx<'_> {
     }
 
     fn eval(&self, rule: &Rule) -> Verdict {
-        let state = self.state;
         match rule {
             Rule::Done(d) => self.done(d),
             Rule::ResultBefore(r) => self.result_before(r),
             Rule::Total(t) => self.total(t),
-            Rule::Before(pair) => {
-                let first = first_done(&pair.first, state);
-                let then = first_done(&pair.then, state);
-                match (first, then) {
-                    (Some((a, ta)), Some((b, tb))) if ta < tb || (ta == tb && a.seq < b.seq) => {
-                        Verdict::yes(
-                            format!("{}, before {}", self.did(a), self.did(b)),
-                            vec![a.evidence(), b.evidence()],
-                        )
-                    }
-                    (Some((a, _)), Some((b, _))) => Verdict::no(
-                        format!("{}, which came after {}", self.did(a), self.did(b)),
-                        vec![a.evidence(), b.evidence()],
-                    ),
-                    (None, Some((b, _))) => Verdict::no(
-                        format!("{}, but {}", self.did(b), self.not_done(&pair.first)),
-                        vec![b.evidence()],
-                    ),
-                    (Some((a, _)), None) => Verdict::no(
-                        format!("{}, but {}", self.did(a), self.not_done(&pair.then)),
-                        vec![a.evidence()],
-                    ),
-                    (None, None) => Verdict::no(
-                        format!(
-                            "{}; {}",
-                            self.not_done(&pair.first),
-                            self.not_done(&pair.then)
-                        ),
-                        vec![],
-                    ),
-                }
-            }
-            Rule::Elicited(id) => match state.elicited.get(id) {
-                Some(e) => Verdict::yes(
-                    format!(
-                        "Asked at {}: {} — {} answered",
-                        clock(e.time_s),
-                        quote(&e.question),
-                        self.speaker(&e.speaker)
-                    ),
-                    vec![Evidence {
-                        turn: e.turn,
-                        time_s: e.time_s,
-                        text: e.question.clone(),
-                        seq: None,
-                    }],
-                ),
-                None => Verdict::no(self.ask(id), vec![]),
-            },
+            Rule::Before(pair) => self.before(pair),
+            Rule::Elicited(id) => self.elicited(id),
             Rule::Said(s) => self.said(s),
-            Rule::Never(id) => match first_done(id, state) {
+            Rule::Never(id) => match first_done(id, self.state) {
                 Some((a, _)) => Verdict::no(self.did(a), vec![a.evidence()]),
                 None => Verdict::yes(self.not_done(id), vec![]),
             },
-            Rule::Diagnosis(d) => {
-                let Some(form) = &state.final_form else {
-                    return Verdict::no("The end form gave no final diagnosis", vec![]);
-                };
-                let accepted = if d.any_of.is_empty() {
-                    &self.case.diagnoses.accepted
-                } else {
-                    &d.any_of
-                };
-                match accepted
-                    .iter()
-                    .find(|a| diagnosis_matches(&form.diagnosis, a))
-                {
-                    Some(a) => Verdict::yes(
-                        format!("Final diagnosis “{}” matches “{a}”", form.diagnosis),
-                        vec![Evidence {
-                            turn: state.turn,
-                            time_s: state.ended.as_ref().map_or(state.now_s, |e| e.time_s),
-                            text: form.diagnosis.clone(),
-                            seq: None,
-                        }],
-                    ),
-                    None => Verdict::no(
-                        format!(
-                            "Final diagnosis “{}” is not among the accepted diagnoses",
-                            form.diagnosis
-                        ),
-                        vec![],
-                    ),
-                }
-            }
-            Rule::Phase(id) => match state.phases_visited.iter().find(|v| &v.phase == id) {
-                Some(v) => {
-                    let stage = self.stage(id);
-                    Verdict::yes(
-                        format!("{} reached at {}", capitalize(&stage), clock(v.time_s)),
-                        vec![Evidence {
-                            turn: v.turn,
-                            time_s: v.time_s,
-                            text: capitalize(&stage),
-                            seq: None,
-                        }],
-                    )
-                }
-                None => Verdict::no(
-                    format!("{} was not reached", capitalize(&self.stage(id))),
-                    vec![],
-                ),
-            },
+            Rule::Diagnosis(d) => self.diagnosis(d),
+            Rule::Phase(id) => self.phase(id),
             Rule::Minute(m) => {
-                if state.now_s >= m * 60 {
+                if self.state.now_s >= seconds(*m) {
                     Verdict::yes(format!("{m}:00 reached"), vec![])
                 } else {
-                    Verdict::no(format!("only {} so far", clock(state.now_s)), vec![])
+                    Verdict::no(format!("only {} so far", clock(self.state.now_s)), vec![])
                 }
             }
-            Rule::All(rules) => {
-                let mut evidence = Vec::new();
-                let mut whys = Vec::new();
-                for r in rules {
-                    let v = self.eval(r);
-                    if !v.holds {
-                        return Verdict::no(v.why, v.evidence);
-                    }
-                    evidence.extend(v.evidence);
-                    if !whys.contains(&v.why) {
-                        whys.push(v.why);
-                    }
-                }
-                // A clause another one already says ("Alteplase given at 5:51" beside "CT
-                // ordered at 6:51, which came after Alteplase given at 5:51") goes.
-                let said_elsewhere = |i: usize| {
-                    whys.iter()
-                        .enumerate()
-                        .any(|(j, w)| j != i && w.contains(whys[i].as_str()))
-                };
-                let kept: Vec<String> = (0..whys.len())
-                    .filter(|&i| !said_elsewhere(i))
-                    .map(|i| whys[i].clone())
-                    .collect();
-                Verdict::yes(join_clauses(&kept), evidence)
-            }
-            Rule::Any(rules) => {
-                let mut whys = Vec::new();
-                for r in rules {
-                    let v = self.eval(r);
-                    if v.holds {
-                        return v;
-                    }
-                    whys.push(v.why);
-                }
-                self.none_before(rules)
-                    .unwrap_or_else(|| Verdict::no(none_of(&whys), vec![]))
-            }
+            Rule::All(rules) => self.all(rules),
+            Rule::Any(rules) => self.any(rules),
             // Every explanation states what happened or did not, so negation keeps it as is.
             Rule::Not(inner) => {
                 let v = self.eval(inner);
@@ -509,6 +386,159 @@ impl Cx<'_> {
         }
     }
 
+    /// `before`: the first order carried out before the second.
+    fn before(&self, pair: &OrderPair) -> Verdict {
+        let first = first_done(&pair.first, self.state);
+        let then = first_done(&pair.then, self.state);
+        match (first, then) {
+            (Some((a, ta)), Some((b, tb))) if ta < tb || (ta == tb && a.seq < b.seq) => {
+                Verdict::yes(
+                    format!("{}, before {}", self.did(a), self.did(b)),
+                    vec![a.evidence(), b.evidence()],
+                )
+            }
+            (Some((a, _)), Some((b, _))) => Verdict::no(
+                format!("{}, which came after {}", self.did(a), self.did(b)),
+                vec![a.evidence(), b.evidence()],
+            ),
+            (None, Some((b, _))) => Verdict::no(
+                format!("{}, but {}", self.did(b), self.not_done(&pair.first)),
+                vec![b.evidence()],
+            ),
+            (Some((a, _)), None) => Verdict::no(
+                format!("{}, but {}", self.did(a), self.not_done(&pair.then)),
+                vec![a.evidence()],
+            ),
+            (None, None) => Verdict::no(
+                format!(
+                    "{}; {}",
+                    self.not_done(&pair.first),
+                    self.not_done(&pair.then)
+                ),
+                vec![],
+            ),
+        }
+    }
+
+    /// `elicited`: the question that drew the fact out, or the one it needed.
+    fn elicited(&self, id: &str) -> Verdict {
+        match self.state.elicited.get(id) {
+            Some(e) => Verdict::yes(
+                format!(
+                    "Asked at {}: {} — {} answered",
+                    clock(e.time_s),
+                    quote(&e.question),
+                    self.speaker(&e.speaker)
+                ),
+                vec![Evidence {
+                    turn: e.turn,
+                    time_s: e.time_s,
+                    text: e.question.clone(),
+                    seq: None,
+                }],
+            ),
+            None => Verdict::no(self.ask(id), vec![]),
+        }
+    }
+
+    /// `diagnosis`: the end form's final diagnosis against the accepted ones.
+    fn diagnosis(&self, d: &DiagnosisRule) -> Verdict {
+        let state = self.state;
+        let Some(form) = &state.final_form else {
+            return Verdict::no("The end form gave no final diagnosis", vec![]);
+        };
+        let accepted = if d.any_of.is_empty() {
+            &self.case.diagnoses.accepted
+        } else {
+            &d.any_of
+        };
+        match accepted
+            .iter()
+            .find(|a| diagnosis_matches(&form.diagnosis, a))
+        {
+            Some(a) => Verdict::yes(
+                format!("Final diagnosis “{}” matches “{a}”", form.diagnosis),
+                vec![Evidence {
+                    turn: state.turn,
+                    time_s: state.ended.as_ref().map_or(state.now_s, |e| e.time_s),
+                    text: form.diagnosis.clone(),
+                    seq: None,
+                }],
+            ),
+            None => Verdict::no(
+                format!(
+                    "Final diagnosis “{}” is not among the accepted diagnoses",
+                    form.diagnosis
+                ),
+                vec![],
+            ),
+        }
+    }
+
+    /// `phase`: when the stage was reached, by its name.
+    fn phase(&self, id: &str) -> Verdict {
+        match self.state.phases_visited.iter().find(|v| v.phase == id) {
+            Some(v) => {
+                let stage = self.stage(id);
+                Verdict::yes(
+                    format!("{} reached at {}", capitalize(&stage), clock(v.time_s)),
+                    vec![Evidence {
+                        turn: v.turn,
+                        time_s: v.time_s,
+                        text: capitalize(&stage),
+                        seq: None,
+                    }],
+                )
+            }
+            None => Verdict::no(
+                format!("{} was not reached", capitalize(&self.stage(id))),
+                vec![],
+            ),
+        }
+    }
+
+    /// `all`: the first rule that fails says why; else every reason, once each.
+    fn all(&self, rules: &[Rule]) -> Verdict {
+        let mut evidence = Vec::new();
+        let mut whys = Vec::new();
+        for r in rules {
+            let v = self.eval(r);
+            if !v.holds {
+                return Verdict::no(v.why, v.evidence);
+            }
+            evidence.extend(v.evidence);
+            if !whys.contains(&v.why) {
+                whys.push(v.why);
+            }
+        }
+        // A clause another one already says ("Alteplase given at 5:51" beside "CT ordered at
+        // 6:51, which came after Alteplase given at 5:51") goes.
+        let said_elsewhere = |i: usize| {
+            whys.iter()
+                .enumerate()
+                .any(|(j, w)| j != i && w.contains(whys[i].as_str()))
+        };
+        let kept: Vec<String> = (0..whys.len())
+            .filter(|&i| !said_elsewhere(i))
+            .map(|i| whys[i].clone())
+            .collect();
+        Verdict::yes(join_clauses(&kept), evidence)
+    }
+
+    /// `any`: the first rule that holds; else why none did.
+    fn any(&self, rules: &[Rule]) -> Verdict {
+        let mut whys = Vec::new();
+        for r in rules {
+            let v = self.eval(r);
+            if v.holds {
+                return v;
+            }
+            whys.push(v.why);
+        }
+        self.none_before(rules)
+            .unwrap_or_else(|| Verdict::no(none_of(&whys), vec![]))
+    }
+
     fn said(&self, s: &SaidRule) -> Verdict {
         let state = self.state;
         let before = s.before.as_ref().map(|m| (m, self.moment(m)));
@@ -516,7 +546,7 @@ impl Cx<'_> {
         // The first matching utterance said outside the window, to say why it did not count.
         let mut outside: Option<(&Utterance, String)> = None;
         for u in &state.utterances {
-            if s.by_minute.is_some_and(|m| u.time_s > m * 60) {
+            if s.by_minute.is_some_and(|m| u.time_s > seconds(m)) {
                 break;
             }
             if first_match(&u.text, s.set.as_deref(), &s.phrases).is_none() {
@@ -552,6 +582,12 @@ impl Cx<'_> {
                 }
             }
         }
+        self.not_said(s, outside)
+    }
+
+    /// `said` not met: the first matching utterance outside the rule's window and why, or
+    /// what was listened for.
+    fn not_said(&self, s: &SaidRule, outside: Option<(&Utterance, String)>) -> Verdict {
         let what = match (&s.set, s.phrases.as_slice()) {
             (Some(n), _) => phrase_set_words(n),
             (None, phrases) => {
@@ -564,10 +600,10 @@ impl Cx<'_> {
         if let Some(m) = s.by_minute {
             when.push(format!("by {m}:00"));
         }
-        if let Some((m, _)) = &after {
+        if let Some(m) = &s.after {
             when.push(format!("after {}", self.moment_words(m)));
         }
-        if let Some((m, _)) = &before {
+        if let Some(m) = &s.before {
             when.push(format!("before {}", self.moment_words(m)));
         }
         let when = if when.is_empty() {
@@ -596,13 +632,12 @@ impl Cx<'_> {
     /// `done`, with the patient's weight reading a dose per kilogram against an absolute
     /// range and the reverse.
     fn done(&self, d: &DoneRule) -> Verdict {
-        let state = self.state;
-        let weight_kg = self.case.patient.weight_kg;
         let due = d
             .by_minute
             .map(|m| format!(" (due by {m}:00)"))
             .unwrap_or_default();
-        let mut candidates: Vec<(&ActionRecord, u32)> = state
+        let mut candidates: Vec<(&ActionRecord, u32)> = self
+            .state
             .actions
             .iter()
             .filter(|a| a.order_id() == Some(d.order.as_str()))
@@ -610,88 +645,17 @@ impl Cx<'_> {
             .collect();
         candidates.sort_by_key(|(a, t)| (*t, a.seq));
         if candidates.is_empty() {
-            let held = state.actions.iter().find(|a| {
-                a.order_id() == Some(d.order.as_str()) && a.status != ActionStatus::Unsupported
-            });
-            return match held {
-                Some(a) if a.cancelled_s.is_some() => Verdict::no(
-                    format!(
-                        "{} ordered at {} but cancelled before it was given",
-                        a.interpretation.summary(),
-                        clock(a.time_s)
-                    ),
-                    vec![a.evidence()],
-                ),
-                Some(a) => Verdict::no(
-                    format!(
-                        "{} ordered at {} but held: no IV access was placed",
-                        a.interpretation.summary(),
-                        clock(a.time_s)
-                    ),
-                    vec![a.evidence()],
-                ),
-                None => Verdict::no(format!("{}{due}", self.not_done(&d.order)), vec![]),
-            };
+            return self.never_carried_out(d, &due);
         }
         let needed = d.times.unwrap_or(1).max(1) as usize;
         let mut met: Vec<&ActionRecord> = Vec::new();
         let mut closest: Option<(&ActionRecord, String)> = None;
         for &(a, t) in &candidates {
-            let failure = if let Some(range) = &d.dose {
-                dose_problem(
-                    range,
-                    a.interpretation.dose.as_ref(),
-                    a.interpretation.rate,
-                    weight_kg,
-                )
-                .map(|p| format!(": {p}"))
-            } else {
-                None
-            }
-            .or_else(|| {
-                (!d.route.is_empty()
-                    && !a
-                        .interpretation
-                        .route
-                        .as_ref()
-                        .is_some_and(|r| d.route.iter().any(|x| x.eq_ignore_ascii_case(r))))
-                .then(|| {
-                    format!(
-                        ": route {} is not {}",
-                        a.interpretation.route.as_deref().unwrap_or("(none given)"),
-                        d.route.join(" or ")
-                    )
-                })
-            })
-            .or_else(|| {
-                d.by_minute
-                    .filter(|&m| t > m * 60)
-                    .map(|m| format!(", late (due by {m}:00)"))
-            })
-            .or_else(|| {
-                d.elapsed_min
-                    .filter(|&m| state.now_s < t + m * 60)
-                    .map(|m| format!(", less than {m} minutes before the end"))
-            })
-            .map(|why| format!("{}{why}", self.did(a)));
-            match failure {
+            match self.done_problem(d, a, t) {
                 None => {
                     met.push(a);
                     if met.len() >= needed {
-                        let when: Vec<String> = met
-                            .iter()
-                            .map(|m| clock(m.done_at().unwrap_or(m.time_s)))
-                            .collect();
-                        let first = met[0];
-                        return Verdict::yes(
-                            format!(
-                                "{} {} at {}{due}",
-                                first.interpretation.summary(),
-                                verb(first.interpretation.order.as_ref().map(|o| o.category)),
-                                when.join(" and ")
-                            ),
-                            met.iter().map(|m| m.evidence()).collect(),
-                        );
+                        return self.done_met(&met, &due);
                     }
                 }
                 Some(why) => {
@@ -713,6 +677,84 @@ impl Cx<'_> {
         }
         let (a, why) = closest.expect("candidates is not empty");
         Verdict::no(why, vec![a.evidence()])
+    }
+
+    /// `done` for an order never carried out: cancelled, held for access, or not ordered.
+    fn never_carried_out(&self, d: &DoneRule, due: &str) -> Verdict {
+        let held = self.state.actions.iter().find(|a| {
+            a.order_id() == Some(d.order.as_str()) && a.status != ActionStatus::Unsupported
+        });
+        match held {
+            Some(a) if a.cancelled_s.is_some() => Verdict::no(
+                format!(
+                    "{} ordered at {} but cancelled before it was given",
+                    a.interpretation.summary(),
+                    clock(a.time_s)
+                ),
+                vec![a.evidence()],
+            ),
+            Some(a) => Verdict::no(
+                format!(
+                    "{} ordered at {} but held: no IV access was placed",
+                    a.interpretation.summary(),
+                    clock(a.time_s)
+                ),
+                vec![a.evidence()],
+            ),
+            None => Verdict::no(format!("{}{due}", self.not_done(&d.order)), vec![]),
+        }
+    }
+
+    /// Why one order carried out at `t` does not meet a `done` rule (its dose, route,
+    /// deadline or delay), in a sentence; none when it does.
+    fn done_problem(&self, d: &DoneRule, a: &ActionRecord, t: u32) -> Option<String> {
+        let dose = d.dose.as_ref().and_then(|range| {
+            dose_problem(
+                range,
+                a.interpretation.dose.as_ref(),
+                a.interpretation.rate,
+                self.case.patient.weight_kg,
+            )
+            .map(|p| format!(": {p}"))
+        });
+        dose.or_else(|| {
+            (!route_allowed(&d.route, a.interpretation.route)).then(|| {
+                format!(
+                    ": route {} is not {}",
+                    a.interpretation.route.map_or("(none given)", Route::as_str),
+                    d.route.join(" or ")
+                )
+            })
+        })
+        .or_else(|| {
+            d.by_minute
+                .filter(|&m| t > seconds(m))
+                .map(|m| format!(", late (due by {m}:00)"))
+        })
+        .or_else(|| {
+            d.elapsed_min
+                .filter(|&m| self.state.now_s < t.saturating_add(seconds(m)))
+                .map(|m| format!(", less than {m} minutes before the end"))
+        })
+        .map(|why| format!("{}{why}", self.did(a)))
+    }
+
+    /// `done` met by these orders: the first named, every time given.
+    fn done_met(&self, met: &[&ActionRecord], due: &str) -> Verdict {
+        let when: Vec<String> = met
+            .iter()
+            .map(|m| clock(m.done_at().unwrap_or(m.time_s)))
+            .collect();
+        let first = met[0];
+        Verdict::yes(
+            format!(
+                "{} {} at {}{due}",
+                first.interpretation.summary(),
+                verb(first.interpretation.order.as_ref().map(|o| o.category)),
+                when.join(" and ")
+            ),
+            met.iter().map(|m| m.evidence()).collect(),
+        )
     }
 
     /// `result_before`: the first result of `r.result` released, against the placing of the
@@ -752,7 +794,7 @@ impl Cx<'_> {
         };
         let result = format!("The result of {}", a.interpretation.summary());
         let mut evidence = vec![a.evidence()];
-        if let Some(m) = r.by_minute.filter(|&m| ta > m * 60) {
+        if let Some(m) = r.by_minute.filter(|&m| ta > seconds(m)) {
             return Verdict::no(
                 format!("{result} was back at {}, late (due by {m}:00)", clock(ta)),
                 evidence,
@@ -800,7 +842,7 @@ impl Cx<'_> {
         let weight_kg = self.case.patient.weight_kg;
         let until = t
             .by_minute
-            .map_or(state.now_s, |m| (m * 60).min(state.now_s));
+            .map_or(state.now_s, |m| seconds(m).min(state.now_s));
         let mut sum = 0.0;
         let mut evidence = Vec::new();
         let mut parts = Vec::new();
@@ -812,13 +854,7 @@ impl Cx<'_> {
             {
                 continue;
             }
-            if !t.route.is_empty()
-                && !a
-                    .interpretation
-                    .route
-                    .as_ref()
-                    .is_some_and(|r| t.route.iter().any(|x| x.eq_ignore_ascii_case(r)))
-            {
+            if !route_allowed(&t.route, a.interpretation.route) {
                 continue;
             }
             let name = a.interpretation.summary();
@@ -828,7 +864,9 @@ impl Cx<'_> {
                 }
                 continue;
             };
-            let Some(v) = convert_for(amount, unit, &t.dose.unit, weight_kg) else {
+            let Some(v) =
+                Unit::parse(&t.dose.unit).and_then(|to| convert_for(amount, unit, to, weight_kg))
+            else {
                 skipped.push(format!("{name} (not in {})", t.dose.unit));
                 continue;
             };
@@ -869,24 +907,30 @@ impl Cx<'_> {
 /// How much of one order counts towards a total up to `until_s`, in the order's own unit: a
 /// single dose in full once carried out (nothing if stopped), a rate per hour for the time it
 /// ran. None when the order has no dose.
-pub fn given_by(a: &ActionRecord, until_s: u32) -> Option<(f64, &str)> {
+pub fn given_by(a: &ActionRecord, until_s: u32) -> Option<(f64, Unit)> {
     let start = a.done_at()?;
     if start > until_s {
         return None;
     }
     let dose = a.interpretation.dose.as_ref()?;
     if a.interpretation.rate {
-        if dose.unit == "mcg/min" {
+        if dose.unit == Unit::McgPerMin {
             return None;
         }
         let end = a.stopped_s.map_or(until_s, |s| s.min(until_s));
         let hours = f64::from(end.saturating_sub(start)) / 3600.0;
-        Some((dose.amount * hours, dose.unit.as_str()))
+        Some((dose.amount * hours, dose.unit))
     } else if a.stopped_s.is_some_and(|s| s <= until_s) {
-        Some((0.0, dose.unit.as_str()))
+        Some((0.0, dose.unit))
     } else {
-        Some((dose.amount, dose.unit.as_str()))
+        Some((dose.amount, dose.unit))
     }
+}
+
+/// Whether a rule's routes (as the case file writes them, in any letter case; none: any
+/// route) allow the route an order was given by.
+fn route_allowed(allowed: &[String], route: Option<Route>) -> bool {
+    allowed.is_empty() || route.is_some_and(|r| allowed.iter().any(|x| Route::parse(x) == Some(r)))
 }
 
 /// The range in words: "30–60 mL/kg", "at least 30 mL/kg".
@@ -1072,12 +1116,10 @@ fn dose_problem(
         }
         _ => {}
     }
-    let per = if rate && dose.unit != "mcg/min" {
-        "/h"
-    } else {
-        ""
-    };
-    let Some(amount) = convert_for(dose.amount, &dose.unit, &range.unit, weight_kg) else {
+    let per = rate_suffix(rate, dose.unit);
+    let Some(amount) =
+        Unit::parse(&range.unit).and_then(|to| convert_for(dose.amount, dose.unit, to, weight_kg))
+    else {
         return Some(format!(
             "dose {} {} is not in {}",
             fmt_num(dose.amount),
@@ -1199,7 +1241,7 @@ mod tests {
                 &r,
                 Some(&OrderedDose {
                     amount: 300.0,
-                    unit: "mg".into()
+                    unit: Unit::Mg
                 }),
                 false,
                 None,
@@ -1211,7 +1253,7 @@ mod tests {
                 &r,
                 Some(&OrderedDose {
                     amount: 0.3,
-                    unit: "g".into()
+                    unit: Unit::G
                 }),
                 false,
                 None,
@@ -1222,7 +1264,7 @@ mod tests {
             &r,
             Some(&OrderedDose {
                 amount: 81.0,
-                unit: "mg".into()
+                unit: Unit::Mg
             }),
             false,
             None,
@@ -1236,7 +1278,7 @@ mod tests {
             &r,
             Some(&OrderedDose {
                 amount: 2.0,
-                unit: "mL".into()
+                unit: Unit::Ml
             }),
             false,
             None,

@@ -7,6 +7,7 @@ use serde_json::Value;
 
 use super::case::*;
 use super::catalog::Catalog;
+use super::encounter::MAX_WAIT_MIN;
 use super::phrases::phrase_set;
 use super::rule::Rule;
 use super::sp::content_tokens;
@@ -85,7 +86,24 @@ pub fn load_case(source: &str, json: &str, catalog: &Catalog) -> Result<Case, Di
         return Err(diags);
     };
     check_references(&case, catalog, &mut diags);
+    check_pathway_waits(&case, &mut diags);
     diags.into_result().map(|()| case)
+}
+
+/// The expert pathway's waits, as the engine takes them (1 to [`MAX_WAIT_MIN`] minutes): a wait
+/// it would refuse would silently lose the pathway from the debrief.
+fn check_pathway_waits(case: &Case, diags: &mut Diagnostics) {
+    for (i, step) in case.pathway.iter().enumerate() {
+        if let PathwayStep::Wait { wait } = step {
+            if *wait == 0 || *wait > MAX_WAIT_MIN {
+                diags.push(Diagnostic::new(
+                    format!("$.pathway[{i}].wait"),
+                    format!("a wait of {wait} minutes"),
+                    format!("wait 1 to {MAX_WAIT_MIN} minutes at a time"),
+                ));
+            }
+        }
+    }
 }
 
 /// The typed sections of a case file, kept from the per-section checks.
@@ -491,6 +509,15 @@ fn check_references(case: &Case, catalog: &Catalog, diags: &mut Diagnostics) {
             "the time limit is 0",
             "give the case a time limit in minutes",
         ));
+    } else if case.end.time_limit_min > MAX_TIME_LIMIT_MIN {
+        diags.push(Diagnostic::new(
+            "$.end.time_limit_min",
+            format!(
+                "the time limit is {} minutes, longer than a day",
+                case.end.time_limit_min
+            ),
+            format!("give the case a time limit of at most {MAX_TIME_LIMIT_MIN} minutes"),
+        ));
     }
     if case.diagnoses.accepted.iter().all(|d| d.trim().is_empty()) {
         diags.push(Diagnostic::new(
@@ -610,7 +637,10 @@ impl Refs<'_> {
                     }
                 }
                 check_range(&t.dose, &format!("{path}.total.dose"), diags);
-                if super::units::dimension(&t.dose.unit).is_none() {
+                if super::units::Unit::parse(&t.dose.unit)
+                    .and_then(|u| u.dimension())
+                    .is_none()
+                {
                     diags.push(Diagnostic::new(
                         format!("{path}.total.dose.unit"),
                         format!("unknown unit `{}`", t.dose.unit),

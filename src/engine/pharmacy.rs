@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::action::Interpretation;
 use super::case::Patient;
 use super::catalog::{AgeBand, Catalog, Category, DoseLimit, GROSS_OVERDOSE_FACTOR};
-use super::units::{convert_for, fmt_num};
+use super::units::{convert_for, fmt_num, rate_suffix, Route};
 
 /// How a dose compares with its usual range.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -43,12 +43,7 @@ pub fn age_band(patient: &Patient) -> AgeBand {
 /// The range an order is checked against: the patient's age band for the route (a child
 /// without a paediatric range is held to the adult maximum only), single dose or rate as
 /// written.
-fn limit_for<'a>(
-    limits: &'a [DoseLimit],
-    route: &str,
-    rate: bool,
-    band: AgeBand,
-) -> Option<&'a DoseLimit> {
+fn limit_for(limits: &[DoseLimit], route: Route, rate: bool, band: AgeBand) -> Option<&DoseLimit> {
     let on_route = |l: &&DoseLimit| l.route == route && l.rate == rate;
     limits
         .iter()
@@ -67,16 +62,12 @@ fn limit_for<'a>(
 pub fn check_dose(i: &Interpretation, catalog: &Catalog, patient: &Patient) -> Option<DoseCheck> {
     let order = catalog.get(&i.order.as_ref()?.id)?;
     let dose = i.dose.as_ref()?;
-    let route = i.route.as_deref()?;
+    let route = i.route?;
     let band = age_band(patient);
     let limit = limit_for(&order.limits, route, i.rate, band)?;
-    let amount = convert_for(dose.amount, &dose.unit, &limit.unit, patient.weight_kg)?;
+    let amount = convert_for(dose.amount, dose.unit, limit.unit, patient.weight_kg)?;
     let adult_range_for_child = band == AgeBand::Child && limit.age == AgeBand::Adult;
-    let per = if i.rate && limit.unit != "mcg/min" {
-        "/h"
-    } else {
-        ""
-    };
+    let per = rate_suffix(i.rate, limit.unit);
     let usual = format!(
         "usual {}–{} {}{per}",
         fmt_num(limit.min),
@@ -141,7 +132,7 @@ pub fn needs_access(i: &Interpretation, catalog: &Catalog) -> bool {
         return false;
     };
     matches!(order.category, Category::Medication | Category::Fluid)
-        && matches!(i.route.as_deref(), Some("IV" | "IO"))
+        && matches!(i.route, Some(Route::Iv | Route::Io))
 }
 
 /// Whether an order gives IV/IO access.

@@ -14,7 +14,7 @@ use super::sse::{SseEvent, SseParser};
 use super::transport::{
     Cancel, HttpRequest, HttpResponse, Transport, TransportError, TransportErrorKind,
 };
-use super::{Chat, Completion, FinishReason, Message, Params, Usage};
+use super::{Chat, Completion, FinishReason, Message, Params};
 
 /// How failed calls are retried.
 #[derive(Debug, Clone, PartialEq)]
@@ -541,15 +541,6 @@ impl LlmError {
         self.detail = detail.into();
         self
     }
-}
-
-/// Sums usage of completions (e.g. for an encounter).
-pub fn sum_usage<'a>(completions: impl IntoIterator<Item = &'a Completion>) -> Usage {
-    completions.into_iter().fold(Usage::default(), |mut u, c| {
-        u.input_tokens += c.usage.input_tokens;
-        u.output_tokens += c.usage.output_tokens;
-        u
-    })
 }
 
 #[cfg(test)]

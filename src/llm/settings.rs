@@ -60,13 +60,6 @@ impl ProviderKind {
             ProviderKind::Anthropic => "Anthropic",
         }
     }
-
-    pub fn default_base_url(self) -> &'static str {
-        match self {
-            ProviderKind::OpenAi => "https://api.openai.com/v1",
-            ProviderKind::Anthropic => "https://api.anthropic.com/v1",
-        }
-    }
 }
 
 /// Whether the key is kept in browser storage or only in memory for this tab.
@@ -247,22 +240,26 @@ impl ProviderSettings {
     /// Checks every field; returns all problems at once.
     pub fn validate(&self, context: Context) -> Result<(), Vec<SettingsError>> {
         let mut errors = Vec::new();
-        let mut err = |field: &str, message: String| {
+        let mut err = |field: Field, message: String| {
             errors.push(SettingsError {
-                field: field.to_string(),
+                role: None,
+                field,
                 message,
             })
         };
         if let Err(m) = check_url(self.base(), context) {
-            err("base_url", m);
+            err(Field::BaseUrl, m);
         }
         if self.model.trim().is_empty() {
             err(
-                "model",
+                Field::Model,
                 "the model name is empty (e.g. gpt-4o-mini, claude-sonnet-4-5, llama3.1)".into(),
             );
         } else if self.model.trim().chars().any(char::is_control) {
-            err("model", "the model name contains control characters".into());
+            err(
+                Field::Model,
+                "the model name contains control characters".into(),
+            );
         }
         let max_temp = match self.kind {
             ProviderKind::OpenAi => 2.0,
@@ -270,7 +267,7 @@ impl ProviderSettings {
         };
         if !self.temperature.is_finite() || self.temperature < 0.0 || self.temperature > max_temp {
             err(
-                "temperature",
+                Field::Temperature,
                 format!(
                     "must be between 0 and {max_temp} for {} endpoints (got {})",
                     self.kind.label(),
@@ -280,21 +277,24 @@ impl ProviderSettings {
         }
         if self.max_tokens == 0 || self.max_tokens > 200_000 {
             err(
-                "max_tokens",
+                Field::MaxTokens,
                 format!("must be between 1 and 200000 (got {})", self.max_tokens),
             );
         }
         if self.seed.is_some() && self.kind == ProviderKind::Anthropic {
-            err("seed", "Anthropic's API has no seed; leave it empty".into());
+            err(
+                Field::Seed,
+                "Anthropic's API has no seed; leave it empty".into(),
+            );
         }
         if self.timeout_s == 0 || self.timeout_s > 600 {
             err(
-                "timeout_s",
+                Field::TimeoutS,
                 format!("must be between 1 and 600 seconds (got {})", self.timeout_s),
             );
         }
         if self.kind == ProviderKind::Anthropic && self.key.is_empty() {
-            err("key", "Anthropic needs an API key".into());
+            err(Field::Key, "Anthropic needs an API key".into());
         }
         if self
             .key
@@ -303,20 +303,20 @@ impl ProviderSettings {
             .any(|c| c.is_control() || c == ' ')
         {
             err(
-                "key",
+                Field::Key,
                 "the key contains spaces or control characters; paste it again".into(),
             );
         }
         for (i, (name, value)) in self.extra_headers.iter().enumerate() {
-            let field = format!("extra_headers[{i}]");
+            let field = Field::ExtraHeader(i);
             if name.is_empty() || !name.bytes().all(is_token_byte) {
                 err(
-                    &field,
+                    field,
                     format!("`{name}` is not a valid header name (letters, digits and - only)"),
                 );
             } else if value.chars().any(|c| c == '\r' || c == '\n') {
                 err(
-                    &field,
+                    field,
                     format!("the value of `{name}` contains a line break"),
                 );
             }
@@ -341,16 +341,81 @@ pub enum Context {
     Native,
 }
 
-/// One invalid field.
+/// A field of one role's settings: what validation names and the Settings page shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Field {
+    /// Which endpoint, or off (the Settings page's preset choice).
+    Provider,
+    BaseUrl,
+    Model,
+    Key,
+    Temperature,
+    MaxTokens,
+    Seed,
+    TimeoutS,
+    /// The extra headers as a whole (the Settings page has one box, a header a line).
+    ExtraHeaders,
+    /// One extra header, by its index.
+    ExtraHeader(usize),
+}
+
+impl Field {
+    /// The field's name: "base_url", "timeout_s"; "extra_headers" for one header or all.
+    /// The Settings page's element ids use it ("clinician-base_url").
+    pub fn name(self) -> &'static str {
+        match self {
+            Field::Provider => "provider",
+            Field::BaseUrl => "base_url",
+            Field::Model => "model",
+            Field::Key => "key",
+            Field::Temperature => "temperature",
+            Field::MaxTokens => "max_tokens",
+            Field::Seed => "seed",
+            Field::TimeoutS => "timeout_s",
+            Field::ExtraHeaders | Field::ExtraHeader(_) => "extra_headers",
+        }
+    }
+
+    /// Where a form shows it: one header's problem goes with all of them.
+    pub fn shown_at(self) -> Field {
+        match self {
+            Field::ExtraHeader(_) => Field::ExtraHeaders,
+            other => other,
+        }
+    }
+}
+
+/// The name, and the index of one header: "model", "extra_headers[0]".
+impl fmt::Display for Field {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Field::ExtraHeader(i) => write!(f, "extra_headers[{i}]"),
+            other => f.write_str(other.name()),
+        }
+    }
+}
+
+/// One invalid field (of the role's settings, when checked among all three).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SettingsError {
-    pub field: String,
+    pub role: Option<Role>,
+    pub field: Field,
     pub message: String,
+}
+
+impl SettingsError {
+    /// The field with its role: "judge.model", "extra_headers[1]".
+    pub fn path(&self) -> String {
+        match self.role {
+            Some(r) => format!("{}.{}", r.label(), self.field),
+            None => self.field.to_string(),
+        }
+    }
 }
 
 impl fmt::Display for SettingsError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.field, self.message)
+        write!(f, "{}: {}", self.path(), self.message)
     }
 }
 
@@ -487,14 +552,14 @@ impl Settings {
         }
     }
 
-    /// Validates every configured role; field names are prefixed with the role.
+    /// Validates every configured role; each error names its role.
     pub fn validate(&self, context: Context) -> Result<(), Vec<SettingsError>> {
         let mut all = Vec::new();
         for role in Role::ALL {
             if let Some(Err(errors)) = self.role(role).map(|p| p.validate(context)) {
                 all.extend(errors.into_iter().map(|e| SettingsError {
-                    field: format!("{}.{}", role.label(), e.field),
-                    message: e.message,
+                    role: Some(role),
+                    ..e
                 }));
             }
         }
@@ -523,8 +588,8 @@ mod tests {
     fn fields(r: Result<(), Vec<SettingsError>>) -> Vec<String> {
         r.err()
             .unwrap_or_default()
-            .into_iter()
-            .map(|e| e.field)
+            .iter()
+            .map(SettingsError::path)
             .collect()
     }
 
@@ -606,7 +671,7 @@ mod tests {
             let mut p = openai();
             p.base_url = url.into();
             let errs = p.validate(Context::Browser).unwrap_err();
-            assert_eq!(errs[0].field, "base_url");
+            assert_eq!(errs[0].field, Field::BaseUrl);
             assert!(
                 errs[0].message.contains(needle),
                 "{url}: {}",

@@ -4,7 +4,7 @@
 //! localStorage.
 //!
 //! Only meaningful in the browser: on a native target every call reports that storage is
-//! unavailable. Errors are plain text for the page to show.
+//! unavailable. Errors are a [`StoreError`], whose wording is for the page to show.
 
 pub mod educator;
 pub mod settings;
@@ -30,7 +30,43 @@ thread_local! {
     static DB: RefCell<Option<IdbDatabase>> = const { RefCell::new(None) };
 }
 
-fn js_err(context: &str, e: JsValue) -> String {
+/// Why the browser's storage could not be used.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreError {
+    /// This browser offers no such storage here (no window; IndexedDB or localStorage off, as
+    /// in some private modes): what is missing.
+    Unavailable(&'static str),
+    /// The browser refused an operation: what was being done, and the browser's message.
+    Refused { doing: &'static str, detail: String },
+    /// What is stored cannot be read back (changed by hand, or by another version): which
+    /// record and why, in a sentence.
+    Unreadable(String),
+    /// What was to be stored could not be written as JSON.
+    Unwritable(String),
+}
+
+impl std::fmt::Display for StoreError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            StoreError::Unavailable(what) => f.write_str(what),
+            StoreError::Refused { doing, detail } => write!(f, "{doing}: {detail}"),
+            StoreError::Unreadable(why) => f.write_str(why),
+            StoreError::Unwritable(why) => write!(f, "cannot save: {why}"),
+        }
+    }
+}
+
+impl std::error::Error for StoreError {}
+
+/// Pages show storage errors as text.
+impl From<StoreError> for String {
+    fn from(e: StoreError) -> String {
+        e.to_string()
+    }
+}
+
+/// The browser refused `doing`: its error's message.
+fn js_err(doing: &'static str, e: JsValue) -> StoreError {
     let detail = e
         .dyn_ref::<js_sys::Error>()
         .map(|e| String::from(e.message()))
@@ -41,7 +77,7 @@ fn js_err(context: &str, e: JsValue) -> String {
                 .and_then(|m| m.as_string())
         })
         .unwrap_or_else(|| "unknown error".into());
-    format!("{context}: {detail}")
+    StoreError::Refused { doing, detail }
 }
 
 /// Resolves with the request's result on success, rejects with its error.
@@ -89,15 +125,17 @@ fn transaction_future(tx: &web_sys::IdbTransaction) -> JsFuture {
 }
 
 /// Opens the database once and keeps it (later writes then start in call order).
-pub async fn open() -> Result<IdbDatabase, String> {
+pub async fn open() -> Result<IdbDatabase, StoreError> {
     if let Some(db) = DB.with(|d| d.borrow().clone()) {
         return Ok(db);
     }
-    let window = web_sys::window().ok_or("no browser window")?;
+    let window = web_sys::window().ok_or(StoreError::Unavailable("no browser window"))?;
     let factory = window
         .indexed_db()
         .map_err(|e| js_err("IndexedDB is not available", e))?
-        .ok_or("IndexedDB is not available in this browser (private mode?)")?;
+        .ok_or(StoreError::Unavailable(
+            "IndexedDB is not available in this browser (private mode?)",
+        ))?;
     let req = factory
         .open_with_u32(DB_NAME, DB_VERSION)
         .map_err(|e| js_err("cannot open the database", e))?;
@@ -120,7 +158,7 @@ pub async fn open() -> Result<IdbDatabase, String> {
         .map_err(|e| js_err("cannot open the database", e))?;
     let db: IdbDatabase = value
         .dyn_into()
-        .map_err(|_| "the database did not open".to_string())?;
+        .map_err(|_| StoreError::Unavailable("the database did not open"))?;
     if let Some(existing) = DB.with(|d| d.borrow().clone()) {
         return Ok(existing);
     }
@@ -131,7 +169,7 @@ pub async fn open() -> Result<IdbDatabase, String> {
 fn store(
     db: &IdbDatabase,
     mode: IdbTransactionMode,
-) -> Result<(web_sys::IdbTransaction, web_sys::IdbObjectStore), String> {
+) -> Result<(web_sys::IdbTransaction, web_sys::IdbObjectStore), StoreError> {
     let tx = db
         .transaction_with_str_and_mode(ENCOUNTERS, mode)
         .map_err(|e| js_err("cannot start a transaction", e))?;
@@ -142,8 +180,8 @@ fn store(
 }
 
 /// Writes an encounter (insert or replace) and waits until it is committed.
-pub async fn save_encounter(saved: &SavedEncounter) -> Result<(), String> {
-    let json = serde_json::to_string(saved).map_err(|e| format!("cannot save: {e}"))?;
+pub async fn save_encounter(saved: &SavedEncounter) -> Result<(), StoreError> {
+    let json = serde_json::to_string(saved).map_err(|e| StoreError::Unwritable(e.to_string()))?;
     let db = open().await?;
     let record = Object::new();
     Reflect::set(&record, &"id".into(), &JsValue::from_str(&saved.id))
@@ -159,16 +197,17 @@ pub async fn save_encounter(saved: &SavedEncounter) -> Result<(), String> {
         .map_err(|e| js_err("cannot save the encounter", e))
 }
 
-fn parse_record(value: &JsValue) -> Result<SavedEncounter, String> {
+fn parse_record(value: &JsValue) -> Result<SavedEncounter, StoreError> {
     let json = Reflect::get(value, &"json".into())
         .ok()
         .and_then(|j| j.as_string())
-        .ok_or("a stored encounter has no data")?;
-    serde_json::from_str(&json).map_err(|e| format!("a stored encounter cannot be read: {e}"))
+        .ok_or_else(|| StoreError::Unreadable("a stored encounter has no data".into()))?;
+    serde_json::from_str(&json)
+        .map_err(|e| StoreError::Unreadable(format!("a stored encounter cannot be read: {e}")))
 }
 
 /// One encounter by id; None if there is none.
-pub async fn load_encounter(id: &str) -> Result<Option<SavedEncounter>, String> {
+pub async fn load_encounter(id: &str) -> Result<Option<SavedEncounter>, StoreError> {
     let db = open().await?;
     let (_tx, s) = store(&db, IdbTransactionMode::Readonly)?;
     let req = s
@@ -184,7 +223,7 @@ pub async fn load_encounter(id: &str) -> Result<Option<SavedEncounter>, String> 
 }
 
 /// Every stored encounter; unreadable records are reported as errors next to the rest.
-pub async fn list_encounters() -> Result<(Vec<SavedEncounter>, Vec<String>), String> {
+pub async fn list_encounters() -> Result<(Vec<SavedEncounter>, Vec<StoreError>), StoreError> {
     let db = open().await?;
     let (_tx, s) = store(&db, IdbTransactionMode::Readonly)?;
     let req = s
@@ -204,7 +243,7 @@ pub async fn list_encounters() -> Result<(Vec<SavedEncounter>, Vec<String>), Str
     Ok((ok, bad))
 }
 
-pub async fn delete_encounter(id: &str) -> Result<(), String> {
+pub async fn delete_encounter(id: &str) -> Result<(), StoreError> {
     let db = open().await?;
     let (tx, s) = store(&db, IdbTransactionMode::Readwrite)?;
     let done = transaction_future(&tx);
@@ -219,26 +258,29 @@ pub async fn delete_encounter(id: &str) -> Result<(), String> {
     Ok(())
 }
 
+const NO_LOCAL_STORAGE: StoreError = StoreError::Unavailable("localStorage is not available");
+
 fn local_storage() -> Option<web_sys::Storage> {
     web_sys::window()?.local_storage().ok().flatten()
 }
 
 /// The imported case files kept in localStorage.
-pub fn load_imported() -> Result<Vec<StoredCase>, String> {
+pub fn load_imported() -> Result<Vec<StoredCase>, StoreError> {
     let Some(ls) = local_storage() else {
         return Ok(Vec::new());
     };
     match ls.get_item(IMPORTED_KEY) {
-        Ok(Some(text)) => serde_json::from_str(&text)
-            .map_err(|e| format!("the stored imported cases cannot be read: {e}")),
+        Ok(Some(text)) => serde_json::from_str(&text).map_err(|e| {
+            StoreError::Unreadable(format!("the stored imported cases cannot be read: {e}"))
+        }),
         Ok(None) => Ok(Vec::new()),
         Err(e) => Err(js_err("cannot read imported cases", e)),
     }
 }
 
-pub fn save_imported(cases: &[StoredCase]) -> Result<(), String> {
-    let ls = local_storage().ok_or("localStorage is not available")?;
-    let text = serde_json::to_string(cases).map_err(|e| format!("cannot save: {e}"))?;
+pub fn save_imported(cases: &[StoredCase]) -> Result<(), StoreError> {
+    let ls = local_storage().ok_or(NO_LOCAL_STORAGE)?;
+    let text = serde_json::to_string(cases).map_err(|e| StoreError::Unwritable(e.to_string()))?;
     ls.set_item(IMPORTED_KEY, &text)
         .map_err(|e| js_err("cannot keep the imported cases (storage full?)", e))
 }

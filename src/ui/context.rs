@@ -32,7 +32,7 @@ impl AppData {
         let mut storage_error = None;
         match store::load_imported() {
             Ok(stored) => problems.extend(library.restore_imports(&stored, &catalog)),
-            Err(e) => storage_error = Some(e),
+            Err(e) => storage_error = Some(e.to_string()),
         }
         AppData {
             catalog,
@@ -59,7 +59,7 @@ impl Models {
     pub fn load() -> Models {
         let (settings, error) = match store::settings::load() {
             Ok(s) => (s, None),
-            Err(e) => (Settings::default(), Some(e)),
+            Err(e) => (Settings::default(), Some(e.to_string())),
         };
         Models {
             settings: RwSignal::new(settings),

@@ -159,7 +159,7 @@ fn ScoresPanel(
                     name_error.set(None);
                     educator.set(Some(name));
                 }
-                Err(e) => name_error.set(Some(e)),
+                Err(e) => name_error.set(Some(e.to_string())),
             },
             Err(e) => name_error.set(Some(e)),
         }

@@ -23,6 +23,7 @@ pub fn History() -> impl IntoView {
                 let sections = data
                     .library
                     .with_untracked(|lib| history_sections(&saved, lib, &data.catalog, local_date));
+                let bad: Vec<String> = bad.iter().map(ToString::to_string).collect();
                 (sections, bad)
             })
         }
@@ -34,7 +35,7 @@ pub fn History() -> impl IntoView {
             let mut error = None;
             for id in &ids {
                 if let Err(e) = store::delete_encounter(id).await {
-                    error = Some(e);
+                    error = Some(e.to_string());
                     break;
                 }
             }

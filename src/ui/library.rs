@@ -251,7 +251,7 @@ fn CaseCardView(
             });
             let stored = library.with_untracked(|l| l.stored_imports());
             if let Err(e) = store::save_imported(&stored) {
-                data.storage_error.set(Some(e));
+                data.storage_error.set(Some(e.to_string()));
             }
         });
         view! { <ConfirmDelete what=card.title.clone() on_confirm=on_confirm /> }
@@ -435,7 +435,7 @@ fn ImportPanel() -> impl IntoView {
             }
             let stored = library.with_untracked(|l| l.stored_imports());
             if let Err(e) = store::save_imported(&stored) {
-                storage_error.set(Some(e));
+                storage_error.set(Some(e.to_string()));
             }
             outcomes.set(results);
             busy.set(false);

@@ -11,7 +11,7 @@ use leptos::task::spawn_local;
 use crate::app::settings::{
     field_error, forms_to_settings, FieldError, RoleForm, StatusFor, KEY_STORAGE_NOTE,
 };
-use crate::llm::settings::{Preset, Role};
+use crate::llm::settings::{Field, Preset, Role};
 use crate::llm::transport::Cancel;
 use crate::store;
 
@@ -249,9 +249,9 @@ fn RoleSettings(
             </label>
             <Show when=enabled>
                 <p class="muted small">{hint}</p>
-                {text_field(role, form, errors, "base_url", "Base URL", "url", |f| f.base_url.clone(), |f, v| f.base_url = v)}
-                {text_field(role, form, errors, "model", "Model", "text", |f| f.model.clone(), |f, v| f.model = v)}
-                {text_field(role, form, errors, "key", "API key", "password", |f| f.key.clone(), |f, v| f.key = v)}
+                {text_field(role, form, errors, Field::BaseUrl, "Base URL", "url", |f| f.base_url.clone(), |f, v| f.base_url = v)}
+                {text_field(role, form, errors, Field::Model, "Model", "text", |f| f.model.clone(), |f, v| f.model = v)}
+                {text_field(role, form, errors, Field::Key, "API key", "password", |f| f.key.clone(), |f, v| f.key = v)}
                 <label class="checkbox">
                     <input
                         type="checkbox"
@@ -267,10 +267,10 @@ fn RoleSettings(
                     </span>
                 </label>
                 <div class="field-row">
-                    {text_field(role, form, errors, "temperature", "Temperature", "text", |f| f.temperature.clone(), |f, v| f.temperature = v)}
-                    {text_field(role, form, errors, "max_tokens", "Max tokens", "text", |f| f.max_tokens.clone(), |f, v| f.max_tokens = v)}
-                    {text_field(role, form, errors, "seed", "Seed (optional)", "text", |f| f.seed.clone(), |f, v| f.seed = v)}
-                    {text_field(role, form, errors, "timeout_s", "Timeout (s)", "text", |f| f.timeout_s.clone(), |f, v| f.timeout_s = v)}
+                    {text_field(role, form, errors, Field::Temperature, "Temperature", "text", |f| f.temperature.clone(), |f, v| f.temperature = v)}
+                    {text_field(role, form, errors, Field::MaxTokens, "Max tokens", "text", |f| f.max_tokens.clone(), |f, v| f.max_tokens = v)}
+                    {text_field(role, form, errors, Field::Seed, "Seed (optional)", "text", |f| f.seed.clone(), |f, v| f.seed = v)}
+                    {text_field(role, form, errors, Field::TimeoutS, "Timeout (s)", "text", |f| f.timeout_s.clone(), |f, v| f.timeout_s = v)}
                 </div>
                 <label class="field">
                     <span>"Extra headers (one \"Name: value\" per line)"</span>
@@ -285,7 +285,7 @@ fn RoleSettings(
                     ></textarea>
                     {move || {
                         errors
-                            .with(|e| field_error(e, "extra_headers"))
+                            .with(|e| field_error(e, Field::ExtraHeaders))
                             .map(|m| {
                                 view! {
                                     <span class="field-error" id=format!("{r}-extra_headers-error")>{m}</span>
@@ -350,13 +350,13 @@ fn text_field(
     role: Role,
     form: RwSignal<RoleForm>,
     errors: RwSignal<Vec<FieldError>>,
-    field: &'static str,
+    field: Field,
     label: &'static str,
     kind: &'static str,
     get: fn(&RoleForm) -> String,
     set: fn(&mut RoleForm, String),
 ) -> impl IntoView {
-    let id = format!("{}-{field}", role.label());
+    let id = format!("{}-{}", role.label(), field.name());
     let error_id = format!("{id}-error");
     let error = move || errors.with(|e| field_error(e, field));
     view! {

@@ -5,25 +5,11 @@
 // (91–100 scores 2, low but not critical). The patient arrives without a line: IV access goes
 // in first, as it would in resus (the nurse holds IV fluids until there is access).
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
-import { ROOT, launchBrowser, openPage, screenshot, startStaticServer, waitForApp } from './harness.mjs';
+import { test } from 'node:test';
+import { caseFile, openApp, screenshot, useApp } from './harness.mjs';
 
-let server;
-let chrome;
-
-before(async () => {
-  server = await startStaticServer();
-  chrome = await launchBrowser();
-});
-
-after(async () => {
-  await chrome?.close();
-  await server?.close();
-});
-
-const caseFile = (id) => JSON.parse(readFileSync(join(ROOT, 'assets', 'cases', `${id}.json`), 'utf8'));
+const app = useApp();
 
 const ALARM = 'Monitor alarm: systolic BP 74 mmHg (critically low).';
 
@@ -65,9 +51,7 @@ test('a nitrate drops the pressure: the BP tile turns critical with its label, a
   const rescue = kase.events.find((e) => e.id === 'fluid_rescue').then.find((t) => t.vitals).vitals;
   assert.equal(rv.vitals.sbp, 74, 'the case still drops the systolic to 74');
 
-  const { context, page, log } = await openPage(chrome.browser, server.url);
-  await page.goto(server.url);
-  await waitForApp(page);
+  const { context, page, log } = await openApp(app);
   await page.locator('[data-case-id="acs-inferior-stemi"] button', { hasText: 'Start' }).click();
   await page.waitForURL(/\/encounter\/enc-/);
   await page.locator('#speak-input').waitFor();

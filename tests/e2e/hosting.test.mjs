@@ -6,21 +6,10 @@ import assert from 'node:assert/strict';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
-import { DIST, ROOT, axeViolations, launchBrowser, openPage, screenshot, startStaticServer, waitForApp } from './harness.mjs';
+import { test } from 'node:test';
+import { DIST, axeViolations, caseFile, openPage, screenshot, startStaticServer, useApp, waitForApp } from './harness.mjs';
 
-let server;
-let chrome;
-
-before(async () => {
-  server = await startStaticServer(DIST, { plain: true });
-  chrome = await launchBrowser();
-});
-
-after(async () => {
-  await chrome?.close();
-  await server?.close();
-});
+const app = useApp({ dir: DIST, plain: true });
 
 /**
  * Opens a page that records every `securitypolicyviolation` event of every document it loads
@@ -57,20 +46,20 @@ test('dist carries a 404.html fallback identical to index.html, and the server h
     readFileSync(join(DIST, 'index.html'), 'utf8'),
     'scripts/csp_hashes.py copies the finished index.html (CSP hashes filled in) to 404.html',
   );
-  const deep = await fetch(`${server.url}/history`);
+  const deep = await fetch(`${app.server.url}/history`);
   assert.equal(deep.status, 404, 'the plain server does not pretend /history exists');
   assert.match(await deep.text(), /<link[^>]+\.wasm|bedside/i, 'its 404 page is the app');
-  const missingAsset = await fetch(`${server.url}/no-such-file.js`);
+  const missingAsset = await fetch(`${app.server.url}/no-such-file.js`);
   assert.equal(missingAsset.status, 404);
-  const root = await fetch(`${server.url}/`);
+  const root = await fetch(`${app.server.url}/`);
   assert.equal(root.status, 200);
 });
 
 test('every route survives a reload on a plain static host, with no CSP violation and no axe violation', async () => {
-  const { context, page, log, violations } = await openWatchedPage(chrome.browser, server.url);
+  const { context, page, log, violations } = await openWatchedPage(app.chrome.browser, app.server.url);
   const checked = [];
   const check = async (path, heading, name, landsOn = path) => {
-    await page.goto(`${server.url}${path}`);
+    await page.goto(`${app.server.url}${path}`);
     await waitForApp(page);
     await page.reload();
     await waitForApp(page);
@@ -83,7 +72,7 @@ test('every route survives a reload on a plain static host, with no CSP violatio
   };
 
   // A real encounter and its debrief, for the two routes with an id.
-  await page.goto(server.url);
+  await page.goto(app.server.url);
   await waitForApp(page);
   await page.locator('[data-case-id="anaphylaxis-peanut"] button', { hasText: 'Start' }).click();
   await page.waitForURL(/\/encounter\/enc-/);
@@ -121,7 +110,7 @@ test('every route survives a reload on a plain static host, with no CSP violatio
 });
 
 function titleOf(caseId) {
-  return JSON.parse(readFileSync(join(ROOT, 'assets', 'cases', `${caseId}.json`), 'utf8')).meta.title;
+  return caseFile(caseId).meta.title;
 }
 
 test('installable: a manifest with icons; after the first visit the app works with the network cut, and a new release replaces the cache', async () => {
@@ -144,7 +133,7 @@ test('installable: a manifest with icons; after the first visit the app works wi
     const wasm = readFileSync(join(site, 'index.html'), 'utf8').match(/[\w-]+_bg\.wasm/)[0];
     assert.ok(sw.includes(`/${wasm}`), 'the wasm is precached');
 
-    const { context, page, log, violations } = await openWatchedPage(chrome.browser, host.url);
+    const { context, page, log, violations } = await openWatchedPage(app.chrome.browser, host.url);
     await page.goto(host.url);
     await waitForApp(page);
     assert.equal(await page.locator('link[rel="manifest"]').getAttribute('href'), '/manifest.webmanifest');

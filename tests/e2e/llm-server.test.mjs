@@ -1,35 +1,13 @@
 // The local SmolLM2 server answers a chat completion fetched from the app's page: proves the
 // test model runs, that it sends CORS headers, and that the page's CSP lets it through.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import {
-  launchBrowser,
-  openPage,
-  startLlmServer,
-  startStaticServer,
-  waitForApp,
-} from './harness.mjs';
+import { test } from 'node:test';
+import { openApp, useApp } from './harness.mjs';
 
-let server;
-let chrome;
-let llm;
-
-before(async () => {
-  [server, chrome, llm] = await Promise.all([startStaticServer(), launchBrowser(), startLlmServer()]);
-});
-
-after(async () => {
-  await chrome?.close();
-  await server?.close();
-  await llm?.stop();
-});
+const app = useApp({ llm: {} });
 
 test('the local model answers a chat completion fetched from the page origin (CORS)', async () => {
-  const { context, page, log } = await openPage(chrome.browser, server.url, {
-    allowedOrigins: [llm.url],
-  });
-  await page.goto(server.url);
-  await waitForApp(page);
+  const { context, page, log } = await openApp(app, { allowedOrigins: [app.llm.url] });
   const result = await page.evaluate(
     async ({ url, model }) => {
       const r = await fetch(`${url}/v1/chat/completions`, {
@@ -52,7 +30,7 @@ test('the local model answers a chat completion fetched from the page origin (CO
         body: await r.json(),
       };
     },
-    { url: llm.url, model: llm.model },
+    { url: app.llm.url, model: app.llm.model },
   );
   assert.equal(result.status, 200);
   assert.equal(result.crossOrigin, true, 'the page and the model server are different origins');
@@ -65,9 +43,7 @@ test('the local model answers a chat completion fetched from the page origin (CO
 });
 
 test('the local model streams server-sent events to the page', async () => {
-  const { context, page } = await openPage(chrome.browser, server.url, { allowedOrigins: [llm.url] });
-  await page.goto(server.url);
-  await waitForApp(page);
+  const { context, page } = await openApp(app, { allowedOrigins: [app.llm.url] });
   const chunks = await page.evaluate(
     async ({ url, model }) => {
       const r = await fetch(`${url}/v1/chat/completions`, {
@@ -97,7 +73,7 @@ test('the local model streams server-sent events to the page', async () => {
       }
       return { events, done };
     },
-    { url: llm.url, model: llm.model },
+    { url: app.llm.url, model: app.llm.model },
   );
   assert.ok(chunks.events > 1, `expected several stream events, got ${chunks.events}`);
   assert.equal(chunks.done, true, 'the stream ends with data: [DONE]');

@@ -7,39 +7,14 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { join } from 'node:path';
-import { after, before, test } from 'node:test';
-import {
-  ROOT,
-  launchBrowser,
-  openPage,
-  screenshot,
-  startLlmServer,
-  startStaticServer,
-  waitForApp,
-} from './harness.mjs';
+import { test } from 'node:test';
+import { caseFile, openApp, openPage, screenshot, useApp, waitForApp } from './harness.mjs';
 
 const KEY = 'sk-test-DO-NOT-LEAK-1234';
 const LLAMA_CPP = '5'; // Preset::ALL index of "llama.cpp server (local)"
 const SETTINGS_KEY = 'bedside.llm-settings.v1';
 
-let server;
-let chrome;
-let llm;
-
-before(async () => {
-  [server, chrome, llm] = await Promise.all([
-    startStaticServer(),
-    launchBrowser(),
-    startLlmServer({ ctx: 8192 }),
-  ]);
-});
-
-after(async () => {
-  await chrome?.close();
-  await server?.close();
-  await llm?.stop();
-});
+const app = useApp({ llm: { ctx: 8192 } });
 
 function assertClean(log) {
   assert.deepEqual(log.pageErrors, [], 'no page errors');
@@ -47,9 +22,7 @@ function assertClean(log) {
 }
 
 async function open() {
-  const opened = await openPage(chrome.browser, server.url, { allowedOrigins: [llm.url] });
-  await opened.page.goto(`${server.url}/settings`);
-  await waitForApp(opened.page);
+  const opened = await openApp(app, { path: '/settings', allowedOrigins: [app.llm.url] });
   await opened.page.locator('#clinician-provider').waitFor();
   return opened;
 }
@@ -57,8 +30,8 @@ async function open() {
 /** Fills one role's form with the local server (does not save). */
 async function configure(page, role, { maxTokens = '96', remember = false } = {}) {
   await page.locator(`#${role}-provider`).selectOption(LLAMA_CPP);
-  await page.locator(`#${role}-base_url`).fill(`${llm.url}/v1`);
-  await page.locator(`#${role}-model`).fill(llm.model);
+  await page.locator(`#${role}-base_url`).fill(`${app.llm.url}/v1`);
+  await page.locator(`#${role}-model`).fill(app.llm.model);
   await page.locator(`#${role}-key`).fill(KEY);
   await page.locator(`#${role}-max_tokens`).fill(maxTokens);
   await page.locator(`#${role}-temperature`).fill('0.3');
@@ -118,7 +91,7 @@ test('settings: errors per field, test connection, and keys kept only when remem
 
   // Fixed: test connection reaches the real server.
   await page.locator('#clinician-max_tokens').fill('96');
-  await page.locator('#clinician-base_url').fill(`${llm.url}/v1`);
+  await page.locator('#clinician-base_url').fill(`${app.llm.url}/v1`);
   await page.locator('#clinician-test').click();
   await page.waitForFunction(() => document.querySelector('#clinician-test-result')?.dataset.ok !== '', null, {
     timeout: 60_000,
@@ -428,14 +401,14 @@ async function startScriptedJudge(ids) {
 }
 
 test('the judge: a reply missing an item is refused as a whole; a complete one scores the items', async () => {
-  const caseJson = JSON.parse(readFileSync(join(ROOT, 'assets', 'cases', 'acs-inferior-stemi.json'), 'utf8'));
+  const caseJson = caseFile('acs-inferior-stemi');
   const ids = caseJson.rubric.filter((i) => !i.rule).map((i) => i.id);
   assert.ok(ids.length >= 2, 'the case has judge items');
   const judge = await startScriptedJudge(ids);
-  const opened = await openPage(chrome.browser, server.url, { allowedOrigins: [llm.url, judge.url] });
+  const opened = await openPage(app.chrome.browser, app.server.url, { allowedOrigins: [app.llm.url, judge.url] });
   const { context, page, log } = opened;
   try {
-    await page.goto(`${server.url}/settings`);
+    await page.goto(`${app.server.url}/settings`);
     await waitForApp(page);
     await page.locator('#judge-provider').selectOption(LLAMA_CPP);
     await page.locator('#judge-base_url').fill(`${judge.url}/v1`);

@@ -10,24 +10,12 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
-import { ROOT, launchBrowser, openPage, screenshot, startStaticServer, waitForApp } from './harness.mjs';
+import { test } from 'node:test';
+import { ROOT, caseFile, openApp, screenshot, useApp } from './harness.mjs';
 
-let server;
-let chrome;
-
-before(async () => {
-  server = await startStaticServer();
-  chrome = await launchBrowser();
-});
-
-after(async () => {
-  await chrome?.close();
-  await server?.close();
-});
+const app = useApp();
 
 const catalog = JSON.parse(readFileSync(join(ROOT, 'assets', 'catalog.json'), 'utf8')).orders;
-const caseFile = (id) => JSON.parse(readFileSync(join(ROOT, 'assets', 'cases', `${id}.json`), 'utf8'));
 const entry = (id) => catalog.find((o) => o.id === id);
 const rubricItem = (kase, id) => kase.rubric.find((r) => r.id === id);
 
@@ -43,10 +31,8 @@ function assertClean(log) {
 
 /** Opens the app and starts a built-in case. */
 async function startCase(id) {
-  const opened = await openPage(chrome.browser, server.url);
+  const opened = await openApp(app);
   const { page } = opened;
-  await page.goto(server.url);
-  await waitForApp(page);
   await page.locator(`[data-case-id="${id}"] button`, { hasText: 'Start' }).click();
   await page.waitForURL(/\/encounter\/enc-/);
   await page.locator('#speak-input').waitFor();

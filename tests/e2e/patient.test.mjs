@@ -3,25 +3,12 @@
 // (consent, and once the hint that examinations are placed from the Orders panel). What the
 // patient should say is read from the case file's own reactions, never from the app's output.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
-import { ROOT, launchBrowser, openPage, screenshot, startStaticServer, waitForApp } from './harness.mjs';
+import { test } from 'node:test';
+import { caseFile, openPage, screenshot, useApp, waitForApp } from './harness.mjs';
 
-let server;
-let chrome;
+const app = useApp();
 
-before(async () => {
-  server = await startStaticServer();
-  chrome = await launchBrowser();
-});
-
-after(async () => {
-  await chrome?.close();
-  await server?.close();
-});
-
-const caseFile = (id) => JSON.parse(readFileSync(join(ROOT, 'assets', 'cases', `${id}.json`), 'utf8'));
 const reaction = (c, pred) => {
   const r = c.reactions.find(pred);
   assert.ok(r, 'the case scripts this reaction');
@@ -29,7 +16,7 @@ const reaction = (c, pred) => {
 };
 
 async function start(page, id) {
-  await page.goto(server.url);
+  await page.goto(app.server.url);
   await waitForApp(page);
   await page.locator(`[data-case-id="${id}"] button`, { hasText: 'Start' }).click();
   await page.waitForURL(/\/encounter\/enc-/);
@@ -58,7 +45,7 @@ const spoken = (lines) => lines.filter((l) => /row-(patient|actor)/.test(l.cls))
 
 test('a bad-news conversation: the patient answers the greeting, reacts to the news and to empathy', async () => {
   const c = caseFile('breaking-bad-news');
-  const { context, page, log } = await openPage(chrome.browser, server.url);
+  const { context, page, log } = await openPage(app.chrome.browser, app.server.url);
   await start(page, 'breaking-bad-news');
 
   // A greeting with a question is answered by the question, not with "Okay.".
@@ -99,7 +86,7 @@ test('a bad-news conversation: the patient answers the greeting, reacts to the n
 
 test('a request to examine: consent, and the hint to use the Orders panel only once', async () => {
   const c = caseFile('acs-inferior-stemi');
-  const { context, page, log } = await openPage(chrome.browser, server.url);
+  const { context, page, log } = await openPage(app.chrome.browser, app.server.url);
   await start(page, 'acs-inferior-stemi');
   const consent = reaction(c, (r) => r.kind === 'examination');
 

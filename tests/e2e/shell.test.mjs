@@ -1,28 +1,17 @@
 // The app shell in headless Chromium: loads without errors, renders from wasm, navigates,
 // makes no request outside its own origin, and carries a strict Content-Security-Policy.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { launchBrowser, openPage, screenshot, startStaticServer, waitForApp } from './harness.mjs';
+import { test } from 'node:test';
+import { openApp, openPage, screenshot, useApp, waitForApp } from './harness.mjs';
 
-let server;
-let chrome;
-
-before(async () => {
-  server = await startStaticServer();
-  chrome = await launchBrowser();
-});
-
-after(async () => {
-  await chrome?.close();
-  await server?.close();
-});
+const app = useApp();
 
 test('the app loads, renders from wasm, and logs no console errors', async () => {
-  const { context, page, log } = await openPage(chrome.browser, server.url);
+  const { context, page, log } = await openPage(app.chrome.browser, app.server.url);
   // The static index.html has an empty body: the header exists only if the wasm app mounted.
-  const html = await (await fetch(server.url)).text();
+  const html = await (await fetch(app.server.url)).text();
   assert.doesNotMatch(html, /app-header/, 'the header must come from wasm, not static HTML');
-  await page.goto(server.url);
+  await page.goto(app.server.url);
   await waitForApp(page);
   await assert.doesNotReject(page.getByRole('link', { name: 'Bedside' }).waitFor());
   assert.equal(await page.title(), 'Bedside — standardized patient simulator');
@@ -35,9 +24,7 @@ test('the app loads, renders from wasm, and logs no console errors', async () =>
 });
 
 test('navigation reaches every page and marks the current one', async () => {
-  const { context, page, log } = await openPage(chrome.browser, server.url);
-  await page.goto(server.url);
-  await waitForApp(page);
+  const { context, page, log } = await openApp(app);
   const nav = page.getByRole('navigation', { name: 'Main' });
   const pages = [
     ['Encounter', '/encounter', 'Encounter'],
@@ -47,7 +34,7 @@ test('navigation reaches every page and marks the current one', async () => {
   ];
   for (const [label, path, heading] of pages) {
     await nav.getByRole('link', { name: label }).click();
-    await page.waitForURL(`${server.url}${path}`);
+    await page.waitForURL(`${app.server.url}${path}`);
     assert.equal(await page.locator('h1').innerText(), heading);
     assert.equal(
       await nav.getByRole('link', { name: label }).getAttribute('aria-current'),
@@ -58,7 +45,7 @@ test('navigation reaches every page and marks the current one', async () => {
   }
   // Client-side routing: back goes to the previous page without a reload.
   await page.goBack();
-  await page.waitForURL(`${server.url}/settings`);
+  await page.waitForURL(`${app.server.url}/settings`);
   assert.equal(await page.locator('h1').innerText(), 'Settings');
   assert.deepEqual(log.consoleErrors, []);
   assert.deepEqual(log.pageErrors, []);
@@ -66,11 +53,9 @@ test('navigation reaches every page and marks the current one', async () => {
 });
 
 test('a deep link loads its page, and an unknown path says so', async () => {
-  const { context, page, log } = await openPage(chrome.browser, server.url);
-  await page.goto(`${server.url}/history`);
-  await waitForApp(page);
+  const { context, page, log } = await openApp(app, { path: '/history' });
   assert.equal(await page.locator('h1').innerText(), 'History');
-  await page.goto(`${server.url}/no-such-page`);
+  await page.goto(`${app.server.url}/no-such-page`);
   await waitForApp(page);
   assert.equal(await page.locator('h1').innerText(), 'Page not found');
   await screenshot(page, 'shell-not-found');
@@ -79,9 +64,7 @@ test('a deep link loads its page, and an unknown path says so', async () => {
 });
 
 test('the page has a strict Content-Security-Policy that still allows LLM endpoints', async () => {
-  const { context, page } = await openPage(chrome.browser, server.url);
-  await page.goto(server.url);
-  await waitForApp(page);
+  const { context, page } = await openApp(app);
   const csp = await page.locator('meta[http-equiv="Content-Security-Policy"]').getAttribute('content');
   const directives = Object.fromEntries(
     csp.split(';').map((d) => d.trim().split(/\s+/)).map(([name, ...values]) => [name, values]),

@@ -4,23 +4,11 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { after, before, test } from 'node:test';
-import { ROOT, launchBrowser, openPage, screenshot, startStaticServer, waitForApp } from './harness.mjs';
+import { test } from 'node:test';
+import { ROOT, caseFile, openApp, openPage, screenshot, useApp, waitForApp } from './harness.mjs';
 
-let server;
-let chrome;
+const app = useApp();
 
-before(async () => {
-  server = await startStaticServer();
-  chrome = await launchBrowser();
-});
-
-after(async () => {
-  await chrome?.close();
-  await server?.close();
-});
-
-const caseFile = (id) => JSON.parse(readFileSync(join(ROOT, 'assets', 'cases', `${id}.json`), 'utf8'));
 const fixture = (path) => join(ROOT, 'tests', 'fixtures', path);
 
 function assertClean(log) {
@@ -29,10 +17,8 @@ function assertClean(log) {
   assert.deepEqual(log.foreignRequests, [], 'no request leaves the app origin');
 }
 
-async function openLibrary(browser) {
-  const opened = await openPage(browser, server.url);
-  await opened.page.goto(server.url);
-  await waitForApp(opened.page);
+async function openLibrary() {
+  const opened = await openApp(app);
   await opened.page.locator('.case-card').first().waitFor();
   return opened;
 }
@@ -62,7 +48,7 @@ async function orderBySearch(page, typed, expectFirst, expectForm) {
 }
 
 test('the library lists every built-in case, and search and filters narrow it', async () => {
-  const { context, page, log } = await openLibrary(chrome.browser);
+  const { context, page, log } = await openLibrary();
   const files = readdirSync(join(ROOT, 'assets', 'cases')).filter((f) => f.endsWith('.json'));
   assert.equal(await page.locator('.case-card').count(), files.length);
   const acs = caseFile('acs-inferior-stemi').meta;
@@ -92,7 +78,7 @@ test('the library lists every built-in case, and search and filters narrow it', 
 });
 
 test('a trainee plays a built-in case to the end with the keyboard and reads the debrief', async () => {
-  const { context, page, log } = await openLibrary(chrome.browser);
+  const { context, page, log } = await openLibrary();
   const kase = caseFile('anaphylaxis-peanut');
   await screenshot(page, 'trainee-library');
 
@@ -244,7 +230,7 @@ test('a trainee plays a built-in case to the end with the keyboard and reads the
 });
 
 test('a reload mid-encounter resumes with nothing lost, and history deletes with confirmation', async () => {
-  const { context, page, log } = await openLibrary(chrome.browser);
+  const { context, page, log } = await openLibrary();
   await page.locator('[data-case-id="acs-inferior-stemi"] button', { hasText: 'Start' }).click();
   await page.waitForURL(/\/encounter\/enc-/);
   const url = page.url();
@@ -285,7 +271,7 @@ test('a reload mid-encounter resumes with nothing lost, and history deletes with
   );
   await waitSaved(page);
   const after = await transcript(page);
-  await page.goto(server.url);
+  await page.goto(app.server.url);
   await waitForApp(page);
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Encounter' }).click();
   await page.waitForURL(url);
@@ -323,7 +309,7 @@ test('a reload mid-encounter resumes with nothing lost, and history deletes with
 });
 
 test('importing shows every error of a broken file; a valid case joins the library and survives reload', async () => {
-  const { context, page, log } = await openLibrary(chrome.browser);
+  const { context, page, log } = await openLibrary();
   const builtIns = await page.locator('.case-card').count();
 
   // File picker: a file with three errors shows all three, each with path, message and hint.
@@ -375,7 +361,7 @@ test('importing shows every error of a broken file; a valid case joins the libra
   await page.waitForURL(/\/encounter\/enc-/);
   await page.locator('#speak-input').waitFor();
   assert.equal(await page.locator('h1').innerText(), 'Minimal test case');
-  await page.goto(server.url);
+  await page.goto(app.server.url);
   await waitForApp(page);
   await card.getByRole('button', { name: /^Delete/ }).click();
   await card.getByRole('button', { name: 'Yes, delete' }).click();
@@ -389,9 +375,9 @@ test('importing shows every error of a broken file; a valid case joins the libra
 });
 
 test('the encounter screen fits a tablet in portrait', async () => {
-  const { context, page, log } = await openPage(chrome.browser, server.url);
+  const { context, page, log } = await openPage(app.chrome.browser, app.server.url);
   await page.setViewportSize({ width: 768, height: 1024 });
-  await page.goto(server.url);
+  await page.goto(app.server.url);
   await waitForApp(page);
   await page.locator('[data-case-id="dka-young-adult"] button', { hasText: 'Start' }).click();
   await page.locator('#speak-input').waitFor();

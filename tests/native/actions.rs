@@ -221,11 +221,11 @@ fn a_rate_is_kept_as_the_dose_per_hour() {
     assert_eq!((dose.amount, dose.unit.as_str()), (18.0, "units/kg"));
     let d = interpret("d10 at 125 ml/hr", &catalog);
     assert_eq!(
-        d.dose.map(|d| (d.amount, d.unit)),
-        Some((125.0, "mL".into()))
+        d.dose.map(|d| (d.amount, d.unit.as_str())),
+        Some((125.0, "mL"))
     );
     let p = interpret("heparin 18 units/kg per hour IV", &catalog);
-    assert_eq!(p.route.as_deref(), Some("IV"));
+    assert_eq!(p.route.map(|r| r.as_str()), Some("IV"));
     assert_eq!(p.dose.map(|d| d.amount), Some(18.0));
 }
 
@@ -235,14 +235,14 @@ fn doses_and_routes_are_kept_for_rules() {
     let a = interpret("give ASA 325mg PO", &catalog);
     let dose = a.dose.expect("dose kept");
     assert_eq!(
-        (dose.amount, dose.unit.as_str(), a.route.as_deref()),
+        (dose.amount, dose.unit.as_str(), a.route.map(|r| r.as_str())),
         (325.0, "mg", Some("PO"))
     );
     let e = interpret("epinephrine 0.5 mg IM", &catalog);
     assert_eq!(e.dose.map(|d| d.amount), Some(0.5));
-    assert_eq!(e.route.as_deref(), Some("IM"));
+    assert_eq!(e.route.map(|r| r.as_str()), Some("IM"));
     let n = interpret("naloxone 2 mg intranasal", &catalog);
-    assert_eq!(n.route.as_deref(), Some("IN"));
+    assert_eq!(n.route.map(|r| r.as_str()), Some("IN"));
     let no = interpret("aspirin", &catalog);
     assert_eq!(no.dose, None, "no dose is invented when none was written");
 }

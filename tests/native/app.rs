@@ -269,7 +269,7 @@ fn a_picked_suggestion_keeps_the_dose_and_route_typed() {
         i.dose.as_ref().map(|d| (d.amount, d.unit.as_str())),
         Some((300.0, "mg"))
     );
-    assert_eq!(i.route.as_deref(), Some("PO"));
+    assert_eq!(i.route.map(|r| r.as_str()), Some("PO"));
     // Every suggestion's order text is understood as that same order.
     for q in ["asa 162mg po", "epi 0.5 mg im", "cbc", "ceftriaxone 2 g iv"] {
         for sug in suggestions(q, &catalog(), 8) {

@@ -12,7 +12,7 @@ use bedside::app::view::{transcript_rows, voiced_rows};
 use bedside::engine::encounter::{Clinician, Config, Encounter, Input, Turn};
 use bedside::engine::score::check_judge;
 use bedside::llm::protocol::Verdict;
-use bedside::llm::settings::{KeyMemory, Preset, ProviderKind, Role, Settings};
+use bedside::llm::settings::{Field, KeyMemory, Preset, ProviderKind, Role, Settings};
 
 use crate::support::{case, catalog};
 
@@ -90,7 +90,7 @@ fn every_bad_field_is_named_once() {
     f.timeout_s = "".into();
     f.extra_headers = "no colon here\nBad Name: x".into();
     let errors = f.to_settings().unwrap_err();
-    let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+    let fields: Vec<&str> = errors.iter().map(|e| e.field.name()).collect();
     for field in [
         "base_url",
         "model",
@@ -102,19 +102,19 @@ fn every_bad_field_is_named_once() {
     ] {
         assert!(fields.contains(&field), "{field} missing from {fields:?}");
     }
-    assert!(field_error(&errors, "base_url")
+    assert!(field_error(&errors, Field::BaseUrl)
         .unwrap()
         .contains("plain http only to this machine"));
-    assert!(field_error(&errors, "temperature")
+    assert!(field_error(&errors, Field::Temperature)
         .unwrap()
         .contains("`warm` is not a number"));
-    assert!(field_error(&errors, "max_tokens")
+    assert!(field_error(&errors, Field::MaxTokens)
         .unwrap()
         .contains("between 1 and 200000"));
-    assert!(field_error(&errors, "extra_headers")
+    assert!(field_error(&errors, Field::ExtraHeaders)
         .unwrap()
         .contains("Name: value"));
-    assert_eq!(field_error(&errors, "key"), None);
+    assert_eq!(field_error(&errors, Field::Key), None);
     // No error text repeats the key.
     assert!(errors.iter().all(|e| !e.message.contains(KEY)));
 }
@@ -128,7 +128,7 @@ fn errors_are_kept_per_role() {
     forms.insert(Role::Judge, bad);
     let errors = forms_to_settings(&forms).unwrap_err();
     assert_eq!(errors.keys().copied().collect::<Vec<_>>(), [Role::Judge]);
-    assert_eq!(errors[&Role::Judge][0].field, "model");
+    assert_eq!(errors[&Role::Judge][0].field, Field::Model);
 }
 
 #[test]

@@ -175,3 +175,38 @@ fn garbage_never_panics() {
         );
     }
 }
+
+/// The minimal case with its JSON changed by `edit`: the paths and messages of its errors
+/// (none when it loads).
+fn errors_after(edit: impl FnOnce(&mut serde_json::Value)) -> Vec<(String, String)> {
+    let json = std::fs::read_to_string(root().join("tests/fixtures/minimal-case.json")).unwrap();
+    let mut value: serde_json::Value = serde_json::from_str(&json).unwrap();
+    edit(&mut value);
+    match load_case("edited.json", &value.to_string(), &catalog()) {
+        Ok(_) => Vec::new(),
+        Err(d) => d.items.into_iter().map(|i| (i.path, i.message)).collect(),
+    }
+}
+
+#[test]
+fn a_time_limit_over_a_day_and_a_pathway_wait_the_engine_refuses_are_reported() {
+    use bedside::engine::encounter::{MAX_TIME_LIMIT_MIN, MAX_WAIT_MIN};
+    let limit = |m: u32| errors_after(|v| v["end"]["time_limit_min"] = m.into());
+    assert!(limit(MAX_TIME_LIMIT_MIN).is_empty());
+    let e = limit(MAX_TIME_LIMIT_MIN + 1);
+    assert!(
+        has(&e, "$.end.time_limit_min", "longer than a day"),
+        "{e:?}"
+    );
+    let waits = |m: u32| {
+        errors_after(|v| {
+            v["pathway"] = serde_json::json!([{"wait": 1}, {"wait": m}]);
+        })
+    };
+    assert!(waits(MAX_WAIT_MIN).is_empty());
+    for bad in [0, MAX_WAIT_MIN + 1] {
+        let e = waits(bad);
+        assert!(has(&e, "$.pathway[1].wait", "a wait of"), "{bad}: {e:?}");
+        assert_eq!(e.len(), 1, "{e:?}");
+    }
+}

@@ -433,9 +433,9 @@ fn potassium_orders_name_the_drug_and_its_rate_is_checked() {
         i.order.as_ref().map(|o| o.id.as_str()),
         Some("potassium_chloride")
     );
-    assert_eq!(i.route.as_deref(), Some("IV"));
+    assert_eq!(i.route.map(|r| r.as_str()), Some("IV"));
     let i = interpret("naloxone 2 mg in", &cat);
-    assert_eq!(i.route.as_deref(), Some("IN"));
+    assert_eq!(i.route.map(|r| r.as_str()), Some("IN"));
     // BNF/NPSA: above 20 mmol/h is outside the usual rate.
     let dka = case("dka-young-adult");
     let fast = interpret("kcl 40 mmol/h iv", &cat);
@@ -458,7 +458,7 @@ fn puffs_are_the_inhalers_dose_per_puff() {
         i.dose.as_ref().map(|d| (d.amount, d.unit.as_str())),
         Some((1000.0, "mcg"))
     );
-    assert_eq!(i.route.as_deref(), Some("INH"));
+    assert_eq!(i.route.map(|r| r.as_str()), Some("INH"));
     assert_eq!(i.placed_form().as_deref(), Some("10 puffs (1000 mcg) INH"));
     // The placed form typed again places the same.
     let again = interpret(&i.order_text(), &cat);
@@ -468,7 +468,7 @@ fn puffs_are_the_inhalers_dose_per_puff() {
     );
     // Puffs without a route word are inhaled, not the nebuliser the catalog defaults to.
     let i = interpret("salbutamol 4 puffs", &cat);
-    assert_eq!(i.route.as_deref(), Some("INH"));
+    assert_eq!(i.route.map(|r| r.as_str()), Some("INH"));
     // Ipratropium pMDI: 20 mcg a puff.
     let i = interpret("ipratropium 8 puffs", &cat);
     assert_eq!(
@@ -482,7 +482,7 @@ fn puffs_are_the_inhalers_dose_per_puff() {
         "salbutamol inhaler",
     ] {
         assert_eq!(
-            interpret(typed, &cat).route.as_deref(),
+            interpret(typed, &cat).route.map(|r| r.as_str()),
             Some("INH"),
             "{typed}"
         );

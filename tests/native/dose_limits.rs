@@ -198,7 +198,7 @@ fn every_route_an_order_allows_has_an_adult_limit() {
                 .any(|l| &l.route == route && l.age == AgeBand::Adult);
             let excepted = ROUTE_EXCEPTIONS
                 .iter()
-                .any(|(id, r, _)| *id == o.id && r == route);
+                .any(|(id, r, _)| *id == o.id && route == r);
             assert!(
                 !(has && excepted),
                 "`{}` {route} is excepted but has a limit",
@@ -255,12 +255,15 @@ fn every_default_dose_falls_inside_its_own_limit() {
                 .find(|l| l.route == dose.route && l.age == age && l.rate == rate)
         };
         // The adult range, unless the dose is per kilogram and only a child range is.
-        let adult_fits = for_band(AgeBand::Adult)
-            .and_then(|l| convert(dose.amount, &dose.unit, &l.unit, None).map(|a| (l, a)));
+        let adult_fits = for_band(AgeBand::Adult).and_then(|l| {
+            convert(dose.amount, dose.unit.as_str(), l.unit.as_str(), None).map(|a| (l, a))
+        });
         let fit = adult_fits.or_else(|| {
             for_band(AgeBand::Child)
                 .filter(|_| PER_KG.contains(&dose.unit.as_str()))
-                .and_then(|l| convert(dose.amount, &dose.unit, &l.unit, None).map(|a| (l, a)))
+                .and_then(|l| {
+                    convert(dose.amount, dose.unit.as_str(), l.unit.as_str(), None).map(|a| (l, a))
+                })
         });
         match fit {
             Some((l, amount)) if l.min - 1e-9 <= amount && amount <= l.max + 1e-9 => checked += 1,
@@ -431,9 +434,8 @@ fn every_dose_in_the_strong_plays_is_within_its_usual_range() {
                 }
                 let route = got
                     .route
-                    .clone()
-                    .or_else(|| order.dose.as_ref().map(|d| d.route.clone()))
-                    .or_else(|| order.routes.first().cloned())
+                    .or_else(|| order.dose.as_ref().map(|d| d.route))
+                    .or_else(|| order.routes.first().copied())
                     .expect("a route");
                 let lower = raw.to_lowercase();
                 let rate = dose.unit == "mcg/min"
@@ -455,7 +457,12 @@ fn every_dose_in_the_strong_plays_is_within_its_usual_range() {
                     wrong.push(format!("{id}: `{raw}`: no {route} limit (rate {rate})"));
                     continue;
                 };
-                match convert(dose.amount, &dose.unit, &l.unit, case.patient.weight_kg) {
+                match convert(
+                    dose.amount,
+                    dose.unit.as_str(),
+                    l.unit.as_str(),
+                    case.patient.weight_kg,
+                ) {
                     Some(a) if l.min - 1e-9 <= a && a <= l.max + 1e-9 => checked += 1,
                     Some(a) => wrong.push(format!(
                         "{id}: `{raw}` is {a} {}, outside {}-{}",

@@ -105,7 +105,7 @@ fn clinicians_orders_name_the_right_catalog_entry_dose_and_route() {
             problems.push(format!("dose {dose:?}, expected {:?}", r.dose));
         }
         if let Some(route) = r.route {
-            if got.route.as_deref() != Some(route) {
+            if got.route.map(|r| r.as_str()) != Some(route) {
                 problems.push(format!("route {:?}, expected {route}", got.route));
             }
         }

@@ -90,7 +90,7 @@ fn a_placed_order_means_what_it_shows() {
             i.order.as_ref().map(|o| o.id.as_str()),
             i.dose.as_ref().map(|d| d.amount),
             i.dose.as_ref().map(|d| d.unit.as_str()),
-            i.route.as_deref(),
+            i.route.map(|r| r.as_str()),
             i.filled.as_slice(),
         );
         let want = (Some(*id), *amount, *unit, *route, *filled);

@@ -276,7 +276,7 @@ impl EncounterCtl {
             let result = store::save_encounter(&saved).await;
             // The page may be gone by now (the end form navigates away): try_ quietly skips.
             ctl.pending_saves.try_update(|n| *n = n.saturating_sub(1));
-            ctl.save_error.try_set(result.err());
+            ctl.save_error.try_set(result.err().map(String::from));
         });
     }
 }
