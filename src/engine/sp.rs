@@ -567,19 +567,7 @@ pub fn respond(
     let mut exam_request = false;
     // The statement that most calls for a reaction: (weight, classification).
     let mut statement: Option<Classified> = None;
-    let utterance_lower = utterance.to_lowercase();
-    let addressed: Option<&str> = case
-        .actors
-        .iter()
-        .filter(|a| presence.actors_present.contains(&a.id))
-        .find(|a| {
-            utterance_lower.contains(&a.role.to_lowercase())
-                || a.name
-                    .split_whitespace()
-                    .next()
-                    .is_some_and(|n| utterance_lower.contains(&n.to_lowercase()))
-        })
-        .map(|a| a.id.as_str());
+    let addressed = addressed_actor(case, presence, utterance);
     let fallback_speaker = || -> Option<&str> {
         if addressed.is_none() && presence.patient_can_answer {
             Some(PATIENT)
@@ -652,32 +640,9 @@ pub fn respond(
         if answered {
             continue;
         }
-        if words.any {
-            if let Some((_, (_, negative))) = index
-                .ros
-                .iter()
-                .zip(ROS_NEGATIVES)
-                .find(|(ids, _)| words.has_all(ids) && words.has_head(ids))
-            {
-                let speaker = if presence.patient_can_answer && third.is_none() {
-                    Some((PATIENT, *negative))
-                } else {
-                    asked
-                        .or_else(|| presence.actors_present.iter().next().map(String::as_str))
-                        .map(|a| (a, "Not that I know of."))
-                };
-                if let Some((speaker, text)) = speaker {
-                    parts.push(Part {
-                        speaker: speaker.to_string(),
-                        text: text.to_string(),
-                        fact: None,
-                        kind: UtteranceKind::Question,
-                        reaction: None,
-                        non_answer: false,
-                    });
-                }
-                continue;
-            }
+        if let Some(negative) = ros_negative(index, &words, presence, third, asked) {
+            parts.extend(negative);
+            continue;
         }
         if let Some(part) = people_answer(case, &expanded, presence, asked, ctx, &mut said_facts) {
             parts.push(part);
@@ -687,61 +652,20 @@ pub fn respond(
             continue;
         }
         non_answer_used = true;
-        let Some(speaker) = third.or_else(fallback_speaker) else {
-            continue;
-        };
-        let custom = if speaker == PATIENT {
-            &case.patient.non_answers[..]
-        } else {
-            case.actors
-                .iter()
-                .find(|a| a.id == speaker)
-                .map_or(&[][..], |a| &a.non_answers[..])
-        };
-        let defaults = if speaker == PATIENT {
-            DEFAULT_NON_ANSWERS
-        } else {
-            DEFAULT_ACTOR_NON_ANSWERS
-        };
-        let last = ctx.last_lines.get(speaker).map(String::as_str);
-        let mut text = non_answer(custom, defaults, variant);
-        if last.is_some_and(|l| l.ends_with(text)) {
-            text = non_answer(custom, defaults, variant.wrapping_add(1));
+        if let Some(speaker) = third.or_else(fallback_speaker) {
+            parts.push(non_answer_part(case, speaker, ctx, variant));
         }
-        parts.push(Part {
-            speaker: speaker.to_string(),
-            text: text.to_string(),
-            fact: None,
-            kind: UtteranceKind::Question,
-            reaction: None,
-            non_answer: true,
-        });
     }
 
-    // Statements: a request to examine always gets consent; news and explanations always get
-    // a reaction; other statements only when nothing else was said.
-    if let Some(st) = statement {
-        let reacts = match st.kind {
-            UtteranceKind::ExamRequest => true,
-            UtteranceKind::News | UtteranceKind::Explanation => !ctx.scripted_reaction,
-            UtteranceKind::Empathy | UtteranceKind::Reassurance => {
-                !ctx.scripted_reaction && parts.iter().all(|p| p.non_answer)
-            }
-            _ => parts.is_empty() && !ctx.scripted_reaction,
-        };
-        if reacts {
-            if let Some(part) =
-                reaction_part(case, st, presence, addressed, ctx, fallback_speaker())
-            {
-                parts.retain(|p| !p.non_answer);
-                parts.push(part);
-            }
-        } else if ctx.scripted_reaction {
-            parts.retain(|p| !p.non_answer);
-        }
-    } else if ctx.scripted_reaction {
-        parts.retain(|p| !p.non_answer);
-    }
+    react_to_statement(
+        &mut parts,
+        statement,
+        case,
+        presence,
+        addressed,
+        ctx,
+        fallback_speaker(),
+    );
     // One sentence answered: the others' "I don't remember" goes ("Marcus, can you hear me?
     // Who do you live with?" is answered by who he lives with).
     if parts.iter().any(|p| !p.non_answer) {
@@ -893,6 +817,125 @@ fn third_person_companion<'c>(
         .iter()
         .find(|a| presence.actors_present.contains(&a.id))
         .map(|a| a.id.as_str())
+}
+
+/// The companion present whom the utterance names (by role or first name), if any.
+fn addressed_actor<'c>(case: &'c Case, presence: &Presence, utterance: &str) -> Option<&'c str> {
+    let lower = utterance.to_lowercase();
+    case.actors
+        .iter()
+        .filter(|a| presence.actors_present.contains(&a.id))
+        .find(|a| {
+            lower.contains(&a.role.to_lowercase())
+                || a.name
+                    .split_whitespace()
+                    .next()
+                    .is_some_and(|n| lower.contains(&n.to_lowercase()))
+        })
+        .map(|a| a.id.as_str())
+}
+
+/// A review-of-systems question the case does not script: a plain negative from the patient,
+/// or "Not that I know of." from the companion asked. `Some(None)`: a ROS question nobody
+/// present can answer (nothing more is said for it); `None`: not a ROS question.
+fn ros_negative(
+    index: &ScriptIndex,
+    words: &SentenceWords,
+    presence: &Presence,
+    third: Option<&str>,
+    asked: Option<&str>,
+) -> Option<Option<Part>> {
+    if !words.any {
+        return None;
+    }
+    let (_, (_, negative)) = index
+        .ros
+        .iter()
+        .zip(ROS_NEGATIVES)
+        .find(|(ids, _)| words.has_all(ids) && words.has_head(ids))?;
+    let speaker = if presence.patient_can_answer && third.is_none() {
+        Some((PATIENT, *negative))
+    } else {
+        asked
+            .or_else(|| presence.actors_present.iter().next().map(String::as_str))
+            .map(|a| (a, "Not that I know of."))
+    };
+    Some(speaker.map(|(speaker, text)| Part {
+        speaker: speaker.to_string(),
+        text: text.to_string(),
+        fact: None,
+        kind: UtteranceKind::Question,
+        reaction: None,
+        non_answer: false,
+    }))
+}
+
+/// An in-character non-answer by `speaker` (the case's own, else a default), never the line
+/// the speaker said last.
+fn non_answer_part(case: &Case, speaker: &str, ctx: &Context, variant: u64) -> Part {
+    let custom = if speaker == PATIENT {
+        &case.patient.non_answers[..]
+    } else {
+        case.actors
+            .iter()
+            .find(|a| a.id == speaker)
+            .map_or(&[][..], |a| &a.non_answers[..])
+    };
+    let defaults = if speaker == PATIENT {
+        DEFAULT_NON_ANSWERS
+    } else {
+        DEFAULT_ACTOR_NON_ANSWERS
+    };
+    let last = ctx.last_lines.get(speaker).map(String::as_str);
+    let mut text = non_answer(custom, defaults, variant);
+    if last.is_some_and(|l| l.ends_with(text)) {
+        text = non_answer(custom, defaults, variant.wrapping_add(1));
+    }
+    Part {
+        speaker: speaker.to_string(),
+        text: text.to_string(),
+        fact: None,
+        kind: UtteranceKind::Question,
+        reaction: None,
+        non_answer: true,
+    }
+}
+
+/// Statements: a request to examine always gets consent; news and explanations always get a
+/// reaction; empathy and reassurance when no question was answered; other statements only
+/// when nothing else was said. A reaction replaces the non-answers, and so does an event's
+/// scripted line.
+fn react_to_statement(
+    parts: &mut Vec<Part>,
+    statement: Option<Classified>,
+    case: &Case,
+    presence: &Presence,
+    addressed: Option<&str>,
+    ctx: &Context,
+    fallback: Option<&str>,
+) {
+    let Some(st) = statement else {
+        if ctx.scripted_reaction {
+            parts.retain(|p| !p.non_answer);
+        }
+        return;
+    };
+    let reacts = match st.kind {
+        UtteranceKind::ExamRequest => true,
+        UtteranceKind::News | UtteranceKind::Explanation => !ctx.scripted_reaction,
+        UtteranceKind::Empathy | UtteranceKind::Reassurance => {
+            !ctx.scripted_reaction && parts.iter().all(|p| p.non_answer)
+        }
+        _ => parts.is_empty() && !ctx.scripted_reaction,
+    };
+    if reacts {
+        if let Some(part) = reaction_part(case, st, presence, addressed, ctx, fallback) {
+            parts.retain(|p| !p.non_answer);
+            parts.push(part);
+        }
+    } else if ctx.scripted_reaction {
+        parts.retain(|p| !p.non_answer);
+    }
 }
 
 /// "Is there anyone we can call?", "who is with you?": answered from the case's people.
