@@ -8,6 +8,7 @@
 
 mod client;
 mod fault_server;
+mod figures;
 mod prompt_guarantees;
 mod role_turns;
 mod smol;

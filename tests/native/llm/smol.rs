@@ -40,7 +40,7 @@ fn python() -> std::path::PathBuf {
     support::root().join(".venv-llm/bin/python")
 }
 
-fn start_smol() -> Smol {
+pub(super) fn start_smol() -> Smol {
     let python = python();
     let out = Command::new(&python)
         .args([

@@ -1,0 +1,190 @@
+//! Figures for the record, not checks: SmolLM2 plays three cases as the clinician with the
+//! patient voiced by SmolLM2 and the judge called at the end, and the run prints the clean-turn
+//! share, the protocol faults per kind, the judge's outcome, and the tokens per encounter
+//! (prompt, completion, and what llama.cpp took from its prompt cache). Ignored by default:
+//! `cargo test --test native smollm2_figures -- --ignored --nocapture`. Nothing is asserted on
+//! the figures (a tiny model and wall-clock time vary); the patient has its own server so that
+//! its prompt cache is not overwritten by the clinician's calls, as a provider's cache would not be.
+
+use super::*;
+
+/// What one llama.cpp server's log says about the calls since a byte offset: prompt tokens
+/// evaluated, prompt tokens reused from its cache ("prefix-match hit"), tokens generated.
+#[derive(Debug, Default, Clone, Copy)]
+pub(super) struct ServerTokens {
+    pub(super) evaluated: u64,
+    pub(super) cached: u64,
+    pub(super) generated: u64,
+    pub(super) calls: u64,
+}
+
+pub(super) fn log_len(server: &Smol) -> usize {
+    std::fs::read(&server.log).map(|b| b.len()).unwrap_or(0)
+}
+
+/// The number just before `unit` in `line` ("… /    50 tokens" → 50).
+fn number_before(line: &str, unit: &str) -> Option<u64> {
+    let head = &line[..line.find(unit)?];
+    head.split(|c: char| !c.is_ascii_digit())
+        .rfind(|w| !w.is_empty())?
+        .parse()
+        .ok()
+}
+
+pub(super) fn server_tokens(server: &Smol, from: usize) -> ServerTokens {
+    let log = std::fs::read(&server.log).unwrap_or_default();
+    let text = String::from_utf8_lossy(&log[from.min(log.len())..]).into_owned();
+    let mut t = ServerTokens::default();
+    for line in text.lines() {
+        if line.contains("prefix-match hit") {
+            t.cached += number_before(line, "prefix-match hit").unwrap_or(0);
+        } else if line.contains("prompt eval time") {
+            t.evaluated += number_before(line, " tokens").unwrap_or(0);
+            t.calls += 1;
+        } else if line.contains(" eval time") {
+            t.generated += number_before(line, " runs").unwrap_or(0);
+        }
+    }
+    t
+}
+
+/// Prompt and completion tokens the provider reported for one role, and its calls without
+/// counts.
+fn reported(exchanges: &[LlmExchange], role: Role) -> (u64, u64, usize) {
+    let mut sums = (0, 0, 0);
+    for c in exchanges
+        .iter()
+        .filter(|x| x.role == role)
+        .filter_map(|x| x.completion.as_ref())
+    {
+        if c.usage_reported {
+            sums.0 += c.usage.input_tokens;
+            sums.1 += c.usage.output_tokens;
+        } else {
+            sums.2 += 1;
+        }
+    }
+    sums
+}
+
+pub(super) const FIGURE_CASES: [&str; 3] = [
+    "sepsis-pneumonia",
+    "acs-inferior-stemi",
+    "breaking-bad-news",
+];
+
+/// One case's figures.
+pub(super) struct Figures<'a> {
+    pub(super) id: &'a str,
+    pub(super) enc: &'a Encounter,
+    pub(super) turns: &'a [Fallback],
+    pub(super) exchanges: &'a [LlmExchange],
+    pub(super) judge: String,
+    pub(super) clinician_log: ServerTokens,
+    pub(super) patient_log: ServerTokens,
+    pub(super) seconds: f64,
+}
+
+impl Figures<'_> {
+    pub(super) fn print(&self) {
+        let (id, turns, exchanges) = (self.id, self.turns, self.exchanges);
+        let (c, p) = (self.clinician_log, self.patient_log);
+        let clean = turns.iter().filter(|f| **f == Fallback::Clean).count();
+        let faults = roles::fault_counts(exchanges);
+        let (cp, cc, cu) = reported(exchanges, Role::Clinician);
+        let (pp, pc, pu) = reported(exchanges, Role::Patient);
+        let (jp, jc, ju) = reported(exchanges, Role::Judge);
+        let _ = writeln!(
+            std::io::stderr().lock(),
+            "FIGURES {id}: {} turns (ended: {:?}), clean {clean}/{} = {:.0}%, faults {faults:?}, judge {}\n  \
+             reported tokens (prompt+completion): clinician {cp}+{cc} ({cu} calls without counts), patient {pp}+{pc} ({pu} without), judge {jp}+{jc} ({ju} without)\n  \
+             llama.cpp logs: clinician+judge server {} calls, prompt {} (of which cached {}), generated {}; patient server {} calls, prompt {} (cached {}), generated {}\n  \
+             {:.0} s",
+            self.enc.state().turn,
+            self.enc.state().ended.as_ref().map(|e| e.reason),
+            turns.len(),
+            100.0 * clean as f64 / turns.len().max(1) as f64,
+            self.judge,
+            c.calls,
+            c.evaluated + c.cached,
+            c.cached,
+            c.generated,
+            p.calls,
+            p.evaluated + p.cached,
+            p.cached,
+            p.generated,
+            self.seconds,
+        );
+    }
+}
+
+#[test]
+#[ignore = "prints figures for the record; needs SmolLM2 and minutes"]
+fn smollm2_figures() {
+    let Some((server, _guard)) = smol("smollm2_figures") else {
+        return;
+    };
+    let patient_server = start_smol();
+    let cancel = Cancel::new();
+    for id in FIGURE_CASES {
+        let started = Instant::now();
+        let marks = (log_len(server), log_len(&patient_server));
+        let clinician = smol_client(&server.url, 160);
+        let patient = smol_client(&patient_server.url, 60);
+        let judge = smol_client(&server.url, 600);
+        let mut enc = model_encounter(id, 12);
+        let mut voiced = BTreeMap::new();
+        let mut exchanges = Vec::new();
+        let mut turns = Vec::new();
+        // The browser's loop before the one driver: a clinician turn, the engine, the voice.
+        while !enc.is_ended() {
+            let t = block_on(roles::clinician_turn(
+                &clinician,
+                enc.case(),
+                enc.record(),
+                &cancel,
+            ));
+            exchanges.extend(t.exchanges);
+            let Ok(input) = t.input else { break };
+            turns.push(t.fallback);
+            if enc.apply(input).is_err() {
+                break;
+            }
+            let (lines, ex) = block_on(roles::patient_reply(
+                &patient,
+                enc.case(),
+                enc.record(),
+                &voiced,
+                &cancel,
+                &mut |_, _| {},
+            ));
+            exchanges.extend(ex);
+            for l in lines.unwrap_or_default() {
+                voiced.insert(l.seq, l.text);
+            }
+        }
+        let (verdicts, ex) = block_on(roles::judge(
+            &judge,
+            enc.case(),
+            enc.record(),
+            &voiced,
+            &cancel,
+        ));
+        exchanges.extend(ex);
+        let judge = match verdicts {
+            Ok(v) => format!("scored {} item(s)", v.len()),
+            Err(e) => format!("failed: {e}"),
+        };
+        Figures {
+            id,
+            enc: &enc,
+            turns: &turns,
+            exchanges: &exchanges,
+            judge,
+            clinician_log: server_tokens(server, marks.0),
+            patient_log: server_tokens(&patient_server, marks.1),
+            seconds: started.elapsed().as_secs_f64(),
+        }
+        .print();
+    }
+}
