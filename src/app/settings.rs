@@ -18,8 +18,8 @@ pub const JUDGE_PROMPT_VERSION: &str = "bedside-judge-1";
 
 /// Where keys are kept, in plain words (shown next to the "remember key" box).
 pub const KEY_STORAGE_NOTE: &str = "Keys are sent only to the endpoint you enter here. \
-Without \"remember\", a key stays in this tab's memory only and is gone when you close or reload the tab. \
-With \"remember\" ticked, the key is kept in this browser's local storage on this computer, until you untick it or clear the site's data. \
+Without \"remember\", a key, like the values of extra headers, stays in this tab's memory only and is gone when you close or reload the tab. \
+With \"remember\" ticked, they are kept in this browser's local storage on this computer, until you untick it or clear the site's data. \
 Keys are never put in saved encounters, exports or error messages.";
 
 /// One role's form as typed.
@@ -264,7 +264,7 @@ pub fn set_role(settings: &mut Settings, role: Role, value: Option<ProviderSetti
 }
 
 /// The text the settings store keeps: every role's endpoint and sampling settings, and a key
-/// only where "remember" is ticked.
+/// and extra-header values only where "remember" is ticked.
 pub fn stored_text(settings: &Settings) -> String {
     serde_json::to_string(settings).unwrap_or_else(|_| "{}".into())
 }
@@ -276,8 +276,8 @@ pub fn parse_stored(text: &str) -> Result<Settings, String> {
     })
 }
 
-/// The settings as saved, with the keys held in memory for this tab put back where the stored
-/// form has none (roles whose endpoint is unchanged only).
+/// The settings as saved, with the keys and extra-header values held in memory for this tab
+/// put back where the stored form has none (roles whose endpoint is unchanged only).
 pub fn with_session_keys(mut stored: Settings, memory: &Settings) -> Settings {
     for role in Role::ALL {
         let Some(mem) = memory.role(role) else {
@@ -289,8 +289,16 @@ pub fn with_session_keys(mut stored: Settings, memory: &Settings) -> Settings {
             Role::Judge => stored.judge.as_mut(),
         };
         if let Some(s) = slot {
-            if s.key.is_empty() && s.base() == mem.base() {
+            if s.base() != mem.base() {
+                continue;
+            }
+            if s.key.is_empty() {
                 s.key = mem.key.clone();
+            }
+            for (name, value) in s.extra_headers.iter_mut().filter(|(_, v)| v.is_empty()) {
+                if let Some((_, v)) = mem.extra_headers.iter().find(|(n, _)| n == name) {
+                    value.clone_from(v);
+                }
             }
         }
     }

@@ -134,7 +134,7 @@ pub async fn patient_reply<T: Transport>(
                 .await;
             // Too long for the model (refused before any text): drop the oldest exchanges.
             if let Err(err) = &result {
-                if err.kind == ErrorKind::ContextLength {
+                if err.kind() == ErrorKind::ContextLength {
                     if let Some(shorter) = prompts::trim_oldest(&chat) {
                         ex.error = Some(err.clone());
                         ex.notes.push("the chat outgrew the context window; retrying without the oldest exchanges".into());
@@ -239,7 +239,7 @@ pub async fn clinician_turn<T: Transport>(
             Ok(c) => c,
             Err(err) => {
                 // Too long for the model: drop the oldest turns and try again.
-                if err.kind == ErrorKind::ContextLength {
+                if err.kind() == ErrorKind::ContextLength {
                     if let Some(shorter) = prompts::trim_oldest(&chat) {
                         ex.error = Some(err);
                         ex.notes.push("the chat outgrew the context window; retrying without the oldest turns".into());
@@ -433,7 +433,7 @@ pub async fn judge<T: Transport>(
                         ErrorKind::Protocol,
                         "The judge model's reply could not be used, even after asking once more; the items stay unscored.",
                     )
-                    .with_detail(je.problems.join("; "));
+                    .with_detail(je.problems.join("; "), client.redactor());
                     ex.error = Some(err.clone());
                     exchanges.push(ex);
                     return (Err(err), exchanges);

@@ -160,6 +160,44 @@ fn the_store_keeps_a_key_only_when_remembered() {
     assert_eq!(parse_stored(&text).unwrap(), settings);
 }
 
+/// Extra headers may carry a credential (a proxy's token): their values are kept like the key,
+/// in the store only when "remember" is ticked, otherwise in the tab's memory.
+#[test]
+fn the_store_keeps_extra_header_values_only_when_remembered() {
+    const TOKEN: &str = "proxy-token-DO-NOT-STORE-77";
+    let mut form = local_form();
+    form.extra_headers = format!("X-Proxy-Token: {TOKEN}\nX-Title: Bedside");
+    let mut forms = BTreeMap::new();
+    forms.insert(Role::Clinician, form.clone());
+    let settings = forms_to_settings(&forms).unwrap();
+    let text = stored_text(&settings);
+    assert!(!text.contains(TOKEN) && !text.contains(KEY), "{text}");
+    let stored = parse_stored(&text).unwrap();
+    let c = stored.clinician.as_ref().unwrap();
+    let names: Vec<&str> = c.extra_headers.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["X-Proxy-Token", "X-Title"], "the names are kept");
+    assert!(c.extra_headers.iter().all(|(_, v)| v.is_empty()));
+    // After a reload without the tab's memory, the form asks for the values again.
+    let again = RoleForm::from_role(Some(c));
+    let errors = again.to_settings().unwrap_err();
+    assert!(
+        field_error(&errors, "extra_headers")
+            .unwrap()
+            .contains("X-Proxy-Token` is empty"),
+        "{errors:?}"
+    );
+    // The tab's memory puts the values back for the same endpoint.
+    let merged = with_session_keys(stored, &settings);
+    assert_eq!(merged, settings);
+
+    form.remember = true;
+    forms.insert(Role::Clinician, form);
+    let settings = forms_to_settings(&forms).unwrap();
+    let text = stored_text(&settings);
+    assert!(text.contains(TOKEN), "remembered: {text}");
+    assert_eq!(parse_stored(&text).unwrap(), settings);
+}
+
 #[test]
 fn unreadable_store_text_is_an_error_in_words() {
     let e = parse_stored("{\"clinician\": 3}").unwrap_err();

@@ -79,9 +79,9 @@ fn retry_after_as_an_http_date_and_too_long_a_wait() {
     let client = fast_client(&server.url, ProviderKind::OpenAi);
     let started = Instant::now();
     let e = block_on(client.complete(&hello(client.params()), &Cancel::new())).unwrap_err();
-    assert_eq!(e.kind, ErrorKind::RateLimited);
-    assert_eq!(e.retry_after, Some(Duration::from_secs(3600)));
-    assert!(e.detail.contains("quota exceeded"));
+    assert_eq!(e.kind(), ErrorKind::RateLimited);
+    assert_eq!(e.retry_after(), Some(Duration::from_secs(3600)));
+    assert!(e.detail().contains("quota exceeded"));
     assert_eq!(server.hits(), 1);
     assert!(started.elapsed() < Duration::from_secs(1));
 }
@@ -109,7 +109,7 @@ fn cancelling_mid_stream_stops_it() {
         }
     }))
     .unwrap_err();
-    assert_eq!(e.kind, ErrorKind::Cancelled);
+    assert_eq!(e.kind(), ErrorKind::Cancelled);
     assert!(aborted.get(), "cancel hooks run");
     assert!(pieces < 30, "{pieces}");
     assert!(
@@ -144,8 +144,8 @@ fn server_errors_back_off_then_succeed_or_give_up() {
     let server = FaultServer::start((0..4).map(|_| reply(502, "bad gateway")).collect());
     let client = fast_client(&server.url, ProviderKind::OpenAi);
     let e = block_on(client.complete(&hello(client.params()), &Cancel::new())).unwrap_err();
-    assert_eq!(e.kind, ErrorKind::Server);
-    assert_eq!(e.status, Some(502));
+    assert_eq!(e.kind(), ErrorKind::Server);
+    assert_eq!(e.status(), Some(502));
     assert_eq!(server.hits(), 4, "max_attempts is 4");
     assert_eq!(
         (
@@ -167,7 +167,7 @@ fn not_implemented_is_final_and_conflict_is_retried() {
     let client = fast_client(&server.url, ProviderKind::OpenAi);
     let e = block_on(client.complete(&hello(client.params()), &Cancel::new())).unwrap_err();
     assert_eq!(
-        (e.status, server.hits()),
+        (e.status(), server.hits()),
         (Some(501), 1),
         "no retry after 501"
     );
@@ -197,10 +197,10 @@ fn key_and_not_found_errors_are_not_retried_and_never_show_the_key() {
     )]);
     let client = fast_client(&server.url, ProviderKind::OpenAi);
     let e = block_on(client.complete(&hello(client.params()), &Cancel::new())).unwrap_err();
-    assert_eq!(e.kind, ErrorKind::Key);
+    assert_eq!(e.kind(), ErrorKind::Key);
     assert!(!e.retryable());
     assert_eq!(server.hits(), 1);
-    assert!(e.message.contains("refused the API key"), "{e}");
+    assert!(e.message().contains("refused the API key"), "{e}");
     no_key_in(&e.to_string());
     no_key_in(&format!("{e:?}"));
     no_key_in(&serde_json::to_string(&e).unwrap());
@@ -211,9 +211,9 @@ fn key_and_not_found_errors_are_not_retried_and_never_show_the_key() {
     )]);
     let client = fast_client(&server.url, ProviderKind::OpenAi);
     let e = block_on(client.complete(&hello(client.params()), &Cancel::new())).unwrap_err();
-    assert_eq!(e.kind, ErrorKind::NotFound);
+    assert_eq!(e.kind(), ErrorKind::NotFound);
     assert!(
-        e.message.contains("test-model") && e.message.contains("/v1"),
+        e.message().contains("test-model") && e.message().contains("/v1"),
         "{e}"
     );
     assert_eq!(server.hits(), 1);
@@ -224,8 +224,8 @@ fn key_and_not_found_errors_are_not_retried_and_never_show_the_key() {
     )]);
     let client = fast_client(&server.url, ProviderKind::OpenAi);
     let e = block_on(client.complete(&hello(client.params()), &Cancel::new())).unwrap_err();
-    assert_eq!(e.kind, ErrorKind::ContextLength);
-    assert!(e.message.contains("context window"));
+    assert_eq!(e.kind(), ErrorKind::ContextLength);
+    assert!(e.message().contains("context window"));
 }
 
 #[test]
@@ -262,8 +262,8 @@ fn a_hang_past_the_timeout_is_a_timeout() {
     let started = Instant::now();
     let e = block_on(client.complete(&hello(client.params()), &Cancel::new())).unwrap_err();
     let took = started.elapsed();
-    assert_eq!(e.kind, ErrorKind::Timeout, "{e}");
-    assert!(e.message.contains("1 s"), "{e}");
+    assert_eq!(e.kind(), ErrorKind::Timeout, "{e}");
+    assert!(e.message().contains("1 s"), "{e}");
     assert!(
         took >= Duration::from_millis(900) && took < Duration::from_secs(3),
         "{took:?}"
@@ -276,8 +276,8 @@ fn malformed_bodies_and_unreachable_servers() {
     let server = FaultServer::start(vec![reply(200, "this is not JSON {")]);
     let client = fast_client(&server.url, ProviderKind::OpenAi);
     let e = block_on(client.complete(&hello(client.params()), &Cancel::new())).unwrap_err();
-    assert_eq!(e.kind, ErrorKind::Malformed);
-    assert!(e.detail.contains("not a Chat Completions answer"), "{e}");
+    assert_eq!(e.kind(), ErrorKind::Malformed);
+    assert!(e.detail().contains("not a Chat Completions answer"), "{e}");
 
     // A port nobody listens on.
     let port = TcpListener::bind("127.0.0.1:0")
@@ -287,14 +287,14 @@ fn malformed_bodies_and_unreachable_servers() {
         .port();
     let client = fast_client(&format!("http://127.0.0.1:{port}/v1"), ProviderKind::OpenAi);
     let e = block_on(client.complete(&hello(client.params()), &Cancel::new())).unwrap_err();
-    assert_eq!(e.kind, ErrorKind::Network);
-    assert!(e.message.contains("Could not reach"), "{e}");
+    assert_eq!(e.kind(), ErrorKind::Network);
+    assert!(e.message().contains("Could not reach"), "{e}");
 
     // Cancelled before it starts.
     let cancel = Cancel::new();
     cancel.cancel();
     let e = block_on(client.complete(&hello(client.params()), &cancel)).unwrap_err();
-    assert_eq!(e.kind, ErrorKind::Cancelled);
+    assert_eq!(e.kind(), ErrorKind::Cancelled);
 }
 
 #[test]
@@ -353,7 +353,7 @@ fn streaming_over_odd_chunks_and_a_stream_cut_mid_way() {
     )
     .unwrap_err();
     assert_eq!(pieces, ["It's my "]);
-    assert_eq!(e.kind, ErrorKind::Network, "{e}");
+    assert_eq!(e.kind(), ErrorKind::Network, "{e}");
     assert_eq!(server.hits(), 1);
     assert_eq!(client.totals().failed_calls, 1);
 
@@ -458,7 +458,7 @@ fn test_connection_reports_in_plain_words() {
     let client = fast_client(&server.url, ProviderKind::OpenAi);
     let r = block_on(client.test_connection(&Cancel::new()));
     assert!(!r.ok);
-    assert_eq!(r.error.as_ref().map(|e| e.kind), Some(ErrorKind::Key));
+    assert_eq!(r.error.as_ref().map(|e| e.kind()), Some(ErrorKind::Key));
     assert_eq!(server.hits(), 1);
     no_key_in(&r.summary());
 

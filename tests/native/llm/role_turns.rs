@@ -219,7 +219,7 @@ fn a_clinician_chat_too_long_for_the_model_drops_its_oldest_turns() {
     assert!(t.input.is_ok(), "{:?}", t.input);
     assert_eq!(t.exchanges.len(), 2);
     assert_eq!(
-        t.exchanges[0].error.as_ref().map(|e| e.kind),
+        t.exchanges[0].error.as_ref().map(|e| e.kind()),
         Some(ErrorKind::ContextLength)
     );
     let (first, second) = (server.request(0), server.request(1));
@@ -294,7 +294,7 @@ fn patient_reply_streams_per_line_and_trims_an_overlong_history() {
     );
     assert_eq!(ex.len(), 2);
     assert_eq!(
-        ex[0].error.as_ref().map(|e| e.kind),
+        ex[0].error.as_ref().map(|e| e.kind()),
         Some(ErrorKind::ContextLength)
     );
     let (first, second) = (server.request(0), server.request(1));
@@ -376,8 +376,8 @@ fn judge_over_the_fault_server() {
         &Cancel::new(),
     ));
     let e = v.unwrap_err();
-    assert_eq!(e.kind, ErrorKind::Protocol);
-    assert!(e.detail.contains("items not answered"), "{e}");
+    assert_eq!(e.kind(), ErrorKind::Protocol);
+    assert!(e.detail().contains("items not answered"), "{e}");
     assert_eq!(ex.len(), 2);
     assert!(
         server.request(1).contains(&ids[1]),

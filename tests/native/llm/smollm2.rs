@@ -126,8 +126,8 @@ fn smollm2_plays_the_clinician_with_recorded_fallbacks() {
             assert!(!run.turns.is_empty());
         }
         Some(e) => {
-            assert_eq!(e.kind, ErrorKind::Protocol, "{e}");
-            assert!(!e.detail.is_empty());
+            assert_eq!(e.kind(), ErrorKind::Protocol, "{e}");
+            assert!(!e.detail().is_empty());
             let last = run.exchanges.last().unwrap();
             assert!(last.correction && last.error.is_some());
         }
@@ -221,10 +221,10 @@ fn smollm2_voices_the_patient_and_judges() {
         }
         Err(e) => {
             assert!(
-                matches!(e.kind, ErrorKind::Protocol | ErrorKind::ContextLength),
+                matches!(e.kind(), ErrorKind::Protocol | ErrorKind::ContextLength),
                 "{e}"
             );
-            assert!(!e.detail.is_empty() || e.kind == ErrorKind::ContextLength);
+            assert!(!e.detail().is_empty() || e.kind() == ErrorKind::ContextLength);
             eprintln!("SmolLM2 judge: clear error: {e}");
             for x in &ex {
                 eprintln!(
