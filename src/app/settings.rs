@@ -363,7 +363,8 @@ pub fn judge_run(s: &ProviderSettings, verdicts: &[Verdict]) -> JudgeRun {
 }
 
 /// The model calls of an encounter summed: "3 model calls (1 failed) · 1200 tokens in, 96
-/// out · 4.2 s". Calls whose provider reported no token counts are said so.
+/// out · 4.2 s", then "· 800 tokens in from the provider's cache" where the provider said so.
+/// Calls whose provider reported no token counts are said so.
 pub fn usage_line(exchanges: &[crate::llm::roles::LlmExchange]) -> String {
     let calls = exchanges.len();
     let failed = exchanges.iter().filter(|e| e.completion.is_none()).count();
@@ -373,6 +374,7 @@ pub fn usage_line(exchanges: &[crate::llm::roles::LlmExchange]) -> String {
         .collect();
     let input: u64 = done.iter().map(|c| c.usage.input_tokens).sum();
     let output: u64 = done.iter().map(|c| c.usage.output_tokens).sum();
+    let cached: u64 = done.iter().map(|c| c.usage.cached_input_tokens).sum();
     let ms: u64 = done.iter().map(|c| c.latency_ms).sum();
     let unreported = done.iter().filter(|c| !c.usage_reported).count();
     let mut s = format!("{calls} model call{}", if calls == 1 { "" } else { "s" });
@@ -383,6 +385,9 @@ pub fn usage_line(exchanges: &[crate::llm::roles::LlmExchange]) -> String {
         " · {input} tokens in, {output} out · {:.1} s",
         ms as f64 / 1000.0
     ));
+    if cached > 0 {
+        s.push_str(&format!(" · {cached} tokens in from the provider's cache"));
+    }
     if unreported > 0 {
         s.push_str(&format!(" ({unreported} without token counts)"));
     }

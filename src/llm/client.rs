@@ -47,6 +47,9 @@ pub struct UsageTotals {
     pub retries: u32,
     pub input_tokens: u64,
     pub output_tokens: u64,
+    /// The part of `input_tokens` read from the provider's prompt cache, where it says so.
+    #[serde(default)]
+    pub cached_input_tokens: u64,
     pub latency_ms: u64,
     /// Successful calls whose provider reported no token counts (not in the sums).
     #[serde(default)]
@@ -60,6 +63,7 @@ impl UsageTotals {
         self.retries += other.retries;
         self.input_tokens += other.input_tokens;
         self.output_tokens += other.output_tokens;
+        self.cached_input_tokens += other.cached_input_tokens;
         self.latency_ms += other.latency_ms;
         self.unreported_usage += other.unreported_usage;
     }
@@ -325,6 +329,7 @@ impl<T: Transport> Client<T> {
             t.calls += 1;
             t.input_tokens += reply.usage.input_tokens;
             t.output_tokens += reply.usage.output_tokens;
+            t.cached_input_tokens += reply.usage.cached_input_tokens;
             t.latency_ms += latency_ms;
             t.unreported_usage += u32::from(!reply.usage_reported);
         });
@@ -534,6 +539,7 @@ pub fn sum_usage<'a>(completions: impl IntoIterator<Item = &'a Completion>) -> U
     completions.into_iter().fold(Usage::default(), |mut u, c| {
         u.input_tokens += c.usage.input_tokens;
         u.output_tokens += c.usage.output_tokens;
+        u.cached_input_tokens += c.usage.cached_input_tokens;
         u
     })
 }

@@ -99,22 +99,8 @@ pub async fn patient_reply<T: Transport>(
     let mut lines = Vec::new();
     let mut exchanges = Vec::new();
     for (i, e) in record.log.iter().enumerate().skip(from + 1) {
-        let EntryKind::ActorSaid {
-            speaker,
-            text,
-            facts,
-            kind,
-            reaction,
-        } = &e.kind
-        else {
+        let Some(reply) = PatientReply::of(&e.kind) else {
             continue;
-        };
-        let reply = PatientReply {
-            speaker,
-            facts,
-            scripted: text,
-            kind: *kind,
-            reaction: reaction.as_deref(),
         };
         let chat = prompts::patient_chat(
             case,
@@ -164,7 +150,7 @@ pub async fn patient_reply<T: Transport>(
                 voiced.insert(seq, text.clone());
                 lines.push(VoicedLine {
                     seq,
-                    speaker: speaker.clone(),
+                    speaker: reply.speaker.to_string(),
                     text,
                 });
                 exchanges.push(ex);

@@ -296,7 +296,7 @@ fn usage_is_summed_over_the_calls() {
     use bedside::llm::roles::LlmExchange;
     use bedside::llm::{Chat, Completion, FinishReason, Params, Usage};
     let s = local_form().to_settings().unwrap().unwrap();
-    let ex = |done: Option<(u64, u64, u64, bool)>| LlmExchange {
+    let ex = |done: Option<(u64, u64, u64, bool)>, cached: u64| LlmExchange {
         role: Role::Clinician,
         provider: s.kind,
         base_url: s.base().to_string(),
@@ -317,6 +317,7 @@ fn usage_is_summed_over_the_calls() {
             usage: Usage {
                 input_tokens: i,
                 output_tokens: o,
+                cached_input_tokens: cached,
             },
             usage_reported: reported,
             finish: FinishReason::Stop,
@@ -333,14 +334,21 @@ fn usage_is_summed_over_the_calls() {
     };
     assert_eq!(
         usage_line(&[
-            ex(Some((1000, 90, 1500, true))),
-            ex(Some((200, 6, 700, true))),
-            ex(None)
+            ex(Some((1000, 90, 1500, true)), 0),
+            ex(Some((200, 6, 700, true)), 0),
+            ex(None, 0)
         ]),
         "3 model calls (1 failed) · 1200 tokens in, 96 out · 2.2 s"
     );
     assert_eq!(
-        usage_line(&[ex(Some((0, 0, 100, false)))]),
+        usage_line(&[
+            ex(Some((1000, 90, 1500, true)), 0),
+            ex(Some((1100, 6, 700, true)), 960)
+        ]),
+        "2 model calls · 2100 tokens in, 96 out · 2.2 s · 960 tokens in from the provider's cache"
+    );
+    assert_eq!(
+        usage_line(&[ex(Some((0, 0, 100, false)), 0)]),
         "1 model call · 0 tokens in, 0 out · 0.1 s (1 without token counts)"
     );
 }

@@ -419,7 +419,10 @@ fn anthropic_shaped_replies_plain_and_streamed() {
     assert!(req.contains(&format!("x-api-key: {}", KEY.to_ascii_lowercase())));
     assert!(req.contains("anthropic-version: 2023-06-01"));
     assert!(req.contains("anthropic-dangerous-direct-browser-access: true"));
-    assert!(req.contains(r#""system":"you are brief.""#), "{req}");
+    assert!(
+        req.contains(r#""system":[{"type":"text","text":"you are brief.","cache_control":{"type":"ephemeral"}}]"#),
+        "{req}"
+    );
     let mut pieces = Vec::new();
     let c = block_on(
         client.stream(&hello(client.params()), &Cancel::new(), &mut |t| {
@@ -475,4 +478,106 @@ fn test_connection_reports_in_plain_words() {
         "{summary}"
     );
     assert_eq!(server.hits(), 1);
+}
+
+/// Cached prompt tokens, where the provider reports them, reach the completion, the client's
+/// totals and (through the exchanges) the export: OpenAI's `prompt_tokens_details`, plain and
+/// streamed; Anthropic's cache reads and writes, plain and streamed, summed into the prompt.
+/// An Anthropic request marks its stable system part (and the conversation before the last
+/// message) with `cache_control`.
+#[test]
+fn cached_tokens_are_parsed_and_anthropic_requests_mark_the_cache() {
+    let openai = r#"{"id":"x","model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"Hi."},"finish_reason":"stop"}],"usage":{"prompt_tokens":2006,"completion_tokens":5,"prompt_tokens_details":{"cached_tokens":1920}}}"#;
+    let server = FaultServer::start(vec![
+        reply(200, openai),
+        Step::Stream {
+            chunks: sse(&[
+                r#"{"choices":[{"delta":{"content":"Hi."},"finish_reason":"stop"}]}"#,
+                r#"{"choices":[],"usage":{"prompt_tokens":2010,"completion_tokens":3,"prompt_tokens_details":{"cached_tokens":1984}}}"#,
+                "[DONE]",
+            ]),
+            complete: true,
+        },
+    ]);
+    let client = fast_client(&server.url, ProviderKind::OpenAi);
+    let c = block_on(client.complete(&hello(client.params()), &Cancel::new())).unwrap();
+    assert_eq!(
+        (c.usage.input_tokens, c.usage.cached_input_tokens),
+        (2006, 1920)
+    );
+    let s = block_on(client.stream(&hello(client.params()), &Cancel::new(), &mut |_| {})).unwrap();
+    assert_eq!(
+        (s.usage.input_tokens, s.usage.cached_input_tokens),
+        (2010, 1984)
+    );
+    let t = client.totals();
+    assert_eq!((t.input_tokens, t.cached_input_tokens), (4016, 3904));
+
+    let anthropic = r#"{"id":"msg_1","type":"message","role":"assistant","model":"claude-test","content":[{"type":"text","text":"Hello."}],"stop_reason":"end_turn","usage":{"input_tokens":14,"cache_creation_input_tokens":0,"cache_read_input_tokens":1800,"output_tokens":3}}"#;
+    let events = [
+        (
+            "message_start",
+            r#"{"type":"message_start","message":{"model":"claude-test","usage":{"input_tokens":9,"cache_creation_input_tokens":120,"cache_read_input_tokens":1800,"output_tokens":1}}}"#,
+        ),
+        (
+            "content_block_delta",
+            r#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hello."}}"#,
+        ),
+        (
+            "message_delta",
+            r#"{"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"output_tokens":4}}"#,
+        ),
+        ("message_stop", r#"{"type":"message_stop"}"#),
+    ];
+    let server = FaultServer::start(vec![
+        reply(200, anthropic),
+        Step::Stream {
+            chunks: events
+                .iter()
+                .map(|(e, d)| format!("event: {e}\ndata: {d}\n\n"))
+                .collect(),
+            complete: true,
+        },
+    ]);
+    let client = fast_client(&server.url, ProviderKind::Anthropic);
+    let chat = Chat {
+        system: "The stable part: persona, facts, rules.".into(),
+        messages: vec![
+            Message::user("Hello, what brings you in?"),
+            Message::assistant("My chest hurts."),
+            Message::user("When did it start?\n\n[Note for this reply]"),
+        ],
+        params: client.params(),
+        schema: None,
+    };
+    let c = block_on(client.complete(&chat, &Cancel::new())).unwrap();
+    assert_eq!(
+        (c.usage.input_tokens, c.usage.cached_input_tokens),
+        (1814, 1800)
+    );
+    let s = block_on(client.stream(&chat, &Cancel::new(), &mut |_| {})).unwrap();
+    assert_eq!(
+        (
+            s.usage.input_tokens,
+            s.usage.cached_input_tokens,
+            s.usage.output_tokens
+        ),
+        (1929, 1800, 4)
+    );
+    assert_eq!(client.totals().cached_input_tokens, 3600);
+    for i in 0..2 {
+        let request = server.request(i);
+        let body: serde_json::Value =
+            serde_json::from_str(request.split("\r\n\r\n").nth(1).unwrap()).unwrap();
+        let ephemeral = serde_json::json!({"type": "ephemeral"});
+        assert_eq!(body["system"][0]["text"], chat.system.as_str());
+        assert_eq!(body["system"][0]["cache_control"], ephemeral, "{body}");
+        let messages = body["messages"].as_array().unwrap();
+        assert_eq!(messages[1]["content"][0]["text"], "My chest hurts.");
+        assert_eq!(messages[1]["content"][0]["cache_control"], ephemeral);
+        assert!(
+            messages[2]["content"].is_string(),
+            "the per-reply message is not cached: {body}"
+        );
+    }
 }
