@@ -5,8 +5,6 @@
 //! Keys cannot leak through here: nothing in a `SavedEncounter` holds one (the LLM layer's
 //! exchanges record endpoint and model only), and a test checks the files for a planted key.
 
-use serde_json::json;
-
 use crate::engine::case::Competency;
 use crate::engine::debrief::{debrief_named, pathway_rows, Debrief};
 use crate::engine::encounter::{Config, Encounter, Input};
@@ -241,11 +239,10 @@ pub fn export_of(session: &Session, exported_at: &str) -> EncounterExport {
         &card,
     );
     if !saved.exchanges.is_empty() || !saved.voiced.is_empty() {
-        e.app = Some(json!({
-            "llm_exchanges": saved.exchanges,
-            "protocol_faults": crate::llm::roles::fault_counts(&saved.exchanges),
-            "voiced_lines": saved.voiced,
-        }));
+        e.app = Some(crate::llm::roles::export_record(
+            &saved.exchanges,
+            &saved.voiced,
+        ));
     }
     e
 }

@@ -1,20 +1,15 @@
 //! The Settings page's logic and the model roles' glue, without UI or browser: the form of one
 //! role as typed (text fields), its conversion to [`ProviderSettings`] with errors per field,
 //! what the settings store keeps (keys only when "remember" is ticked), how keys held in
-//! memory for the tab are merged back, the line saying who plays which role, and the
-//! conversion of the judge model's verdicts into the engine's [`JudgeRun`].
+//! memory for the tab are merged back, the line saying who plays which role, and the usage
+//! line.
 
 use std::collections::BTreeMap;
 
 use crate::engine::encounter::{Clinician, Config};
-use crate::engine::score::{JudgeRun, JudgeVerdict};
-use crate::llm::protocol::Verdict;
 use crate::llm::settings::{
     ApiKey, Context, KeyMemory, Preset, ProviderKind, ProviderSettings, Role, Settings,
 };
-
-/// The version of the judge prompt recorded with every judge run.
-pub const JUDGE_PROMPT_VERSION: &str = "bedside-judge-1";
 
 /// Where keys are kept, in plain words (shown next to the "remember key" box).
 pub const KEY_STORAGE_NOTE: &str = "Keys are sent only to the endpoint you enter here. \
@@ -333,9 +328,9 @@ pub fn roles_line(config: &Config, patient_voice: &str, settings: &Settings) -> 
     format!("Clinician: {clinician} · Patient: {patient} · Judge: {judge}")
 }
 
-/// The encounter config for a model clinician (MedSP1000's 12-turn limit).
+/// The encounter config for a model clinician as the app plays it (MedSP1000's 12-turn limit).
 pub fn model_config(s: &ProviderSettings) -> Config {
-    Config::model(s.kind.label(), s.model.trim())
+    crate::llm::driver::PlayConfig::default().encounter_config(s)
 }
 
 /// Whether the "Let the model play" control is enabled.
@@ -346,50 +341,30 @@ pub fn can_model_play(settings: &Settings) -> bool {
         .is_some_and(|c| c.validate(Context::Browser).is_ok())
 }
 
-/// The judge model's verdicts as the engine's judge run.
-pub fn judge_run(s: &ProviderSettings, verdicts: &[Verdict]) -> JudgeRun {
-    JudgeRun {
-        model: format!("{} / {}", s.kind.label(), s.model.trim()),
-        prompt_version: JUDGE_PROMPT_VERSION.to_string(),
-        verdicts: verdicts
-            .iter()
-            .map(|v| JudgeVerdict {
-                item: v.id.clone(),
-                met: v.met,
-                evidence: v.evidence.clone(),
-            })
-            .collect(),
-    }
-}
-
 /// The model calls of an encounter summed: "3 model calls (1 failed) · 1200 tokens in, 96
 /// out · 4.2 s", then "· 800 tokens in from the provider's cache" where the provider said so.
 /// Calls whose provider reported no token counts are said so.
 pub fn usage_line(exchanges: &[crate::llm::roles::LlmExchange]) -> String {
-    let calls = exchanges.len();
-    let failed = exchanges.iter().filter(|e| e.completion.is_none()).count();
-    let done: Vec<_> = exchanges
-        .iter()
-        .filter_map(|e| e.completion.as_ref())
-        .collect();
-    let input: u64 = done.iter().map(|c| c.usage.input_tokens).sum();
-    let output: u64 = done.iter().map(|c| c.usage.output_tokens).sum();
-    let cached: u64 = done.iter().map(|c| c.usage.cached_input_tokens).sum();
-    let ms: u64 = done.iter().map(|c| c.latency_ms).sum();
-    let unreported = done.iter().filter(|c| !c.usage_reported).count();
+    let t = crate::llm::roles::usage_totals(exchanges);
+    let calls = t.calls;
     let mut s = format!("{calls} model call{}", if calls == 1 { "" } else { "s" });
-    if failed > 0 {
-        s.push_str(&format!(" ({failed} failed)"));
+    if t.failed_calls > 0 {
+        s.push_str(&format!(" ({} failed)", t.failed_calls));
     }
     s.push_str(&format!(
-        " · {input} tokens in, {output} out · {:.1} s",
-        ms as f64 / 1000.0
+        " · {} tokens in, {} out · {:.1} s",
+        t.input_tokens,
+        t.output_tokens,
+        t.latency_ms as f64 / 1000.0
     ));
-    if cached > 0 {
-        s.push_str(&format!(" · {cached} tokens in from the provider's cache"));
+    if t.cached_input_tokens > 0 {
+        s.push_str(&format!(
+            " · {} tokens in from the provider's cache",
+            t.cached_input_tokens
+        ));
     }
-    if unreported > 0 {
-        s.push_str(&format!(" ({unreported} without token counts)"));
+    if t.unreported_usage > 0 {
+        s.push_str(&format!(" ({} without token counts)", t.unreported_usage));
     }
     s
 }

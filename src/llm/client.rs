@@ -14,7 +14,7 @@ use super::sse::{SseEvent, SseParser};
 use super::transport::{
     Cancel, HttpRequest, HttpResponse, Transport, TransportError, TransportErrorKind,
 };
-use super::{Chat, Completion, FinishReason, Message, Params, Usage};
+use super::{Chat, Completion, FinishReason, Message, Params};
 
 /// How failed calls are retried.
 #[derive(Debug, Clone, PartialEq)]
@@ -532,16 +532,6 @@ impl<T: Transport> Client<T> {
             },
         }
     }
-}
-
-/// Sums usage of completions (e.g. for an encounter).
-pub fn sum_usage<'a>(completions: impl IntoIterator<Item = &'a Completion>) -> Usage {
-    completions.into_iter().fold(Usage::default(), |mut u, c| {
-        u.input_tokens += c.usage.input_tokens;
-        u.output_tokens += c.usage.output_tokens;
-        u.cached_input_tokens += c.usage.cached_input_tokens;
-        u
-    })
 }
 
 #[cfg(test)]

@@ -15,10 +15,13 @@
 //! - [`protocol`]: the clinician turn protocol and the judge reply, parsed strictly with
 //!   recorded fallbacks.
 //! - [`prompts`]: pure prompt builders for the three roles.
-//! - [`roles`]: drivers that run one call per role and record it as an [`roles::LlmExchange`].
+//! - [`roles`]: one call per role, recorded as an [`roles::LlmExchange`]; the judge's checked
+//!   [`crate::engine::score::JudgeRun`] (its one builder) and the export's LLM record.
+//! - [`driver`]: the one driver of a model-clinician encounter (app, CLI and tests).
 
 pub mod anthropic;
 pub mod client;
+pub mod driver;
 pub mod error;
 pub mod json;
 pub mod openai;

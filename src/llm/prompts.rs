@@ -466,6 +466,10 @@ pub fn judge_items(case: &Case) -> Vec<&RubricItem> {
     crate::engine::score::judge_items(case).collect()
 }
 
+/// The version of the judge prompt ([`judge_system`], [`judge_chat`]), recorded with every
+/// judge run so that results stay comparable; change it when the judge prompt changes.
+pub const JUDGE_PROMPT_VERSION: &str = "bedside-judge-1";
+
 /// The judge's system prompt: frozen-rubric semantics and the reply format.
 pub fn judge_system() -> String {
     "You are an examiner scoring a simulated clinical encounter against a frozen rubric. \

@@ -1,15 +1,14 @@
 //! The debrief's judge panel: scores the rubric items without rules with the configured judge
-//! model, on demand. The verdicts become the engine's `JudgeRun`, checked (every judge item
-//! exactly once) before they are saved with the encounter; an unusable reply or a run with
-//! missing items is shown as an error, never turned into "not met".
+//! model, on demand (`llm::roles::score_with_judge`: the verdicts as the engine's `JudgeRun`,
+//! checked, every judge item exactly once, before they are saved with the encounter); an
+//! unusable reply or a run with missing items is shown as an error, never turned into "not
+//! met".
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::app::session::Session;
-use crate::app::settings::judge_run;
-use crate::engine::score::check_judge;
-use crate::llm::roles::judge;
+use crate::llm::roles::score_with_judge;
 use crate::llm::transport::Cancel;
 use crate::store;
 
@@ -61,20 +60,9 @@ pub fn JudgePanel(session: RwSignal<Session>) -> impl IntoView {
             )
         });
         spawn_local(async move {
-            let client = client_for(settings.clone());
-            let (result, exchanges) = judge(&client, &case, &record, &voiced, &c).await;
-            let outcome = match result {
-                Err(e) => Err(format!("The judge did not score the items: {e}")),
-                Ok(verdicts) => {
-                    let run = judge_run(&settings, &verdicts);
-                    match check_judge(&case, &run) {
-                        Ok(()) => Ok(run),
-                        Err(e) => Err(format!(
-                            "The judge's reply was refused as a whole, so the items stay unscored: {e}"
-                        )),
-                    }
-                }
-            };
+            let client = client_for(settings);
+            let (outcome, exchanges) = score_with_judge(&client, &case, &record, &voiced, &c).await;
+            let outcome = outcome.map_err(|e| e.to_string());
             let message = match &outcome {
                 Ok(run) => Ok(format!(
                     "Scored {} judge item(s) with {}.",

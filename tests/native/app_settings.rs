@@ -5,13 +5,15 @@
 use std::collections::BTreeMap;
 
 use bedside::app::settings::{
-    can_model_play, field_error, forms_to_settings, judge_run, model_config, parse_stored,
-    roles_line, stored_text, with_session_keys, RoleForm, JUDGE_PROMPT_VERSION, KEY_STORAGE_NOTE,
+    can_model_play, field_error, forms_to_settings, model_config, parse_stored, roles_line,
+    stored_text, with_session_keys, RoleForm, KEY_STORAGE_NOTE,
 };
 use bedside::app::view::{transcript_rows, voiced_rows};
 use bedside::engine::encounter::{Clinician, Config, Encounter, Input, Turn};
 use bedside::engine::score::check_judge;
+use bedside::llm::prompts::JUDGE_PROMPT_VERSION;
 use bedside::llm::protocol::Verdict;
+use bedside::llm::roles::judge_run;
 use bedside::llm::settings::{KeyMemory, Preset, ProviderKind, Role, Settings};
 
 use crate::support::{case, catalog};

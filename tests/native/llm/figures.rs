@@ -125,61 +125,31 @@ fn smollm2_figures() {
         return;
     };
     let patient_server = start_smol();
-    let cancel = Cancel::new();
     for id in FIGURE_CASES {
         let started = Instant::now();
         let marks = (log_len(server), log_len(&patient_server));
-        let clinician = smol_client(&server.url, 160);
-        let patient = smol_client(&patient_server.url, 60);
-        let judge = smol_client(&server.url, 600);
-        let mut enc = model_encounter(id, 12);
-        let mut voiced = BTreeMap::new();
-        let mut exchanges = Vec::new();
-        let mut turns = Vec::new();
-        // The browser's loop before the one driver: a clinician turn, the engine, the voice.
-        while !enc.is_ended() {
-            let t = block_on(roles::clinician_turn(
-                &clinician,
-                enc.case(),
-                enc.record(),
-                &cancel,
-            ));
-            exchanges.extend(t.exchanges);
-            let Ok(input) = t.input else { break };
-            turns.push(t.fallback);
-            if enc.apply(input).is_err() {
-                break;
-            }
-            let (lines, ex) = block_on(roles::patient_reply(
-                &patient,
-                enc.case(),
-                enc.record(),
-                &voiced,
-                &cancel,
-                &mut |_, _| {},
-            ));
-            exchanges.extend(ex);
-            for l in lines.unwrap_or_default() {
-                voiced.insert(l.seq, l.text);
-            }
-        }
-        let (verdicts, ex) = block_on(roles::judge(
-            &judge,
-            enc.case(),
-            enc.record(),
-            &voiced,
-            &cancel,
+        let players = Players {
+            clinician: smol_settings(&server.url, 160),
+            patient: Some(smol_settings(&patient_server.url, 60)),
+            judge: Some(smol_settings(&server.url, 600)),
+        };
+        let driver = Driver::new(&players, &PlayConfig::default(), NativeTransport::new);
+        let play = block_on(driver.play(
+            model_encounter(id, 12),
+            BTreeMap::new(),
+            &Cancel::new(),
+            &mut (),
         ));
-        exchanges.extend(ex);
-        let judge = match verdicts {
-            Ok(v) => format!("scored {} item(s)", v.len()),
-            Err(e) => format!("failed: {e}"),
+        let judge = match &play.judge {
+            Some(Ok(run)) => format!("scored {} item(s)", run.verdicts.len()),
+            Some(Err(e)) => format!("failed: {e}"),
+            None => format!("not called ({:?})", play.state),
         };
         Figures {
             id,
-            enc: &enc,
-            turns: &turns,
-            exchanges: &exchanges,
+            enc: &play.encounter,
+            turns: &play.turns,
+            exchanges: &play.exchanges,
             judge,
             clinician_log: server_tokens(server, marks.0),
             patient_log: server_tokens(&patient_server, marks.1),

@@ -109,11 +109,15 @@ kill "$child" 2>/dev/null; sleep 3; kill -9 "$child" 2>/dev/null
     }
 }
 
-pub(super) fn smol_client(url: &str, max_tokens: u32) -> Client<NativeTransport> {
+pub(super) fn smol_settings(url: &str, max_tokens: u32) -> ProviderSettings {
     let mut s = ProviderSettings::new(ProviderKind::OpenAi, url, "SmolLM2");
     s.temperature = 0.2;
     s.max_tokens = max_tokens;
     s.seed = Some(11);
     s.timeout_s = 120;
-    Client::new(NativeTransport::new(), s, 3)
+    s
+}
+
+pub(super) fn smol_client(url: &str, max_tokens: u32) -> Client<NativeTransport> {
+    Client::new(NativeTransport::new(), smol_settings(url, max_tokens), 3)
 }

@@ -96,15 +96,25 @@ fn smollm2_plays_the_clinician_with_recorded_fallbacks() {
     let Some((server, _guard)) = smol("smollm2_plays_the_clinician_with_recorded_fallbacks") else {
         return;
     };
-    let client = smol_client(&server.url, 64);
-    let mut enc = model_encounter("acs-inferior-stemi", 3);
-    let run = block_on(roles::run_clinician(&client, &mut enc, &Cancel::new()));
+    let players = Players {
+        clinician: smol_settings(&server.url, 64),
+        patient: None,
+        judge: None,
+    };
+    let driver = Driver::new(&players, &PlayConfig::default(), NativeTransport::new);
+    let run = block_on(driver.play(
+        model_encounter("acs-inferior-stemi", 3),
+        BTreeMap::new(),
+        &Cancel::new(),
+        &mut (),
+    ));
+    let enc = &run.encounter;
     eprintln!(
-        "SmolLM2 clinician: turns {:?}, faults {:?}, error {:?}, usage {:?}",
+        "SmolLM2 clinician: turns {:?}, faults {:?}, state {:?}, usage {:?}",
         run.turns,
         roles::fault_counts(&run.exchanges),
-        run.error.as_ref().map(|e| e.to_string()),
-        client.totals()
+        run.state,
+        driver.clinician().totals()
     );
     for ex in &run.exchanges {
         assert_eq!(ex.role, Role::Clinician);
@@ -118,19 +128,20 @@ fn smollm2_plays_the_clinician_with_recorded_fallbacks() {
             openai_preview(&c.text)
         );
     }
-    match &run.error {
-        None => {
+    match &run.state {
+        PlayState::Finished { .. } => {
             assert!(enc.is_ended());
             // Each turn to the limit, then the end form it closes with (or Close).
             assert_eq!(run.turns.len() as u32, enc.state().turn + 1);
             assert!(!run.turns.is_empty());
         }
-        Some(e) => {
+        PlayState::Failed(PlayError::Clinician(e)) => {
             assert_eq!(e.kind(), ErrorKind::Protocol, "{e}");
             assert!(!e.detail().is_empty());
             let last = run.exchanges.last().unwrap();
             assert!(last.correction && last.error.is_some());
         }
+        other => panic!("unexpected state: {other:?}"),
     }
     if let Some(ended) = enc.state().ended.as_ref() {
         // Ended by the run's own course: the turn limit, or the model's "done with this
