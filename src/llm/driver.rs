@@ -126,7 +126,7 @@ pub trait Observer {
     }
 }
 
-/// An observer that only watches nothing (tests, batch runs).
+/// No observer: nothing is told (tests, batch runs).
 impl Observer for () {}
 
 /// Why a run stopped early.
