@@ -4,7 +4,8 @@
 //! (prompt, completion, and what llama.cpp took from its prompt cache). Ignored by default:
 //! `cargo test --test native smollm2_figures -- --ignored --nocapture`. Nothing is asserted on
 //! the figures (a tiny model and wall-clock time vary); the patient has its own server so that
-//! its prompt cache is not overwritten by the clinician's calls, as a provider's cache would not be.
+//! its prompt cache is not overwritten by the clinician's calls, as a provider's cache would
+//! not be.
 
 use super::*;
 
@@ -121,10 +122,13 @@ impl Figures<'_> {
 #[test]
 #[ignore = "prints figures for the record; needs SmolLM2 and minutes"]
 fn smollm2_figures() {
-    let Some((server, _guard)) = smol("smollm2_figures") else {
+    // Only to know whether SmolLM2 is installed; the figures use servers of their own with
+    // the browser tests' context window (8192), so that no chat is trimmed to fit.
+    let Some((_, _guard)) = smol("smollm2_figures") else {
         return;
     };
-    let patient_server = start_smol();
+    let server = &start_smol(8192);
+    let patient_server = start_smol(8192);
     for id in FIGURE_CASES {
         let started = Instant::now();
         let marks = (log_len(server), log_len(&patient_server));
