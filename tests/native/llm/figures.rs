@@ -177,37 +177,11 @@ fn smollm2_patient_cache_over_strong_plays() {
     let client = smol_client(&server.url, 1);
     for id in FIGURE_CASES {
         let mark = log_len(&server);
-        let case = support::case(id);
-        let play = std::fs::read_to_string(
-            support::root().join(format!("tests/fixtures/plays/{id}.strong.jsonl")),
-        )
-        .unwrap();
-        let mut enc = Encounter::new(case.clone(), support::catalog(), Config::model("m", "m"));
+        let (chats, _) = super::prompt_guarantees::strong_play_chats(id, &client.params());
         let mut chars = 0;
-        for line in play.lines().filter(|l| !l.trim().is_empty()) {
-            let before = enc.record().log.len();
-            if enc.apply(Input::from_play_line(line).unwrap()).is_err() || enc.is_ended() {
-                break;
-            }
-            let record = enc.record().clone();
-            for (i, e) in record.log.iter().enumerate().skip(before) {
-                let Some(reply) = prompts::PatientReply::of(&e.kind) else {
-                    continue;
-                };
-                let present: Vec<String> = record.state.actors_present.iter().cloned().collect();
-                let chat = prompts::patient_chat(
-                    &case,
-                    &record.log[..i],
-                    &BTreeMap::new(),
-                    &present,
-                    &record.state.status,
-                    &reply,
-                    client.params(),
-                );
-                chars +=
-                    chat.system.len() + chat.messages.iter().map(|m| m.text.len()).sum::<usize>();
-                block_on(client.complete(&chat, &Cancel::new())).expect("one token");
-            }
+        for chat in &chats {
+            chars += chat.system.len() + chat.messages.iter().map(|m| m.text.len()).sum::<usize>();
+            block_on(client.complete(chat, &Cancel::new())).expect("one token");
         }
         let t = server_tokens(&server, mark);
         let _ = writeln!(

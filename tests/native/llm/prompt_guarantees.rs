@@ -223,6 +223,43 @@ fn patient_prompt_carries_the_script_and_the_sp_rules() {
     assert_eq!(chat.messages[0].text, case.patient.opening_line);
 }
 
+/// The chats a model would be sent over the strong play of case `id`: the patient's, one per
+/// patient-side line, and the clinician's, one per turn.
+pub(super) fn strong_play_chats(id: &str, params: &bedside::llm::Params) -> (Vec<Chat>, Vec<Chat>) {
+    let case = support::case(id);
+    let play = std::fs::read_to_string(
+        support::root().join(format!("tests/fixtures/plays/{id}.strong.jsonl")),
+    )
+    .unwrap();
+    let mut enc = Encounter::new(case.clone(), support::catalog(), Config::model("m", "m"));
+    let mut patient_calls: Vec<Chat> = Vec::new();
+    let mut clinician_calls: Vec<Chat> = Vec::new();
+    for line in play.lines().filter(|l| !l.trim().is_empty()) {
+        clinician_calls.push(prompts::clinician_chat(&case, enc.record(), params.clone()));
+        let before = enc.record().log.len();
+        if enc.apply(Input::from_play_line(line).unwrap()).is_err() || enc.is_ended() {
+            break;
+        }
+        let record = enc.record();
+        for (i, e) in record.log.iter().enumerate().skip(before) {
+            let Some(reply) = prompts::PatientReply::of(&e.kind) else {
+                continue;
+            };
+            let present: Vec<String> = record.state.actors_present.iter().cloned().collect();
+            patient_calls.push(prompts::patient_chat(
+                &case,
+                &record.log[..i],
+                &BTreeMap::new(),
+                &present,
+                &record.state.status,
+                &reply,
+                params.clone(),
+            ));
+        }
+    }
+    (patient_calls, clinician_calls)
+}
+
 /// The cache layout: the patient's system part and every message but the last are byte for
 /// byte what the previous reply sent (so a provider's prompt cache covers them), and so is
 /// the clinician's; the per-reply part is only in the last message. Checked over the strong
@@ -236,39 +273,8 @@ fn the_stable_prefix_is_byte_identical_from_one_call_to_the_next() {
         "paediatric-asthma",
         "acs-inferior-stemi",
     ] {
-        let case = support::case(id);
-        let play = std::fs::read_to_string(
-            support::root().join(format!("tests/fixtures/plays/{id}.strong.jsonl")),
-        )
-        .unwrap();
         let settings = settings("http://127.0.0.1:1/v1", ProviderKind::OpenAi);
-        let params = settings.params();
-        let mut enc = Encounter::new(case.clone(), support::catalog(), Config::model("m", "m"));
-        let mut patient_calls: Vec<Chat> = Vec::new();
-        let mut clinician_calls: Vec<Chat> = Vec::new();
-        for line in play.lines().filter(|l| !l.trim().is_empty()) {
-            clinician_calls.push(prompts::clinician_chat(&case, enc.record(), params.clone()));
-            let before = enc.record().log.len();
-            if enc.apply(Input::from_play_line(line).unwrap()).is_err() || enc.is_ended() {
-                break;
-            }
-            let record = enc.record();
-            for (i, e) in record.log.iter().enumerate().skip(before) {
-                let Some(reply) = prompts::PatientReply::of(&e.kind) else {
-                    continue;
-                };
-                let present: Vec<String> = record.state.actors_present.iter().cloned().collect();
-                patient_calls.push(prompts::patient_chat(
-                    &case,
-                    &record.log[..i],
-                    &BTreeMap::new(),
-                    &present,
-                    &record.state.status,
-                    &reply,
-                    params.clone(),
-                ));
-            }
-        }
+        let (patient_calls, clinician_calls) = strong_play_chats(id, &settings.params());
         assert!(
             patient_calls.len() >= 4,
             "{id}: {} patient calls",
