@@ -5,8 +5,6 @@
 //! Keys cannot leak through here: nothing in a `Session` holds one (the LLM layer's
 //! exchanges record endpoint and model only), and a test checks the files for a planted key.
 
-use serde_json::json;
-
 use crate::engine::case::Competency;
 use crate::engine::debrief::{debrief_named, pathway_rows, Debrief};
 use crate::engine::encounter::{Config, Encounter, Input};
@@ -211,11 +209,7 @@ pub fn export_of(session: &Session, exported_at: &str) -> EncounterExport {
     );
     let (exchanges, voiced) = (session.exchanges(), session.voiced());
     if !exchanges.is_empty() || !voiced.is_empty() {
-        e.app = Some(json!({
-            "llm_exchanges": exchanges,
-            "protocol_faults": crate::llm::roles::fault_counts(exchanges),
-            "voiced_lines": voiced,
-        }));
+        e.app = Some(crate::llm::roles::export_record(exchanges, voiced));
     }
     e
 }

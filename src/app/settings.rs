@@ -1,25 +1,20 @@
 //! The Settings page's logic and the model roles' glue, without UI or browser: the form of one
 //! role as typed (text fields), its conversion to [`ProviderSettings`] with errors per field,
 //! what the settings store keeps (keys only when "remember" is ticked), how keys held in
-//! memory for the tab are merged back, the line saying who plays which role, and the
-//! conversion of the judge model's verdicts into the engine's [`JudgeRun`].
+//! memory for the tab are merged back, the line saying who plays which role, and the usage
+//! line.
 
 use std::collections::BTreeMap;
 
 use crate::engine::encounter::{Clinician, Config};
-use crate::engine::score::{JudgeRun, JudgeVerdict};
-use crate::llm::protocol::Verdict;
 use crate::llm::settings::{
     ApiKey, Context, Field, KeyMemory, Preset, ProviderKind, ProviderSettings, Role, Settings,
 };
 
-/// The version of the judge prompt recorded with every judge run.
-pub const JUDGE_PROMPT_VERSION: &str = "bedside-judge-1";
-
 /// Where keys are kept, in plain words (shown next to the "remember key" box).
 pub const KEY_STORAGE_NOTE: &str = "Keys are sent only to the endpoint you enter here. \
-Without \"remember\", a key stays in this tab's memory only and is gone when you close or reload the tab. \
-With \"remember\" ticked, the key is kept in this browser's local storage on this computer, until you untick it or clear the site's data. \
+Without \"remember\", a key, like the values of extra headers, stays in this tab's memory only and is gone when you close or reload the tab. \
+With \"remember\" ticked, they are kept in this browser's local storage on this computer, until you untick it or clear the site's data. \
 Keys are never put in saved encounters, exports or error messages.";
 
 /// One role's form as typed.
@@ -244,7 +239,7 @@ pub fn set_role(settings: &mut Settings, role: Role, value: Option<ProviderSetti
 }
 
 /// The text the settings store keeps: every role's endpoint and sampling settings, and a key
-/// only where "remember" is ticked.
+/// and extra-header values only where "remember" is ticked.
 pub fn stored_text(settings: &Settings) -> String {
     serde_json::to_string(settings).unwrap_or_else(|_| "{}".into())
 }
@@ -256,8 +251,8 @@ pub fn parse_stored(text: &str) -> Result<Settings, String> {
     })
 }
 
-/// The settings as saved, with the keys held in memory for this tab put back where the stored
-/// form has none (roles whose endpoint is unchanged only).
+/// The settings as saved, with the keys and extra-header values held in memory for this tab
+/// put back where the stored form has none (roles whose endpoint is unchanged only).
 pub fn with_session_keys(mut stored: Settings, memory: &Settings) -> Settings {
     for role in Role::ALL {
         let Some(mem) = memory.role(role) else {
@@ -269,8 +264,16 @@ pub fn with_session_keys(mut stored: Settings, memory: &Settings) -> Settings {
             Role::Judge => stored.judge.as_mut(),
         };
         if let Some(s) = slot {
-            if s.key.is_empty() && s.base() == mem.base() {
+            if s.base() != mem.base() {
+                continue;
+            }
+            if s.key.is_empty() {
                 s.key = mem.key.clone();
+            }
+            for (name, value) in s.extra_headers.iter_mut().filter(|(_, v)| v.is_empty()) {
+                if let Some((_, v)) = mem.extra_headers.iter().find(|(n, _)| n == name) {
+                    value.clone_from(v);
+                }
             }
         }
     }
@@ -305,9 +308,9 @@ pub fn roles_line(config: &Config, patient_voice: &str, settings: &Settings) -> 
     format!("Clinician: {clinician} · Patient: {patient} · Judge: {judge}")
 }
 
-/// The encounter config for a model clinician (MedSP1000's 12-turn limit).
+/// The encounter config for a model clinician as the app plays it (MedSP1000's 12-turn limit).
 pub fn model_config(s: &ProviderSettings) -> Config {
-    Config::model(s.kind.label(), s.model.trim())
+    crate::llm::driver::PlayConfig::default().encounter_config(s)
 }
 
 /// Whether the "Let the model play" control is enabled.
@@ -318,45 +321,30 @@ pub fn can_model_play(settings: &Settings) -> bool {
         .is_some_and(|c| c.validate(Context::Browser).is_ok())
 }
 
-/// The judge model's verdicts as the engine's judge run.
-pub fn judge_run(s: &ProviderSettings, verdicts: &[Verdict]) -> JudgeRun {
-    JudgeRun {
-        model: format!("{} / {}", s.kind.label(), s.model.trim()),
-        prompt_version: JUDGE_PROMPT_VERSION.to_string(),
-        verdicts: verdicts
-            .iter()
-            .map(|v| JudgeVerdict {
-                item: v.id.clone(),
-                met: v.met,
-                evidence: v.evidence.clone(),
-            })
-            .collect(),
-    }
-}
-
 /// The model calls of an encounter summed: "3 model calls (1 failed) · 1200 tokens in, 96
-/// out · 4.2 s". Calls whose provider reported no token counts are said so.
+/// out · 4.2 s", then "· 800 tokens in from the provider's cache" where the provider said so.
+/// Calls whose provider reported no token counts are said so.
 pub fn usage_line(exchanges: &[crate::llm::roles::LlmExchange]) -> String {
-    let calls = exchanges.len();
-    let failed = exchanges.iter().filter(|e| e.completion.is_none()).count();
-    let done: Vec<_> = exchanges
-        .iter()
-        .filter_map(|e| e.completion.as_ref())
-        .collect();
-    let input: u64 = done.iter().map(|c| c.usage.input_tokens).sum();
-    let output: u64 = done.iter().map(|c| c.usage.output_tokens).sum();
-    let ms: u64 = done.iter().map(|c| c.latency_ms).sum();
-    let unreported = done.iter().filter(|c| !c.usage_reported).count();
+    let t = crate::llm::roles::usage_totals(exchanges);
+    let calls = t.calls;
     let mut s = format!("{calls} model call{}", if calls == 1 { "" } else { "s" });
-    if failed > 0 {
-        s.push_str(&format!(" ({failed} failed)"));
+    if t.failed_calls > 0 {
+        s.push_str(&format!(" ({} failed)", t.failed_calls));
     }
     s.push_str(&format!(
-        " · {input} tokens in, {output} out · {:.1} s",
-        ms as f64 / 1000.0
+        " · {} tokens in, {} out · {:.1} s",
+        t.input_tokens,
+        t.output_tokens,
+        t.latency_ms as f64 / 1000.0
     ));
-    if unreported > 0 {
-        s.push_str(&format!(" ({unreported} without token counts)"));
+    if t.cached_input_tokens > 0 {
+        s.push_str(&format!(
+            " · {} tokens in from the provider's cache",
+            t.cached_input_tokens
+        ));
+    }
+    if t.unreported_usage > 0 {
+        s.push_str(&format!(" ({} without token counts)", t.unreported_usage));
     }
     s
 }

@@ -147,10 +147,10 @@ mod cli {
         /// Turn limit (default: the model configuration's 12).
         #[arg(long, value_name = "N")]
         turns: Option<u32>,
-        /// Most tokens per reply (default 512).
+        /// Most tokens per reply, for every model role (default 512).
         #[arg(long, value_name = "N")]
         max_tokens: Option<u32>,
-        /// Sampling temperature, 0–2 (default 0.7).
+        /// Sampling temperature for every model role, 0–2 (0–1 for Anthropic; default 0.7).
         #[arg(long, value_name = "X")]
         temperature: Option<f64>,
         /// Seed sent to the provider and used for retry jitter (default: none sent, jitter 0).
@@ -159,9 +159,28 @@ mod cli {
         /// Seconds to wait for one reply (1–600; default 60).
         #[arg(long, value_name = "SECONDS")]
         timeout: Option<u32>,
-        /// Also score the judge items with the same model.
+        /// Voice the patient side with this model (default: the case's scripted lines). The
+        /// engine still decides what each question elicits.
+        #[arg(long, value_name = "NAME")]
+        patient_model: Option<String>,
+        /// The patient model's base URL (default: --base-url), same provider as the clinician.
+        #[arg(long, value_name = "URL", requires = "patient_model")]
+        patient_base_url: Option<String>,
+        /// Read the patient model's API key from this environment variable (never printed);
+        /// when it is unset and the patient uses the clinician's endpoint, the clinician's key.
+        #[arg(
+            long,
+            value_name = "VAR",
+            default_value = "BEDSIDE_PATIENT_API_KEY",
+            requires = "patient_model"
+        )]
+        patient_key_env: String,
+        /// Also score the judge items with the clinician's model once the encounter has ended.
         #[arg(long)]
         judge: bool,
+        /// With --judge: score them even when the clinician's run failed (on the partial record).
+        #[arg(long, requires = "judge")]
+        judge_after_failure: bool,
         /// What to print.
         #[arg(long, value_enum, default_value_t = ModelOutput::Export)]
         output: ModelOutput,
@@ -491,11 +510,38 @@ mod cli {
         Ok(())
     }
 
-    /// An LLM plays the clinician through the native transport; the export goes to stdout.
+    /// Reports the run on stderr as it goes: each turn and how the reply was used, a patient
+    /// voice that failed.
+    struct Progress {
+        turns: u32,
+    }
+
+    impl bedside::llm::driver::Observer for Progress {
+        fn turn(
+            &mut self,
+            turn: &bedside::llm::driver::TurnReport,
+            _: &Encounter,
+        ) -> Result<(), String> {
+            self.turns += 1;
+            eprintln!("turn {}: {:?}", self.turns, turn.fallback);
+            Ok(())
+        }
+
+        fn voice_finished(
+            &mut self,
+            result: &Result<Vec<bedside::llm::roles::VoicedLine>, bedside::llm::error::LlmError>,
+        ) {
+            if let Err(e) = result {
+                eprintln!("patient voice failed, the scripted line stands: {e}");
+            }
+        }
+    }
+
+    /// An LLM plays the clinician through the native transport (the one driver,
+    /// `llm::driver`), the patient side voiced by a model if asked; the export goes to stdout.
     fn model_play(args: ModelPlayArgs, catalog: Arc<Catalog>) -> Result<(), CliError> {
-        use bedside::engine::score::{check_judge, JudgeRun, JudgeVerdict};
-        use bedside::llm::client::Client;
-        use bedside::llm::roles::{clinician_turn, judge};
+        use bedside::app::settings::model_label;
+        use bedside::llm::driver::{Driver, PlayConfig, PlayState, Players};
         use bedside::llm::settings::{ApiKey, Context, ProviderKind, ProviderSettings};
         use bedside::llm::transport::{block_on, Cancel, NativeTransport};
 
@@ -503,121 +549,129 @@ mod cli {
             Provider::Openai => ProviderKind::OpenAi,
             Provider::Anthropic => ProviderKind::Anthropic,
         };
-        let mut settings = ProviderSettings::new(kind, &args.base_url, &args.model);
-        settings.key = ApiKey::new(std::env::var(&args.key_env).unwrap_or_default());
-        if let Some(m) = args.max_tokens {
-            settings.max_tokens = m;
+        let env = |var: &str| std::env::var(var).unwrap_or_default();
+        let mut clinician = ProviderSettings::new(kind, &args.base_url, &args.model);
+        clinician.key = ApiKey::new(env(&args.key_env));
+        let patient = args.patient_model.as_deref().map(|model| {
+            let base = args.patient_base_url.as_deref().unwrap_or(&args.base_url);
+            let mut p = ProviderSettings::new(kind, base, model);
+            p.key = ApiKey::new(env(&args.patient_key_env));
+            // The same endpoint: the clinician's key, unless the patient has its own.
+            if p.key.is_empty() && p.base() == clinician.base() {
+                p.key = clinician.key.clone();
+            }
+            p
+        });
+        let config = PlayConfig {
+            turn_limit: args.turns,
+            seed: args.seed,
+            temperature: args.temperature,
+            max_tokens: args.max_tokens,
+            timeout_s: args.timeout,
+            judge_after_failure: args.judge_after_failure,
+            jitter_seed: args.seed.unwrap_or(0),
+            ..PlayConfig::default()
+        };
+        let mut problems = Vec::new();
+        let roles = [("", Some(&clinician)), ("patient-", patient.as_ref())];
+        for (prefix, settings) in roles {
+            let Some(settings) = settings else { continue };
+            if let Err(errors) = config.settings(settings).validate(Context::Native) {
+                problems.extend(
+                    errors
+                        .iter()
+                        .map(|e| format!("{}: {}", option_name(prefix, e.field, &args), e.message)),
+                );
+            }
         }
-        if let Some(t) = args.temperature {
-            settings.temperature = t;
-        }
-        if let Some(t) = args.timeout {
-            settings.timeout_s = t;
-        }
-        settings.seed = args.seed;
-        if let Err(errors) = settings.validate(Context::Native) {
-            let lines: Vec<String> = errors
-                .iter()
-                .map(|e| format!("{}: {}", option_name(e.field, &args.key_env), e.message))
-                .collect();
-            return Err(CliError::Usage(lines.join("\n")));
+        if !problems.is_empty() {
+            // A shared option (--timeout) is named once.
+            let mut seen = std::collections::BTreeSet::new();
+            problems.retain(|p| seen.insert(p.clone()));
+            return Err(CliError::Usage(problems.join("\n")));
         }
         let case = load(&args.case, &catalog)?;
-        let client = Client::new(NativeTransport::new(), settings, args.seed.unwrap_or(0));
-        let mut config = Config::model(kind.label(), &args.model);
-        if let Some(t) = args.turns {
-            config.turn_limit = Some(t);
-        }
-        let mut enc = Encounter::new(case.clone(), catalog, config);
-        let cancel = Cancel::new();
-        let mut exchanges = Vec::new();
-        let mut stopped = None;
-        while !enc.is_ended() {
-            let t = block_on(clinician_turn(&client, enc.case(), enc.record(), &cancel));
-            exchanges.extend(t.exchanges);
-            match t.input {
-                Ok(input) => {
-                    eprintln!("turn {}: {:?}", enc.state().turn + 1, t.fallback);
-                    if let Err(e) = enc.apply(input) {
-                        stopped = Some(format!("stopped: the engine refused the turn: {e}"));
-                        break;
-                    }
-                }
-                Err(e) => {
-                    stopped = Some(format!("stopped: {e}"));
-                    break;
-                }
+        let players = Players {
+            judge: args.judge.then(|| clinician.clone()),
+            clinician,
+            patient,
+        };
+        let encounter = Encounter::new(
+            case.clone(),
+            catalog,
+            config.encounter_config(&players.clinician),
+        );
+        let driver = Driver::new(&players, &config, NativeTransport::new);
+        let play = block_on(driver.play(
+            encounter,
+            Default::default(),
+            &Cancel::new(),
+            &mut Progress { turns: 0 },
+        ));
+        let judge_run = match play.judge {
+            Some(Ok(run)) => Some(run),
+            Some(Err(e)) => {
+                eprintln!("{e}");
+                None
             }
-        }
-        let mut judge_run = None;
-        if args.judge && stopped.is_none() {
-            let voiced = std::collections::BTreeMap::new();
-            let (result, ex) = block_on(judge(&client, &case, enc.record(), &voiced, &cancel));
-            exchanges.extend(ex);
-            match result {
-                Ok(verdicts) => {
-                    let run = JudgeRun {
-                        model: format!("{} / {}", kind.label(), args.model),
-                        prompt_version: "1".into(),
-                        verdicts: verdicts
-                            .into_iter()
-                            .map(|v| JudgeVerdict {
-                                item: v.id,
-                                met: v.met,
-                                evidence: v.evidence,
-                            })
-                            .collect(),
-                    };
-                    match check_judge(&case, &run) {
-                        Ok(()) => judge_run = Some(run),
-                        Err(e) => eprintln!("judge: {e}"),
-                    }
-                }
-                Err(e) => eprintln!("judge: {e}"),
-            }
-        }
-        let record = enc.record();
+            None => None,
+        };
+        let record = play.encounter.record();
         let card = score_named(
             &case,
-            Some(enc.catalog()),
+            Some(play.encounter.catalog()),
             &record.state,
             judge_run.as_ref(),
             &[],
         );
+        let patient_voice = match &players.patient {
+            Some(p) if !play.voiced.is_empty() => model_label(p),
+            _ => "scripted".to_string(),
+        };
         let judge_label = judge_run.as_ref().map(|j| j.model.clone());
         let mut export = EncounterExport::new(
             &args.case,
             "",
             &case,
-            Roles::from_record(record, "scripted", judge_label.as_deref()),
+            Roles::from_record(record, &patient_voice, judge_label.as_deref()),
             record,
             &card,
         );
-        let totals = client.totals();
-        export.app = Some(serde_json::json!({
-            "llm_exchanges": exchanges,
-            "protocol_faults": bedside::llm::roles::fault_counts(&exchanges),
-            "usage": totals,
-        }));
+        export.app = Some(bedside::llm::roles::export_record(
+            &play.exchanges,
+            &play.voiced,
+        ));
         match args.output {
             ModelOutput::Summary => print_summary(&export),
             ModelOutput::Medsp => print_medsp(&export)?,
             ModelOutput::Export => outln!("{}", export.to_json()),
         }
-        match stopped {
-            Some(reason) => Err(CliError::Failed(reason)),
-            None => Ok(()),
+        match play.state {
+            PlayState::Finished { .. } => Ok(()),
+            PlayState::Failed(e) => Err(CliError::Failed(format!("stopped: {e}"))),
+            PlayState::Paused | PlayState::Stopped => Err(CliError::Failed(
+                "stopped before the encounter ended".into(),
+            )),
         }
     }
 
-    /// The command-line option that sets a settings field (`timeout_s` → `--timeout`).
-    fn option_name(field: Field, key_env: &str) -> String {
+    /// The command-line option that sets a settings field (`timeout_s` → `--timeout`); the
+    /// patient's endpoint, model and key have options of their own (`prefix` "patient-").
+    fn option_name(prefix: &str, field: Field, args: &ModelPlayArgs) -> String {
         match field {
             Field::TimeoutS => "--timeout".to_string(),
-            Field::Key => {
-                format!("the API key (environment variable {key_env}, set by --key-env)")
+            Field::Key if prefix.is_empty() => format!(
+                "the API key (environment variable {}, set by --key-env)",
+                args.key_env
+            ),
+            Field::Key => format!(
+                "the patient's API key (environment variable {}, set by --patient-key-env)",
+                args.patient_key_env
+            ),
+            Field::BaseUrl | Field::Model => {
+                format!("--{prefix}{}", field.name().replace('_', "-"))
             }
-            other => format!("--{}", other.to_string().replace('_', "-")),
+            other => format!("--{}", other.name().replace('_', "-")),
         }
     }
 }

@@ -13,8 +13,10 @@ pub const API_VERSION: &str = "2023-06-01";
 #[derive(Serialize)]
 struct WireRequest<'a> {
     model: &'a str,
-    #[serde(skip_serializing_if = "str::is_empty")]
-    system: &'a str,
+    /// The system prompt as one text block marked for the prompt cache (it is the stable part
+    /// of every role's prompt).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    system: Vec<TextBlock>,
     messages: Vec<WireMessage>,
     max_tokens: u32,
     temperature: f64,
@@ -29,7 +31,35 @@ struct WireRequest<'a> {
 #[derive(Serialize)]
 struct WireMessage {
     role: &'static str,
-    content: String,
+    content: Content,
+}
+
+/// A message's content: plain text, or one text block carrying a cache breakpoint.
+#[derive(Serialize)]
+#[serde(untagged)]
+enum Content {
+    Text(String),
+    Blocks(Vec<TextBlock>),
+}
+
+#[derive(Serialize)]
+struct TextBlock {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    text: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cache_control: Option<serde_json::Value>,
+}
+
+impl TextBlock {
+    /// A text block that ends a cacheable prefix (`cache_control: {type: ephemeral}`).
+    fn cached(text: String) -> TextBlock {
+        TextBlock {
+            kind: "text",
+            text,
+            cache_control: Some(serde_json::json!({"type": "ephemeral"})),
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -55,12 +85,31 @@ struct WireBlock {
     input: Option<serde_json::Value>,
 }
 
-#[derive(Deserialize, Default, Clone, Copy)]
+#[derive(Debug, Deserialize, Default, Clone, Copy)]
 struct WireUsage {
+    /// The prompt tokens after the last cache breakpoint (neither written nor read).
     #[serde(default)]
     input_tokens: Option<u64>,
     #[serde(default)]
     output_tokens: Option<u64>,
+    #[serde(default)]
+    cache_creation_input_tokens: Option<u64>,
+    #[serde(default)]
+    cache_read_input_tokens: Option<u64>,
+}
+
+impl WireUsage {
+    /// Counts a later event gives replace the earlier ones (a stream's `message_delta`).
+    fn merge(&mut self, later: WireUsage) {
+        self.input_tokens = later.input_tokens.or(self.input_tokens);
+        self.output_tokens = later.output_tokens.or(self.output_tokens);
+        self.cache_creation_input_tokens = later
+            .cache_creation_input_tokens
+            .or(self.cache_creation_input_tokens);
+        self.cache_read_input_tokens = later
+            .cache_read_input_tokens
+            .or(self.cache_read_input_tokens);
+    }
 }
 
 pub fn headers(settings: &ProviderSettings) -> Vec<(String, String)> {
@@ -78,40 +127,45 @@ pub fn headers(settings: &ProviderSettings) -> Vec<(String, String)> {
 }
 
 /// Anthropic wants alternating turns starting with the user: consecutive messages of one
-/// speaker are joined, and a conversation opening with the assistant gets a user stub.
+/// speaker are joined, and a conversation opening with the assistant gets a user stub. The
+/// message before the last carries a cache breakpoint: every message but the last is the same
+/// in the role's next call (the per-turn part is in the last one), so that call reads the
+/// conversation so far from the cache.
 fn messages(chat: &Chat) -> Vec<WireMessage> {
-    let mut out: Vec<WireMessage> = Vec::new();
+    let mut out: Vec<(&'static str, String)> = Vec::new();
     for m in &chat.messages {
         let role = match m.speaker {
             Speaker::User => "user",
             Speaker::Assistant => "assistant",
         };
         match out.last_mut() {
-            Some(last) if last.role == role => {
-                last.content.push_str("\n\n");
-                last.content.push_str(&m.text);
+            Some((last, text)) if *last == role => {
+                text.push_str("\n\n");
+                text.push_str(&m.text);
             }
             _ => {
                 if out.is_empty() && role == "assistant" {
-                    out.push(WireMessage {
-                        role: "user",
-                        content: "(The conversation begins.)".into(),
-                    });
+                    out.push(("user", "(The conversation begins.)".into()));
                 }
-                out.push(WireMessage {
-                    role,
-                    content: m.text.clone(),
-                });
+                out.push((role, m.text.clone()));
             }
         }
     }
     if out.is_empty() {
-        out.push(WireMessage {
-            role: "user",
-            content: "(The conversation begins.)".into(),
-        });
+        out.push(("user", "(The conversation begins.)".into()));
     }
-    out
+    let breakpoint = out.len().checked_sub(2);
+    out.into_iter()
+        .enumerate()
+        .map(|(i, (role, text))| WireMessage {
+            role,
+            content: if Some(i) == breakpoint {
+                Content::Blocks(vec![TextBlock::cached(text)])
+            } else {
+                Content::Text(text)
+            },
+        })
+        .collect()
 }
 
 /// The Messages request; `tools` false leaves out the forced tool (an endpoint that refused it).
@@ -119,7 +173,11 @@ pub fn request(settings: &ProviderSettings, chat: &Chat, stream: bool, tools: bo
     let schema = chat.schema.as_ref().filter(|_| tools);
     let wire = WireRequest {
         model: &chat.params.model,
-        system: &chat.system,
+        system: if chat.system.is_empty() {
+            Vec::new()
+        } else {
+            vec![TextBlock::cached(chat.system.clone())]
+        },
         messages: messages(chat),
         max_tokens: chat.params.max_tokens,
         temperature: chat.params.temperature,
@@ -143,10 +201,16 @@ pub fn request(settings: &ProviderSettings, chat: &Chat, stream: bool, tools: bo
     }
 }
 
+/// Anthropic counts the uncached prompt tokens, the cache writes and the cache reads apart:
+/// their sum is the prompt, as OpenAI's `prompt_tokens` counts it.
 fn usage(u: WireUsage) -> Usage {
+    let read = u.cache_read_input_tokens.unwrap_or(0);
     Usage {
-        input_tokens: u.input_tokens.unwrap_or(0),
+        input_tokens: u.input_tokens.unwrap_or(0)
+            + u.cache_creation_input_tokens.unwrap_or(0)
+            + read,
         output_tokens: u.output_tokens.unwrap_or(0),
+        cached_input_tokens: read,
     }
 }
 
@@ -187,9 +251,18 @@ pub fn parse_response(body: &str) -> Result<Reply, String> {
 pub struct StreamDecoder {
     pub reply: Reply,
     pub done: bool,
+    /// The counts so far: `message_start` gives them all, `message_delta` updates some.
+    counts: WireUsage,
 }
 
 impl StreamDecoder {
+    fn count(&mut self, v: &serde_json::Value) {
+        let later: WireUsage = serde_json::from_value(v.clone()).unwrap_or_default();
+        self.counts.merge(later);
+        self.reply.usage = usage(self.counts);
+        self.reply.usage_reported = true;
+    }
+
     pub fn on_event(&mut self, ev: &SseEvent) -> Result<String, StreamFault> {
         let v: serde_json::Value = serde_json::from_str(ev.data.trim()).map_err(|e| {
             StreamFault::Malformed(format!(
@@ -207,9 +280,7 @@ impl StreamDecoder {
                 if let Some(m) = v.get("message") {
                     self.reply.model = m.get("model").and_then(|x| x.as_str()).map(str::to_string);
                     if let Some(u) = m.get("usage") {
-                        let u: WireUsage = serde_json::from_value(u.clone()).unwrap_or_default();
-                        self.reply.usage = usage(u);
-                        self.reply.usage_reported = true;
+                        self.count(u);
                     }
                 }
                 Ok(String::new())
@@ -230,13 +301,7 @@ impl StreamDecoder {
                     self.reply.finish = Some(FinishReason::from_wire(Some(r)));
                 }
                 if let Some(u) = v.get("usage") {
-                    let u: WireUsage = serde_json::from_value(u.clone()).unwrap_or_default();
-                    if let Some(i) = u.input_tokens {
-                        self.reply.usage.input_tokens = i;
-                    }
-                    if let Some(o) = u.output_tokens {
-                        self.reply.usage.output_tokens = o;
-                    }
+                    self.count(u);
                 }
                 Ok(String::new())
             }
@@ -303,17 +368,41 @@ mod tests {
             assert!(r.headers.contains(&(h.0.into(), h.1.into())), "{h:?}");
         }
         let body: serde_json::Value = serde_json::from_str(r.body.as_deref().unwrap()).unwrap();
+        // The system part and the conversation before the last message are marked for the
+        // prompt cache.
+        let cached = serde_json::json!({"type": "ephemeral"});
         assert_eq!(
             body,
             serde_json::json!({
-                "model": "claude-x", "system": "sys",
+                "model": "claude-x",
+                "system": [{"type": "text", "text": "sys", "cache_control": cached}],
                 "messages": [
                     {"role": "user", "content": "(The conversation begins.)"},
-                    {"role": "assistant", "content": "Hi, I'm Ann."},
+                    {"role": "assistant", "content": [
+                        {"type": "text", "text": "Hi, I'm Ann.", "cache_control": cached}
+                    ]},
                     {"role": "user", "content": "a\n\nb"}
                 ],
                 "max_tokens": 99, "temperature": 0.5, "stream": true
             })
+        );
+        // One message and no system: no breakpoint.
+        let one = Chat {
+            system: String::new(),
+            messages: vec![Message::user("hi")],
+            ..chat
+        };
+        let body: serde_json::Value = serde_json::from_str(
+            request(&settings(), &one, false, true)
+                .body
+                .as_deref()
+                .unwrap(),
+        )
+        .unwrap();
+        assert!(body.get("system").is_none(), "{body}");
+        assert_eq!(
+            body["messages"],
+            serde_json::json!([{"role": "user", "content": "hi"}])
         );
     }
 
@@ -326,7 +415,18 @@ mod tests {
             r.usage,
             Usage {
                 input_tokens: 20,
-                output_tokens: 6
+                output_tokens: 6,
+                cached_input_tokens: 0
+            }
+        );
+        // Cache writes and reads are counted apart by Anthropic: all of it is prompt.
+        let cached = r#"{"content":[{"type":"text","text":"x"}],"stop_reason":"end_turn","usage":{"input_tokens":20,"cache_creation_input_tokens":300,"cache_read_input_tokens":1200,"output_tokens":6}}"#;
+        assert_eq!(
+            parse_response(cached).unwrap().usage,
+            Usage {
+                input_tokens: 1520,
+                output_tokens: 6,
+                cached_input_tokens: 1200
             }
         );
         assert_eq!(r.finish, Some(FinishReason::Stop));
@@ -354,7 +454,8 @@ mod tests {
             d.reply.usage,
             Usage {
                 input_tokens: 25,
-                output_tokens: 15
+                output_tokens: 15,
+                cached_input_tokens: 0
             }
         );
         assert_eq!(d.reply.finish, Some(FinishReason::Length));

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::error::{self, from_status, network_error, ErrorKind, LlmError, Redactor};
+use super::error::{self, Endpoint, ErrorKind, LlmError, Redactor};
 use super::openai;
 use super::provider::{self, Compat, Decoder, Reply, StreamFault};
 use super::settings::{Context, ProviderKind, ProviderSettings};
@@ -47,6 +47,9 @@ pub struct UsageTotals {
     pub retries: u32,
     pub input_tokens: u64,
     pub output_tokens: u64,
+    /// The part of `input_tokens` read from the provider's prompt cache, where it says so.
+    #[serde(default)]
+    pub cached_input_tokens: u64,
     pub latency_ms: u64,
     /// Successful calls whose provider reported no token counts (not in the sums).
     #[serde(default)]
@@ -60,6 +63,7 @@ impl UsageTotals {
         self.retries += other.retries;
         self.input_tokens += other.input_tokens;
         self.output_tokens += other.output_tokens;
+        self.cached_input_tokens += other.cached_input_tokens;
         self.latency_ms += other.latency_ms;
         self.unreported_usage += other.unreported_usage;
     }
@@ -122,7 +126,7 @@ impl ConnectionReport {
             if !s.is_empty() {
                 s.push('\n');
             }
-            s.push_str(&e.message);
+            s.push_str(e.message());
         }
         s
     }
@@ -133,11 +137,11 @@ impl ConnectionReport {
             return String::new();
         };
         let mut parts = Vec::new();
-        if !e.help.is_empty() {
-            parts.push(e.help.clone());
+        if !e.help().is_empty() {
+            parts.push(e.help().to_string());
         }
-        if !e.detail.is_empty() {
-            parts.push(format!("The server said: {}", e.detail));
+        if !e.detail().is_empty() {
+            parts.push(format!("The server said: {}", e.detail()));
         }
         parts.join("\n")
     }
@@ -224,11 +228,8 @@ impl<T: Transport> Client<T> {
     fn check_settings(&self) -> Result<(), LlmError> {
         self.settings.validate(self.context()).map_err(|errors| {
             let list: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
-            LlmError::new(
-                ErrorKind::Settings,
-                format!("The settings are not valid: {}", list.join("; ")),
-            )
-            .redacted(&self.redactor)
+            let message = format!("The settings are not valid: {}", list.join("; "));
+            LlmError::new(ErrorKind::Settings, self.redactor.redact(&message))
         })
     }
 
@@ -237,24 +238,19 @@ impl<T: Transport> Client<T> {
     }
 
     fn transport_error(&self, e: TransportError) -> LlmError {
-        let err = match e.kind {
-            TransportErrorKind::Timeout => LlmError {
-                kind: ErrorKind::Timeout,
-                status: None,
-                message: format!(
-                    "No answer within {} s: the model may be slow or overloaded. Raise the timeout or try a smaller model.",
-                    self.settings.timeout_s
-                ),
-                detail: e.message,
-                help: String::new(),
-                retry_after: None,
-            },
-            TransportErrorKind::Cancelled => LlmError::new(ErrorKind::Cancelled, "Stopped."),
-            TransportErrorKind::Network => {
-                network_error(self.settings.base(), &e.message, self.transport.in_browser())
+        let r = &self.redactor;
+        match e.kind {
+            TransportErrorKind::Timeout => {
+                LlmError::timeout(self.settings.timeout_s, &e.message, r)
             }
-        };
-        err.redacted(&self.redactor)
+            TransportErrorKind::Cancelled => LlmError::new(ErrorKind::Cancelled, "Stopped."),
+            TransportErrorKind::Network => LlmError::network(
+                self.settings.base(),
+                &e.message,
+                self.transport.in_browser(),
+                r,
+            ),
+        }
     }
 
     fn status_error(&self, resp: &HttpResponse) -> LlmError {
@@ -262,15 +258,17 @@ impl<T: Transport> Client<T> {
         let retry_after = resp
             .header("retry-after")
             .and_then(|v| error::parse_retry_after(v, now_s));
-        from_status(
+        LlmError::from_status(
             resp.status,
             &resp.body,
             retry_after,
-            self.settings.kind,
-            self.settings.base(),
-            self.settings.model.trim(),
+            Endpoint {
+                kind: self.settings.kind,
+                base_url: self.settings.base(),
+                model: self.settings.model.trim(),
+            },
+            &self.redactor,
         )
-        .redacted(&self.redactor)
     }
 
     fn malformed(&self, what: String) -> LlmError {
@@ -281,8 +279,7 @@ impl<T: Transport> Client<T> {
                 self.settings.kind.label()
             ),
         )
-        .with_detail(what)
-        .redacted(&self.redactor)
+        .with_detail(what, &self.redactor)
     }
 
     fn random(&self) -> u64 {
@@ -303,8 +300,9 @@ impl<T: Transport> Client<T> {
     /// a structured-output form) is retried at once without it, and remembered for the
     /// client's later calls. Servers word these as 400 or 422, and llama-cpp-python as 500.
     async fn should_retry(&self, err: &LlmError, attempt: u32, cancel: &Cancel) -> bool {
-        if matches!(err.status, Some(400 | 422 | 500)) && attempt < self.retry.max_attempts.max(4) {
-            if let Some(c) = self.compat.get().adjust(self.settings.kind, &err.detail) {
+        if matches!(err.status(), Some(400 | 422 | 500)) && attempt < self.retry.max_attempts.max(4)
+        {
+            if let Some(c) = self.compat.get().adjust(self.settings.kind, err.detail()) {
                 self.compat.set(c);
                 return !cancel.is_cancelled();
             }
@@ -313,12 +311,12 @@ impl<T: Transport> Client<T> {
             return false;
         }
         if err
-            .retry_after
+            .retry_after()
             .is_some_and(|ra| ra > self.retry.max_retry_after)
         {
             return false;
         }
-        let wait = backoff(&self.retry, attempt, err.retry_after, self.random());
+        let wait = backoff(&self.retry, attempt, err.retry_after(), self.random());
         self.waits.borrow_mut().push(wait);
         self.record(|t| t.retries += 1);
         self.transport.sleep(wait).await;
@@ -331,6 +329,7 @@ impl<T: Transport> Client<T> {
             t.calls += 1;
             t.input_tokens += reply.usage.input_tokens;
             t.output_tokens += reply.usage.output_tokens;
+            t.cached_input_tokens += reply.usage.cached_input_tokens;
             t.latency_ms += latency_ms;
             t.unreported_usage += u32::from(!reply.usage_reported);
         });
@@ -427,8 +426,7 @@ impl<T: Transport> Client<T> {
                         ErrorKind::Server,
                         "The provider reported a failure in the middle of the reply stream.",
                     )
-                    .with_detail(m)
-                    .redacted(&self.redactor)),
+                    .with_detail(m, &self.redactor)),
                     Some(StreamFault::Malformed(m)) => Err(self.malformed(m)),
                     None if !decoder.complete() => Err(LlmError::new(
                         ErrorKind::Network,
@@ -533,13 +531,6 @@ impl<T: Transport> Client<T> {
                 error: Some(e),
             },
         }
-    }
-}
-
-impl LlmError {
-    pub fn with_detail(mut self, detail: impl Into<String>) -> LlmError {
-        self.detail = detail.into();
-        self
     }
 }
 

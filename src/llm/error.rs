@@ -39,34 +39,102 @@ pub enum ErrorKind {
 }
 
 /// An error from an LLM call. `message` is plain words for the user; `detail` is what the
-/// provider said. Both are redacted.
+/// provider, the connection or the reply said. Built only through the constructors below, each
+/// of which passes every text through a [`Redactor`] (the configured key and extra-header
+/// values where the caller has them, and key-shaped words always); the fields are read
+/// through accessors. A stored error (serde) was redacted when it was built.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LlmError {
-    pub kind: ErrorKind,
+    kind: ErrorKind,
     #[serde(default)]
-    pub status: Option<u16>,
-    pub message: String,
+    status: Option<u16>,
+    message: String,
     #[serde(default)]
-    pub detail: String,
+    detail: String,
     /// What to do about it, when that takes more than the message's two short sentences (the
     /// CORS explanation): shown behind a "Details" disclosure, never in `Display`.
     #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub help: String,
+    help: String,
     /// The wait the server asked for (Retry-After).
     #[serde(skip)]
-    pub retry_after: Option<Duration>,
+    retry_after: Option<Duration>,
 }
 
 impl LlmError {
+    /// An error in the app's own words. Key-shaped words are still removed, in case a caller
+    /// formats outside text into the message.
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> LlmError {
         LlmError {
             kind,
             status: None,
-            message: message.into(),
+            message: Redactor::default().redact(&message.into()),
             detail: String::new(),
             help: String::new(),
             retry_after: None,
         }
+    }
+
+    /// The same error with what the provider, the connection or the reply said, redacted by
+    /// `r` (the client's redactor knows the key and the extra-header values).
+    pub fn with_detail(mut self, detail: impl Into<String>, r: &Redactor) -> LlmError {
+        self.detail = r.redact(&detail.into());
+        self
+    }
+
+    /// No answer within the timeout (`cause`: what the transport said).
+    pub fn timeout(timeout_s: u32, cause: &str, r: &Redactor) -> LlmError {
+        LlmError::new(
+            ErrorKind::Timeout,
+            format!(
+                "No answer within {timeout_s} s: the model may be slow or overloaded. Raise the timeout or try a smaller model."
+            ),
+        )
+        .with_detail(cause, r)
+    }
+
+    /// The error for an HTTP response that was not a success.
+    pub fn from_status(
+        status: u16,
+        body: &str,
+        retry_after: Option<Duration>,
+        endpoint: Endpoint<'_>,
+        r: &Redactor,
+    ) -> LlmError {
+        from_status(status, body, retry_after, endpoint).redacted(r)
+    }
+
+    /// The error for a request that got no HTTP answer at all.
+    pub fn network(base_url: &str, cause: &str, in_browser: bool, r: &Redactor) -> LlmError {
+        network_error(base_url, cause, in_browser).redacted(r)
+    }
+
+    pub fn kind(&self) -> ErrorKind {
+        self.kind
+    }
+
+    /// The HTTP status, when the server answered with one.
+    pub fn status(&self) -> Option<u16> {
+        self.status
+    }
+
+    /// Plain words for the user.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// What the provider, the connection or the reply said (empty: nothing more).
+    pub fn detail(&self) -> &str {
+        &self.detail
+    }
+
+    /// What to do about it, for a "Details" disclosure (empty: nothing more).
+    pub fn help(&self) -> &str {
+        &self.help
+    }
+
+    /// The wait the server asked for (Retry-After).
+    pub fn retry_after(&self) -> Option<Duration> {
+        self.retry_after
     }
 
     /// Whether trying again may help. By status: 408, 409, 425 and 429 and the 5xx failures are
@@ -105,13 +173,21 @@ impl LlmError {
         }
     }
 
-    /// Removes secrets from both texts.
-    pub fn redacted(mut self, r: &Redactor) -> LlmError {
+    /// Removes secrets from every text.
+    fn redacted(mut self, r: &Redactor) -> LlmError {
         self.message = r.redact(&self.message);
         self.detail = r.redact(&self.detail);
         self.help = r.redact(&self.help);
         self
     }
+}
+
+/// The endpoint a failed request went to, for the wording of its error.
+#[derive(Debug, Clone, Copy)]
+pub struct Endpoint<'a> {
+    pub kind: ProviderKind,
+    pub base_url: &'a str,
+    pub model: &'a str,
 }
 
 /// Who failed, for the wording of an error's detail.
@@ -334,15 +410,17 @@ pub fn provider_message(body: &str) -> String {
     s
 }
 
-/// The error for an HTTP response that was not a success.
-pub fn from_status(
+fn from_status(
     status: u16,
     body: &str,
     retry_after: Option<Duration>,
-    kind: ProviderKind,
-    base_url: &str,
-    model: &str,
+    endpoint: Endpoint<'_>,
 ) -> LlmError {
+    let Endpoint {
+        kind,
+        base_url,
+        model,
+    } = endpoint;
     let detail = provider_message(body);
     let (ek, message) = match status {
         401 => (
@@ -404,8 +482,7 @@ pub fn from_status(
     }
 }
 
-/// The error for a request that got no HTTP answer at all.
-pub fn network_error(base_url: &str, cause: &str, in_browser: bool) -> LlmError {
+fn network_error(base_url: &str, cause: &str, in_browser: bool) -> LlmError {
     let host = url_host(base_url).unwrap_or("");
     let (message, help) = if in_browser {
         let mut help = String::from(
@@ -451,6 +528,18 @@ pub fn network_error(base_url: &str, cause: &str, in_browser: bool) -> LlmError 
 mod tests {
     use super::*;
 
+    fn ep<'a>(base_url: &'a str, model: &'a str) -> Endpoint<'a> {
+        Endpoint {
+            kind: ProviderKind::OpenAi,
+            base_url,
+            model,
+        }
+    }
+
+    fn net(base_url: &str, cause: &str, in_browser: bool) -> LlmError {
+        LlmError::network(base_url, cause, in_browser, &Redactor::default())
+    }
+
     #[test]
     fn redactor_removes_configured_keys_bearer_and_x_api_key() {
         let r = Redactor::new(["my-secret-key-42"]);
@@ -480,24 +569,43 @@ mod tests {
     #[test]
     fn errors_are_redacted() {
         let r = Redactor::new(["sekrit-value"]);
-        let e = from_status(
+        let e = LlmError::from_status(
             401,
             r#"{"error":{"message":"Incorrect API key provided: sekrit-value"}}"#,
             None,
-            ProviderKind::OpenAi,
-            "https://x/v1",
-            "m",
-        )
-        .redacted(&r);
-        assert_eq!(e.kind, ErrorKind::Key);
+            ep("https://x/v1", "m"),
+            &r,
+        );
+        assert_eq!(e.kind(), ErrorKind::Key);
         assert!(!e.to_string().contains("sekrit"), "{e}");
-        assert!(e.detail.contains("Incorrect API key provided: [redacted]"));
+        assert!(e
+            .detail()
+            .contains("Incorrect API key provided: [redacted]"));
+        // Every constructor redacts: the detail of an app error, the cause of a timeout or of
+        // a network failure, and key shapes even in the app's own words.
+        let texts = [
+            LlmError::new(ErrorKind::Protocol, "x")
+                .with_detail("echoed sekrit-value", &r)
+                .to_string(),
+            LlmError::timeout(5, "waiting on sekrit-value", &r).to_string(),
+            LlmError::network("http://127.0.0.1:1/v1", "sekrit-value refused", false, &r)
+                .to_string(),
+            LlmError::new(ErrorKind::Protocol, "leaked sk-proj-ABCDEFGHIJKLMNOPQRST").to_string(),
+        ];
+        for text in texts {
+            assert!(
+                !text.contains("sekrit") && !text.contains("ABCDEFGHIJ"),
+                "{text}"
+            );
+            assert!(text.contains("[redacted]"), "{text}");
+        }
     }
 
     #[test]
     fn statuses_map_to_kinds() {
         let k = |s, body: &str| {
-            from_status(s, body, None, ProviderKind::OpenAi, "https://x/v1", "m").kind
+            LlmError::from_status(s, body, None, ep("https://x/v1", "m"), &Redactor::default())
+                .kind()
         };
         assert_eq!(k(401, ""), ErrorKind::Key);
         assert_eq!(k(403, ""), ErrorKind::Key);
@@ -520,12 +628,18 @@ mod tests {
             ),
             ErrorKind::ContextLength
         );
-        assert!(from_status(429, "", None, ProviderKind::OpenAi, "u", "m").retryable());
-        assert!(from_status(502, "", None, ProviderKind::OpenAi, "u", "m").retryable());
-        assert!(!from_status(401, "", None, ProviderKind::OpenAi, "u", "m").retryable());
         assert!(
-            from_status(404, "", None, ProviderKind::OpenAi, "u", "gpt-x")
-                .message
+            LlmError::from_status(429, "", None, ep("u", "m"), &Redactor::default()).retryable()
+        );
+        assert!(
+            LlmError::from_status(502, "", None, ep("u", "m"), &Redactor::default()).retryable()
+        );
+        assert!(
+            !LlmError::from_status(401, "", None, ep("u", "m"), &Redactor::default()).retryable()
+        );
+        assert!(
+            LlmError::from_status(404, "", None, ep("u", "gpt-x"), &Redactor::default())
+                .message()
                 .contains("gpt-x")
         );
     }
@@ -533,7 +647,14 @@ mod tests {
     #[test]
     fn only_temporary_failures_are_retried() {
         let retry = |status| {
-            from_status(status, "", None, ProviderKind::OpenAi, "https://x/v1", "m").retryable()
+            LlmError::from_status(
+                status,
+                "",
+                None,
+                ep("https://x/v1", "m"),
+                &Redactor::default(),
+            )
+            .retryable()
         };
         for status in [408, 409, 425, 429, 500, 502, 503, 504, 529] {
             assert!(retry(status), "{status} is temporary");
@@ -541,29 +662,27 @@ mod tests {
         for status in [400, 401, 403, 404, 405, 413, 422, 501, 505] {
             assert!(!retry(status), "{status} is final");
         }
-        let too_long = from_status(
+        let too_long = LlmError::from_status(
             500,
             r#"{"error":"input is too long for the context window"}"#,
             None,
-            ProviderKind::OpenAi,
-            "u",
-            "m",
+            ep("u", "m"),
+            &Redactor::default(),
         );
         assert!(!too_long.retryable(), "a retry cannot shorten the prompt");
-        assert!(!network_error("http://127.0.0.1:1/v1", "refused", false).retryable());
+        assert!(!net("http://127.0.0.1:1/v1", "refused", false).retryable());
         assert!(!LlmError::new(ErrorKind::Malformed, "x").retryable());
         assert!(LlmError::new(ErrorKind::Server, "failed mid-stream").retryable());
     }
 
     #[test]
     fn the_detail_says_who_failed() {
-        let server = from_status(
+        let server = LlmError::from_status(
             503,
             r#"{"error":{"message":"overloaded"}}"#,
             None,
-            ProviderKind::OpenAi,
-            "u",
-            "m",
+            ep("u", "m"),
+            &Redactor::default(),
         );
         assert!(
             server
@@ -571,18 +690,21 @@ mod tests {
                 .ends_with("(the server said: overloaded)"),
             "{server}"
         );
-        let refused = network_error("http://127.0.0.1:1/v1", "Connection refused", false);
+        let refused = net("http://127.0.0.1:1/v1", "Connection refused", false);
         assert!(
             refused
                 .to_string()
                 .ends_with("(the connection reported: Connection refused)"),
             "{refused}"
         );
-        let mut parse = LlmError::new(
+        let parse = LlmError::new(
             ErrorKind::Malformed,
             "The endpoint answered, but not in the expected format.",
+        )
+        .with_detail(
+            "not a Chat Completions answer: expected value at line 1",
+            &Redactor::default(),
         );
-        parse.detail = "not a Chat Completions answer: expected value at line 1".into();
         let text = parse.to_string();
         assert!(
             text.contains("(what came back: not a Chat Completions answer"),
@@ -620,22 +742,26 @@ mod tests {
 
     #[test]
     fn network_errors_explain_cors() {
-        let e = network_error(
+        let e = net(
             "http://localhost:11434/v1",
             "TypeError: Failed to fetch",
             true,
         );
-        assert_eq!(e.kind, ErrorKind::Network);
-        assert!(e.message.contains("CORS"));
-        assert!(e.help.contains("OLLAMA_ORIGINS"));
+        assert_eq!(e.kind(), ErrorKind::Network);
+        assert!(e.message().contains("CORS"));
+        assert!(e.help().contains("OLLAMA_ORIGINS"));
         // The message: at most two short sentences; the rest is behind "Details".
-        assert!(e.message.matches(". ").count() <= 1, "{}", e.message);
-        assert!(e.message.split_whitespace().count() <= 25, "{}", e.message);
+        assert!(e.message().matches(". ").count() <= 1, "{}", e.message());
+        assert!(
+            e.message().split_whitespace().count() <= 25,
+            "{}",
+            e.message()
+        );
         assert!(!e.to_string().contains("OLLAMA_ORIGINS"));
-        let e = network_error("https://api.example.com/v1", "x", true);
-        assert!(e.help.contains("Access-Control-Allow-Origin"));
-        assert!(!network_error("http://127.0.0.1:1/v1", "refused", false)
-            .message
+        let e = net("https://api.example.com/v1", "x", true);
+        assert!(e.help().contains("Access-Control-Allow-Origin"));
+        assert!(!net("http://127.0.0.1:1/v1", "refused", false)
+            .message()
             .contains("CORS"));
     }
 

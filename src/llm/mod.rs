@@ -15,10 +15,13 @@
 //! - [`protocol`]: the clinician turn protocol and the judge reply, parsed strictly with
 //!   recorded fallbacks.
 //! - [`prompts`]: pure prompt builders for the three roles.
-//! - [`roles`]: drivers that run one call per role and record it as an [`roles::LlmExchange`].
+//! - [`roles`]: one call per role, recorded as an [`roles::LlmExchange`]; the judge's checked
+//!   [`crate::engine::score::JudgeRun`] (its one builder) and the export's LLM record.
+//! - [`driver`]: the one driver of a model-clinician encounter (app, CLI and tests).
 
 pub mod anthropic;
 pub mod client;
+pub mod driver;
 pub mod error;
 pub mod json;
 pub mod openai;
@@ -114,8 +117,18 @@ pub enum StructuredForm {
 /// Tokens counted by the provider for one call.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Usage {
+    /// Every prompt token, cached or not (Anthropic's uncached, cache-write and cache-read
+    /// counts summed, as OpenAI's `prompt_tokens` already is).
     pub input_tokens: u64,
     pub output_tokens: u64,
+    /// The part of `input_tokens` the provider read from its prompt cache, where it says so
+    /// (OpenAI `prompt_tokens_details.cached_tokens`, Anthropic `cache_read_input_tokens`).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub cached_input_tokens: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// Why the model stopped.

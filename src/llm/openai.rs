@@ -70,6 +70,14 @@ struct WireUsage {
     prompt_tokens: u64,
     #[serde(default)]
     completion_tokens: u64,
+    #[serde(default)]
+    prompt_tokens_details: Option<WirePromptDetails>,
+}
+
+#[derive(Deserialize, Clone, Copy)]
+struct WirePromptDetails {
+    #[serde(default)]
+    cached_tokens: Option<u64>,
 }
 
 pub fn headers(settings: &ProviderSettings) -> Vec<(String, String)> {
@@ -193,6 +201,10 @@ fn usage(u: WireUsage) -> Usage {
     Usage {
         input_tokens: u.prompt_tokens,
         output_tokens: u.completion_tokens,
+        cached_input_tokens: u
+            .prompt_tokens_details
+            .and_then(|d| d.cached_tokens)
+            .unwrap_or(0),
     }
 }
 
@@ -354,7 +366,8 @@ mod tests {
             r.usage,
             Usage {
                 input_tokens: 12,
-                output_tokens: 3
+                output_tokens: 3,
+                cached_input_tokens: 0
             }
         );
         assert_eq!(r.finish, Some(FinishReason::Length));
@@ -390,7 +403,8 @@ mod tests {
             d.reply.usage,
             Usage {
                 input_tokens: 5,
-                output_tokens: 2
+                output_tokens: 2,
+                cached_input_tokens: 0
             }
         );
         assert_eq!(d.reply.finish, Some(FinishReason::Stop));

@@ -205,13 +205,35 @@ pub struct PatientReply<'a> {
     pub reaction: Option<&'a str>,
 }
 
-/// The patient's system prompt: persona, knowledge, and the standardized-patient rules.
-pub fn patient_system(
-    case: &Case,
-    present: &[String],
-    status: &str,
-    reply: &PatientReply,
-) -> String {
+impl<'a> PatientReply<'a> {
+    /// What a patient-side log entry (`ActorSaid`) asks the patient model to voice; `None` for
+    /// any other entry.
+    pub fn of(kind: &'a EntryKind) -> Option<PatientReply<'a>> {
+        let EntryKind::ActorSaid {
+            speaker,
+            text,
+            facts,
+            kind,
+            reaction,
+        } = kind
+        else {
+            return None;
+        };
+        Some(PatientReply {
+            speaker,
+            facts,
+            scripted: text,
+            kind: *kind,
+            reaction: reaction.as_deref(),
+        })
+    }
+}
+
+/// The patient's system prompt: persona, everyone on the patient's side, what each knows, and
+/// the standardized-patient rules. It depends on the case alone, so it is byte-identical for
+/// every reply of an encounter (a provider caches it); what changes from one reply to the next
+/// is in [`patient_cue`], at the end of the last message.
+pub fn patient_system(case: &Case) -> String {
     let p = &case.patient;
     let mut s = String::new();
     let _ = writeln!(
@@ -221,28 +243,11 @@ pub fn patient_system(
         p.name, p.age, p.sex
     );
     let _ = writeln!(s, "\nWho {} is: {}", p.name, p.persona.trim());
-    let _ = writeln!(s, "Manner now: {}", p.affect.trim());
-    // The engine decides who speaks: a line it gives the patient means the patient can answer
-    // now (a phase may wake an unconscious patient), whatever `can_answer` says at the start.
-    if !p.can_answer && reply.speaker != PATIENT {
+    let _ = writeln!(s, "Manner: {}", p.affect.trim());
+    for a in &case.actors {
         let _ = writeln!(
             s,
-            "{} cannot answer questions right now (see the manner above).",
-            p.name
-        );
-    }
-    if !status.trim().is_empty() {
-        let _ = writeln!(s, "What the clinician sees: {}", status.trim());
-    }
-    let others: Vec<_> = case
-        .actors
-        .iter()
-        .filter(|a| present.contains(&a.id))
-        .collect();
-    for a in &others {
-        let _ = writeln!(
-            s,
-            "\nAlso present: {} ({}): {}",
+            "\nWhen present: {} ({}): {}",
             a.name,
             a.role,
             a.persona.trim()
@@ -250,22 +255,15 @@ pub fn patient_system(
     }
     let _ = writeln!(
         s,
-        "\nWhat you know (give each item only when asked about it, in your own everyday words):"
+        "\nWhat you know (give each item only when asked about it, in your own everyday words; each \
+         person knows only the items marked as known to them):"
     );
     for f in &case.facts {
-        let speakers: Vec<&str> = if f.speakers.is_empty() {
-            vec![PATIENT]
+        let who: Vec<String> = if f.speakers.is_empty() {
+            vec![speaker_name(case, PATIENT)]
         } else {
-            f.speakers.iter().map(String::as_str).collect()
+            f.speakers.iter().map(|sp| speaker_name(case, sp)).collect()
         };
-        let who: Vec<String> = speakers
-            .iter()
-            .filter(|sp| **sp == PATIENT || present.iter().any(|x| x == *sp))
-            .map(|sp| speaker_name(case, sp))
-            .collect();
-        if who.is_empty() {
-            continue;
-        }
         let _ = writeln!(
             s,
             "- ({}; known to {}) {}",
@@ -274,8 +272,6 @@ pub fn patient_system(
             f.answer.trim()
         );
     }
-    let mut speakers = vec![p.name.clone()];
-    speakers.extend(others.iter().map(|a| a.name.clone()));
     let _ = write!(
         s,
         "\nRules of a standardized patient:\n\
@@ -285,11 +281,40 @@ pub fn patient_system(
          4. No meta-language: never say things like \"the case says\", \"not provided\", \"not specified\" or \
          \"not in my information\". If asked something your knowledge does not cover, answer as this person \
          would: usually a plain no, or that you don't know.\n\
-         5. Speak only as {}. Never speak as the clinician, a nurse or a narrator, and never describe \
-         examination findings, test results or what the clinician does.\n\
-         6. Reply with the spoken words only.",
-        speakers.join(" or ")
+         5. Speak only as the person the note for this reply names. Never speak as the clinician, a nurse or a \
+         narrator, and never describe examination findings, test results or what the clinician does.\n\
+         6. Reply with the spoken words only.\n\
+         7. The clinician's latest message ends with a note in square brackets for this reply only: who is \
+         present, who speaks and what to convey. Follow it; never repeat it or mention it."
     );
+    s
+}
+
+/// The per-reply part of the patient prompt, appended to the last message: who is present and
+/// what the clinician sees now, who speaks, and which facts the engine matched (or the reaction
+/// it chose). Everything before it stays the same from one reply to the next.
+pub fn patient_cue(case: &Case, present: &[String], status: &str, reply: &PatientReply) -> String {
+    let p = &case.patient;
+    let mut s = String::from("[Note for this reply, not spoken:");
+    let mut here = vec![p.name.clone()];
+    here.extend(
+        case.actors
+            .iter()
+            .filter(|a| present.contains(&a.id))
+            .map(|a| format!("{} ({})", a.name, a.role)),
+    );
+    let _ = write!(s, " Present: {}.", here.join(", "));
+    if !status.trim().is_empty() {
+        let _ = write!(s, " What the clinician sees: {}", status.trim());
+        if !status.trim().ends_with('.') {
+            s.push('.');
+        }
+    }
+    // The engine decides who speaks: a line it gives the patient means the patient can answer
+    // now (a phase may wake an unconscious patient), whatever `can_answer` says at the start.
+    if !p.can_answer && reply.speaker != PATIENT {
+        let _ = write!(s, " {} cannot answer questions right now.", p.name);
+    }
     let who = speaker_name(case, reply.speaker);
     // A fact with state-dependent answers conveys the answer the engine chose now: the
     // scripted line.
@@ -311,7 +336,7 @@ pub fn patient_system(
     let reaction = reply
         .reaction
         .and_then(|id| case.reactions.iter().find(|r| r.id == id));
-    let _ = write!(s, "\n\nThis reply is spoken by {who}.");
+    let _ = write!(s, " This reply is spoken by {who}.");
     if reaction.is_some() {
         let _ = write!(
             s,
@@ -327,12 +352,14 @@ pub fn patient_system(
             kind_label(reply.kind),
             reply.scripted.trim()
         );
-        return s;
     } else if facts.is_empty() {
         let _ = write!(
             s,
             " The question touches nothing in what you know: reply in character without adding new facts."
         );
+        if !reply.scripted.trim().is_empty() {
+            let _ = write!(s, " (For example: \"{}\")", reply.scripted.trim());
+        }
     } else {
         let _ = write!(
             s,
@@ -340,9 +367,7 @@ pub fn patient_system(
             facts.join(" ")
         );
     }
-    if reaction.is_none() && !reply.scripted.trim().is_empty() && facts.is_empty() {
-        let _ = write!(s, " (For example: \"{}\")", reply.scripted.trim());
-    }
+    s.push(']');
     s
 }
 
@@ -361,9 +386,11 @@ fn kind_label(kind: Option<UtteranceKind>) -> &'static str {
     }
 }
 
-/// The patient's chat: the conversation so far (clinician as user, patient side as assistant),
-/// ending with the clinician's latest words. `voiced` maps log entry numbers to what the model
-/// said instead of the scripted line, so the history matches what the clinician heard.
+/// The patient's chat: the stable system part ([`patient_system`]), the conversation so far
+/// (clinician as user, patient side as assistant), and the clinician's latest words with the
+/// per-reply note ([`patient_cue`]) as the last message. `voiced` maps log entry numbers to what
+/// the model said instead of the scripted line, so the history matches what the clinician
+/// heard. Every message but the last is the same from one reply to the next.
 pub fn patient_chat(
     case: &Case,
     history: &[Entry],
@@ -392,8 +419,13 @@ pub fn patient_chat(
     if !matches!(messages.last(), Some(m) if m.speaker == super::Speaker::User) {
         messages.push(Message::user("(The clinician waits for you to go on.)"));
     }
+    if let Some(last) = messages.last_mut() {
+        last.text.push_str("\n\n");
+        last.text
+            .push_str(&patient_cue(case, present, status, reply));
+    }
     Chat {
-        system: patient_system(case, present, status, reply),
+        system: patient_system(case),
         messages,
         params,
         schema: None,
@@ -433,6 +465,10 @@ pub fn trim_oldest(chat: &Chat) -> Option<Chat> {
 pub fn judge_items(case: &Case) -> Vec<&RubricItem> {
     crate::engine::score::judge_items(case).collect()
 }
+
+/// The version of the judge prompt ([`judge_system`], [`judge_chat`]), recorded with every
+/// judge run so that results stay comparable; change it when the judge prompt changes.
+pub const JUDGE_PROMPT_VERSION: &str = "bedside-judge-1";
 
 /// The judge's system prompt: frozen-rubric semantics and the reply format.
 pub fn judge_system() -> String {

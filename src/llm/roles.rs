@@ -1,20 +1,22 @@
-//! Role drivers: one patient reply (streamed), one clinician turn (prompt → call → parse with
-//! fallback and one corrective re-ask → engine input), one judge call. Every prompt and raw
-//! reply is recorded as an [`LlmExchange`] (which never holds the key).
+//! One call per role: one patient reply (streamed), one clinician turn (prompt → call → parse
+//! with fallback and one corrective re-ask → engine input), one judge call and the checked
+//! [`JudgeRun`] it gives. Every prompt and raw reply is recorded as an [`LlmExchange`] (which
+//! never holds the key). The encounter is played by [`super::driver`].
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::client::Client;
+use super::client::{Client, UsageTotals};
 use super::error::{ErrorKind, LlmError};
 use super::prompts::{self, PatientReply};
 use super::protocol::{self, Fallback, Fault, ParsedTurn, Verdict};
-use super::settings::{ProviderKind, Role};
+use super::settings::{ProviderKind, ProviderSettings, Role};
 use super::transport::{Cancel, Transport};
 use super::{Chat, Completion, Message};
 use crate::engine::case::Case;
-use crate::engine::encounter::{Encounter, EntryKind, Input, Record, Turn};
+use crate::engine::encounter::{EntryKind, Input, Record, Turn};
+use crate::engine::score::{check_judge, JudgeError, JudgeRun, JudgeVerdict};
 
 /// One model call as the record keeps it: endpoint (no key), the full prompt, the raw reply
 /// or the error, and how the reply was used.
@@ -99,22 +101,8 @@ pub async fn patient_reply<T: Transport>(
     let mut lines = Vec::new();
     let mut exchanges = Vec::new();
     for (i, e) in record.log.iter().enumerate().skip(from + 1) {
-        let EntryKind::ActorSaid {
-            speaker,
-            text,
-            facts,
-            kind,
-            reaction,
-        } = &e.kind
-        else {
+        let Some(reply) = PatientReply::of(&e.kind) else {
             continue;
-        };
-        let reply = PatientReply {
-            speaker,
-            facts,
-            scripted: text,
-            kind: *kind,
-            reaction: reaction.as_deref(),
         };
         let chat = prompts::patient_chat(
             case,
@@ -134,7 +122,7 @@ pub async fn patient_reply<T: Transport>(
                 .await;
             // Too long for the model (refused before any text): drop the oldest exchanges.
             if let Err(err) = &result {
-                if err.kind == ErrorKind::ContextLength {
+                if err.kind() == ErrorKind::ContextLength {
                     if let Some(shorter) = prompts::trim_oldest(&chat) {
                         ex.error = Some(err.clone());
                         ex.notes.push("the chat outgrew the context window; retrying without the oldest exchanges".into());
@@ -164,7 +152,7 @@ pub async fn patient_reply<T: Transport>(
                 voiced.insert(seq, text.clone());
                 lines.push(VoicedLine {
                     seq,
-                    speaker: speaker.clone(),
+                    speaker: reply.speaker.to_string(),
                     text,
                 });
                 exchanges.push(ex);
@@ -239,7 +227,7 @@ pub async fn clinician_turn<T: Transport>(
             Ok(c) => c,
             Err(err) => {
                 // Too long for the model: drop the oldest turns and try again.
-                if err.kind == ErrorKind::ContextLength {
+                if err.kind() == ErrorKind::ContextLength {
                     if let Some(shorter) = prompts::trim_oldest(&chat) {
                         ex.error = Some(err);
                         ex.notes.push("the chat outgrew the context window; retrying without the oldest turns".into());
@@ -344,54 +332,6 @@ pub fn fault_counts(exchanges: &[LlmExchange]) -> BTreeMap<Fault, u32> {
     counts
 }
 
-/// How a model-clinician encounter went.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ClinicianRun {
-    pub turns: Vec<Fallback>,
-    pub exchanges: Vec<LlmExchange>,
-    /// The error that stopped the run early, if any.
-    pub error: Option<LlmError>,
-}
-
-/// Lets the model play the clinician until the encounter ends (eos on the last stage, the
-/// turn limit, a disposition or a terminal event) or an error stops it.
-pub async fn run_clinician<T: Transport>(
-    client: &Client<T>,
-    encounter: &mut Encounter,
-    cancel: &Cancel,
-) -> ClinicianRun {
-    let mut run = ClinicianRun {
-        turns: Vec::new(),
-        exchanges: Vec::new(),
-        error: None,
-    };
-    // A guard in case the config has no turn limit.
-    for _ in 0..200 {
-        if encounter.is_ended() {
-            break;
-        }
-        let t = clinician_turn(client, encounter.case(), encounter.record(), cancel).await;
-        run.exchanges.extend(t.exchanges);
-        match t.input {
-            Ok(input) => {
-                run.turns.push(t.fallback);
-                if let Err(e) = encounter.apply(input) {
-                    run.error = Some(LlmError::new(
-                        ErrorKind::Protocol,
-                        format!("The engine refused the clinician's turn: {e}"),
-                    ));
-                    break;
-                }
-            }
-            Err(e) => {
-                run.error = Some(e);
-                break;
-            }
-        }
-    }
-    run
-}
-
 /// The judge's verdicts for the rubric items without a rule. A reply that cannot be used is
 /// re-asked once, then returned as a Protocol error (never "not met").
 pub async fn judge<T: Transport>(
@@ -433,7 +373,7 @@ pub async fn judge<T: Transport>(
                         ErrorKind::Protocol,
                         "The judge model's reply could not be used, even after asking once more; the items stay unscored.",
                     )
-                    .with_detail(je.problems.join("; "));
+                    .with_detail(je.problems.join("; "), client.redactor());
                     ex.error = Some(err.clone());
                     exchanges.push(ex);
                     return (Err(err), exchanges);
@@ -457,6 +397,106 @@ pub async fn judge<T: Transport>(
         )),
         exchanges,
     )
+}
+
+/// The judge model's verdicts as the engine's judge run: the one place a [`JudgeRun`] is made,
+/// naming the judge ("OpenAI-compatible / gpt-4o-mini", never a key) and the version of its
+/// prompt ([`prompts::JUDGE_PROMPT_VERSION`]).
+pub fn judge_run(s: &ProviderSettings, verdicts: &[Verdict]) -> JudgeRun {
+    JudgeRun {
+        model: format!("{} / {}", s.kind.label(), s.model.trim()),
+        prompt_version: prompts::JUDGE_PROMPT_VERSION.to_string(),
+        verdicts: verdicts
+            .iter()
+            .map(|v| JudgeVerdict {
+                item: v.id.clone(),
+                met: v.met,
+                evidence: v.evidence.clone(),
+            })
+            .collect(),
+    }
+}
+
+/// Why the judge scored nothing: its call failed (or its reply was unusable even after asking
+/// again), or the run it gave does not answer every judge item exactly once.
+#[derive(Debug, Clone, PartialEq)]
+pub enum JudgeFailure {
+    Call(LlmError),
+    Refused(JudgeError),
+}
+
+impl std::fmt::Display for JudgeFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            JudgeFailure::Call(e) => write!(f, "The judge did not score the items: {e}"),
+            JudgeFailure::Refused(e) => write!(
+                f,
+                "The judge's reply was refused as a whole, so the items stay unscored: {e}"
+            ),
+        }
+    }
+}
+
+/// Scores the judge items of a played encounter: the judge call ([`judge`]), its verdicts as a
+/// [`JudgeRun`] ([`judge_run`]), checked against the case (every judge item exactly once).
+pub async fn score_with_judge<T: Transport>(
+    client: &Client<T>,
+    case: &Case,
+    record: &Record,
+    voiced: &BTreeMap<u32, String>,
+    cancel: &Cancel,
+) -> (Result<JudgeRun, JudgeFailure>, Vec<LlmExchange>) {
+    let (result, exchanges) = judge(client, case, record, voiced, cancel).await;
+    let outcome = result.map_err(JudgeFailure::Call).and_then(|verdicts| {
+        let run = judge_run(client.settings(), &verdicts);
+        check_judge(case, &run)
+            .map(|()| run)
+            .map_err(JudgeFailure::Refused)
+    });
+    (outcome, exchanges)
+}
+
+/// Usage summed over exchanges: calls, failed calls, retries (from each reply's attempts),
+/// tokens where the provider reported them, latency.
+pub fn usage_totals<'a>(exchanges: impl IntoIterator<Item = &'a LlmExchange>) -> UsageTotals {
+    let mut t = UsageTotals::default();
+    for x in exchanges {
+        t.calls += 1;
+        match &x.completion {
+            None => t.failed_calls += 1,
+            Some(c) => {
+                t.retries += c.attempts.saturating_sub(1);
+                t.input_tokens += c.usage.input_tokens;
+                t.output_tokens += c.usage.output_tokens;
+                t.cached_input_tokens += c.usage.cached_input_tokens;
+                t.latency_ms += c.latency_ms;
+                t.unreported_usage += u32::from(!c.usage_reported);
+            }
+        }
+    }
+    t
+}
+
+/// What an export carries beyond the engine for a model-played or model-voiced encounter, the
+/// same from the CLI and the browser: every call (prompt, raw reply or error, never a key), the
+/// clinician's protocol faults per kind, usage per role, and the lines a model voiced.
+pub fn export_record(
+    exchanges: &[LlmExchange],
+    voiced: &BTreeMap<u32, String>,
+) -> serde_json::Value {
+    let usage: BTreeMap<Role, UsageTotals> = Role::ALL
+        .into_iter()
+        .filter_map(|role| {
+            let of_role: Vec<&LlmExchange> = exchanges.iter().filter(|x| x.role == role).collect();
+            (!of_role.is_empty()).then(|| (role, usage_totals(of_role)))
+        })
+        .collect();
+    serde_json::json!({
+        "llm_exchanges": exchanges,
+        "protocol_faults": fault_counts(exchanges),
+        "usage": usage,
+        "voiced_lines": voiced,
+    })
 }
 
 #[cfg(test)]

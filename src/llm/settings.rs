@@ -2,7 +2,9 @@
 //! field.
 //!
 //! The serde form of [`ProviderSettings`] is the settings store's format and nothing else: it
-//! carries the key only when the user chose to remember it ([`KeyMemory::Remember`]).
+//! carries the key, and the values of extra headers (a proxy token is a secret too), only when
+//! the user chose to remember them ([`KeyMemory::Remember`]); otherwise the header names are
+//! kept with empty values.
 
 use std::fmt;
 
@@ -62,7 +64,8 @@ impl ProviderKind {
     }
 }
 
-/// Whether the key is kept in browser storage or only in memory for this tab.
+/// Whether the key (and the extra headers' values) are kept in browser storage or only in
+/// memory for this tab.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum KeyMemory {
@@ -188,7 +191,8 @@ pub struct ProviderSettings {
     pub key: ApiKey,
     pub key_memory: KeyMemory,
     pub model: String,
-    /// Extra request headers (e.g. OpenRouter's `HTTP-Referer`).
+    /// Extra request headers (e.g. OpenRouter's `HTTP-Referer`, a proxy's token). Their values
+    /// are treated as secrets: redacted from errors, stored only with [`KeyMemory::Remember`].
     pub extra_headers: Vec<(String, String)>,
     pub temperature: f64,
     pub max_tokens: u32,
@@ -318,6 +322,13 @@ impl ProviderSettings {
                 err(
                     field,
                     format!("the value of `{name}` contains a line break"),
+                );
+            } else if value.trim().is_empty() {
+                err(
+                    field,
+                    format!(
+                        "the value of `{name}` is empty (values are kept only with \"remember\"): enter it again"
+                    ),
                 );
             }
         }
@@ -497,14 +508,19 @@ struct Stored {
 
 impl Serialize for ProviderSettings {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let remember = self.key_memory == KeyMemory::Remember;
         Stored {
             kind: self.kind,
             base_url: self.base_url.clone(),
-            key: (self.key_memory == KeyMemory::Remember && !self.key.is_empty())
-                .then(|| self.key.expose().to_string()),
+            key: (remember && !self.key.is_empty()).then(|| self.key.expose().to_string()),
             key_memory: self.key_memory,
             model: self.model.clone(),
-            extra_headers: self.extra_headers.clone(),
+            // Names always (the form shows them); values only when remembered.
+            extra_headers: self
+                .extra_headers
+                .iter()
+                .map(|(n, v)| (n.clone(), if remember { v.clone() } else { String::new() }))
+                .collect(),
             temperature: self.temperature,
             max_tokens: self.max_tokens,
             seed: self.seed,
@@ -616,6 +632,29 @@ mod tests {
         assert!(json.contains("sk-test-1234567890abcdef"));
         let back: ProviderSettings = serde_json::from_str(&json).unwrap();
         assert_eq!(back, p);
+    }
+
+    #[test]
+    fn stored_form_carries_extra_header_values_only_when_remembered() {
+        let mut p = openai();
+        p.extra_headers = vec![("X-Proxy-Token".into(), "proxy-secret-778".into())];
+        let json = serde_json::to_string(&p).unwrap();
+        assert!(!json.contains("proxy-secret-778"), "{json}");
+        let back: ProviderSettings = serde_json::from_str(&json).unwrap();
+        assert_eq!(
+            back.extra_headers,
+            [("X-Proxy-Token".to_string(), String::new())],
+            "the name stays, the value is gone"
+        );
+        // A header without its value is not sent as empty: the settings ask for it again.
+        let errors = back.validate(Context::Browser).unwrap_err();
+        assert_eq!(errors[0].field, Field::ExtraHeader(0));
+        assert!(errors[0].message.contains("empty"), "{}", errors[0].message);
+
+        p.key_memory = KeyMemory::Remember;
+        let json = serde_json::to_string(&p).unwrap();
+        assert!(json.contains("proxy-secret-778"));
+        assert_eq!(serde_json::from_str::<ProviderSettings>(&json).unwrap(), p);
     }
 
     #[test]

@@ -78,8 +78,12 @@ pub type Http = crate::llm::transport::BrowserTransport;
 #[cfg(not(target_arch = "wasm32"))]
 pub type Http = crate::llm::transport::NativeTransport;
 
+/// A retry-jitter seed from the browser.
+pub fn jitter_seed() -> u64 {
+    (js_sys::Math::random() * 4_294_967_296.0) as u64
+}
+
 /// A client for one role's settings (retry jitter seeded from the browser).
 pub fn client_for(settings: ProviderSettings) -> Client<Http> {
-    let seed = (js_sys::Math::random() * 4_294_967_296.0) as u64;
-    Client::new(Http::new(), settings, seed)
+    Client::new(Http::new(), settings, jitter_seed())
 }

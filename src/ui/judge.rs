@@ -1,15 +1,15 @@
 //! The debrief's judge panel: scores the rubric items without rules with the configured judge
-//! model, on demand. The verdicts become the engine's `JudgeRun`, checked (every judge item
-//! exactly once) before they are saved with the encounter; an unusable reply or a run with
-//! missing items is shown as an error, never turned into "not met".
+//! model, on demand (`llm::roles::score_with_judge`: the verdicts as the engine's `JudgeRun`,
+//! checked, every judge item exactly once, before they are saved with the encounter); an
+//! unusable reply or a run with missing items is shown as an error, never turned into "not
+//! met".
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::app::educator::{judge_offer, JudgeOffer, JUDGE_LOCKED_NOTE};
 use crate::app::session::Session;
-use crate::app::settings::judge_run;
-use crate::llm::roles::judge;
+use crate::llm::roles::score_with_judge;
 use crate::llm::transport::Cancel;
 use crate::store;
 
@@ -71,26 +71,22 @@ pub fn JudgePanel(
             (enc.shared().0, enc.record().clone(), s.voiced().clone())
         });
         spawn_local(async move {
-            let client = client_for(settings.clone());
-            let (result, exchanges) = judge(&client, &case, &record, &voiced, &c).await;
+            let client = client_for(settings);
+            let (outcome, exchanges) = score_with_judge(&client, &case, &record, &voiced, &c).await;
             let updated = session.try_update(|s| {
                 s.add_exchanges(exchanges);
-                let message = match result {
-                    Err(e) => Err(format!("The judge did not score the items: {e}")),
-                    Ok(verdicts) => {
-                        let run = judge_run(&settings, &verdicts);
-                        let done = format!(
-                            "Scored {} judge item(s) with {}.",
-                            run.verdicts.len(),
-                            run.model
-                        );
-                        s.record_judge(run).map(|()| done).map_err(|e| {
-                            format!(
-                                "The judge's reply was refused as a whole, so the items stay unscored: {e}"
-                            )
-                        })
-                    }
-                };
+                let message = outcome.map_err(|e| e.to_string()).and_then(|run| {
+                    let done = format!(
+                        "Scored {} judge item(s) with {}.",
+                        run.verdicts.len(),
+                        run.model
+                    );
+                    s.record_judge(run).map(|()| done).map_err(|e| {
+                        format!(
+                            "The judge's reply was refused as a whole, so the items stay unscored: {e}"
+                        )
+                    })
+                });
                 (message, s.saved())
             });
             let Some((message, saved)) = updated else {

@@ -1,6 +1,10 @@
-//! The model roles on the encounter screen: the model clinician playing an encounter turn by
-//! turn (Start / Pause / Resume / Stop), and the LLM patient voice streamed into the
-//! conversation. (The settings in force and the client for a role: [`super::context`].)
+//! The model roles on the encounter screen: the model clinician playing an encounter
+//! (Start / Pause / Resume / Stop) through the one driver (`llm::driver`), and the LLM patient
+//! voice streamed into the conversation. The driver plays its own copy of the encounter;
+//! [`PanelObserver`] applies each input it takes to the saved session (which saves it), keeps
+//! each call, and streams the voice. Pause is the observer's flag, read by the driver between
+//! turns; Stop is the `Cancel`. (The settings in force and the client for a role:
+//! [`super::context`].)
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -8,35 +12,89 @@ use leptos_router::hooks::{use_navigate, use_query_map};
 use leptos_router::NavigateOptions;
 
 use crate::app::settings::model_label;
-use crate::llm::roles::{clinician_turn, patient_reply};
+use crate::engine::encounter::Encounter;
+use crate::llm::driver::{
+    voice_turn, Driver, Observer, PlayConfig, PlayError, PlayState, Players, TurnReport,
+};
+use crate::llm::error::LlmError;
+use crate::llm::roles::{LlmExchange, VoicedLine};
 use crate::llm::settings::ProviderSettings;
 use crate::llm::transport::Cancel;
 
-use super::context::{client_for, models};
+use super::context::{client_for, jitter_seed, models, Http};
 use super::encounter::ctl::EncounterCtl;
+
+/// What the driver does, shown and saved as it happens: each call kept with the encounter,
+/// each input applied to the saved session (which saves it), the patient's voice streamed into
+/// the conversation and stored.
+struct PanelObserver {
+    ctl: EncounterCtl,
+    /// Who voices the patient (no key), stored with the voiced lines.
+    voice_label: String,
+    /// The run's turns as listed in the panel (none when voicing a trainee's turn).
+    turns: Option<RwSignal<Vec<String>>>,
+    pause: Option<StoredValue<bool>>,
+}
+
+impl Observer for PanelObserver {
+    fn exchange(&mut self, exchange: &LlmExchange) {
+        self.ctl.add_exchanges(vec![exchange.clone()]);
+    }
+
+    fn turn(&mut self, turn: &TurnReport, _encounter: &Encounter) -> Result<(), String> {
+        if let Some(turns) = self.turns {
+            let n = turns.try_with_untracked(Vec::len).unwrap_or(0) + 1;
+            let fallback = format!("{:?}", turn.fallback).to_lowercase();
+            turns.try_update(|v| v.push(format!("Turn {n}: reply used ({fallback})")));
+        }
+        self.ctl
+            .apply(turn.input.clone())
+            .map(|_| ())
+            .map_err(|why| why.to_string())
+    }
+
+    fn voice_started(&mut self) {
+        self.ctl.voicing.try_set(true);
+    }
+
+    fn voice_text(&mut self, seq: u32, piece: &str) {
+        self.ctl
+            .live
+            .try_update(|l| l.entry(seq).or_default().push_str(piece));
+    }
+
+    fn voice_finished(&mut self, result: &Result<Vec<VoicedLine>, LlmError>) {
+        // The calls were kept one by one (`exchange`).
+        self.ctl
+            .finish_voice(result.clone(), Vec::new(), self.voice_label.clone());
+    }
+
+    fn pause(&self) -> bool {
+        self.pause
+            .is_some_and(|p| p.try_get_value().unwrap_or(true))
+    }
+}
 
 /// Voices the patient-side lines of the latest clinician turn with the patient model,
 /// streaming the text into the conversation; stores the voiced lines and exchanges. On an
 /// error the scripted line stays and the error is shown.
 pub async fn voice_patient(ctl: EncounterCtl, settings: ProviderSettings, cancel: &Cancel) {
-    let Some((case, record, voiced)) = ctl.voice_snapshot() else {
+    let Some((case, record, mut voiced)) = ctl.voice_snapshot() else {
         return;
     };
-    let label = model_label(&settings);
-    let client = client_for(settings);
-    ctl.voicing.try_set(true);
-    let mut on_text = move |seq: u32, piece: &str| {
-        ctl.live
-            .try_update(|l| l.entry(seq).or_default().push_str(piece));
+    let mut observer = PanelObserver {
+        ctl,
+        voice_label: model_label(&settings),
+        turns: None,
+        pause: None,
     };
-    let (result, exchanges) =
-        patient_reply(&client, &case, &record, &voiced, cancel, &mut on_text).await;
-    ctl.finish_voice(result, exchanges, label);
+    let client = client_for(settings);
+    voice_turn(&client, &case, &record, &mut voiced, cancel, &mut observer).await;
 }
 
-/// Where the model's run stands.
+/// Where the model's run stands, as the panel shows it.
 #[derive(Clone, Debug, PartialEq)]
-enum PlayState {
+enum PanelState {
     Idle,
     Running,
     Pausing,
@@ -50,7 +108,7 @@ enum PlayState {
 #[component]
 pub fn ModelPlayPanel(ctl: EncounterCtl) -> impl IntoView {
     let m = models();
-    let state = RwSignal::new(PlayState::Idle);
+    let state = RwSignal::new(PanelState::Idle);
     let pause = StoredValue::new(false);
     let cancel = StoredValue::new_local(None::<Cancel>);
     let errors = RwSignal::new(Vec::<String>::new());
@@ -66,7 +124,7 @@ pub fn ModelPlayPanel(ctl: EncounterCtl) -> impl IntoView {
     let start = move || {
         if matches!(
             state.get_untracked(),
-            PlayState::Running | PlayState::Pausing
+            PanelState::Running | PanelState::Pausing
         ) {
             return;
         }
@@ -76,62 +134,61 @@ pub fn ModelPlayPanel(ctl: EncounterCtl) -> impl IntoView {
                     "No clinician model is configured: choose one in Settings, then resume.".into(),
                 )
             });
-            state.set(PlayState::Failed);
+            state.set(PanelState::Failed);
             return;
         };
         let patient = m.settings.with_untracked(|s| s.patient.clone());
         let c = Cancel::new();
         cancel.set_value(Some(c.clone()));
         pause.set_value(false);
-        state.set(PlayState::Running);
+        state.set(PanelState::Running);
         let navigate = navigate.clone();
         spawn_local(async move {
-            let client = client_for(clinician);
-            loop {
-                if ctl.ended_now() {
-                    state.try_set(PlayState::Done);
+            // The driver plays a copy of the session's encounter; the observer applies each
+            // input it takes to the session, so the two stay in step.
+            let Some((encounter, voiced)) = ctl
+                .session
+                .try_with_value(|s| (s.encounter().clone(), s.voiced().clone()))
+            else {
+                return;
+            };
+            let mut observer = PanelObserver {
+                ctl,
+                voice_label: patient.as_ref().map(model_label).unwrap_or_default(),
+                turns: Some(turns),
+                pause: Some(pause),
+            };
+            let players = Players {
+                clinician,
+                patient,
+                // The judge is the debrief's, on demand.
+                judge: None,
+            };
+            let config = PlayConfig {
+                jitter_seed: jitter_seed(),
+                ..PlayConfig::default()
+            };
+            let driver = Driver::new(&players, &config, Http::new);
+            let play = driver.play(encounter, voiced, &c, &mut observer).await;
+            match play.state {
+                PlayState::Finished { .. } => {
+                    state.try_set(PanelState::Done);
                     let id = ctl.id();
                     navigate(&format!("/debrief/{id}"), NavigateOptions::default());
-                    return;
                 }
-                if c.is_cancelled() {
-                    state.try_set(PlayState::Stopped);
-                    return;
+                PlayState::Paused => {
+                    state.try_set(PanelState::Paused);
                 }
-                if pause.try_get_value().unwrap_or(true) {
-                    state.try_set(PlayState::Paused);
-                    return;
+                PlayState::Stopped => {
+                    ctl.save_now();
+                    state.try_set(PanelState::Stopped);
                 }
-                let Some((case, record, _)) = ctl.voice_snapshot() else {
-                    return;
-                };
-                let t = clinician_turn(&client, &case, &record, &c).await;
-                let n = turns.try_with_untracked(Vec::len).unwrap_or(0) + 1;
-                let fallback = format!("{:?}", t.fallback).to_lowercase();
-                ctl.add_exchanges(t.exchanges);
-                match t.input {
-                    Ok(input) => {
-                        turns.try_update(|v| v.push(format!("Turn {n}: reply used ({fallback})")));
-                        if let Err(why) = ctl.apply(input) {
-                            ctl.save_now();
-                            errors.try_update(|e| e.push(format!("Turn {n}: {why}")));
-                            state.try_set(PlayState::Failed);
-                            return;
-                        }
-                    }
-                    Err(e) => {
-                        ctl.save_now();
-                        if c.is_cancelled() {
-                            state.try_set(PlayState::Stopped);
-                        } else {
-                            errors.try_update(|v| v.push(format!("Turn {n}: {e}")));
-                            state.try_set(PlayState::Failed);
-                        }
-                        return;
-                    }
-                }
-                if let Some(p) = patient.clone() {
-                    voice_patient(ctl, p, &c).await;
+                PlayState::Failed(e) => {
+                    ctl.save_now();
+                    let n = turns.try_with_untracked(Vec::len).unwrap_or(0)
+                        + usize::from(matches!(e, PlayError::Clinician(_)));
+                    errors.try_update(|v| v.push(format!("Turn {n}: {e}")));
+                    state.try_set(PanelState::Failed);
                 }
             }
         });
@@ -140,15 +197,15 @@ pub fn ModelPlayPanel(ctl: EncounterCtl) -> impl IntoView {
         start();
     }
     let status = move || match state.get() {
-        PlayState::Idle => "The model has not started.".to_string(),
-        PlayState::Running => "The model is playing…".to_string(),
-        PlayState::Pausing => "Pausing after this turn…".to_string(),
-        PlayState::Paused => "Paused.".to_string(),
-        PlayState::Stopped => "Stopped.".to_string(),
-        PlayState::Failed => "Stopped by an error (below).".to_string(),
-        PlayState::Done => "The encounter has ended.".to_string(),
+        PanelState::Idle => "The model has not started.".to_string(),
+        PanelState::Running => "The model is playing…".to_string(),
+        PanelState::Pausing => "Pausing after this turn…".to_string(),
+        PanelState::Paused => "Paused.".to_string(),
+        PanelState::Stopped => "Stopped.".to_string(),
+        PanelState::Failed => "Stopped by an error (below).".to_string(),
+        PanelState::Done => "The encounter has ended.".to_string(),
     };
-    let running = move || matches!(state.get(), PlayState::Running | PlayState::Pausing);
+    let running = move || matches!(state.get(), PanelState::Running | PanelState::Pausing);
     view! {
         <section class="panel model-play-panel" aria-labelledby="model-play-title">
             <h2 id="model-play-title">"Model clinician"</h2>
@@ -163,16 +220,16 @@ pub fn ModelPlayPanel(ctl: EncounterCtl) -> impl IntoView {
                     disabled=move || running() || ctl.is_ended()
                     on:click=move |_| start()
                 >
-                    {move || if state.get() == PlayState::Idle { "Start" } else { "Resume" }}
+                    {move || if state.get() == PanelState::Idle { "Start" } else { "Resume" }}
                 </button>
                 <button
                     type="button"
                     class="button"
                     id="model-pause"
-                    disabled=move || state.get() != PlayState::Running
+                    disabled=move || state.get() != PanelState::Running
                     on:click=move |_| {
                         pause.set_value(true);
-                        state.set(PlayState::Pausing);
+                        state.set(PanelState::Pausing);
                     }
                 >
                     "Pause"

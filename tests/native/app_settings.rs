@@ -5,13 +5,15 @@
 use std::collections::BTreeMap;
 
 use bedside::app::settings::{
-    can_model_play, field_error, forms_to_settings, judge_run, model_config, parse_stored,
-    roles_line, stored_text, with_session_keys, RoleForm, JUDGE_PROMPT_VERSION, KEY_STORAGE_NOTE,
+    can_model_play, field_error, forms_to_settings, model_config, parse_stored, roles_line,
+    stored_text, with_session_keys, RoleForm, KEY_STORAGE_NOTE,
 };
 use bedside::app::view::{transcript_rows, voiced_rows};
 use bedside::engine::encounter::{Clinician, Config, Encounter, Input, Turn};
 use bedside::engine::score::check_judge;
+use bedside::llm::prompts::JUDGE_PROMPT_VERSION;
 use bedside::llm::protocol::Verdict;
+use bedside::llm::roles::judge_run;
 use bedside::llm::settings::{Field, KeyMemory, Preset, ProviderKind, Role, Settings};
 
 use crate::support::{case, catalog};
@@ -160,6 +162,44 @@ fn the_store_keeps_a_key_only_when_remembered() {
     assert_eq!(parse_stored(&text).unwrap(), settings);
 }
 
+/// Extra headers may carry a credential (a proxy's token): their values are kept like the key,
+/// in the store only when "remember" is ticked, otherwise in the tab's memory.
+#[test]
+fn the_store_keeps_extra_header_values_only_when_remembered() {
+    const TOKEN: &str = "proxy-token-DO-NOT-STORE-77";
+    let mut form = local_form();
+    form.extra_headers = format!("X-Proxy-Token: {TOKEN}\nX-Title: Bedside");
+    let mut forms = BTreeMap::new();
+    forms.insert(Role::Clinician, form.clone());
+    let settings = forms_to_settings(&forms).unwrap();
+    let text = stored_text(&settings);
+    assert!(!text.contains(TOKEN) && !text.contains(KEY), "{text}");
+    let stored = parse_stored(&text).unwrap();
+    let c = stored.clinician.as_ref().unwrap();
+    let names: Vec<&str> = c.extra_headers.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, ["X-Proxy-Token", "X-Title"], "the names are kept");
+    assert!(c.extra_headers.iter().all(|(_, v)| v.is_empty()));
+    // After a reload without the tab's memory, the form asks for the values again.
+    let again = RoleForm::from_role(Some(c));
+    let errors = again.to_settings().unwrap_err();
+    assert!(
+        field_error(&errors, Field::ExtraHeaders)
+            .unwrap()
+            .contains("X-Proxy-Token` is empty"),
+        "{errors:?}"
+    );
+    // The tab's memory puts the values back for the same endpoint.
+    let merged = with_session_keys(stored, &settings);
+    assert_eq!(merged, settings);
+
+    form.remember = true;
+    forms.insert(Role::Clinician, form);
+    let settings = forms_to_settings(&forms).unwrap();
+    let text = stored_text(&settings);
+    assert!(text.contains(TOKEN), "remembered: {text}");
+    assert_eq!(parse_stored(&text).unwrap(), settings);
+}
+
 #[test]
 fn unreadable_store_text_is_an_error_in_words() {
     let e = parse_stored("{\"clinician\": 3}").unwrap_err();
@@ -258,7 +298,7 @@ fn usage_is_summed_over_the_calls() {
     use bedside::llm::roles::LlmExchange;
     use bedside::llm::{Chat, Completion, FinishReason, Params, Usage};
     let s = local_form().to_settings().unwrap().unwrap();
-    let ex = |done: Option<(u64, u64, u64, bool)>| LlmExchange {
+    let ex = |done: Option<(u64, u64, u64, bool)>, cached: u64| LlmExchange {
         role: Role::Clinician,
         provider: s.kind,
         base_url: s.base().to_string(),
@@ -279,6 +319,7 @@ fn usage_is_summed_over_the_calls() {
             usage: Usage {
                 input_tokens: i,
                 output_tokens: o,
+                cached_input_tokens: cached,
             },
             usage_reported: reported,
             finish: FinishReason::Stop,
@@ -295,14 +336,21 @@ fn usage_is_summed_over_the_calls() {
     };
     assert_eq!(
         usage_line(&[
-            ex(Some((1000, 90, 1500, true))),
-            ex(Some((200, 6, 700, true))),
-            ex(None)
+            ex(Some((1000, 90, 1500, true)), 0),
+            ex(Some((200, 6, 700, true)), 0),
+            ex(None, 0)
         ]),
         "3 model calls (1 failed) · 1200 tokens in, 96 out · 2.2 s"
     );
     assert_eq!(
-        usage_line(&[ex(Some((0, 0, 100, false)))]),
+        usage_line(&[
+            ex(Some((1000, 90, 1500, true)), 0),
+            ex(Some((1100, 6, 700, true)), 960)
+        ]),
+        "2 model calls · 2100 tokens in, 96 out · 2.2 s · 960 tokens in from the provider's cache"
+    );
+    assert_eq!(
+        usage_line(&[ex(Some((0, 0, 100, false)), 0)]),
         "1 model call · 0 tokens in, 0 out · 0.1 s (1 without token counts)"
     );
 }

@@ -484,7 +484,7 @@ fn non_answers_vary_and_the_exam_hint_is_given_once() {
 /// state-dependent fact is conveyed as answered now.
 #[test]
 fn the_model_patient_is_told_the_reaction_and_the_current_answer() {
-    use bedside::llm::prompts::{patient_system, PatientReply};
+    use bedside::llm::prompts::{patient_cue, PatientReply};
     let c = case("acs-inferior-stemi");
     let mut enc = Encounter::new(c.clone(), catalog(), Config::human());
     say(
@@ -502,32 +502,13 @@ fn the_model_patient_is_told_the_reaction_and_the_current_answer() {
             .rev()
             .find(|e| matches!(e.kind, EntryKind::ActorSaid { .. }))
             .expect("a reply");
-        let EntryKind::ActorSaid {
-            speaker,
-            text,
-            facts,
-            kind,
-            reaction,
-        } = &e.kind
-        else {
-            unreachable!()
-        };
-        let prompt = patient_system(
-            &c,
-            &[],
-            "",
-            &PatientReply {
-                speaker,
-                facts,
-                scripted: text,
-                kind: *kind,
-                reaction: reaction.as_deref(),
-            },
-        );
+        let reply = PatientReply::of(&e.kind).unwrap();
+        let (text, facts, reaction) = (reply.scripted, reply.facts, reply.reaction);
+        let prompt = patient_cue(&c, &[], "", &reply);
         let tail = &prompt[prompt.find("This reply is spoken by").expect("reply part")..];
-        assert!(tail.contains(text.as_str()), "{tail}");
+        assert!(tail.contains(text), "{tail}");
         if words.is_empty() {
-            assert_eq!(reaction.as_deref(), Some("diagnosis"));
+            assert_eq!(reaction, Some("diagnosis"));
             assert!(tail.contains("react"), "{tail}");
         } else {
             assert_eq!(facts, &["pain_now".to_string()]);

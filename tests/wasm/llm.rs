@@ -73,7 +73,7 @@ async fn cancel_aborts_the_fetch_and_network_errors_explain_cors() {
         })
         .await
         .unwrap_err();
-    assert_eq!(e.kind, ErrorKind::Cancelled, "{e}");
+    assert_eq!(e.kind(), ErrorKind::Cancelled, "{e}");
 
     // A port with nothing behind it: a network error that explains CORS.
     let mut s = c.settings().clone();
@@ -83,8 +83,8 @@ async fn cancel_aborts_the_fetch_and_network_errors_explain_cors() {
         .complete(&chat(&dead), &Cancel::new())
         .await
         .unwrap_err();
-    assert_eq!(e.kind, ErrorKind::Network, "{e}");
-    assert!(e.message.contains("CORS"), "{e}");
+    assert_eq!(e.kind(), ErrorKind::Network, "{e}");
+    assert!(e.message().contains("CORS"), "{e}");
 
     // sleep and the clock work in the browser.
     let t = BrowserTransport::new();

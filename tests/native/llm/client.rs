@@ -79,9 +79,9 @@ fn retry_after_as_an_http_date_and_too_long_a_wait() {
     let client = fast_client(&server.url, ProviderKind::OpenAi);
     let started = Instant::now();
     let e = block_on(client.complete(&hello(client.params()), &Cancel::new())).unwrap_err();
-    assert_eq!(e.kind, ErrorKind::RateLimited);
-    assert_eq!(e.retry_after, Some(Duration::from_secs(3600)));
-    assert!(e.detail.contains("quota exceeded"));
+    assert_eq!(e.kind(), ErrorKind::RateLimited);
+    assert_eq!(e.retry_after(), Some(Duration::from_secs(3600)));
+    assert!(e.detail().contains("quota exceeded"));
     assert_eq!(server.hits(), 1);
     assert!(started.elapsed() < Duration::from_secs(1));
 }
@@ -109,7 +109,7 @@ fn cancelling_mid_stream_stops_it() {
         }
     }))
     .unwrap_err();
-    assert_eq!(e.kind, ErrorKind::Cancelled);
+    assert_eq!(e.kind(), ErrorKind::Cancelled);
     assert!(aborted.get(), "cancel hooks run");
     assert!(pieces < 30, "{pieces}");
     assert!(
@@ -144,8 +144,8 @@ fn server_errors_back_off_then_succeed_or_give_up() {
     let server = FaultServer::start((0..4).map(|_| reply(502, "bad gateway")).collect());
     let client = fast_client(&server.url, ProviderKind::OpenAi);
     let e = block_on(client.complete(&hello(client.params()), &Cancel::new())).unwrap_err();
-    assert_eq!(e.kind, ErrorKind::Server);
-    assert_eq!(e.status, Some(502));
+    assert_eq!(e.kind(), ErrorKind::Server);
+    assert_eq!(e.status(), Some(502));
     assert_eq!(server.hits(), 4, "max_attempts is 4");
     assert_eq!(
         (
@@ -167,7 +167,7 @@ fn not_implemented_is_final_and_conflict_is_retried() {
     let client = fast_client(&server.url, ProviderKind::OpenAi);
     let e = block_on(client.complete(&hello(client.params()), &Cancel::new())).unwrap_err();
     assert_eq!(
-        (e.status, server.hits()),
+        (e.status(), server.hits()),
         (Some(501), 1),
         "no retry after 501"
     );
@@ -197,10 +197,10 @@ fn key_and_not_found_errors_are_not_retried_and_never_show_the_key() {
     )]);
     let client = fast_client(&server.url, ProviderKind::OpenAi);
     let e = block_on(client.complete(&hello(client.params()), &Cancel::new())).unwrap_err();
-    assert_eq!(e.kind, ErrorKind::Key);
+    assert_eq!(e.kind(), ErrorKind::Key);
     assert!(!e.retryable());
     assert_eq!(server.hits(), 1);
-    assert!(e.message.contains("refused the API key"), "{e}");
+    assert!(e.message().contains("refused the API key"), "{e}");
     no_key_in(&e.to_string());
     no_key_in(&format!("{e:?}"));
     no_key_in(&serde_json::to_string(&e).unwrap());
@@ -211,9 +211,9 @@ fn key_and_not_found_errors_are_not_retried_and_never_show_the_key() {
     )]);
     let client = fast_client(&server.url, ProviderKind::OpenAi);
     let e = block_on(client.complete(&hello(client.params()), &Cancel::new())).unwrap_err();
-    assert_eq!(e.kind, ErrorKind::NotFound);
+    assert_eq!(e.kind(), ErrorKind::NotFound);
     assert!(
-        e.message.contains("test-model") && e.message.contains("/v1"),
+        e.message().contains("test-model") && e.message().contains("/v1"),
         "{e}"
     );
     assert_eq!(server.hits(), 1);
@@ -224,8 +224,8 @@ fn key_and_not_found_errors_are_not_retried_and_never_show_the_key() {
     )]);
     let client = fast_client(&server.url, ProviderKind::OpenAi);
     let e = block_on(client.complete(&hello(client.params()), &Cancel::new())).unwrap_err();
-    assert_eq!(e.kind, ErrorKind::ContextLength);
-    assert!(e.message.contains("context window"));
+    assert_eq!(e.kind(), ErrorKind::ContextLength);
+    assert!(e.message().contains("context window"));
 }
 
 #[test]
@@ -262,8 +262,8 @@ fn a_hang_past_the_timeout_is_a_timeout() {
     let started = Instant::now();
     let e = block_on(client.complete(&hello(client.params()), &Cancel::new())).unwrap_err();
     let took = started.elapsed();
-    assert_eq!(e.kind, ErrorKind::Timeout, "{e}");
-    assert!(e.message.contains("1 s"), "{e}");
+    assert_eq!(e.kind(), ErrorKind::Timeout, "{e}");
+    assert!(e.message().contains("1 s"), "{e}");
     assert!(
         took >= Duration::from_millis(900) && took < Duration::from_secs(3),
         "{took:?}"
@@ -276,8 +276,8 @@ fn malformed_bodies_and_unreachable_servers() {
     let server = FaultServer::start(vec![reply(200, "this is not JSON {")]);
     let client = fast_client(&server.url, ProviderKind::OpenAi);
     let e = block_on(client.complete(&hello(client.params()), &Cancel::new())).unwrap_err();
-    assert_eq!(e.kind, ErrorKind::Malformed);
-    assert!(e.detail.contains("not a Chat Completions answer"), "{e}");
+    assert_eq!(e.kind(), ErrorKind::Malformed);
+    assert!(e.detail().contains("not a Chat Completions answer"), "{e}");
 
     // A port nobody listens on.
     let port = TcpListener::bind("127.0.0.1:0")
@@ -287,14 +287,14 @@ fn malformed_bodies_and_unreachable_servers() {
         .port();
     let client = fast_client(&format!("http://127.0.0.1:{port}/v1"), ProviderKind::OpenAi);
     let e = block_on(client.complete(&hello(client.params()), &Cancel::new())).unwrap_err();
-    assert_eq!(e.kind, ErrorKind::Network);
-    assert!(e.message.contains("Could not reach"), "{e}");
+    assert_eq!(e.kind(), ErrorKind::Network);
+    assert!(e.message().contains("Could not reach"), "{e}");
 
     // Cancelled before it starts.
     let cancel = Cancel::new();
     cancel.cancel();
     let e = block_on(client.complete(&hello(client.params()), &cancel)).unwrap_err();
-    assert_eq!(e.kind, ErrorKind::Cancelled);
+    assert_eq!(e.kind(), ErrorKind::Cancelled);
 }
 
 #[test]
@@ -353,7 +353,7 @@ fn streaming_over_odd_chunks_and_a_stream_cut_mid_way() {
     )
     .unwrap_err();
     assert_eq!(pieces, ["It's my "]);
-    assert_eq!(e.kind, ErrorKind::Network, "{e}");
+    assert_eq!(e.kind(), ErrorKind::Network, "{e}");
     assert_eq!(server.hits(), 1);
     assert_eq!(client.totals().failed_calls, 1);
 
@@ -419,7 +419,10 @@ fn anthropic_shaped_replies_plain_and_streamed() {
     assert!(req.contains(&format!("x-api-key: {}", KEY.to_ascii_lowercase())));
     assert!(req.contains("anthropic-version: 2023-06-01"));
     assert!(req.contains("anthropic-dangerous-direct-browser-access: true"));
-    assert!(req.contains(r#""system":"you are brief.""#), "{req}");
+    assert!(
+        req.contains(r#""system":[{"type":"text","text":"you are brief.","cache_control":{"type":"ephemeral"}}]"#),
+        "{req}"
+    );
     let mut pieces = Vec::new();
     let c = block_on(
         client.stream(&hello(client.params()), &Cancel::new(), &mut |t| {
@@ -458,7 +461,7 @@ fn test_connection_reports_in_plain_words() {
     let client = fast_client(&server.url, ProviderKind::OpenAi);
     let r = block_on(client.test_connection(&Cancel::new()));
     assert!(!r.ok);
-    assert_eq!(r.error.as_ref().map(|e| e.kind), Some(ErrorKind::Key));
+    assert_eq!(r.error.as_ref().map(|e| e.kind()), Some(ErrorKind::Key));
     assert_eq!(server.hits(), 1);
     no_key_in(&r.summary());
 
@@ -475,4 +478,106 @@ fn test_connection_reports_in_plain_words() {
         "{summary}"
     );
     assert_eq!(server.hits(), 1);
+}
+
+/// Cached prompt tokens, where the provider reports them, reach the completion, the client's
+/// totals and (through the exchanges) the export: OpenAI's `prompt_tokens_details`, plain and
+/// streamed; Anthropic's cache reads and writes, plain and streamed, summed into the prompt.
+/// An Anthropic request marks its stable system part (and the conversation before the last
+/// message) with `cache_control`.
+#[test]
+fn cached_tokens_are_parsed_and_anthropic_requests_mark_the_cache() {
+    let openai = r#"{"id":"x","model":"m","choices":[{"index":0,"message":{"role":"assistant","content":"Hi."},"finish_reason":"stop"}],"usage":{"prompt_tokens":2006,"completion_tokens":5,"prompt_tokens_details":{"cached_tokens":1920}}}"#;
+    let server = FaultServer::start(vec![
+        reply(200, openai),
+        Step::Stream {
+            chunks: sse(&[
+                r#"{"choices":[{"delta":{"content":"Hi."},"finish_reason":"stop"}]}"#,
+                r#"{"choices":[],"usage":{"prompt_tokens":2010,"completion_tokens":3,"prompt_tokens_details":{"cached_tokens":1984}}}"#,
+                "[DONE]",
+            ]),
+            complete: true,
+        },
+    ]);
+    let client = fast_client(&server.url, ProviderKind::OpenAi);
+    let c = block_on(client.complete(&hello(client.params()), &Cancel::new())).unwrap();
+    assert_eq!(
+        (c.usage.input_tokens, c.usage.cached_input_tokens),
+        (2006, 1920)
+    );
+    let s = block_on(client.stream(&hello(client.params()), &Cancel::new(), &mut |_| {})).unwrap();
+    assert_eq!(
+        (s.usage.input_tokens, s.usage.cached_input_tokens),
+        (2010, 1984)
+    );
+    let t = client.totals();
+    assert_eq!((t.input_tokens, t.cached_input_tokens), (4016, 3904));
+
+    let anthropic = r#"{"id":"msg_1","type":"message","role":"assistant","model":"claude-test","content":[{"type":"text","text":"Hello."}],"stop_reason":"end_turn","usage":{"input_tokens":14,"cache_creation_input_tokens":0,"cache_read_input_tokens":1800,"output_tokens":3}}"#;
+    let events = [
+        (
+            "message_start",
+            r#"{"type":"message_start","message":{"model":"claude-test","usage":{"input_tokens":9,"cache_creation_input_tokens":120,"cache_read_input_tokens":1800,"output_tokens":1}}}"#,
+        ),
+        (
+            "content_block_delta",
+            r#"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Hello."}}"#,
+        ),
+        (
+            "message_delta",
+            r#"{"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"output_tokens":4}}"#,
+        ),
+        ("message_stop", r#"{"type":"message_stop"}"#),
+    ];
+    let server = FaultServer::start(vec![
+        reply(200, anthropic),
+        Step::Stream {
+            chunks: events
+                .iter()
+                .map(|(e, d)| format!("event: {e}\ndata: {d}\n\n"))
+                .collect(),
+            complete: true,
+        },
+    ]);
+    let client = fast_client(&server.url, ProviderKind::Anthropic);
+    let chat = Chat {
+        system: "The stable part: persona, facts, rules.".into(),
+        messages: vec![
+            Message::user("Hello, what brings you in?"),
+            Message::assistant("My chest hurts."),
+            Message::user("When did it start?\n\n[Note for this reply]"),
+        ],
+        params: client.params(),
+        schema: None,
+    };
+    let c = block_on(client.complete(&chat, &Cancel::new())).unwrap();
+    assert_eq!(
+        (c.usage.input_tokens, c.usage.cached_input_tokens),
+        (1814, 1800)
+    );
+    let s = block_on(client.stream(&chat, &Cancel::new(), &mut |_| {})).unwrap();
+    assert_eq!(
+        (
+            s.usage.input_tokens,
+            s.usage.cached_input_tokens,
+            s.usage.output_tokens
+        ),
+        (1929, 1800, 4)
+    );
+    assert_eq!(client.totals().cached_input_tokens, 3600);
+    for i in 0..2 {
+        let request = server.request(i);
+        let body: serde_json::Value =
+            serde_json::from_str(request.split("\r\n\r\n").nth(1).unwrap()).unwrap();
+        let ephemeral = serde_json::json!({"type": "ephemeral"});
+        assert_eq!(body["system"][0]["text"], chat.system.as_str());
+        assert_eq!(body["system"][0]["cache_control"], ephemeral, "{body}");
+        let messages = body["messages"].as_array().unwrap();
+        assert_eq!(messages[1]["content"][0]["text"], "My chest hurts.");
+        assert_eq!(messages[1]["content"][0]["cache_control"], ephemeral);
+        assert!(
+            messages[2]["content"].is_string(),
+            "the per-reply message is not cached: {body}"
+        );
+    }
 }

@@ -3,12 +3,12 @@
 
 use super::*;
 
-pub(super) const KEY: &str = "sk-test-SECRET-0123456789abcdef";
+pub(crate) const KEY: &str = "sk-test-SECRET-0123456789abcdef";
 
 // ---------------------------------------------------------------------------------------
 // The scripted fault-injecting server.
 
-pub(super) enum Step {
+pub(crate) enum Step {
     /// A complete response.
     Reply {
         status: u16,
@@ -21,7 +21,7 @@ pub(super) enum Step {
     Stream { chunks: Vec<String>, complete: bool },
 }
 
-pub(super) fn reply(status: u16, body: &str) -> Step {
+pub(crate) fn reply(status: u16, body: &str) -> Step {
     Step::Reply {
         status,
         headers: vec![],
@@ -29,12 +29,12 @@ pub(super) fn reply(status: u16, body: &str) -> Step {
     }
 }
 
-pub(super) fn openai_body(content: &str) -> String {
+pub(crate) fn openai_body(content: &str) -> String {
     openai_body_ending(content, "stop")
 }
 
 /// A Chat Completions body whose `finish_reason` is `finish` ("length": cut at the limit).
-pub(super) fn openai_body_ending(content: &str, finish: &str) -> String {
+pub(crate) fn openai_body_ending(content: &str, finish: &str) -> String {
     serde_json::json!({
         "id": "x", "object": "chat.completion", "model": "fault-model",
         "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": finish}],
@@ -43,14 +43,14 @@ pub(super) fn openai_body_ending(content: &str, finish: &str) -> String {
     .to_string()
 }
 
-pub(super) struct FaultServer {
-    pub(super) url: String,
+pub(crate) struct FaultServer {
+    pub(crate) url: String,
     hits: Arc<AtomicUsize>,
     requests: Arc<Mutex<Vec<String>>>,
 }
 
 impl FaultServer {
-    pub(super) fn start(steps: Vec<Step>) -> FaultServer {
+    pub(crate) fn start(steps: Vec<Step>) -> FaultServer {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
         let port = listener.local_addr().expect("addr").port();
         let hits = Arc::new(AtomicUsize::new(0));
@@ -76,16 +76,16 @@ impl FaultServer {
         }
     }
 
-    pub(super) fn hits(&self) -> usize {
+    pub(crate) fn hits(&self) -> usize {
         self.hits.load(Ordering::SeqCst)
     }
 
-    pub(super) fn request(&self, i: usize) -> String {
+    pub(crate) fn request(&self, i: usize) -> String {
         self.requests.lock().unwrap()[i].clone()
     }
 }
 
-pub(super) fn read_request(conn: &mut TcpStream) -> String {
+pub(crate) fn read_request(conn: &mut TcpStream) -> String {
     let mut reader = BufReader::new(conn.try_clone().expect("clone"));
     let mut head = String::new();
     let mut length = 0usize;
@@ -107,7 +107,7 @@ pub(super) fn read_request(conn: &mut TcpStream) -> String {
     head + &String::from_utf8_lossy(&body)
 }
 
-pub(super) fn reason(status: u16) -> &'static str {
+pub(crate) fn reason(status: u16) -> &'static str {
     match status {
         200 => "OK",
         401 => "Unauthorized",
@@ -119,7 +119,7 @@ pub(super) fn reason(status: u16) -> &'static str {
     }
 }
 
-pub(super) fn serve(conn: &mut TcpStream, step: Step) {
+pub(crate) fn serve(conn: &mut TcpStream, step: Step) {
     match step {
         Step::Reply {
             status,
@@ -157,7 +157,7 @@ pub(super) fn serve(conn: &mut TcpStream, step: Step) {
     let _ = conn.shutdown(std::net::Shutdown::Both);
 }
 
-pub(super) fn settings(url: &str, kind: ProviderKind) -> ProviderSettings {
+pub(crate) fn settings(url: &str, kind: ProviderKind) -> ProviderSettings {
     let mut s = ProviderSettings::new(kind, url, "test-model");
     s.key = ApiKey::new(KEY);
     s.timeout_s = 5;
@@ -165,13 +165,33 @@ pub(super) fn settings(url: &str, kind: ProviderKind) -> ProviderSettings {
     s
 }
 
-pub(super) fn fast_client(url: &str, kind: ProviderKind) -> Client<NativeTransport> {
+pub(crate) fn fast_client(url: &str, kind: ProviderKind) -> Client<NativeTransport> {
     let mut c = Client::new(NativeTransport::new(), settings(url, kind), 7);
     c.retry.base_delay = Duration::from_millis(20);
     c
 }
 
-pub(super) fn hello(params: bedside::llm::Params) -> Chat {
+/// A driver whose roles call these fault servers, retrying fast.
+pub(crate) fn fast_driver(
+    clinician: &str,
+    patient: Option<&str>,
+    judge: Option<&str>,
+) -> Driver<NativeTransport> {
+    let players = Players {
+        clinician: settings(clinician, ProviderKind::OpenAi),
+        patient: patient.map(|u| settings(u, ProviderKind::OpenAi)),
+        judge: judge.map(|u| settings(u, ProviderKind::OpenAi)),
+    };
+    Driver::new(&players, &fast_config(), NativeTransport::new)
+}
+
+pub(crate) fn fast_config() -> PlayConfig {
+    let mut config = PlayConfig::default();
+    config.retry.base_delay = Duration::from_millis(20);
+    config
+}
+
+pub(crate) fn hello(params: bedside::llm::Params) -> Chat {
     Chat {
         system: "You are brief.".into(),
         messages: vec![Message::user("Say hello.")],
@@ -180,7 +200,7 @@ pub(super) fn hello(params: bedside::llm::Params) -> Chat {
     }
 }
 
-pub(super) fn no_key_in(text: &str) {
+pub(crate) fn no_key_in(text: &str) {
     assert!(!text.contains(KEY), "the key leaked: {text}");
     assert!(
         !text.contains("SECRET-0123"),
@@ -189,7 +209,7 @@ pub(super) fn no_key_in(text: &str) {
 }
 
 /// An IMF-fixdate for a Unix time (for Retry-After dates).
-pub(super) fn http_date(unix: u64) -> String {
+pub(crate) fn http_date(unix: u64) -> String {
     let days = (unix / 86_400) as i64;
     let secs = unix % 86_400;
     // Howard Hinnant's civil_from_days.
@@ -215,6 +235,6 @@ pub(super) fn http_date(unix: u64) -> String {
     )
 }
 
-pub(super) fn sse(events: &[&str]) -> Vec<String> {
+pub(crate) fn sse(events: &[&str]) -> Vec<String> {
     events.iter().map(|e| format!("data: {e}\n\n")).collect()
 }

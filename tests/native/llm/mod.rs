@@ -7,7 +7,9 @@
 //! One file per area: `fault_server` and `smol` are the two servers; the others are tests.
 
 mod client;
-mod fault_server;
+mod driver;
+pub(crate) mod fault_server;
+mod figures;
 mod prompt_guarantees;
 mod role_turns;
 mod smol;
@@ -24,6 +26,7 @@ use std::time::{Duration, Instant};
 use bedside::engine::case::Case;
 use bedside::engine::encounter::{Config, Encounter, EndReason, EntryKind, Input, Turn};
 use bedside::llm::client::Client;
+use bedside::llm::driver::{Driver, PlayConfig, PlayError, PlayState, Players};
 use bedside::llm::error::ErrorKind;
 use bedside::llm::prompts;
 use bedside::llm::protocol::Fallback;

@@ -162,24 +162,9 @@ fn patient_prompt_carries_the_script_and_the_sp_rules() {
         .rev()
         .find(|(_, e)| matches!(e.kind, EntryKind::ActorSaid { .. }))
         .unwrap();
-    let EntryKind::ActorSaid {
-        speaker,
-        text,
-        facts,
-        kind,
-        reaction,
-    } = &e.kind
-    else {
-        unreachable!()
-    };
+    let reply = prompts::PatientReply::of(&e.kind).unwrap();
+    let (speaker, facts) = (reply.speaker, reply.facts);
     let present: Vec<String> = enc.state().actors_present.iter().cloned().collect();
-    let reply = prompts::PatientReply {
-        speaker,
-        facts,
-        scripted: text,
-        kind: *kind,
-        reaction: reaction.as_deref(),
-    };
     let chat = prompts::patient_chat(
         &case,
         &log[..i],
@@ -221,9 +206,125 @@ fn patient_prompt_carries_the_script_and_the_sp_rules() {
             "the rubric has no place in the patient prompt"
         );
     }
-    // The conversation ends with the clinician's question.
-    assert_eq!(chat.messages.last().unwrap().text, "When did this start?");
+    // The conversation ends with the clinician's question and the note for this reply.
+    let last = &chat.messages.last().unwrap().text;
+    assert!(
+        last.starts_with("When did this start?\n\n[Note for this reply"),
+        "{last}"
+    );
+    let who = prompts::speaker_name(&case, speaker);
+    assert!(last.contains(&format!("spoken by {who}.")), "{last}");
+    for id in facts {
+        let fact = case.facts.iter().find(|f| &f.id == id).unwrap();
+        if fact.variants.is_empty() {
+            assert!(last.contains(fact.answer.trim()), "{id}: {last}");
+        }
+    }
     assert_eq!(chat.messages[0].text, case.patient.opening_line);
+}
+
+/// The chats a model would be sent over the strong play of case `id`: the patient's, one per
+/// patient-side line, and the clinician's, one per turn.
+pub(super) fn strong_play_chats(id: &str, params: &bedside::llm::Params) -> (Vec<Chat>, Vec<Chat>) {
+    let case = support::case(id);
+    let play = std::fs::read_to_string(
+        support::root().join(format!("tests/fixtures/plays/{id}.strong.jsonl")),
+    )
+    .unwrap();
+    let mut enc = Encounter::new(case.clone(), support::catalog(), Config::model("m", "m"));
+    let mut patient_calls: Vec<Chat> = Vec::new();
+    let mut clinician_calls: Vec<Chat> = Vec::new();
+    for line in play.lines().filter(|l| !l.trim().is_empty()) {
+        clinician_calls.push(prompts::clinician_chat(&case, enc.record(), params.clone()));
+        let before = enc.record().log.len();
+        if enc.apply(Input::from_play_line(line).unwrap()).is_err() || enc.is_ended() {
+            break;
+        }
+        let record = enc.record();
+        for (i, e) in record.log.iter().enumerate().skip(before) {
+            let Some(reply) = prompts::PatientReply::of(&e.kind) else {
+                continue;
+            };
+            let present: Vec<String> = record.state.actors_present.iter().cloned().collect();
+            patient_calls.push(prompts::patient_chat(
+                &case,
+                &record.log[..i],
+                &BTreeMap::new(),
+                &present,
+                &record.state.status,
+                &reply,
+                params.clone(),
+            ));
+        }
+    }
+    (patient_calls, clinician_calls)
+}
+
+/// The cache layout: the patient's system part and every message but the last are byte for
+/// byte what the previous reply sent (so a provider's prompt cache covers them), and so is
+/// the clinician's; the per-reply part is only in the last message. Checked over the strong
+/// play of a case with other people present (their arrival changes who is present, not the
+/// stable part), on the wire as sent.
+#[test]
+fn the_stable_prefix_is_byte_identical_from_one_call_to_the_next() {
+    use bedside::llm::provider;
+    for id in [
+        "breaking-bad-news",
+        "paediatric-asthma",
+        "acs-inferior-stemi",
+    ] {
+        let settings = settings("http://127.0.0.1:1/v1", ProviderKind::OpenAi);
+        let (patient_calls, clinician_calls) = strong_play_chats(id, &settings.params());
+        assert!(
+            patient_calls.len() >= 4,
+            "{id}: {} patient calls",
+            patient_calls.len()
+        );
+        for (role, calls) in [("patient", &patient_calls), ("clinician", &clinician_calls)] {
+            for pair in calls.windows(2) {
+                let (a, b) = (&pair[0], &pair[1]);
+                assert_eq!(a.system, b.system, "{id} {role}: the system part changed");
+                let stable = a.messages.len() - 1;
+                assert_eq!(
+                    a.messages[..stable],
+                    b.messages[..stable],
+                    "{id} {role}: an earlier message changed"
+                );
+                // On the wire: the request body up to the last message of the earlier call is
+                // a byte-identical prefix of the later one.
+                let body = |c: &Chat| {
+                    provider::request(&settings, c, false, Default::default())
+                        .body
+                        .unwrap()
+                };
+                let (wa, wb) = (body(a), body(b));
+                let last = serde_json::to_string(&a.messages[stable].text).unwrap();
+                let at = wa.rfind(&last).expect("the last message is in the body");
+                let cut = wa[..at].rfind("{\"role\"").unwrap();
+                assert_eq!(
+                    wa[..cut],
+                    wb[..cut],
+                    "{id} {role}: the request's prefix differs"
+                );
+            }
+        }
+        // The per-reply part is in the last message only.
+        for c in &patient_calls {
+            assert!(!c.system.contains("[Note for this reply"));
+            let notes = c
+                .messages
+                .iter()
+                .filter(|m| m.text.contains("[Note for this reply"))
+                .count();
+            assert_eq!(notes, 1, "{id}");
+            assert!(c
+                .messages
+                .last()
+                .unwrap()
+                .text
+                .contains("[Note for this reply"));
+        }
+    }
 }
 
 #[test]

@@ -219,7 +219,7 @@ fn a_clinician_chat_too_long_for_the_model_drops_its_oldest_turns() {
     assert!(t.input.is_ok(), "{:?}", t.input);
     assert_eq!(t.exchanges.len(), 2);
     assert_eq!(
-        t.exchanges[0].error.as_ref().map(|e| e.kind),
+        t.exchanges[0].error.as_ref().map(|e| e.kind()),
         Some(ErrorKind::ContextLength)
     );
     let (first, second) = (server.request(0), server.request(1));
@@ -294,7 +294,7 @@ fn patient_reply_streams_per_line_and_trims_an_overlong_history() {
     );
     assert_eq!(ex.len(), 2);
     assert_eq!(
-        ex[0].error.as_ref().map(|e| e.kind),
+        ex[0].error.as_ref().map(|e| e.kind()),
         Some(ErrorKind::ContextLength)
     );
     let (first, second) = (server.request(0), server.request(1));
@@ -376,8 +376,8 @@ fn judge_over_the_fault_server() {
         &Cancel::new(),
     ));
     let e = v.unwrap_err();
-    assert_eq!(e.kind, ErrorKind::Protocol);
-    assert!(e.detail.contains("items not answered"), "{e}");
+    assert_eq!(e.kind(), ErrorKind::Protocol);
+    assert!(e.detail().contains("items not answered"), "{e}");
     assert_eq!(ex.len(), 2);
     assert!(
         server.request(1).contains(&ids[1]),
@@ -413,6 +413,22 @@ fn the_judge_reads_the_voiced_lines() {
     assert!(!heard.contains(&scripted));
 }
 
+/// The STEMI case played by the one driver with the clinician at `url`, to its end.
+fn play_to_the_end(url: &str) -> bedside::llm::driver::Play {
+    let run = block_on(fast_driver(url, None, None).play(
+        model_encounter("acs-inferior-stemi", 12),
+        BTreeMap::new(),
+        &Cancel::new(),
+        &mut (),
+    ));
+    assert!(
+        matches!(run.state, PlayState::Finished { .. }),
+        "{:?}",
+        run.state
+    );
+    run
+}
+
 /// A model that orders a disposition is asked for its end form; the encounter ends with the
 /// model's diagnosis, and the disposition is placed once (issue 10: nothing ends the encounter
 /// behind the clinician's back, for models as for trainees).
@@ -434,10 +450,8 @@ fn a_model_disposition_asks_for_the_end_form() {
             ),
         ),
     ]);
-    let client = fast_client(&server.url, ProviderKind::OpenAi);
-    let mut enc = model_encounter("acs-inferior-stemi", 12);
-    let run = block_on(roles::run_clinician(&client, &mut enc, &Cancel::new()));
-    assert!(run.error.is_none(), "{:?}", run.error);
+    let run = play_to_the_end(&server.url);
+    let enc = &run.encounter;
     assert_eq!(server.hits(), 3);
     assert!(
         server.request(1).contains("The encounter is closing"),
@@ -478,10 +492,8 @@ fn an_unusable_end_form_closes_without_a_diagnosis() {
         reply(200, &openai_body(r#"{"plan": {"e.g. admit"}}"#)),
         reply(200, &openai_body("I think it is a heart problem.")),
     ]);
-    let client = fast_client(&server.url, ProviderKind::OpenAi);
-    let mut enc = model_encounter("acs-inferior-stemi", 12);
-    let run = block_on(roles::run_clinician(&client, &mut enc, &Cancel::new()));
-    assert!(run.error.is_none(), "{:?}", run.error);
+    let run = play_to_the_end(&server.url);
+    let enc = &run.encounter;
     assert_eq!(server.hits(), 3);
     assert_eq!(run.turns, [Fallback::Clean, Fallback::Unusable]);
     let ended = enc.state().ended.clone().expect("closed");

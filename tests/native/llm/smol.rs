@@ -33,14 +33,15 @@ pub(super) fn smol(test: &str) -> Option<(&'static Smol, MutexGuard<'static, ()>
         return None;
     }
     let guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
-    Some((SERVER.get_or_init(start_smol), guard))
+    Some((SERVER.get_or_init(|| start_smol(2048)), guard))
 }
 
 fn python() -> std::path::PathBuf {
     support::root().join(".venv-llm/bin/python")
 }
 
-fn start_smol() -> Smol {
+/// A llama.cpp server with SmolLM2 and a context window of `n_ctx` tokens.
+pub(super) fn start_smol(n_ctx: u32) -> Smol {
     let python = python();
     let out = Command::new(&python)
         .args([
@@ -61,7 +62,7 @@ fn start_smol() -> Smol {
     // A watchdog shell owns the server and kills it when this test process is gone (a
     // process-wide static is never dropped, so no Drop guard can do it).
     let script = r#"
-"$1" -m llama_cpp.server --model "$2" --model_alias SmolLM2 --host 127.0.0.1 --port "$3" --n_ctx 2048 --interrupt_requests False &
+"$1" -m llama_cpp.server --model "$2" --model_alias SmolLM2 --host 127.0.0.1 --port "$3" --n_ctx "$5" --interrupt_requests False &
 child=$!
 while kill -0 "$4" 2>/dev/null && kill -0 "$child" 2>/dev/null; do sleep 0.5; done
 kill "$child" 2>/dev/null; sleep 3; kill -9 "$child" 2>/dev/null
@@ -72,6 +73,7 @@ kill "$child" 2>/dev/null; sleep 3; kill -9 "$child" 2>/dev/null
         .arg(&model)
         .arg(port.to_string())
         .arg(std::process::id().to_string())
+        .arg(n_ctx.to_string())
         .env("OMP_WAIT_POLICY", "PASSIVE")
         .stdin(Stdio::null())
         .stdout(log_file.try_clone().unwrap())
@@ -109,11 +111,15 @@ kill "$child" 2>/dev/null; sleep 3; kill -9 "$child" 2>/dev/null
     }
 }
 
-pub(super) fn smol_client(url: &str, max_tokens: u32) -> Client<NativeTransport> {
+pub(super) fn smol_settings(url: &str, max_tokens: u32) -> ProviderSettings {
     let mut s = ProviderSettings::new(ProviderKind::OpenAi, url, "SmolLM2");
     s.temperature = 0.2;
     s.max_tokens = max_tokens;
     s.seed = Some(11);
     s.timeout_s = 120;
-    Client::new(NativeTransport::new(), s, 3)
+    s
+}
+
+pub(super) fn smol_client(url: &str, max_tokens: u32) -> Client<NativeTransport> {
+    Client::new(NativeTransport::new(), smol_settings(url, max_tokens), 3)
 }
