@@ -979,29 +979,30 @@ fn none_of(whys: &[String]) -> String {
     let whys = unique(whys);
     let (bare, due) = common_due(&whys);
     match not_done_names(&bare) {
-        Some((names, verb)) if names.len() > 1 => {
-            let (last, rest) = names.split_last().expect("more than one");
-            format!("None {verb}: {} or {last}{due}", rest.join(", "))
+        // Orders of different kinds ("Serum lactate not ordered; Point-of-care lactate not
+        // done"): "None ordered or done: Serum lactate or Point-of-care lactate".
+        Some((names, verbs)) if names.len() > 1 => {
+            format!("None {}: {}{due}", verbs.join(" or "), or_list(&names))
         }
-        _ => match mixed_not_done_names(&bare) {
-            // Orders of different kinds ("Serum lactate not ordered; Point-of-care lactate not
-            // done"): "None ordered or done: Serum lactate or Point-of-care lactate".
-            Some((names, verbs)) if names.len() > 1 => {
-                let (last, rest) = names.split_last().expect("more than one");
-                format!(
-                    "None {}: {} or {last}{due}",
-                    verbs.join(" or "),
-                    rest.join(", ")
-                )
-            }
-            _ => join_clauses(&whys),
-        },
+        _ => join_clauses(&whys),
     }
 }
 
-/// The names in clauses that each read "<name> not <verb>", verbs mixed, and the verbs once
-/// each in the order met.
-fn mixed_not_done_names(whys: &[String]) -> Option<(Vec<&str>, Vec<&'static str>)> {
+/// "Labetalol, Nicardipine infusion or Clevidipine infusion not given" from each one's "not
+/// given" (one alone, or verbs that differ: as they are).
+fn alternatives_not_done(whys: &[String]) -> String {
+    let whys = unique(whys);
+    match not_done_names(&whys) {
+        Some((names, verbs)) if names.len() > 1 && verbs.len() == 1 => {
+            format!("{} not {}", or_list(&names), verbs[0])
+        }
+        _ => join_clauses(&whys),
+    }
+}
+
+/// The names in clauses that each read "<name> not <verb>", and the verbs once each in the
+/// order met.
+fn not_done_names(whys: &[String]) -> Option<(Vec<&str>, Vec<&'static str>)> {
     let mut verbs: Vec<&'static str> = Vec::new();
     let names = whys
         .iter()
@@ -1018,16 +1019,11 @@ fn mixed_not_done_names(whys: &[String]) -> Option<(Vec<&str>, Vec<&'static str>
     Some((names, verbs))
 }
 
-/// "Labetalol, Nicardipine infusion or Clevidipine infusion not given" from each one's "not
-/// given" (one alone: as it is).
-fn alternatives_not_done(whys: &[String]) -> String {
-    let whys = unique(whys);
-    match not_done_names(&whys) {
-        Some((names, verb)) if names.len() > 1 => {
-            let (last, rest) = names.split_last().expect("more than one");
-            format!("{} or {last} not {verb}", rest.join(", "))
-        }
-        _ => join_clauses(&whys),
+/// "A, B or C" (more than one name).
+fn or_list(names: &[&str]) -> String {
+    match names.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} or {last}", rest.join(", ")),
+        _ => names.join(""),
     }
 }
 
@@ -1060,15 +1056,6 @@ fn common_due(whys: &[String]) -> (Vec<String>, String) {
 
 /// The verbs of "<name> not <verb>" (`verb` by category).
 const NOT_DONE_VERBS: [&str; 5] = ["given", "done", "ordered", "requested", "arranged"];
-
-/// The names in clauses that all read "<name> not <verb>" with one verb, and the verb.
-fn not_done_names(whys: &[String]) -> Option<(Vec<&str>, &'static str)> {
-    NOT_DONE_VERBS.into_iter().find_map(|verb| {
-        let suffix = format!(" not {verb}");
-        let names: Option<Vec<&str>> = whys.iter().map(|w| w.strip_suffix(&suffix)).collect();
-        names.map(|n| (n, verb))
-    })
-}
 
 fn capitalize(s: &str) -> String {
     let mut c = s.chars();
