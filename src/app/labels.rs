@@ -30,18 +30,45 @@ pub fn who_label(config: &Config) -> String {
 
 /// "2026-11-24 20:15 UTC" from epoch milliseconds.
 pub fn date_label(ms: f64) -> String {
+    match utc_parts(ms) {
+        Some([y, mo, d, h, mi, _]) => format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02} UTC"),
+        None => "unknown date".into(),
+    }
+}
+
+/// "2026-11-24T20:15:07Z" (RFC 3339, UTC) from epoch milliseconds.
+pub fn iso_utc(ms: f64) -> String {
+    match utc_parts(ms) {
+        Some([y, mo, d, h, mi, s]) => format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z"),
+        None => "unknown date".into(),
+    }
+}
+
+/// "20261124_201507" (UTC), MedSP1000's run-folder stamp, from epoch milliseconds.
+pub fn folder_stamp(ms: f64) -> String {
+    match utc_parts(ms) {
+        Some([y, mo, d, h, mi, s]) => format!("{y:04}{mo:02}{d:02}_{h:02}{mi:02}{s:02}"),
+        None => "00000000_000000".into(),
+    }
+}
+
+/// Year, month, day, hour, minute, second (UTC) of epoch milliseconds.
+fn utc_parts(ms: f64) -> Option<[i64; 6]> {
     if !ms.is_finite() || ms < 0.0 {
-        return "unknown date".into();
+        return None;
     }
     let secs = (ms / 1000.0) as i64;
     let days = secs.div_euclid(86_400);
     let rem = secs.rem_euclid(86_400);
     let (y, m, d) = civil_from_days(days);
-    format!(
-        "{y:04}-{m:02}-{d:02} {:02}:{:02} UTC",
+    Some([
+        y,
+        i64::from(m),
+        i64::from(d),
         rem / 3600,
-        (rem % 3600) / 60
-    )
+        (rem % 3600) / 60,
+        rem % 60,
+    ])
 }
 
 /// Howard Hinnant's days-to-civil algorithm (proleptic Gregorian calendar).

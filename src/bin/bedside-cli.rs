@@ -100,6 +100,38 @@ mod cli {
         /// Let an LLM play the clinician natively and print the export (every prompt and raw
         /// reply, never the key).
         ModelPlay(ModelPlayArgs),
+        /// Run an evaluation plan (players × cases × repeats): one result file per job in
+        /// OUT/jobs, an index, resumable (running the same command again skips finished jobs).
+        Run(RunArgs),
+        /// Merge the result folders of one run's shards into one folder and one index.
+        Merge {
+            /// The folder to merge into (created if missing).
+            #[arg(long, value_name = "DIR")]
+            out: String,
+            #[arg(required = true, value_name = "SHARD_DIR")]
+            shards: Vec<String>,
+        },
+    }
+
+    #[derive(Args)]
+    struct RunArgs {
+        /// The plan (JSON, `assets/plan.schema.json`); keys come from the environment
+        /// variables it names, never from the file.
+        #[arg(value_name = "PLAN.json")]
+        plan: String,
+        /// The result folder (created if missing; a folder of the same run resumes).
+        #[arg(long, value_name = "DIR")]
+        out: String,
+        /// Jobs in flight at once per endpoint (default: the plan's `concurrency`, else 2).
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=64))]
+        jobs: Option<u32>,
+        /// Run only shard I of N (a deterministic 1/N of the jobs: one array task of a cluster
+        /// job); `merge` joins the shards' folders.
+        #[arg(long, value_name = "I/N", value_parser = bedside::eval::plan::Shard::parse)]
+        shard: Option<bedside::eval::plan::Shard>,
+        /// Also write MedSP1000's layout (OUT/medsp/<player>/<case>/<scenario>/<stamp>/).
+        #[arg(long)]
+        medsp: bool,
     }
 
     #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -240,6 +272,8 @@ mod cli {
             Command::Catalog { words } => catalog_search(&words, &catalog),
             Command::ImportRubric { paths, json } => import_rubric(&paths, json),
             Command::ModelPlay(args) => model_play(args, catalog),
+            Command::Run(args) => run_plan(args, catalog),
+            Command::Merge { out, shards } => merge(&out, &shards),
         }
     }
 
@@ -672,6 +706,84 @@ mod cli {
                 format!("--{prefix}{}", field.name().replace('_', "-"))
             }
             other => format!("--{}", other.name().replace('_', "-")),
+        }
+    }
+
+    /// Runs an evaluation plan into a result folder (`bedside::eval::batch`), printing each
+    /// job as it ends and a line per player at the end.
+    fn run_plan(args: RunArgs, catalog: Arc<Catalog>) -> Result<(), CliError> {
+        use bedside::eval::batch::{self, Options};
+        let loaded = batch::load_plan(std::path::Path::new(&args.plan), &catalog)
+            .map_err(CliError::Usage)?;
+        let keys = batch::keys_from_env(&loaded.plan).map_err(CliError::Usage)?;
+        let options = Options {
+            per_endpoint: args.jobs,
+            shard: args.shard,
+            medsp: args.medsp,
+        };
+        let index = batch::run(
+            &loaded,
+            std::path::Path::new(&args.out),
+            &options,
+            catalog,
+            &keys,
+            &|line| eprintln!("{line}"),
+        )
+        .map_err(CliError::Failed)?;
+        print_index(&index);
+        let mine: Vec<_> = index
+            .jobs
+            .iter()
+            .filter(|j| {
+                let job = loaded.jobs().into_iter().find(|x| x.id == j.id);
+                job.is_some_and(|job| options.shard.is_none_or(|s| s.holds(&job)))
+            })
+            .collect();
+        let failed = mine.iter().filter(|j| j.status == "failed").count();
+        if failed > 0 {
+            return Err(CliError::Failed(format!(
+                "{failed} of {} jobs failed (see OUT/failed/); run the same command again to retry them",
+                mine.len()
+            )));
+        }
+        Ok(())
+    }
+
+    fn merge(out: &str, shards: &[String]) -> Result<(), CliError> {
+        let paths: Vec<&std::path::Path> = shards.iter().map(std::path::Path::new).collect();
+        let index = bedside::eval::batch::merge(std::path::Path::new(out), &paths)
+            .map_err(CliError::Failed)?;
+        print_index(&index);
+        Ok(())
+    }
+
+    /// One line per player: jobs, completion (micro), tokens, latency, cost.
+    fn print_index(index: &bedside::eval::folder::Index) {
+        outln!(
+            "{}: {}/{} jobs done, {} failed, {} to do",
+            index.plan,
+            index.done,
+            index.total,
+            index.failed,
+            index.to_do
+        );
+        for p in &index.players {
+            let ms = |v: Option<u64>| v.map_or("–".to_string(), |v| format!("{v} ms"));
+            outln!(
+                "  {}: {} done, {} failed · completion {} ({}/{} items) · {} calls, {} tokens in, {} out · latency median {}, p95 {}{}",
+                p.label,
+                p.done,
+                p.failed,
+                percent(p.completion),
+                p.items_met,
+                p.items_scored,
+                p.calls,
+                p.input_tokens,
+                p.output_tokens,
+                ms(p.latency_median_ms),
+                ms(p.latency_p95_ms),
+                p.cost.map_or(String::new(), |c| format!(" · cost {c:.4}")),
+            );
         }
     }
 }

@@ -27,6 +27,51 @@ use crate::engine::score::JudgeRun;
 /// whose config has no turn limit (the engine's limit ends the others long before).
 pub const MAX_TURNS: usize = 200;
 
+/// How a model clinician produces each turn.
+#[derive(
+    Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Strategy {
+    /// One call per turn.
+    #[default]
+    Single,
+    /// MedSP1000's best-of-N: `n` candidate turns sampled at `temperature`, then one
+    /// selector call picks one.
+    BestOf { n: u32, temperature: f64 },
+}
+
+impl Strategy {
+    pub fn label(&self) -> String {
+        match self {
+            Strategy::Single => "single".to_string(),
+            Strategy::BestOf { n, temperature } => {
+                format!("best-of-{n} (temperature {temperature:.1})")
+            }
+        }
+    }
+
+    pub fn calls_per_turn(&self) -> u32 {
+        match self {
+            Strategy::Single => 1,
+            Strategy::BestOf { n, .. } => n + 1,
+        }
+    }
+
+    pub fn validate(&self) -> Result<(), String> {
+        match self {
+            Strategy::Single => Ok(()),
+            Strategy::BestOf { n, .. } if !(2..=16).contains(n) => {
+                Err(format!("n is {n}: best-of-N takes 2 to 16 candidates"))
+            }
+            Strategy::BestOf { temperature, .. } if !(0.0..=2.0).contains(temperature) => Err(
+                format!("temperature is {temperature}: candidates are sampled at 0 to 2"),
+            ),
+            Strategy::BestOf { .. } => Ok(()),
+        }
+    }
+}
+
 /// Who plays: each model role's provider settings.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Players {
@@ -58,6 +103,8 @@ pub struct PlayConfig {
     pub retry: RetryPolicy,
     /// Seeds the retry jitter.
     pub jitter_seed: u64,
+    /// How the clinician makes each ordinary turn (the end form is always one call).
+    pub strategy: Strategy,
 }
 
 impl PlayConfig {

@@ -470,6 +470,21 @@ pub fn judge_items(case: &Case) -> Vec<&RubricItem> {
 /// judge run so that results stay comparable; change it when the judge prompt changes.
 pub const JUDGE_PROMPT_VERSION: &str = "bedside-judge-1";
 
+/// Versions of the clinician's and the patient's prompts, recorded with every evaluation job.
+pub const CLINICIAN_PROMPT_VERSION: &str = "bedside-clinician-1";
+pub const PATIENT_PROMPT_VERSION: &str = "bedside-patient-1";
+
+/// Every role's prompt version, by role.
+pub fn prompt_versions() -> std::collections::BTreeMap<&'static str, &'static str> {
+    [
+        ("clinician", CLINICIAN_PROMPT_VERSION),
+        ("patient", PATIENT_PROMPT_VERSION),
+        ("judge", JUDGE_PROMPT_VERSION),
+    ]
+    .into_iter()
+    .collect()
+}
+
 /// The judge's system prompt: frozen-rubric semantics and the reply format.
 pub fn judge_system() -> String {
     "You are an examiner scoring a simulated clinical encounter against a frozen rubric. \

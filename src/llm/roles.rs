@@ -477,6 +477,17 @@ pub fn usage_totals<'a>(exchanges: impl IntoIterator<Item = &'a LlmExchange>) ->
     t
 }
 
+/// Usage per role over `exchanges` (roles without calls left out).
+pub fn usage_by_role(exchanges: &[LlmExchange]) -> BTreeMap<Role, UsageTotals> {
+    Role::ALL
+        .into_iter()
+        .filter_map(|role| {
+            let of_role: Vec<&LlmExchange> = exchanges.iter().filter(|x| x.role == role).collect();
+            (!of_role.is_empty()).then(|| (role, usage_totals(of_role)))
+        })
+        .collect()
+}
+
 /// What an export carries beyond the engine for a model-played or model-voiced encounter, the
 /// same from the CLI and the browser: every call (prompt, raw reply or error, never a key), the
 /// clinician's protocol faults per kind, usage per role, and the lines a model voiced.
@@ -484,17 +495,10 @@ pub fn export_record(
     exchanges: &[LlmExchange],
     voiced: &BTreeMap<u32, String>,
 ) -> serde_json::Value {
-    let usage: BTreeMap<Role, UsageTotals> = Role::ALL
-        .into_iter()
-        .filter_map(|role| {
-            let of_role: Vec<&LlmExchange> = exchanges.iter().filter(|x| x.role == role).collect();
-            (!of_role.is_empty()).then(|| (role, usage_totals(of_role)))
-        })
-        .collect();
     serde_json::json!({
         "llm_exchanges": exchanges,
         "protocol_faults": fault_counts(exchanges),
-        "usage": usage,
+        "usage": usage_by_role(exchanges),
         "voiced_lines": voiced,
     })
 }

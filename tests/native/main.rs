@@ -14,6 +14,7 @@ mod debrief_view;
 mod dose_limits;
 mod encounter_screen;
 mod engine_purity;
+mod eval;
 mod everyday;
 mod export;
 mod guideline_plays;

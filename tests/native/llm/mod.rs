@@ -12,7 +12,7 @@ pub(crate) mod fault_server;
 mod figures;
 mod prompt_guarantees;
 mod role_turns;
-mod smol;
+pub(crate) mod smol;
 mod smollm2;
 
 use std::collections::BTreeMap;

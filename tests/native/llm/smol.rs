@@ -2,8 +2,8 @@
 
 use super::*;
 
-pub(super) struct Smol {
-    pub(super) url: String,
+pub(crate) struct Smol {
+    pub(crate) url: String,
     pub(super) log: std::path::PathBuf,
     /// The watchdog shell that owns the server.
     _watchdog: Mutex<std::process::Child>,
@@ -16,7 +16,7 @@ const REQUIRE: &str = "BEDSIDE_REQUIRE_LLM";
 /// installs it) and `BEDSIDE_REQUIRE_LLM` is unset: then the test says loudly that it skipped
 /// and returns, so `cargo test` works on a machine set up for the app only. The tests that use
 /// the model run one at a time (overlapping requests slow it down).
-pub(super) fn smol(test: &str) -> Option<(&'static Smol, MutexGuard<'static, ()>)> {
+pub(crate) fn smol(test: &str) -> Option<(&'static Smol, MutexGuard<'static, ()>)> {
     static SERVER: OnceLock<Smol> = OnceLock::new();
     static LOCK: Mutex<()> = Mutex::new(());
     if !python().exists() {

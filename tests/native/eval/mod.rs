@@ -1,0 +1,53 @@
+//! Evaluation runs (`bedside::eval`): the plan format and its errors, jobs and shards, the
+//! runner's state machine and tallies, and whole runs through `eval::batch` and the CLI
+//! against the scripted ward server (faults, resume after a kill, shards) and real SmolLM2.
+
+mod figures;
+mod plan;
+mod runs;
+pub(crate) mod server;
+mod state;
+
+use std::path::{Path, PathBuf};
+
+use bedside::eval::plan::Plan;
+
+/// A fresh, empty folder under the system's temp dir.
+pub fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("bedside-eval-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    dir
+}
+
+/// A plan of `players` (label, model) on one endpoint × `cases` × `repeats`, 2 turns.
+pub fn plan_json(
+    url: &str,
+    players: &[(&str, &str)],
+    cases: &[&str],
+    repeats: u32,
+) -> serde_json::Value {
+    let players: Vec<serde_json::Value> = players
+        .iter()
+        .map(|(label, model)| {
+            serde_json::json!({
+                "label": label, "provider": "open_ai", "base_url": url, "model": model,
+                "temperature": 0.0, "max_tokens": 64, "timeout_s": 5,
+            })
+        })
+        .collect();
+    serde_json::json!({
+        "format": "bedside.plan", "format_version": 1, "name": "test run",
+        "players": players, "cases": cases, "repeats": repeats, "turn_limit": 2,
+    })
+}
+
+pub fn write_plan(dir: &Path, plan: &serde_json::Value) -> PathBuf {
+    let path = dir.join("plan.json");
+    std::fs::write(&path, serde_json::to_string_pretty(plan).unwrap()).unwrap();
+    path
+}
+
+pub fn parse(plan: &serde_json::Value) -> Plan {
+    Plan::parse("plan.json", &plan.to_string()).unwrap_or_else(|d| panic!("{d}"))
+}

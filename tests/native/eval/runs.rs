@@ -1,0 +1,368 @@
+//! Whole runs: `eval::batch` and `bedside-cli run` against the scripted ward server (faults,
+//! retry, a kill and a resume, shards and merge) and against real SmolLM2.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use bedside::eval::batch::{self, Loaded, Options};
+use bedside::eval::folder::{Folder, Index};
+use bedside::eval::job::{JobOutcome, JobRecord};
+use bedside::llm::settings::Role;
+
+use super::server::WardServer;
+use super::{plan_json, scratch, write_plan};
+use crate::support::catalog;
+
+/// Clinician calls of one job whose replies are all usable: a turn per allowed turn, then
+/// the end form.
+fn calls_per_job(turn_limit: u32) -> usize {
+    turn_limit as usize + 1
+}
+
+fn load(dir: &Path, plan: &serde_json::Value) -> Loaded {
+    let path = write_plan(dir, plan);
+    batch::load_plan(&path, &catalog()).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn run(loaded: &Loaded, out: &Path, options: &Options) -> Index {
+    let keys = batch::keys_from_env(&loaded.plan).expect("no keys needed");
+    batch::run(loaded, out, options, catalog(), &keys, &|_| {}).unwrap_or_else(|e| panic!("{e}"))
+}
+
+fn records(out: &Path) -> Vec<JobRecord> {
+    let (records, problems) = Folder::open(out).unwrap().records();
+    assert!(problems.is_empty(), "{problems:?}");
+    records
+}
+
+#[test]
+fn failed_jobs_are_shown_failed_never_scored_and_retried_on_request() {
+    let server = WardServer::start();
+    let dir = scratch("faults");
+    let mut plan = plan_json(
+        &server.url,
+        &[
+            ("steady", "ward"),
+            ("flaky", "flaky"),
+            ("down", "down"),
+            ("garbled", "garbled"),
+        ],
+        &["sepsis-pneumonia", "anaphylaxis-peanut"],
+        1,
+    );
+    // The patient voice's stream is cut mid-way: the scripted lines stand, the job goes on.
+    plan["patient"] = serde_json::json!({
+        "label": "voice", "provider": "open_ai", "base_url": server.url, "model": "cut",
+        "timeout_s": 5,
+    });
+    let loaded = load(&dir, &plan);
+    let out = dir.join("out");
+    let index = run(&loaded, &out, &Options::default());
+    assert_eq!(index.total, 8);
+    for job in &index.jobs {
+        let failing = job.player == "down" || job.player == "garbled";
+        if failing {
+            assert_eq!(job.status, "failed", "{job:?}");
+            assert!(job.error.as_deref().is_some_and(|e| !e.is_empty()));
+            assert_eq!(job.items_scored, None, "a failed job has no score: {job:?}");
+            assert!(out.join("failed").join(format!("{}.json", job.id)).exists());
+        } else {
+            assert_eq!(job.status, "done", "{job:?}");
+            assert!(job.items_scored.is_some_and(|n| n > 0), "{job:?}");
+            assert!(out.join("jobs").join(format!("{}.json", job.id)).exists());
+        }
+    }
+    for p in &index.players {
+        let failing = p.label == "down" || p.label == "garbled";
+        assert_eq!(
+            (p.done, p.failed),
+            if failing { (0, 2) } else { (2, 0) },
+            "{p:?}"
+        );
+        if failing {
+            assert_eq!(p.items_scored, 0, "failures add nothing to a denominator");
+            assert_eq!(p.completion, None);
+        }
+    }
+    for r in records(&out).iter().filter(|r| r.is_finished()) {
+        let usage = &r.usage[&Role::Clinician];
+        assert_eq!(usage.calls as usize, calls_per_job(2), "{}", r.tag.job);
+        assert!(usage.input_tokens > 0, "the server's usage is recorded");
+        assert_eq!(r.latencies_ms.len(), calls_per_job(2));
+        assert!(r.usage.contains_key(&Role::Patient), "the voice was tried");
+        let e = r.export.as_ref().expect("a finished job's export");
+        assert!(!e.record.log.is_empty());
+        assert!(r.provenance.patient.contains("cut"));
+    }
+    // The endpoints come back; the same command retries only what failed.
+    server.heal();
+    let opened_before = server.seen().iter().filter(|s| s.opens_job()).count();
+    let index = run(&loaded, &out, &Options::default());
+    assert_eq!((index.done, index.failed), (8, 0));
+    let opened: Vec<String> = server.seen()[..]
+        .iter()
+        .filter(|s| s.opens_job())
+        .skip(opened_before)
+        .map(|s| s.model.clone())
+        .collect();
+    assert_eq!(
+        opened.len(),
+        4,
+        "only the four failed jobs ran again: {opened:?}"
+    );
+    assert!(
+        opened.iter().all(|m| m == "down" || m == "garbled"),
+        "{opened:?}"
+    );
+    assert_eq!(
+        std::fs::read_dir(out.join("failed")).unwrap().count(),
+        0,
+        "a job that finished leaves no failure behind"
+    );
+}
+
+/// A run killed while a job is in flight, then the same command again: every job ends up
+/// done, and the server saw each job's calls once, except the one in flight at the kill.
+#[test]
+fn a_killed_cli_run_resumes_and_plays_every_job_exactly_once() {
+    let server = WardServer::start();
+    let dir = scratch("kill");
+    let plan = plan_json(
+        &server.url,
+        &[("ward", "ward")],
+        &[
+            "sepsis-pneumonia",
+            "anaphylaxis-peanut",
+            "paediatric-asthma",
+        ],
+        1,
+    );
+    let path = write_plan(&dir, &plan);
+    let out = dir.join("out");
+    let cli = |out: &Path| {
+        Command::new(env!("CARGO_BIN_EXE_bedside-cli"))
+            .args([
+                "run",
+                path.to_str().unwrap(),
+                "--out",
+                out.to_str().unwrap(),
+                "--jobs",
+                "1",
+            ])
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("run bedside-cli")
+    };
+    // The second job's first call hangs: the first job is saved, the second is in flight.
+    server.hang_on_first_turn(2);
+    let mut child = cli(&out);
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while !server.is_hanging() {
+        assert!(
+            Instant::now() < deadline,
+            "the run never reached the second job"
+        );
+        assert!(child.try_wait().unwrap().is_none(), "the run ended early");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    server.release();
+    let saved: Vec<_> = std::fs::read_dir(out.join("jobs")).unwrap().collect();
+    assert_eq!(
+        saved.len(),
+        1,
+        "one job was finished and saved before the kill"
+    );
+    let before = server.seen().len();
+    assert_eq!(
+        before,
+        calls_per_job(2) + 1,
+        "one whole job and the hung call"
+    );
+
+    let resumed = cli(&out).wait_with_output().unwrap();
+    let log = String::from_utf8_lossy(&resumed.stderr);
+    assert!(resumed.status.success(), "{log}");
+    assert!(
+        log.contains("resuming: 1 of 3 jobs already finished"),
+        "{log}"
+    );
+    let records = records(&out);
+    assert_eq!(records.len(), 3);
+    assert!(records.iter().all(JobRecord::is_finished));
+    // Exactly the two unfinished jobs were played by the second run.
+    assert_eq!(server.seen().len() - before, 2 * calls_per_job(2));
+    let index: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("index.json")).unwrap()).unwrap();
+    assert_eq!(index["done"], 3);
+}
+
+/// What a record says about the encounter, without the wall clock.
+fn played(r: &JobRecord) -> serde_json::Value {
+    let e = r.export.as_ref().unwrap();
+    serde_json::json!({
+        "tag": r.tag, "provenance": r.provenance, "outcome": r.outcome,
+        "record": e.record, "scores": e.scores,
+    })
+}
+
+#[test]
+fn two_shards_merge_to_the_results_of_one_unsharded_run() {
+    let server = WardServer::start();
+    let dir = scratch("shards");
+    let plan = plan_json(
+        &server.url,
+        &[("a", "ward"), ("b", "ward-b")],
+        &["sepsis-pneumonia", "anaphylaxis-peanut", "dka-young-adult"],
+        1,
+    );
+    let loaded = load(&dir, &plan);
+    let whole = run(&loaded, &dir.join("whole"), &Options::default());
+    let shard = |s: &str, name: &str| {
+        let options = Options {
+            shard: Some(bedside::eval::plan::Shard::parse(s).unwrap()),
+            ..Options::default()
+        };
+        let index = run(&loaded, &dir.join(name), &options);
+        (index.done, index.to_do)
+    };
+    assert_eq!(shard("1/2", "s1"), (3, 3), "each shard plays its half");
+    assert_eq!(shard("2/2", "s2"), (3, 3));
+    let merged = batch::merge(&dir.join("merged"), &[&dir.join("s1"), &dir.join("s2")])
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(merged.jobs, whole.jobs, "the same job lines and scores");
+    // Each job sent its player's seed: per repeat from 0, so 1 for the first repeat.
+    assert!(server.seen().iter().all(|s| s.seed == Some(1)));
+    assert_eq!(merged.done, 6);
+    let by_id = |out: &Path| {
+        let mut v: Vec<(String, serde_json::Value)> = records(out)
+            .iter()
+            .map(|r| (r.tag.job.clone(), played(r)))
+            .collect();
+        v.sort_by(|a, b| a.0.cmp(&b.0));
+        v
+    };
+    assert_eq!(by_id(&dir.join("merged")), by_id(&dir.join("whole")));
+    // Merging a folder of another run is refused.
+    let mut other = plan.clone();
+    other["name"] = "another run".into();
+    let other_loaded = load(&scratch("shards-other"), &other);
+    run(&other_loaded, &dir.join("other"), &Options::default());
+    let err = batch::merge(&dir.join("merged2"), &[&dir.join("s1"), &dir.join("other")])
+        .expect_err("different runs");
+    assert!(err.contains("different run"), "{err}");
+}
+
+#[test]
+fn a_folder_of_another_configuration_is_not_resumed() {
+    let server = WardServer::start();
+    let dir = scratch("changed");
+    let mut plan = plan_json(&server.url, &[("a", "ward")], &["sepsis-pneumonia"], 1);
+    let out = dir.join("out");
+    run(&load(&dir, &plan), &out, &Options::default());
+    plan["players"][0]["temperature"] = 0.9.into();
+    let loaded = load(&dir, &plan);
+    let keys = batch::keys_from_env(&loaded.plan).unwrap();
+    let err = batch::run(
+        &loaded,
+        &out,
+        &Options::default(),
+        catalog(),
+        &keys,
+        &|_| {},
+    )
+    .expect_err("the finished job no longer answers the plan");
+    assert!(
+        err.contains("sepsis-pneumonia--a--r1") && err.contains("temperature"),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_medsp_layout_is_written_for_every_finished_job() {
+    let server = WardServer::start();
+    let dir = scratch("medsp");
+    let plan = plan_json(&server.url, &[("a", "ward")], &["sepsis-pneumonia"], 2);
+    let loaded = load(&dir, &plan);
+    let out = dir.join("out");
+    let options = Options {
+        medsp: true,
+        ..Options::default()
+    };
+    run(&loaded, &out, &options);
+    let case_dir = out.join("medsp/a/sepsis-pneumonia/default");
+    let runs: Vec<_> = std::fs::read_dir(&case_dir).unwrap().collect();
+    assert_eq!(runs.len(), 2, "one folder per repeat");
+    for r in runs {
+        let d = r.unwrap().path();
+        let result: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(d.join("final_evaluation_frozen_rubric.json")).unwrap(),
+        )
+        .unwrap();
+        let s = &result["_score_summary"];
+        let total = s["total_items"].as_u64().unwrap();
+        assert!(total > 0);
+        assert_eq!(
+            s["completed_items"].as_u64().unwrap() + s["false_items"].as_u64().unwrap(),
+            total
+        );
+        let manifest: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(d.join("run_manifest.json")).unwrap())
+                .unwrap();
+        assert_eq!(manifest["case_id"], "sepsis-pneumonia");
+        assert_eq!(manifest["model"], "ward");
+        assert_eq!(manifest["max_turns"], 2);
+    }
+}
+
+#[test]
+fn a_run_against_smollm2_finishes_and_records_what_reproduces_it() {
+    let Some((smol, _guard)) = crate::llm::smol::smol("a_run_against_smollm2") else {
+        return;
+    };
+    let dir = scratch("smol");
+    let mut plan = plan_json(
+        &smol.url,
+        &[("smol", "SmolLM2")],
+        &["sepsis-pneumonia", "anaphylaxis-peanut"],
+        1,
+    );
+    plan["players"][0]["max_tokens"] = 120.into();
+    plan["players"][0]["timeout_s"] = 120.into();
+    plan["players"][0]["price"] =
+        serde_json::json!({"input_per_million": 1.0, "output_per_million": 2.0});
+    let loaded = load(&dir, &plan);
+    let out = dir.join("out");
+    let index = run(
+        &loaded,
+        &out,
+        &Options {
+            per_endpoint: Some(1),
+            ..Options::default()
+        },
+    );
+    assert_eq!((index.done, index.failed), (2, 0), "{index:?}");
+    let p = &index.players[0];
+    assert!(
+        p.input_tokens > 0 && p.output_tokens > 0,
+        "llama.cpp reports usage: {p:?}"
+    );
+    let expected = (p.input_tokens as f64 * 1.0 + p.output_tokens as f64 * 2.0) / 1e6;
+    assert!((p.cost.unwrap() - expected).abs() < 1e-12);
+    assert!(p.latency_median_ms.is_some() && p.latency_p95_ms >= p.latency_median_ms);
+    for r in records(&out) {
+        assert!(matches!(r.outcome, JobOutcome::Finished { .. }));
+        assert_eq!(r.provenance.model, "SmolLM2");
+        assert_eq!(
+            r.provenance.seed,
+            Some(1),
+            "per-repeat seed from 0, repeat 1"
+        );
+        assert_eq!(r.provenance.case_hash.len(), 64);
+        let app = r.export.as_ref().unwrap().app.as_ref().unwrap();
+        assert!(!app["llm_exchanges"].as_array().unwrap().is_empty());
+    }
+}
