@@ -51,10 +51,11 @@ pub async fn best_of_turn<T: Transport>(
     let mut usable: Vec<(u32, Turn, Fallback)> = Vec::new();
     for k in 1..=n {
         chat.params = candidate_params(&base, temperature, k);
-        let (mut ex, result) = roles::clinician_call(client, &mut chat, cancel, &mut exchanges, |ex| {
-            ex.step = Some(TurnStep::Candidate(k))
-        })
-        .await;
+        let (mut ex, result) =
+            roles::clinician_call(client, &mut chat, cancel, &mut exchanges, |ex| {
+                ex.step = Some(TurnStep::Candidate(k))
+            })
+            .await;
         let c = match result {
             Ok(c) => c,
             Err(err) => return roles::call_failed(ex, err, exchanges),
@@ -73,10 +74,11 @@ pub async fn best_of_turn<T: Transport>(
     }
     let shown: Vec<&Turn> = usable.iter().map(|(_, t, _)| t).collect();
     let mut selector = prompts::selector_chat(&chat, &shown, base);
-    let (mut ex, result) = roles::clinician_call(client, &mut selector, cancel, &mut exchanges, |ex| {
-        ex.step = Some(TurnStep::Selector)
-    })
-    .await;
+    let (mut ex, result) =
+        roles::clinician_call(client, &mut selector, cancel, &mut exchanges, |ex| {
+            ex.step = Some(TurnStep::Selector)
+        })
+        .await;
     let c = match result {
         Ok(c) => c,
         Err(err) => return roles::call_failed(ex, err, exchanges),

@@ -510,7 +510,8 @@ pub fn selector_chat(chat: &Chat, candidates: &[&Turn], params: Params) -> Chat 
         if let Some(feedback) = last.text.strip_suffix(TURN_CUE) {
             last.text = feedback.to_string();
         }
-        last.text.push_str("\n\nCandidate next turns for the clinician:");
+        last.text
+            .push_str("\n\nCandidate next turns for the clinician:");
         for (i, t) in candidates.iter().enumerate() {
             let _ = write!(last.text, "\n{}. {}", i + 1, turn_json(t));
         }
