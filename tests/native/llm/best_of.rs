@@ -54,6 +54,22 @@ fn best_of_config(n: u32) -> PlayConfig {
     }
 }
 
+/// A best-of-3 run of a 3-turn encounter, the clinician on `server`, no patient voice or judge.
+fn play_best_of_three(server: &FaultServer) -> bedside::llm::driver::Play {
+    let players = Players {
+        clinician: settings(&server.url, ProviderKind::OpenAi),
+        patient: None,
+        judge: None,
+    };
+    let driver = Driver::new(&players, &best_of_config(N), NativeTransport::new);
+    block_on(driver.play(
+        model_encounter("acs-inferior-stemi", 3),
+        BTreeMap::new(),
+        &Cancel::new(),
+        &mut (),
+    ))
+}
+
 /// A best-of-3 run of three turns and the end form: turn 1 with three different candidates
 /// (the first after a 503 and a retry) and the selector picking the 2nd; turn 2 with one
 /// unusable candidate and a selector reply that cannot be read; turn 3 with no usable
@@ -87,18 +103,7 @@ fn best_of_three_calls_n_plus_one_per_turn_and_takes_the_selectors_pick() {
         ok(end_form),
     ];
     let clinician = FaultServer::start(script);
-    let players = Players {
-        clinician: settings(&clinician.url, ProviderKind::OpenAi),
-        patient: None,
-        judge: None,
-    };
-    let driver = Driver::new(&players, &best_of_config(N), NativeTransport::new);
-    let play = block_on(driver.play(
-        model_encounter("acs-inferior-stemi", 3),
-        BTreeMap::new(),
-        &Cancel::new(),
-        &mut (),
-    ));
+    let play = play_best_of_three(&clinician);
     assert!(
         matches!(play.state, PlayState::Finished { .. }),
         "{:?}",
@@ -228,18 +233,7 @@ fn a_failed_candidate_call_fails_the_turn() {
         ok(&turn("When did the pain start?", &[])),
         reply(401, r#"{"error":{"message":"invalid api key"}}"#),
     ]);
-    let players = Players {
-        clinician: settings(&clinician.url, ProviderKind::OpenAi),
-        patient: None,
-        judge: None,
-    };
-    let driver = Driver::new(&players, &best_of_config(N), NativeTransport::new);
-    let play = block_on(driver.play(
-        model_encounter("acs-inferior-stemi", 3),
-        BTreeMap::new(),
-        &Cancel::new(),
-        &mut (),
-    ));
+    let play = play_best_of_three(&clinician);
     let PlayState::Failed(PlayError::Clinician(e)) = &play.state else {
         panic!("{:?}", play.state)
     };
@@ -368,7 +362,8 @@ fn steps_prompt_versions_and_the_selectors_reply() {
 
 /// SmolLM2 plays best-of-2 to the end of a 1-turn encounter (one turn: N + 1 calls, 4 to 7 s
 /// each on two shared cores): each ordinary turn costs N + 1 calls (N when no candidate was
-/// usable), the end form one call or two (its re-ask).
+/// usable), the end form one call or two (its re-ask). The seeds make the run the same each
+/// time (a candidate is usable in it).
 #[test]
 fn smollm2_plays_best_of_two_to_the_end() {
     let Some((server, _guard)) = smol("smollm2_plays_best_of_two_to_the_end") else {
