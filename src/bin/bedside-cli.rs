@@ -213,6 +213,14 @@ mod cli {
         /// With --judge: score them even when the clinician's run failed (on the partial record).
         #[arg(long, requires = "judge")]
         judge_after_failure: bool,
+        /// Best-of-N (MedSP1000's `bon`): sample N candidate turns (2–16) and let one more call
+        /// pick one, N + 1 calls per turn; the end form stays one call (default: one call per
+        /// turn).
+        #[arg(long, value_name = "N")]
+        best_of: Option<u32>,
+        /// With --best-of: the candidates' sampling temperature, 0–2 (0–1 for Anthropic).
+        #[arg(long, value_name = "X", default_value_t = 1.0, requires = "best_of")]
+        best_of_temperature: f64,
         /// What to print.
         #[arg(long, value_enum, default_value_t = ModelOutput::Export)]
         output: ModelOutput,
@@ -575,7 +583,7 @@ mod cli {
     /// `llm::driver`), the patient side voiced by a model if asked; the export goes to stdout.
     fn model_play(args: ModelPlayArgs, catalog: Arc<Catalog>) -> Result<(), CliError> {
         use bedside::app::settings::model_label;
-        use bedside::llm::driver::{Driver, PlayConfig, PlayState, Players};
+        use bedside::llm::driver::{Driver, PlayConfig, PlayState, Players, Strategy};
         use bedside::llm::settings::{ApiKey, Context, ProviderKind, ProviderSettings};
         use bedside::llm::transport::{block_on, Cancel, NativeTransport};
 
@@ -604,9 +612,35 @@ mod cli {
             timeout_s: args.timeout,
             judge_after_failure: args.judge_after_failure,
             jitter_seed: args.seed.unwrap_or(0),
+            strategy: match args.best_of {
+                None => Strategy::Single,
+                Some(n) => Strategy::BestOf {
+                    n,
+                    temperature: args.best_of_temperature,
+                },
+            },
             ..PlayConfig::default()
         };
         let mut problems = Vec::new();
+        if let Err(e) = config.strategy.validate() {
+            // The message names the field: "n must be…; temperature must be…".
+            problems.extend(e.split("; ").map(|p| match p.strip_prefix("temperature ") {
+                Some(rest) => format!("--best-of-temperature: {rest}"),
+                None => format!("--best-of: {}", p.strip_prefix("n ").unwrap_or(p)),
+            }));
+        } else if let Strategy::BestOf { temperature, .. } = config.strategy {
+            // The candidates' temperature must suit the provider too.
+            let mut candidates = config.settings(&clinician);
+            candidates.temperature = temperature;
+            if let Err(errors) = candidates.validate(Context::Native) {
+                problems.extend(
+                    errors
+                        .iter()
+                        .filter(|e| e.field == Field::Temperature)
+                        .map(|e| format!("--best-of-temperature: {}", e.message)),
+                );
+            }
+        }
         let roles = [("", Some(&clinician)), ("patient-", patient.as_ref())];
         for (prefix, settings) in roles {
             let Some(settings) = settings else { continue };

@@ -13,6 +13,9 @@
 
 use std::collections::BTreeMap;
 
+use serde::{Deserialize, Serialize};
+
+use super::best_of;
 use super::client::{Client, RetryPolicy};
 use super::error::{ErrorKind, LlmError};
 use super::protocol::Fallback;
@@ -27,51 +30,6 @@ use crate::engine::score::JudgeRun;
 /// whose config has no turn limit (the engine's limit ends the others long before).
 pub const MAX_TURNS: usize = 200;
 
-/// How a model clinician produces each turn.
-#[derive(
-    Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
-)]
-#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
-pub enum Strategy {
-    /// One call per turn.
-    #[default]
-    Single,
-    /// MedSP1000's best-of-N: `n` candidate turns sampled at `temperature`, then one
-    /// selector call picks one.
-    BestOf { n: u32, temperature: f64 },
-}
-
-impl Strategy {
-    pub fn label(&self) -> String {
-        match self {
-            Strategy::Single => "single".to_string(),
-            Strategy::BestOf { n, temperature } => {
-                format!("best-of-{n} (temperature {temperature:.1})")
-            }
-        }
-    }
-
-    pub fn calls_per_turn(&self) -> u32 {
-        match self {
-            Strategy::Single => 1,
-            Strategy::BestOf { n, .. } => n + 1,
-        }
-    }
-
-    pub fn validate(&self) -> Result<(), String> {
-        match self {
-            Strategy::Single => Ok(()),
-            Strategy::BestOf { n, .. } if !(2..=16).contains(n) => {
-                Err(format!("n is {n}: best-of-N takes 2 to 16 candidates"))
-            }
-            Strategy::BestOf { temperature, .. } if !(0.0..=2.0).contains(temperature) => Err(
-                format!("temperature is {temperature}: candidates are sampled at 0 to 2"),
-            ),
-            Strategy::BestOf { .. } => Ok(()),
-        }
-    }
-}
-
 /// Who plays: each model role's provider settings.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Players {
@@ -82,6 +40,66 @@ pub struct Players {
     /// Scores the rubric items without a rule once the encounter has ended; `None`: rules
     /// only.
     pub judge: Option<ProviderSettings>,
+}
+
+/// How a model clinician produces each turn. The end form (while the encounter is closing) is
+/// always one call, as in [`Strategy::Single`] (with its one re-ask): the strategy is for the
+/// ordinary turns.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Strategy {
+    /// One call per turn.
+    #[default]
+    Single,
+    /// MedSP1000's best-of-N: `n` candidate turns sampled at `temperature`, then one selector
+    /// call picks one ([`super::best_of`]): `n + 1` calls per turn whenever the server answers.
+    BestOf { n: u32, temperature: f64 },
+}
+
+impl Strategy {
+    /// Best-of's bounds on `n`.
+    pub const BEST_OF_N: std::ops::RangeInclusive<u32> = 2..=16;
+
+    /// "single", "best-of-4 (temperature 1.0)".
+    pub fn label(&self) -> String {
+        match self {
+            Strategy::Single => "single".into(),
+            Strategy::BestOf { n, temperature } => {
+                format!("best-of-{n} (temperature {temperature:?})")
+            }
+        }
+    }
+
+    /// The calls an ordinary turn costs when the server answers and nothing is re-asked (for
+    /// estimates): 1, or n + 1.
+    pub fn calls_per_turn(&self) -> u32 {
+        match self {
+            Strategy::Single => 1,
+            Strategy::BestOf { n, .. } => n + 1,
+        }
+    }
+
+    /// `n` from 2 to 16, `temperature` from 0 to 2; the message names the field.
+    pub fn validate(&self) -> Result<(), String> {
+        let Strategy::BestOf { n, temperature } = self else {
+            return Ok(());
+        };
+        let mut problems = Vec::new();
+        let (lo, hi) = (Self::BEST_OF_N.start(), Self::BEST_OF_N.end());
+        if !Self::BEST_OF_N.contains(n) {
+            problems.push(format!("n must be between {lo} and {hi} (got {n})"));
+        }
+        if !temperature.is_finite() || !(0.0..=2.0).contains(temperature) {
+            problems.push(format!(
+                "temperature must be between 0 and 2 (got {temperature})"
+            ));
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(problems.join("; "))
+        }
+    }
 }
 
 /// How a run is set up. The sampling overrides apply to every role's settings; `None` keeps
@@ -103,7 +121,7 @@ pub struct PlayConfig {
     pub retry: RetryPolicy,
     /// Seeds the retry jitter.
     pub jitter_seed: u64,
-    /// How the clinician makes each ordinary turn (the end form is always one call).
+    /// How the clinician produces each ordinary turn.
     pub strategy: Strategy,
 }
 
@@ -241,6 +259,7 @@ pub struct Driver<T: Transport> {
     patient: Option<Client<T>>,
     judge: Option<Client<T>>,
     judge_after_failure: bool,
+    strategy: Strategy,
 }
 
 impl<T: Transport> Driver<T> {
@@ -260,6 +279,7 @@ impl<T: Transport> Driver<T> {
             patient: players.patient.as_ref().map(|s| client(s, 1)),
             judge: players.judge.as_ref().map(|s| client(s, 2)),
             judge_after_failure: config.judge_after_failure,
+            strategy: config.strategy.clone(),
         }
     }
 
@@ -267,7 +287,8 @@ impl<T: Transport> Driver<T> {
         &self.clinician
     }
 
-    /// Plays `encounter` with the model clinician until it ends, the observer pauses it, the
+    /// Plays `encounter` with the model clinician, each ordinary turn by the config's
+    /// [`Strategy`] and the end form in one call, until it ends, the observer pauses it, the
     /// `cancel` stops it or a call fails; then, if the encounter ended (or the run failed and
     /// the config asks for it), the judge scores it. `voiced` holds the lines a model voiced
     /// before this run, so that the patient's history matches what the clinician heard.
@@ -296,13 +317,15 @@ impl<T: Transport> Driver<T> {
             if turns.len() >= MAX_TURNS {
                 break PlayState::Failed(PlayError::TooManyTurns);
             }
-            let t = roles::clinician_turn(
-                &self.clinician,
-                encounter.case(),
-                encounter.record(),
-                cancel,
-            )
-            .await;
+            let (case, record) = (encounter.case(), encounter.record());
+            // The end form is one call whatever the strategy.
+            let t = match &self.strategy {
+                Strategy::BestOf { n, temperature } if record.state.end_requested.is_none() => {
+                    best_of::best_of_turn(&self.clinician, case, record, *n, *temperature, cancel)
+                        .await
+                }
+                _ => roles::clinician_turn(&self.clinician, case, record, cancel).await,
+            };
             for x in t.exchanges {
                 observer.exchange(&x);
                 exchanges.push(x);

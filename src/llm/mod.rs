@@ -17,9 +17,12 @@
 //! - [`prompts`]: pure prompt builders for the three roles.
 //! - [`roles`]: one call per role, recorded as an [`roles::LlmExchange`]; the judge's checked
 //!   [`crate::engine::score::JudgeRun`] (its one builder) and the export's LLM record.
-//! - [`driver`]: the one driver of a model-clinician encounter (app, CLI and tests).
+//! - [`best_of`]: MedSP1000's best-of-N clinician turn (N candidates, one selector call).
+//! - [`driver`]: the one driver of a model-clinician encounter (app, CLI and tests), with the
+//!   clinician's [`driver::Strategy`].
 
 pub mod anthropic;
+pub mod best_of;
 pub mod client;
 pub mod driver;
 pub mod error;

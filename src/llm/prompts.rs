@@ -13,7 +13,7 @@ use std::fmt::Write;
 
 use super::{Chat, Message, Params};
 use crate::engine::case::{Case, FactCategory, RubricItem, PATIENT};
-use crate::engine::encounter::{ActionStatus, Entry, EntryKind, Input, Record};
+use crate::engine::encounter::{ActionStatus, Entry, EntryKind, Input, Record, Turn};
 use crate::engine::utterance::UtteranceKind;
 
 pub use crate::engine::debrief::vitals_text;
@@ -117,8 +117,12 @@ pub fn clinician_system(turn_limit: Option<u32>) -> String {
     s
 }
 
+/// What ends the clinician's chat for an ordinary turn (after the latest feedback).
+const TURN_CUE: &str =
+    "\n\nYour turn: reply with one JSON object {\"speak\", \"actions\", \"eos\"}.";
+
 /// The clinician's serialized turn, as its earlier replies are shown back to it.
-fn turn_json(turn: &crate::engine::encounter::Turn) -> String {
+fn turn_json(turn: &Turn) -> String {
     serde_json::json!({"speak": turn.speak, "actions": turn.actions, "eos": turn.eos}).to_string()
 }
 
@@ -163,9 +167,7 @@ pub fn clinician_chat(case: &Case, record: &Record, params: Params) -> Chat {
                 super::protocol::END_FORM_SHAPE
             );
         } else {
-            last.text.push_str(
-                "\n\nYour turn: reply with one JSON object {\"speak\", \"actions\", \"eos\"}.",
-            );
+            last.text.push_str(TURN_CUE);
         }
     }
     let closing = record.state.end_requested.is_some();
@@ -466,24 +468,71 @@ pub fn judge_items(case: &Case) -> Vec<&RubricItem> {
     crate::engine::score::judge_items(case).collect()
 }
 
-/// The version of the judge prompt ([`judge_system`], [`judge_chat`]), recorded with every
-/// judge run so that results stay comparable; change it when the judge prompt changes.
-pub const JUDGE_PROMPT_VERSION: &str = "bedside-judge-1";
-
-/// Versions of the clinician's and the patient's prompts, recorded with every evaluation job.
+/// The version of the clinician prompt ([`clinician_system`], [`clinician_chat`], the
+/// corrections in [`super::protocol`]); change it when that prompt changes.
 pub const CLINICIAN_PROMPT_VERSION: &str = "bedside-clinician-1";
+
+/// The version of the patient prompt ([`patient_system`], [`patient_cue`], [`patient_chat`]).
 pub const PATIENT_PROMPT_VERSION: &str = "bedside-patient-1";
 
-/// Every role's prompt version, by role.
-pub fn prompt_versions() -> std::collections::BTreeMap<&'static str, &'static str> {
-    [
+/// The version of the best-of selector prompt ([`selector_system`], [`selector_chat`]).
+pub const SELECTOR_PROMPT_VERSION: &str = "bedside-selector-1";
+
+/// Each prompt's version by role ("clinician", "patient", "judge", "selector"), to record with
+/// a run so that its results stay comparable.
+pub fn prompt_versions() -> BTreeMap<&'static str, &'static str> {
+    BTreeMap::from([
         ("clinician", CLINICIAN_PROMPT_VERSION),
         ("patient", PATIENT_PROMPT_VERSION),
         ("judge", JUDGE_PROMPT_VERSION),
-    ]
-    .into_iter()
-    .collect()
+        ("selector", SELECTOR_PROMPT_VERSION),
+    ])
 }
+
+/// The best-of selector's system prompt: what it reads and the reply format.
+pub fn selector_system() -> String {
+    "You supervise the examining clinician in a simulated clinical encounter (an OSCE-style \
+     station). The conversation is the encounter so far as the clinician saw it: the door note and \
+     what the environment returned, and the clinician's own turns as JSON objects {\"speak\", \
+     \"actions\", \"eos\"}. At the end, candidate next turns are listed, numbered. Choose the one \
+     a competent clinician should take now: safe, focused on what matters most, moving the \
+     encounter forward, with only spoken words in \"speak\" and only non-verbal operations in \
+     \"actions\".\n\n\
+     Reply with exactly one JSON object and nothing else: {\"choice\": <the candidate's number>}"
+        .to_string()
+}
+
+/// The selector's chat: the candidates' chat (`chat`, the clinician's for this turn, trimmed if
+/// it was) with the candidate turns listed, numbered from 1, in place of the turn's cue.
+pub fn selector_chat(chat: &Chat, candidates: &[&Turn], params: Params) -> Chat {
+    let mut messages = chat.messages.clone();
+    if let Some(last) = messages.last_mut() {
+        if let Some(feedback) = last.text.strip_suffix(TURN_CUE) {
+            last.text = feedback.to_string();
+        }
+        last.text
+            .push_str("\n\nCandidate next turns for the clinician:");
+        for (i, t) in candidates.iter().enumerate() {
+            let _ = write!(last.text, "\n{}. {}", i + 1, turn_json(t));
+        }
+        let _ = write!(
+            last.text,
+            "\n\nWhich candidate should the clinician take? Reply with one JSON object: \
+             {{\"choice\": <a number from 1 to {}>}}.",
+            candidates.len()
+        );
+    }
+    Chat {
+        system: selector_system(),
+        messages,
+        params,
+        schema: Some(super::protocol::selector_schema(candidates.len())),
+    }
+}
+
+/// The version of the judge prompt ([`judge_system`], [`judge_chat`]), recorded with every
+/// judge run so that results stay comparable; change it when the judge prompt changes.
+pub const JUDGE_PROMPT_VERSION: &str = "bedside-judge-1";
 
 /// The judge's system prompt: frozen-rubric semantics and the reply format.
 pub fn judge_system() -> String {

@@ -920,3 +920,39 @@ pub fn judge_schema(ids: &[&str]) -> ReplySchema {
 pub const END_FORM_SHAPE: &str = "{\"diagnosis\": \"your final diagnosis\", \"differential\": \
      [\"other diagnoses considered\"], \"plan\": \"your management plan\", \"disposition\": \
      \"e.g. admit to cardiology\"}";
+
+/// The best-of selector's JSON Schema: the number of one of the `count` candidates shown.
+pub fn selector_schema(count: usize) -> ReplySchema {
+    let numbers: Vec<usize> = (1..=count).collect();
+    ReplySchema {
+        name: "selector_choice".into(),
+        schema: serde_json::json!({
+            "type": "object",
+            "properties": {
+                "choice": {"type": "integer", "enum": numbers}
+            },
+            "required": ["choice"],
+            "additionalProperties": false
+        }),
+    }
+}
+
+/// Reads the selector's `{"choice": k}` among `count` candidates numbered from 1: the chosen
+/// candidate's index from 0, or why the reply cannot be used. A number written as text
+/// (`"2"`) is read as the number.
+pub fn parse_choice(reply: &str, count: usize) -> Result<usize, String> {
+    let extracted = extract_object(reply).map_err(|e| e.to_string())?;
+    let choice = match extracted.value.get("choice") {
+        Some(Value::Number(n)) => n.as_u64(),
+        Some(Value::String(s)) => s.trim().parse::<u64>().ok(),
+        None => return Err("the reply has no \"choice\"".into()),
+        Some(_) => None,
+    };
+    match choice {
+        Some(k) if (1..=count as u64).contains(&k) => Ok(k as usize - 1),
+        _ => Err(format!(
+            "the choice {} is not a candidate's number (1 to {count})",
+            extracted.value["choice"]
+        )),
+    }
+}

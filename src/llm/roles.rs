@@ -43,6 +43,20 @@ pub struct LlmExchange {
     /// Whether this call was the corrective re-ask.
     #[serde(default)]
     pub correction: bool,
+    /// Which part of a best-of turn this call was ([`super::best_of`]); `None` for a turn of
+    /// one call (and in records saved before best-of existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step: Option<TurnStep>,
+}
+
+/// The part of a best-of-N clinician turn a call was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TurnStep {
+    /// The k-th candidate sampled, k from 1 to N.
+    Candidate(u32),
+    /// The call that picked one of the usable candidates.
+    Selector,
 }
 
 impl LlmExchange {
@@ -60,6 +74,7 @@ impl LlmExchange {
             notes: Vec::new(),
             fault: None,
             correction: false,
+            step: None,
         }
     }
 
@@ -194,6 +209,100 @@ pub struct ClinicianTurn {
     pub exchanges: Vec<LlmExchange>,
 }
 
+/// What a clinician reply is read against: whether it is the end form, the clinician's earlier
+/// speech (no word-for-word repeat) and the people of the case (no lines written for them).
+/// One reading for [`clinician_turn`] and the best-of candidates ([`super::best_of`]).
+pub(super) struct TurnCheck<'a> {
+    pub(super) closing: bool,
+    earlier: Vec<&'a str>,
+    people: Vec<&'a str>,
+}
+
+impl<'a> TurnCheck<'a> {
+    pub(super) fn new(case: &'a Case, record: &'a Record) -> TurnCheck<'a> {
+        let earlier = record
+            .log
+            .iter()
+            .filter_map(|e| match &e.kind {
+                EntryKind::ClinicianSaid { text, .. } => Some(text.as_str()),
+                _ => None,
+            })
+            .collect();
+        let mut people: Vec<&str> = vec![case.patient.name.as_str()];
+        people.extend(case.actors.iter().map(|a| a.name.as_str()));
+        TurnCheck {
+            closing: record.state.end_requested.is_some(),
+            earlier,
+            people,
+        }
+    }
+
+    /// Parses and checks reply `c` (a turn, or the end form while the encounter is closing),
+    /// records it on `ex` (the completion, fallback, notes and fault) and returns the input
+    /// when the reply is usable, with its fallback.
+    pub(super) fn read(&self, ex: &mut LlmExchange, c: Completion) -> (Option<Input>, Fallback) {
+        let (input, fallback, notes, fault) = if self.closing {
+            let p = protocol::parse_end_form(&c.text);
+            (p.form.map(Input::End), p.fallback, p.notes, None)
+        } else {
+            let ParsedTurn {
+                turn,
+                fallback,
+                mut notes,
+                fault,
+            } = protocol::parse_turn(&c.text);
+            let checked = turn
+                .as_ref()
+                .and_then(|t| protocol::check_turn(t, &c.finish, &self.earlier, &self.people));
+            match checked {
+                Some((fault, why)) => {
+                    notes.push(why);
+                    (None, Fallback::Unusable, notes, Some(fault))
+                }
+                None => (turn.map(Input::Turn), fallback, notes, fault),
+            }
+        };
+        ex.completion = Some(c);
+        ex.fallback = Some(fallback);
+        ex.notes = notes;
+        ex.fault = fault;
+        (input, fallback)
+    }
+}
+
+/// One clinician-role call on `chat` (`tag` marks its exchange). A chat too long for the model
+/// is sent again without its oldest turns (the refused call recorded in `exchanges`), and
+/// `chat` keeps the shorter form for the turn's later calls. Returns the call's exchange, not
+/// yet recorded, and its result.
+pub(super) async fn clinician_call<T: Transport>(
+    client: &Client<T>,
+    chat: &mut Chat,
+    cancel: &Cancel,
+    exchanges: &mut Vec<LlmExchange>,
+    tag: impl Fn(&mut LlmExchange),
+) -> (LlmExchange, Result<Completion, LlmError>) {
+    loop {
+        let mut ex = LlmExchange::new(client, Role::Clinician, chat.clone());
+        tag(&mut ex);
+        let result = client.complete(chat, cancel).await;
+        if let Err(err) = &result {
+            if err.kind() == ErrorKind::ContextLength {
+                if let Some(shorter) = prompts::trim_oldest(chat) {
+                    ex.error = Some(err.clone());
+                    ex.notes.push(
+                        "the chat outgrew the context window; retrying without the oldest turns"
+                            .into(),
+                    );
+                    exchanges.push(ex);
+                    *chat = shorter;
+                    continue;
+                }
+            }
+        }
+        return (ex, result);
+    }
+}
+
 /// Runs one clinician turn: prompt from the record → call → parse (fallback recorded) → if
 /// unusable, ask once more for a corrected reply → engine input; a reply still unusable is a
 /// turn in which nothing is said or done (fallback `Unusable`). Only a failed call is an error. While the
@@ -207,71 +316,21 @@ pub async fn clinician_turn<T: Transport>(
     cancel: &Cancel,
 ) -> ClinicianTurn {
     let mut chat = prompts::clinician_chat(case, record, client.params());
-    let closing = record.state.end_requested.is_some();
-    let earlier: Vec<&str> = record
-        .log
-        .iter()
-        .filter_map(|e| match &e.kind {
-            EntryKind::ClinicianSaid { text, .. } => Some(text.as_str()),
-            _ => None,
-        })
-        .collect();
-    let mut people: Vec<&str> = vec![case.patient.name.as_str()];
-    people.extend(case.actors.iter().map(|a| a.name.as_str()));
+    let check = TurnCheck::new(case, record);
+    let closing = check.closing;
     let mut exchanges = Vec::new();
-    let mut attempt = 0;
-    while attempt < 2 {
-        let mut ex = LlmExchange::new(client, Role::Clinician, chat.clone());
-        ex.correction = attempt == 1;
-        let c = match client.complete(&chat, cancel).await {
+    for attempt in 0..2 {
+        let (mut ex, result) = clinician_call(client, &mut chat, cancel, &mut exchanges, |ex| {
+            ex.correction = attempt == 1
+        })
+        .await;
+        let c = match result {
             Ok(c) => c,
-            Err(err) => {
-                // Too long for the model: drop the oldest turns and try again.
-                if err.kind() == ErrorKind::ContextLength {
-                    if let Some(shorter) = prompts::trim_oldest(&chat) {
-                        ex.error = Some(err);
-                        ex.notes.push("the chat outgrew the context window; retrying without the oldest turns".into());
-                        exchanges.push(ex);
-                        chat = shorter;
-                        continue;
-                    }
-                }
-                ex.error = Some(err.clone());
-                exchanges.push(ex);
-                return ClinicianTurn {
-                    input: Err(err),
-                    fallback: Fallback::Unusable,
-                    exchanges,
-                };
-            }
-        };
-        // While the encounter is closing, the reply is the end form.
-        let (input, fallback, notes, fault) = if closing {
-            let p = protocol::parse_end_form(&c.text);
-            (p.form.map(Input::End), p.fallback, p.notes, None)
-        } else {
-            let ParsedTurn {
-                turn,
-                fallback,
-                mut notes,
-                fault,
-            } = protocol::parse_turn(&c.text);
-            let checked = turn
-                .as_ref()
-                .and_then(|t| protocol::check_turn(t, &c.finish, &earlier, &people));
-            match checked {
-                Some((fault, why)) => {
-                    notes.push(why);
-                    (None, Fallback::Unusable, notes, Some(fault))
-                }
-                None => (turn.map(Input::Turn), fallback, notes, fault),
-            }
+            Err(err) => return call_failed(ex, err, exchanges),
         };
         let raw = c.text.clone();
-        ex.completion = Some(c);
-        ex.fallback = Some(fallback);
-        ex.notes = notes.clone();
-        ex.fault = fault;
+        let (input, fallback) = check.read(&mut ex, c);
+        let problem = ex.notes.join("; ");
         exchanges.push(ex);
         if let Some(input) = input {
             return ClinicianTurn {
@@ -280,7 +339,6 @@ pub async fn clinician_turn<T: Transport>(
                 exchanges,
             };
         }
-        let problem = notes.join("; ");
         if attempt == 1 && closing {
             // No usable end form even after asking again: the encounter closes without a
             // diagnosis (scored as none given), never with a guessed one.
@@ -294,15 +352,10 @@ pub async fn clinician_turn<T: Transport>(
             // Still unusable after asking again: a protocol fault, recorded on the exchange,
             // and the turn is taken as nothing said and nothing done (never as speech that
             // rules could credit). The encounter goes on.
-            if let Some(last) = exchanges.last_mut() {
-                last.notes
-                    .push("unusable after asking again: the turn is taken as nothing said".into());
-            }
-            return ClinicianTurn {
-                input: Ok(Input::Turn(Turn::default())),
-                fallback: Fallback::Unusable,
+            return nothing_said(
                 exchanges,
-            };
+                "unusable after asking again: the turn is taken as nothing said",
+            );
         }
         chat.messages.push(Message::assistant(raw));
         chat.messages.push(Message::user(if closing {
@@ -310,7 +363,6 @@ pub async fn clinician_turn<T: Transport>(
         } else {
             protocol::clinician_correction(&problem)
         }));
-        attempt += 1;
     }
     // Not reached: the second pass always returns.
     ClinicianTurn {
@@ -318,6 +370,34 @@ pub async fn clinician_turn<T: Transport>(
             ErrorKind::Protocol,
             "The clinician model's reply could not be used.",
         )),
+        fallback: Fallback::Unusable,
+        exchanges,
+    }
+}
+
+/// A failed call fails the turn, recorded on its exchange `ex`.
+pub(super) fn call_failed(
+    mut ex: LlmExchange,
+    err: LlmError,
+    mut exchanges: Vec<LlmExchange>,
+) -> ClinicianTurn {
+    ex.error = Some(err.clone());
+    exchanges.push(ex);
+    ClinicianTurn {
+        input: Err(err),
+        fallback: Fallback::Unusable,
+        exchanges,
+    }
+}
+
+/// A turn with nothing usable in it, taken as nothing said and nothing done; `why` is noted on
+/// the last call.
+pub(super) fn nothing_said(mut exchanges: Vec<LlmExchange>, why: &str) -> ClinicianTurn {
+    if let Some(last) = exchanges.last_mut() {
+        last.notes.push(why.into());
+    }
+    ClinicianTurn {
+        input: Ok(Input::Turn(Turn::default())),
         fallback: Fallback::Unusable,
         exchanges,
     }

@@ -333,6 +333,7 @@ fn usage_is_summed_over_the_calls() {
         notes: vec![],
         fault: None,
         correction: false,
+        step: None,
     };
     assert_eq!(
         usage_line(&[

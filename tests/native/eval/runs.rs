@@ -282,6 +282,31 @@ fn a_folder_of_another_configuration_is_not_resumed() {
 }
 
 #[test]
+fn a_best_of_player_makes_n_plus_one_calls_per_turn_and_records_them() {
+    let server = WardServer::start();
+    let dir = scratch("bestof");
+    let mut plan = plan_json(&server.url, &[("bon3", "ward")], &["sepsis-pneumonia"], 1);
+    plan["players"][0]["strategy"] =
+        serde_json::json!({"kind": "best_of", "n": 3, "temperature": 1.0});
+    let loaded = load(&dir, &plan);
+    let out = dir.join("out");
+    let index = run(&loaded, &out, &Options::default());
+    assert_eq!(index.done, 1);
+    let r = &records(&out)[0];
+    // Two turns of n + 1 calls, then the end form in one.
+    assert_eq!(r.usage[&Role::Clinician].calls, 2 * (3 + 1) + 1);
+    assert_eq!(server.seen().len(), 2 * (3 + 1) + 1);
+    assert_eq!(
+        r.provenance.strategy,
+        bedside::llm::driver::Strategy::BestOf {
+            n: 3,
+            temperature: 1.0
+        }
+    );
+    assert!(r.provenance.prompt_versions.contains_key("selector"));
+}
+
+#[test]
 fn the_medsp_layout_is_written_for_every_finished_job() {
     let server = WardServer::start();
     let dir = scratch("medsp");

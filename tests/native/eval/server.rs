@@ -3,7 +3,8 @@
 //! same answers as sequential ones), and counts what it was asked. The model name chooses
 //! the behaviour:
 //!
-//! - any name: a clinician that asks a different question each turn and fills the end form;
+//! - any name: a clinician that asks a different question each turn, fills the end form,
+//!   and as best-of's selector picks the first candidate;
 //! - `down`: 503 with `Retry-After: 0` (the endpoint is down; retries are instant);
 //! - `garbled`: 200 with a body that is not JSON;
 //! - `flaky`: every other request is a 429 with `Retry-After: 0`, the others answer;
@@ -196,6 +197,7 @@ fn answer(s: &Shared, seen: &Seen) -> Option<Step> {
     }
     let content = match seen.schema.as_deref() {
         Some("end_form") => END_FORM.to_string(),
+        Some("selector_choice") => r#"{"choice": 1}"#.to_string(),
         _ => serde_json::json!({
             "speak": QUESTIONS[seen.earlier_turns % QUESTIONS.len()],
             "actions": [],

@@ -6,6 +6,7 @@
 //!
 //! One file per area: `fault_server` and `smol` are the two servers; the others are tests.
 
+mod best_of;
 mod client;
 mod driver;
 pub(crate) mod fault_server;
