@@ -8,6 +8,7 @@
 //! Never imports leptos, web-sys or `crate::store`; the components in `crate::ui` call it.
 
 pub mod educator;
+pub mod evaluate;
 pub mod history;
 pub mod inbox;
 pub mod labels;

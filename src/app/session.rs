@@ -20,6 +20,7 @@ use crate::engine::catalog::Catalog;
 use crate::engine::encounter::{Config, Encounter, EndForm, EndReason, Input, InputError, Turn};
 use crate::engine::load::load_case;
 use crate::engine::score::{check_judge, JudgeError, JudgeRun, Override, GROSS_OVERDOSE_ITEM};
+use crate::eval::job::JobRecord;
 use crate::llm::roles::{LlmExchange, VoicedLine};
 
 use super::library::{Library, LibraryCase, Origin};
@@ -65,6 +66,10 @@ pub struct SavedEncounter {
     /// after a reload.
     #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
     pub seen_results: BTreeSet<u32>,
+    /// An evaluation run's job: its tag (run, job, player), provenance, outcome, usage and
+    /// judges' verdicts; the encounter itself is this record (`export` is none here).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job: Option<JobRecord>,
 }
 
 fn scripted() -> String {
@@ -117,6 +122,7 @@ pub struct Session {
     voiced: BTreeMap<u32, String>,
     patient_voice: String,
     seen_results: BTreeSet<u32>,
+    job: Option<JobRecord>,
 }
 
 impl Session {
@@ -142,6 +148,7 @@ impl Session {
             voiced: BTreeMap::new(),
             patient_voice: scripted(),
             seen_results: BTreeSet::new(),
+            job: None,
             encounter: Encounter::new(case.case.clone(), catalog, config),
         }
     }
@@ -184,6 +191,7 @@ impl Session {
             voiced: saved.voiced,
             patient_voice: saved.patient_voice,
             seen_results: saved.seen_results,
+            job: saved.job,
         })
     }
 
@@ -208,7 +216,13 @@ impl Session {
             voiced: self.voiced.clone(),
             patient_voice: self.patient_voice.clone(),
             seen_results: self.seen_results.clone(),
+            job: self.job.clone(),
         }
+    }
+
+    /// The evaluation job this encounter was, if it was one.
+    pub fn job(&self) -> Option<&JobRecord> {
+        self.job.as_ref()
     }
 
     pub fn encounter(&self) -> &Encounter {

@@ -10,7 +10,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 
 use super::folder::{write_atomic, Folder, Index};
-use super::job::{play_job, JobRecord, JobSpec};
+use super::job::{play_job, JobRecord, JobSpec, Secrets};
 use super::plan::{Endpoint, Job, Plan, Shard};
 use super::run::Runner;
 use crate::app::library::Library;
@@ -201,11 +201,13 @@ pub fn run(
     // The plan as it stands now (its finished jobs are checked against it below).
     let text = serde_json::to_string_pretty(&run_file).unwrap_or_default() + "\n";
     write_atomic(&run_path, &text).map_err(|e| format!("{}: {e}", run_path.display()))?;
-    let key = |e: &Endpoint| {
-        keys.iter()
+    let secrets = |e: &Endpoint| Secrets {
+        key: keys
+            .iter()
             .find(|(id, _)| *id == endpoint_key_id(e))
             .map(|(_, k)| k.clone())
-            .unwrap_or_default()
+            .unwrap_or_default(),
+        extra_headers: Vec::new(),
     };
     let all = loaded.jobs();
     let mine: Vec<Job> = all
@@ -215,7 +217,7 @@ pub fn run(
         .collect();
     let specs: Vec<JobSpec> = mine
         .iter()
-        .map(|j| JobSpec::new(&loaded.plan, j, &loaded.cases[j.case], &key))
+        .map(|j| JobSpec::new(&loaded.plan, j, &loaded.cases[j.case], &secrets))
         .collect();
     // A finished record must answer its job as the plan now stands.
     let mut problems = Vec::new();

@@ -182,6 +182,13 @@ pub fn case_hash(case: &Case) -> String {
     digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// What a plan never holds: an endpoint's key and extra headers' values.
+#[derive(Debug, Clone, Default)]
+pub struct Secrets {
+    pub key: ApiKey,
+    pub extra_headers: Vec<(String, String)>,
+}
+
 /// A job resolved against its plan: the settings of every role (keys included, never
 /// recorded), the run's config and what it will record.
 #[derive(Debug, Clone)]
@@ -195,13 +202,21 @@ pub struct JobSpec {
 }
 
 impl JobSpec {
-    /// Resolves `job` of `plan` on `case`; `key` gives each endpoint's key (the CLI reads the
-    /// environment variable the plan names, the browser its Settings).
-    pub fn new(plan: &Plan, job: &Job, case: &Case, key: &dyn Fn(&Endpoint) -> ApiKey) -> Self {
+    /// Resolves `job` of `plan` on `case`; `secrets` gives each endpoint's key and extra
+    /// headers (the CLI reads the environment variable the plan names, the browser its
+    /// Settings).
+    pub fn new(
+        plan: &Plan,
+        job: &Job,
+        case: &Case,
+        secrets: &dyn Fn(&Endpoint) -> Secrets,
+    ) -> Self {
         let player = &plan.players[job.player];
         let settings = |e: &Endpoint, temperature: f64, seed: Option<u64>| {
             let mut s = e.settings(temperature);
-            s.key = key(e);
+            let secrets = secrets(e);
+            s.key = secrets.key;
+            s.extra_headers = secrets.extra_headers;
             s.seed = seed;
             s
         };

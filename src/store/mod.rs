@@ -1,12 +1,13 @@
 //! Browser storage. Encounters ([`SavedEncounter`]) live in IndexedDB (database `bedside`,
 //! store `encounters`, one record `{id, json}` each, written after every input); imported case
-//! files, the id of the open encounter and the model settings ([`settings`]) live in
-//! localStorage.
+//! files, the id of the open encounter, the model settings ([`settings`]) and evaluation runs
+//! ([`runs`]) live in localStorage.
 //!
 //! Only meaningful in the browser: on a native target every call reports that storage is
 //! unavailable. Errors are a [`StoreError`], whose wording is for the page to show.
 
 pub mod educator;
+pub mod runs;
 pub mod settings;
 
 use std::cell::RefCell;

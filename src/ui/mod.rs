@@ -8,6 +8,7 @@
 mod context;
 mod debrief;
 mod encounter;
+mod evaluate;
 mod history;
 mod judge;
 mod library;
@@ -26,10 +27,11 @@ use crate::engine::catalog::Catalog;
 use crate::engine::CATALOG_JSON;
 
 /// The pages of the app, in navigation order: (route, label).
-pub const NAV: [(&str, &str); 4] = [
+pub const NAV: [(&str, &str); 5] = [
     ("/", "Case library"),
     ("/encounter", "Encounter"),
     ("/history", "History"),
+    ("/evaluate", "Evaluate"),
     ("/settings", "Settings"),
 ];
 
@@ -92,6 +94,8 @@ pub fn App() -> impl IntoView {
                                 <Route path=path!("/encounter/:id") view=encounter::EncounterPage />
                                 <Route path=path!("/debrief/:id") view=debrief::DebriefPage />
                                 <Route path=path!("/history") view=history::History />
+                                <Route path=path!("/evaluate") view=evaluate::EvaluatePage />
+                                <Route path=path!("/evaluate/:run") view=evaluate::RunPage />
                                 <Route path=path!("/settings") view=settings::SettingsPage />
                             </Routes>
                         }

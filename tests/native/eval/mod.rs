@@ -2,6 +2,7 @@
 //! runner's state machine and tallies, and whole runs through `eval::batch` and the CLI
 //! against the scripted ward server (faults, resume after a kill, shards) and real SmolLM2.
 
+mod browser;
 mod figures;
 mod plan;
 mod runs;

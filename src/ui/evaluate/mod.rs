@@ -1,0 +1,413 @@
+//! `/evaluate`: evaluation runs in the browser. The form builds a plan from the providers in
+//! Settings (keys stay there); the list shows this browser's runs; `/evaluate/:run` shows one
+//! run and drives it ([`run`]).
+
+mod run;
+
+pub use run::RunPage;
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_navigate;
+use leptos_router::NavigateOptions;
+
+use crate::app::evaluate::{plan_from_form, run_id, PlanForm, PlayerForm, StoredRun};
+use crate::engine::validate::Diagnostic;
+use crate::llm::settings::Role;
+use crate::store;
+
+use super::context::{app_data, jitter_seed, models};
+
+#[component]
+pub fn EvaluatePage() -> impl IntoView {
+    let runs = RwSignal::new(Vec::<StoredRun>::new());
+    let load_error = RwSignal::new(None::<String>);
+    match store::runs::load() {
+        Ok(r) => runs.set(r),
+        Err(e) => load_error.set(Some(e.to_string())),
+    }
+    view! {
+        <section class="page evaluate" aria-labelledby="page-title">
+            <h1 id="page-title">"Evaluate"</h1>
+            <p class="lead">
+                "Let models play the same cases, several times each, and compare them. Each finished job is saved as an encounter (it shows in the history and opens in the debrief); a failed job is shown with its error and never counts as a score."
+            </p>
+            {move || load_error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+            <RunList runs=runs />
+            <NewRunForm runs=runs />
+        </section>
+    }
+}
+
+#[component]
+fn RunList(runs: RwSignal<Vec<StoredRun>>) -> impl IntoView {
+    let delete_error = RwSignal::new(None::<String>);
+    view! {
+        <section class="panel" aria-labelledby="runs-title">
+            <h2 id="runs-title">"Runs in this browser"</h2>
+            {move || delete_error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
+            {move || {
+                let list = runs.get();
+                if list.is_empty() {
+                    return view! { <p class="muted" id="runs-empty">"No runs yet."</p> }.into_any();
+                }
+                view! {
+                    <ul class="run-list" id="run-list">
+                        {list
+                            .into_iter()
+                            .rev()
+                            .map(|r| {
+                                let id = r.id.clone();
+                                let href = format!("/evaluate/{}", r.id);
+                                let jobs = r.plan.players.len() * r.case_ids.len()
+                                    * r.plan.repeats as usize;
+                                view! {
+                                    <li class="run-row">
+                                        <a href=href>{r.plan.name.clone()}</a>
+                                        <span class="muted">
+                                            {format!(" · {jobs} jobs · {}", super::widgets::local_date(r.created_ms))}
+                                        </span>
+                                        <button
+                                            type="button"
+                                            class="button small danger-outline"
+                                            on:click=move |_| {
+                                                let mut kept = runs.get_untracked();
+                                                kept.retain(|x| x.id != id);
+                                                match store::runs::save(&kept) {
+                                                    Ok(()) => runs.set(kept),
+                                                    Err(e) => delete_error.set(Some(e.to_string())),
+                                                }
+                                            }
+                                        >
+                                            "Forget run"
+                                        </button>
+                                    </li>
+                                }
+                            })
+                            .collect_view()}
+                    </ul>
+                    <p class="muted small">
+                        "Forgetting a run keeps its encounters in the history."
+                    </p>
+                }
+                    .into_any()
+            }}
+        </section>
+    }
+}
+
+/// One form field's error, if any, by path.
+fn error_at(errors: &[Diagnostic], path: &str) -> Option<String> {
+    errors
+        .iter()
+        .find(|d| d.path == path)
+        .map(|d| format!("{} — {}", d.message, d.hint))
+}
+
+#[component]
+fn NewRunForm(runs: RwSignal<Vec<StoredRun>>) -> impl IntoView {
+    let data = app_data();
+    let m = models();
+    let form = RwSignal::new(PlanForm::new(&m.settings.get_untracked()));
+    let errors = RwSignal::new(Vec::<Diagnostic>::new());
+    let navigate = use_navigate();
+    let cases: Vec<(String, String)> = data.library.with_untracked(|l| {
+        l.cases()
+            .iter()
+            .map(|c| (c.id().to_string(), c.case.meta.title.clone()))
+            .collect()
+    });
+    let jobs = move || {
+        form.with(|f| {
+            let repeats = f.repeats.trim().parse::<usize>().unwrap_or(0);
+            f.players.len() * f.cases.len() * repeats
+        })
+    };
+    let start = move |_| {
+        let settings = m.settings.get_untracked();
+        match plan_from_form(&form.get_untracked(), &settings) {
+            Err(e) => errors.set(e),
+            Ok(plan) => {
+                errors.set(Vec::new());
+                let now = js_sys::Date::now();
+                let run = StoredRun {
+                    id: run_id(now, jitter_seed()),
+                    case_ids: plan.cases.clone(),
+                    plan,
+                    created_ms: now,
+                    failures: Default::default(),
+                };
+                let mut all = runs.get_untracked();
+                all.push(run.clone());
+                match store::runs::save(&all) {
+                    Ok(()) => {
+                        runs.set(all);
+                        navigate(
+                            &format!("/evaluate/{}?start=1", run.id),
+                            NavigateOptions::default(),
+                        );
+                    }
+                    Err(e) => errors.set(vec![Diagnostic::new("run", e.to_string(), "")]),
+                }
+            }
+        }
+    };
+    let field_error = move |path: &'static str| {
+        move || {
+            errors
+                .with(|e| error_at(e, path))
+                .map(|m| view! { <span class="field-error">{m}</span> })
+        }
+    };
+    view! {
+        <section class="panel" aria-labelledby="new-run-title">
+            <h2 id="new-run-title">"New run"</h2>
+            <p class="muted">
+                "Players call the providers set up in Settings, with their keys. The same plan runs from the command line: " <code>"bedside-cli run PLAN --out DIR"</code> "."
+            </p>
+            <label class="field">
+                <span>"Name"</span>
+                <input
+                    id="run-name"
+                    type="text"
+                    prop:value=move || form.with(|f| f.name.clone())
+                    on:input=move |ev| form.update(|f| f.name = event_target_value(&ev))
+                />
+                {field_error("name")}
+            </label>
+            <fieldset class="field case-picks">
+                <legend>"Cases"</legend>
+                {cases
+                    .into_iter()
+                    .map(|(id, title)| {
+                        let checked_id = id.clone();
+                        let input_id = format!("run-case-{id}");
+                        view! {
+                            <label class="checkbox">
+                                <input
+                                    type="checkbox"
+                                    id=input_id
+                                    prop:checked=move || form.with(|f| f.cases.contains(&checked_id))
+                                    on:change=move |ev| {
+                                        let on = event_target_checked(&ev);
+                                        let id = id.clone();
+                                        form.update(|f| {
+                                            if on {
+                                                f.cases.insert(id);
+                                            } else {
+                                                f.cases.remove(&id);
+                                            }
+                                        });
+                                    }
+                                />
+                                {title}
+                            </label>
+                        }
+                    })
+                    .collect_view()}
+                {field_error("cases")}
+            </fieldset>
+            <div class="field-row">
+                <NumberField form=form id="run-repeats" label="Repeats" get=|f| f.repeats.clone() set=|f, v| f.repeats = v />
+                <NumberField form=form id="run-turn-limit" label="Turn limit (blank: 12)" get=|f| f.turn_limit.clone() set=|f, v| f.turn_limit = v />
+                <NumberField form=form id="run-concurrency" label="Jobs at once per endpoint" get=|f| f.concurrency.clone() set=|f, v| f.concurrency = v />
+            </div>
+            {field_error("repeats")}
+            {field_error("turn_limit")}
+            {field_error("concurrency")}
+            <h3>"Players"</h3>
+            {field_error("players")}
+            <PlayerRows form=form errors=errors />
+            <button
+                type="button"
+                class="button"
+                id="run-add-player"
+                on:click=move |_| {
+                    let settings = m.settings.get_untracked();
+                    form.update(|f| {
+                        let n = f.players.len() + 1;
+                        f.players.push(PlayerForm::new(Role::Clinician, &settings, n));
+                    })
+                }
+            >
+                "Add a player"
+            </button>
+            <label class="checkbox">
+                <input
+                    type="checkbox"
+                    id="run-judge"
+                    prop:checked=move || form.with(|f| f.judge)
+                    on:change=move |ev| form.update(|f| f.judge = event_target_checked(&ev))
+                />
+                "Score the judge items with the judge in Settings"
+            </label>
+            {field_error("judge")}
+            <label class="checkbox">
+                <input
+                    type="checkbox"
+                    id="run-patient"
+                    prop:checked=move || form.with(|f| f.patient)
+                    on:change=move |ev| form.update(|f| f.patient = event_target_checked(&ev))
+                />
+                "Voice the patient with the patient model in Settings"
+            </label>
+            {field_error("patient")}
+            <p class="run-estimate" id="run-estimate" role="status">
+                {move || format!("{} jobs", jobs())}
+            </p>
+            {move || {
+                let e = errors.get();
+                (!e.is_empty())
+                    .then(|| {
+                        view! {
+                            <ul class="error-list" id="run-errors" role="alert">
+                                {e
+                                    .into_iter()
+                                    .map(|d| view! { <li>{format!("{}: {} — {}", d.path, d.message, d.hint)}</li> })
+                                    .collect_view()}
+                            </ul>
+                        }
+                    })
+            }}
+            <div class="form-actions">
+                <button type="button" class="button primary" id="run-start" on:click=start>
+                    "Start run"
+                </button>
+            </div>
+        </section>
+    }
+}
+
+#[component]
+fn NumberField(
+    form: RwSignal<PlanForm>,
+    id: &'static str,
+    label: &'static str,
+    get: fn(&PlanForm) -> String,
+    set: fn(&mut PlanForm, String),
+) -> impl IntoView {
+    view! {
+        <label class="field">
+            <span>{label}</span>
+            <input
+                id=id
+                type="text"
+                inputmode="decimal"
+                prop:value=move || form.with(get)
+                on:input=move |ev| form.update(|f| set(f, event_target_value(&ev)))
+            />
+        </label>
+    }
+}
+
+#[component]
+fn PlayerRows(form: RwSignal<PlanForm>, errors: RwSignal<Vec<Diagnostic>>) -> impl IntoView {
+    let providers: Vec<Role> = vec![Role::Clinician, Role::Patient, Role::Judge];
+    move || {
+        let n = form.with(|f| f.players.len());
+        (0..n)
+            .map(|i| {
+                let providers = providers.clone();
+                let err = move |f: &'static str| {
+                    move || {
+                        errors
+                            .with(|e| error_at(e, &format!("players[{i}].{f}")))
+                            .map(|m| view! { <span class="field-error">{m}</span> })
+                    }
+                };
+                let text = move |id: String,
+                                 label: &'static str,
+                                 get: fn(&PlayerForm) -> String,
+                                 set: fn(&mut PlayerForm, String)| {
+                    view! {
+                        <label class="field">
+                            <span>{label}</span>
+                            <input
+                                id=id
+                                type="text"
+                                prop:value=move || form.with(|f| f.players.get(i).map(get).unwrap_or_default())
+                                on:input=move |ev| {
+                                    let v = event_target_value(&ev);
+                                    form.update(|f| {
+                                        if let Some(p) = f.players.get_mut(i) {
+                                            set(p, v)
+                                        }
+                                    })
+                                }
+                            />
+                        </label>
+                    }
+                };
+                view! {
+                    <fieldset class="panel player-row" id=format!("player-{i}")>
+                        <legend>{format!("Player {}", i + 1)}</legend>
+                        <div class="field-row">
+                            {text(format!("player-{i}-label"), "Label", |p| p.label.clone(), |p, v| p.label = v)}
+                            <label class="field">
+                                <span>"Provider (from Settings)"</span>
+                                <select
+                                    id=format!("player-{i}-provider")
+                                    on:change=move |ev| {
+                                        let v = event_target_value(&ev);
+                                        let role = Role::ALL.into_iter().find(|r| r.label() == v);
+                                        form.update(|f| {
+                                            if let (Some(p), Some(r)) = (f.players.get_mut(i), role) {
+                                                p.provider = r;
+                                            }
+                                        })
+                                    }
+                                >
+                                    {providers
+                                        .iter()
+                                        .map(|r| {
+                                            let r = *r;
+                                            view! {
+                                                <option
+                                                    value=r.label()
+                                                    selected=move || form.with(|f| f.players.get(i).is_some_and(|p| p.provider == r))
+                                                >
+                                                    {format!("the {} provider", r.label())}
+                                                </option>
+                                            }
+                                        })
+                                        .collect_view()}
+                                </select>
+                            </label>
+                            {text(format!("player-{i}-model"), "Model (blank: the provider's)", |p| p.model.clone(), |p, v| p.model = v)}
+                        </div>
+                        {err("label")}
+                        {err("provider")}
+                        {err("model")}
+                        {err("base_url")}
+                        <div class="field-row">
+                            {text(format!("player-{i}-temperature"), "Temperature", |p| p.temperature.clone(), |p, v| p.temperature = v)}
+                            {text(format!("player-{i}-best_of"), "Candidates per turn (1: single; N: best-of-N)", |p| p.best_of.clone(), |p, v| p.best_of = v)}
+                            {text(format!("player-{i}-best_of_temperature"), "Candidates' temperature", |p| p.best_of_temperature.clone(), |p, v| p.best_of_temperature = v)}
+                        </div>
+                        {err("temperature")}
+                        {err("best_of")}
+                        {err("strategy")}
+                        <div class="field-row">
+                            {text(format!("player-{i}-price_in"), "Price per million tokens in", |p| p.price_in.clone(), |p, v| p.price_in = v)}
+                            {text(format!("player-{i}-price_out"), "Price per million tokens out", |p| p.price_out.clone(), |p, v| p.price_out = v)}
+                        </div>
+                        {err("price_in")}
+                        {err("price_out")}
+                        <button
+                            type="button"
+                            class="button small danger-outline"
+                            on:click=move |_| {
+                                form.update(|f| {
+                                    if i < f.players.len() {
+                                        f.players.remove(i);
+                                    }
+                                })
+                            }
+                        >
+                            "Remove this player"
+                        </button>
+                    </fieldset>
+                }
+            })
+            .collect_view()
+    }
+}
