@@ -4,78 +4,13 @@
 // resumes it and no job is played twice; a failing endpoint's jobs are shown failed with
 // their error, never as scores, and run again only on request.
 import assert from 'node:assert/strict';
-import { createServer } from 'node:http';
 import { test } from 'node:test';
 import { caseFile, openApp, openPage, screenshot, useApp, waitForApp } from './harness.mjs';
+import { opensJob, startWard } from './ward.mjs';
 
 const LLAMA_CPP = '5'; // Preset::ALL index of "llama.cpp server (local)"
 const CASES = ['sepsis-pneumonia', 'anaphylaxis-peanut', 'paediatric-asthma'];
-const QUESTIONS = [
-  "Hello, I'm Dr Lee, one of the emergency doctors. What brings you in today?",
-  'When did this start, and has it changed since?',
-  'Do you have any allergies to medicines?',
-  'What medicines do you take at the moment?',
-];
-const END_FORM = { diagnosis: 'Not yet clear', differential: [], plan: 'Observe and reassess', disposition: null };
-
 const app = useApp({ llm: { ctx: 4096 } });
-
-/**
- * A scripted clinician model: each reply is decided by the request alone (the turn number is
- * the count of earlier assistant messages). Model `down` answers 503 until `state.healed`.
- * `state.delayMs` slows every reply (a model's time). Records every request.
- */
-async function startWard() {
-  const state = { requests: [], healed: false, delayMs: 0 };
-  const srv = createServer((req, res) => {
-    const cors = {
-      'access-control-allow-origin': req.headers.origin ?? '*',
-      'access-control-allow-methods': 'GET, POST, OPTIONS',
-      'access-control-allow-headers': req.headers['access-control-request-headers'] ?? '*',
-      'access-control-expose-headers': 'retry-after',
-    };
-    if (req.method === 'OPTIONS') {
-      res.writeHead(204, cors);
-      res.end();
-      return;
-    }
-    let body = '';
-    req.on('data', (d) => (body += d));
-    req.on('end', () => {
-      const j = JSON.parse(body || '{}');
-      const schema = j.response_format?.json_schema?.name ?? null;
-      const earlier = (j.messages ?? []).filter((m) => m.role === 'assistant').length;
-      const seen = { model: j.model, seed: j.seed, schema, earlier, body };
-      state.requests.push(seen);
-      setTimeout(() => {
-        if (j.model === 'down' && !state.healed) {
-          res.writeHead(503, { ...cors, 'content-type': 'application/json', 'retry-after': '0' });
-          res.end(JSON.stringify({ error: { message: 'the model is down for maintenance' } }));
-          return;
-        }
-        const content =
-          schema === 'end_form'
-            ? JSON.stringify(END_FORM)
-            : JSON.stringify({ speak: QUESTIONS[earlier % QUESTIONS.length], actions: [], eos: false });
-        res.writeHead(200, { ...cors, 'content-type': 'application/json' });
-        res.end(
-          JSON.stringify({
-            id: 'ward',
-            object: 'chat.completion',
-            model: j.model,
-            choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }],
-            usage: { prompt_tokens: 100, completion_tokens: 20, total_tokens: 120 },
-          }),
-        );
-      }, state.delayMs);
-    });
-  });
-  await new Promise((ok) => srv.listen(0, '127.0.0.1', ok));
-  return { state, url: `http://127.0.0.1:${srv.address().port}`, close: () => new Promise((ok) => srv.close(ok)) };
-}
-
-/** A request that opens a job: a clinician call with no earlier turn. */
-const opensJob = (r) => r.schema === 'clinician_turn' && r.earlier === 0;
 
 /** Which case a request is about, by the start of its door note in the prompt. */
 const doorNotes = Object.fromEntries(CASES.map((id) => [id, caseFile(id).door_note.trim().slice(0, 40)]));

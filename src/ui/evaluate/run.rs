@@ -22,7 +22,7 @@ use crate::eval::run::{tallies, JobStatus, Progress, Runner};
 use crate::llm::transport::Cancel;
 use crate::store;
 
-use super::super::context::{app_data, models, AppData, Http};
+use super::super::context::{app_data, models, AppData, Http, Models};
 
 /// Where the run stands, as the page shows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,6 +49,7 @@ struct RunCtl {
     state: RwSignal<State>,
     workers: RwSignal<usize>,
     error: RwSignal<Option<String>>,
+    models: Models,
 }
 
 fn now() -> u64 {
@@ -57,14 +58,17 @@ fn now() -> u64 {
 
 impl RunCtl {
     fn refresh(&self) {
-        let (progress, jobs) = self.runner.with_value(|r| {
+        let Some((progress, jobs)) = self.runner.try_with_value(|r| {
             let jobs = r
                 .jobs()
                 .iter()
                 .map(|j| (j.clone(), r.status(j.index).clone()))
                 .collect::<Vec<_>>();
             (r.progress(now()), jobs)
-        });
+        }) else {
+            // The page is gone.
+            return;
+        };
         self.progress.try_set(progress);
         self.jobs.try_set(jobs);
     }
@@ -77,7 +81,7 @@ impl RunCtl {
         ) {
             return;
         }
-        let settings = models().settings.get_untracked();
+        let settings = self.models.settings.get_untracked();
         let missing = self.run.with_value(|r| missing_keys(&r.plan, &settings));
         if !missing.is_empty() {
             self.error.set(Some(missing.join("\n")));
@@ -108,9 +112,12 @@ impl RunCtl {
             spawn_local(async move {
                 self.work(data, settings).await;
                 self.workers.try_update(|w| *w = w.saturating_sub(1));
-                if self.workers.get_untracked() == 0 {
-                    let over = self.runner.with_value(Runner::is_over);
-                    self.state.try_set(match self.state.get_untracked() {
+                if self.workers.try_get_untracked() == Some(0) {
+                    let over = self.runner.try_with_value(Runner::is_over).unwrap_or(false);
+                    let Some(state) = self.state.try_get_untracked() else {
+                        return;
+                    };
+                    self.state.try_set(match state {
                         State::Pausing => State::Paused,
                         State::Stopping => State::Idle,
                         _ if over => State::Done,
@@ -123,24 +130,28 @@ impl RunCtl {
     }
 
     /// One worker: takes jobs until none is left for it, the run pauses or it is stopped.
+    /// Every access tolerates the page being gone (the run was left: its cleanup cancels).
     async fn work(self, data: AppData, settings: crate::llm::settings::Settings) {
         loop {
-            if self.state.get_untracked() != State::Running {
+            if self.state.try_get_untracked() != Some(State::Running) {
                 return;
             }
-            let Some(job) = self
-                .runner
-                .try_update_value(|r| r.start_next(now()))
-                .flatten()
-            else {
+            let Some(job) = self.runner.try_update_value(|r| r.start_next(now())).flatten() else {
                 return;
             };
             self.refresh();
-            let (plan, run_id) = self.run.with_value(|r| (r.plan.clone(), r.id.clone()));
-            let case = self.cases.with_value(|c| c[job.case].clone());
+            let Some((plan, run_id)) = self.run.try_with_value(|r| (r.plan.clone(), r.id.clone()))
+            else {
+                return;
+            };
+            let Some(case) = self.cases.try_with_value(|c| c[job.case].clone()) else {
+                return;
+            };
+            let Some(cancel) = self.cancel.try_get_value() else {
+                return;
+            };
             let mut spec = JobSpec::new(&plan, &job, &case, &|e| secrets_for(e, &settings));
             spec.tag.run = run_id.clone();
-            let cancel = self.cancel.get_value();
             let record = play_job(
                 &spec,
                 case,
@@ -153,15 +164,18 @@ impl RunCtl {
             .await;
             let Some(record) = record else {
                 // Stopped before it ended: still to do.
-                self.runner.update_value(|r| r.requeue(&job));
+                self.runner.try_update_value(|r| r.requeue(&job));
                 self.refresh();
                 continue;
             };
-            let saved = data.library.with_untracked(|l| saved_from_job(&record, l));
+            let saved = data
+                .library
+                .try_with_untracked(|l| saved_from_job(&record, l))
+                .flatten();
             let stored = match saved {
                 Some(saved) => store::save_encounter(&saved)
                     .await
-                    .map_err(|e| e.to_string()),
+                    .map_err(|e| format!("the finished job could not be saved: {e}")),
                 None => Err(match &record.outcome {
                     crate::eval::job::JobOutcome::Failed { error } => error.clone(),
                     _ => "finished without a score".to_string(),
@@ -169,14 +183,15 @@ impl RunCtl {
             };
             match stored {
                 Ok(()) => {
-                    self.runner.update_value(|r| r.finish(&job));
+                    self.runner.try_update_value(|r| r.finish(&job));
                     self.summaries.try_update(|s| s.push(record.summary()));
                     let _ = store::runs::update(&run_id, |r| {
                         r.failures.remove(&job.id);
                     });
                 }
                 Err(error) => {
-                    self.runner.update_value(|r| r.fail(&job, error.clone()));
+                    self.runner
+                        .try_update_value(|r| r.fail(&job, error.clone()));
                     let _ = store::runs::update(&run_id, |r| {
                         r.failures.insert(job.id.clone(), error);
                     });
@@ -188,7 +203,7 @@ impl RunCtl {
 }
 
 /// Opens the run: the stored run, its cases, and its saved encounters → the runner.
-async fn open_run(id: String, data: AppData) -> Result<RunCtl, String> {
+async fn open_run(id: String, data: AppData, models: Models) -> Result<RunCtl, String> {
     let runs = store::runs::load().map_err(|e| e.to_string())?;
     let run = runs
         .into_iter()
@@ -249,6 +264,7 @@ async fn open_run(id: String, data: AppData) -> Result<RunCtl, String> {
         state: RwSignal::new(State::Idle),
         workers: RwSignal::new(0),
         error: RwSignal::new(None),
+        models,
     };
     ctl.refresh();
     Ok(ctl)
@@ -260,9 +276,11 @@ pub fn RunPage() -> impl IntoView {
     let params = use_params_map();
     let query = use_query_map();
     let autostart = query.with_untracked(|q| q.get("start").is_some());
+    let m = models();
+    let resource_data = data.clone();
     let opened = LocalResource::new(move || {
         let id = params.read().get("run").unwrap_or_default();
-        open_run(id, app_data())
+        open_run(id, resource_data.clone(), m)
     });
     view! {
         <section class="page evaluate" aria-labelledby="page-title">

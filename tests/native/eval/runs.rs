@@ -391,3 +391,50 @@ fn a_run_against_smollm2_finishes_and_records_what_reproduces_it() {
         assert!(!app["llm_exchanges"].as_array().unwrap().is_empty());
     }
 }
+
+/// Walks a folder's files (recursively) and returns the paths of those containing `needle`.
+fn files_containing(dir: &Path, needle: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            found.extend(files_containing(&path, needle));
+        } else if std::fs::read_to_string(&path).is_ok_and(|t| t.contains(needle)) {
+            found.push(path.display().to_string());
+        }
+    }
+    found
+}
+
+#[test]
+fn a_key_from_the_environment_is_sent_and_never_written() {
+    const SECRET: &str = "sk-eval-SECRET-4242";
+    // Only this test reads this variable.
+    std::env::set_var("BEDSIDE_TEST_EVAL_KEY", SECRET);
+    let server = WardServer::start();
+    let dir = scratch("key");
+    let mut plan = plan_json(&server.url, &[("a", "ward")], &["sepsis-pneumonia"], 1);
+    plan["players"][0]["key_env"] = "BEDSIDE_TEST_EVAL_KEY".into();
+    let loaded = load(&dir, &plan);
+    let out = dir.join("out");
+    let options = Options {
+        medsp: true,
+        ..Options::default()
+    };
+    assert_eq!(run(&loaded, &out, &options).done, 1);
+    let sent = server
+        .seen()
+        .iter()
+        .filter(|s| s.authorization.contains(SECRET))
+        .count();
+    assert_eq!(sent, server.seen().len(), "every call carries the key");
+    assert_eq!(
+        files_containing(&out, SECRET),
+        Vec::<String>::new(),
+        "no file holds the key"
+    );
+    assert!(
+        !files_containing(&out, "BEDSIDE_TEST_EVAL_KEY").is_empty(),
+        "the plan names the variable"
+    );
+}

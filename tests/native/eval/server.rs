@@ -49,6 +49,8 @@ pub struct Seen {
     /// Assistant messages in the chat: the clinician's earlier turns.
     pub earlier_turns: usize,
     pub stream: bool,
+    /// The Authorization header as sent.
+    pub authorization: String,
 }
 
 impl Seen {
@@ -143,6 +145,14 @@ fn parse(request: &str) -> Seen {
         .unwrap_or("")
         .to_string();
     let v: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+    let authorization = request
+        .lines()
+        .find_map(|l| {
+            let (name, value) = l.split_once(':')?;
+            name.eq_ignore_ascii_case("authorization")
+                .then(|| value.trim().to_string())
+        })
+        .unwrap_or_default();
     Seen {
         model: v["model"].as_str().unwrap_or("").to_string(),
         seed: v["seed"].as_u64(),
@@ -154,6 +164,7 @@ fn parse(request: &str) -> Seen {
             .map(|m| m.iter().filter(|m| m["role"] == "assistant").count())
             .unwrap_or(0),
         stream: v["stream"].as_bool().unwrap_or(false),
+        authorization,
     }
 }
 
