@@ -1,9 +1,13 @@
 //! Evaluation runs (`bedside::eval`): the plan format and its errors, jobs and shards, the
-//! runner's state machine and tallies, and whole runs through `eval::batch` and the CLI
+//! runner's state machine and tallies, the estimate before a run, judge panels,
+//! reproducibility, and whole runs through `eval::batch` and the CLI
 //! against the scripted ward server (faults, resume after a kill, shards) and real SmolLM2.
 
+mod estimate;
 mod figures;
+mod judges;
 mod plan;
+mod reproduce;
 mod runs;
 pub(crate) mod server;
 mod state;
