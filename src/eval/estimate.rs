@@ -190,7 +190,8 @@ fn chars_tokens(chars: u64) -> u64 {
 
 /// A chat's size as a model would be sent it: its text / 4 plus the template's overhead.
 pub fn chat_tokens(chat: &Chat) -> u64 {
-    let chars: usize = chat.system.len() + chat.messages.iter().map(|m| m.text.len()).sum::<usize>();
+    let chars: usize =
+        chat.system.len() + chat.messages.iter().map(|m| m.text.len()).sum::<usize>();
     chars_tokens(chars as u64) + MESSAGE_OVERHEAD_TOKENS * (chat.messages.len() as u64 + 1)
 }
 
@@ -264,8 +265,7 @@ impl CaseShape {
                     actions,
                     eos,
                 } => Some((
-                    serde_json::json!({"speak": speak, "actions": actions, "eos": eos})
-                        .to_string(),
+                    serde_json::json!({"speak": speak, "actions": actions, "eos": eos}).to_string(),
                     actions.len(),
                 )),
                 _ => None,
@@ -341,8 +341,7 @@ impl CaseShape {
             selector_system_delta: chars_tokens(prompts::selector_system().len() as u64) as i64
                 - chars_tokens(clinician_system as u64) as i64,
             patient_opening,
-            patient_growth: chars_tokens(speak_chars + answer_chars)
-                + 2 * MESSAGE_OVERHEAD_TOKENS,
+            patient_growth: chars_tokens(speak_chars + answer_chars) + 2 * MESSAGE_OVERHEAD_TOKENS,
             judge_opening,
             judge_items: items.len(),
         }

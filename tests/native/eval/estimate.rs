@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use bedside::engine::case::Case;
 use bedside::engine::encounter::Encounter;
-use bedside::eval::batch::{self, Options};
+use bedside::eval::batch::Options;
 use bedside::eval::estimate::{
     chat_tokens, estimate, fresh_record, CaseShape, MESSAGE_OVERHEAD_TOKENS,
 };
@@ -17,7 +17,7 @@ use bedside::llm::prompts::{clinician_chat, judge_items};
 use bedside::llm::settings::{ProviderKind, ProviderSettings};
 use bedside::llm::Params;
 
-use super::{parse, plan_json, scratch, write_plan};
+use super::{load, parse, plan_json, run, scratch};
 use crate::support::{self, catalog};
 
 const CASES: &[&str] = &["sepsis-pneumonia", "anaphylaxis-peanut", "dka-young-adult"];
@@ -38,7 +38,12 @@ fn endpoint(label: &str, model: &str, max_tokens: u32) -> serde_json::Value {
 #[test]
 fn calls_and_output_tokens_follow_the_definition() {
     // 2 players × 3 cases × 2 repeats, turn limit 4, one player best-of-3.
-    let mut plan = plan_json("http://127.0.0.1:9/v1", &[("one", "m1"), ("bon", "m2")], CASES, 2);
+    let mut plan = plan_json(
+        "http://127.0.0.1:9/v1",
+        &[("one", "m1"), ("bon", "m2")],
+        CASES,
+        2,
+    );
     plan["turn_limit"] = 4.into();
     plan["players"][1]["strategy"] =
         serde_json::json!({"kind": "best_of", "n": 3, "temperature": 1.0});
@@ -62,7 +67,10 @@ fn calls_and_output_tokens_follow_the_definition() {
     // No price: no cost.
     assert_eq!(e.total.all().full_cost(), None);
     let line = e.line();
-    assert!(line.starts_with("12 jobs · about 132 model calls · about "), "{line}");
+    assert!(
+        line.starts_with("12 jobs · about 132 model calls · about "),
+        "{line}"
+    );
     assert!(!line.contains('$'), "{line}");
 }
 
@@ -94,11 +102,16 @@ fn the_patient_voice_and_each_judge_add_their_calls_and_cost() {
     assert_eq!(p.patient.calls, 9 * 5, "one patient reply per turn");
     assert_eq!(p.patient.output_tokens_max, 9 * 5 * 100);
     let judged_jobs = 2 * 3;
-    assert_eq!(p.judges.calls, judged_jobs * 2, "one call per judge per judged job");
+    assert_eq!(
+        p.judges.calls,
+        judged_jobs * 2,
+        "one call per judge per judged job"
+    );
     assert_eq!(p.judges.output_tokens_max, judged_jobs * (300 + 400));
     // Cost: the priced endpoints' calls; the second judge has no price.
     assert_eq!(p.judges.unpriced_calls, judged_jobs);
-    let cost = |c: &bedside::eval::estimate::Calls| price.cost(c.input_tokens, 0, c.output_tokens_max);
+    let cost =
+        |c: &bedside::eval::estimate::Calls| price.cost(c.input_tokens, 0, c.output_tokens_max);
     assert!((p.clinician.full_cost().unwrap() - cost(&p.clinician)).abs() < 1e-12);
     assert!((p.patient.full_cost().unwrap() - cost(&p.patient)).abs() < 1e-12);
     assert_eq!(p.judges.full_cost(), None);
@@ -148,14 +161,21 @@ fn the_opening_prompt_is_the_one_the_driver_sends() {
 #[test]
 fn input_tokens_grow_with_the_turns_as_defined() {
     let case = cases(&["sepsis-pneumonia"]);
-    let mut plan = plan_json("http://127.0.0.1:9/v1", &[("one", "m1")], &["sepsis-pneumonia"], 1);
+    let mut plan = plan_json(
+        "http://127.0.0.1:9/v1",
+        &[("one", "m1")],
+        &["sepsis-pneumonia"],
+        1,
+    );
     plan["players"][0]["max_tokens"] = 1000.into();
     for turns in [1u64, 4, 12] {
         plan["turn_limit"] = turns.into();
         let shape = CaseShape::of(&case[0], Some(turns as u32));
         // Call k (from 0) reads the opening and k turns of growth; the end form reads all.
         let growth = shape.turn + shape.feedback + 2 * MESSAGE_OVERHEAD_TOKENS;
-        let expected: u64 = (0..=turns).map(|k| shape.clinician_opening + k * growth).sum();
+        let expected: u64 = (0..=turns)
+            .map(|k| shape.clinician_opening + k * growth)
+            .sum();
         let e = estimate(&parse(&plan), &case);
         assert_eq!(e.total.clinician.input_tokens, expected, "{turns} turns");
     }
@@ -179,15 +199,13 @@ fn the_input_estimate_is_near_what_smollm2_reports() {
     plan["turn_limit"] = 3.into();
     plan["players"][0]["max_tokens"] = 120.into();
     plan["players"][0]["timeout_s"] = 120.into();
-    let loaded = batch::load_plan(&write_plan(&dir, &plan), &catalog()).unwrap();
-    let keys = batch::keys_from_env(&loaded.plan).unwrap();
+    let loaded = load(&dir, &plan);
     let estimated = estimate(&loaded.plan, &loaded.cases);
     let options = Options {
         per_endpoint: Some(1),
         ..Options::default()
     };
-    let index = batch::run(&loaded, &dir.join("out"), &options, catalog(), &keys, &|_| {})
-        .unwrap_or_else(|e| panic!("{e}"));
+    let index = run(&loaded, &dir.join("out"), &options);
     assert_eq!(index.done, 2, "{index:?}");
     let actual = &index.players[0];
     let est = &estimated.players[0].clinician;

@@ -3,17 +3,17 @@
 //! scores, and a job the clinician did not finish calls no judge.
 
 use std::path::Path;
+use std::sync::Arc;
 
 use bedside::engine::case::Case;
 use bedside::engine::score::{score_named, Scores};
-use bedside::eval::batch::{self, Options};
-use bedside::eval::folder::Folder;
+use bedside::eval::batch::Options;
 use bedside::eval::job::{JobOutcome, JobRecord};
 use bedside::llm::prompts::judge_items;
 use bedside::llm::settings::Role;
 
 use super::server::WardServer;
-use super::{plan_json, scratch, write_plan};
+use super::{load, plan_json, records, run, scratch};
 use crate::support::catalog;
 
 fn judge(url: &str, label: &str, model: &str) -> serde_json::Value {
@@ -23,16 +23,12 @@ fn judge(url: &str, label: &str, model: &str) -> serde_json::Value {
     })
 }
 
-/// Runs `plan` into `dir/out` and returns its records with the loaded cases by id.
-fn run(dir: &Path, plan: &serde_json::Value) -> (Vec<JobRecord>, Vec<std::sync::Arc<Case>>) {
-    let loaded = batch::load_plan(&write_plan(dir, plan), &catalog()).unwrap_or_else(|e| panic!("{e}"));
-    let keys = batch::keys_from_env(&loaded.plan).unwrap();
+/// Runs `plan` into `dir/out` and returns its records with the loaded cases.
+fn run_all(dir: &Path, plan: &serde_json::Value) -> (Vec<JobRecord>, Vec<Arc<Case>>) {
+    let loaded = load(dir, plan);
     let out = dir.join("out");
-    batch::run(&loaded, &out, &Options::default(), catalog(), &keys, &|_| {})
-        .unwrap_or_else(|e| panic!("{e}"));
-    let (records, problems) = Folder::open(&out).unwrap().records();
-    assert!(problems.is_empty(), "{problems:?}");
-    (records, loaded.cases)
+    run(&loaded, &out, &Options::default());
+    (records(&out), loaded.cases)
 }
 
 /// The scores of a record's encounter by the rules alone (no judge).
@@ -56,7 +52,7 @@ fn each_judge_of_a_panel_scores_separately_and_a_judge_that_is_down_scores_nothi
         judge(&server.url, "yes", "judge-yes"),
         judge(&server.url, "no", "judge-no"),
     ]);
-    let (records, cases) = run(&dir, &plan);
+    let (records, cases) = run_all(&dir, &plan);
     assert_eq!(records.len(), 2);
     for r in &records {
         let case = cases.iter().find(|c| c.meta.id == r.tag.case).unwrap();
@@ -70,11 +66,18 @@ fn each_judge_of_a_panel_scores_separately_and_a_judge_that_is_down_scores_nothi
             r.outcome
         );
         let labels: Vec<&str> = r.judges.iter().map(|j| j.label.as_str()).collect();
-        assert_eq!(labels, ["gone", "yes", "no"], "every judge, in the plan's order");
+        assert_eq!(
+            labels,
+            ["gone", "yes", "no"],
+            "every judge, in the plan's order"
+        );
         let (gone, yes, no) = (&r.judges[0], &r.judges[1], &r.judges[2]);
 
         // The judge that is down: its error, and no scores from it (not zeros).
-        assert!(gone.error.as_deref().is_some_and(|e| !e.is_empty()), "{gone:?}");
+        assert!(
+            gone.error.as_deref().is_some_and(|e| !e.is_empty()),
+            "{gone:?}"
+        );
         assert_eq!(gone.run, None);
         assert_eq!(gone.scores, None);
 
@@ -87,25 +90,46 @@ fn each_judge_of_a_panel_scores_separately_and_a_judge_that_is_down_scores_nothi
         }
         let rules = rules_only(r, case);
         let (yes_s, no_s) = (yes.scores.as_ref().unwrap(), no.scores.as_ref().unwrap());
-        assert_eq!(rules.overall.not_scored, items.len() as u32, "rules leave judge items open");
+        assert_eq!(
+            rules.overall.not_scored,
+            items.len() as u32,
+            "rules leave judge items open"
+        );
         for s in [yes_s, no_s] {
             assert_eq!(s.overall.not_scored, 0, "a judge scores every judge item");
-            assert_eq!(s.overall.expected_scored, rules.overall.expected_scored + positive);
+            assert_eq!(
+                s.overall.expected_scored,
+                rules.overall.expected_scored + positive
+            );
             assert_eq!(s.overall.harms_scored, rules.overall.harms_scored + harms);
         }
-        assert_eq!(yes_s.overall.expected_met, rules.overall.expected_met + positive);
+        assert_eq!(
+            yes_s.overall.expected_met,
+            rules.overall.expected_met + positive
+        );
         assert_eq!(no_s.overall.expected_met, rules.overall.expected_met);
         assert_eq!(yes_s.overall.harms_done, rules.overall.harms_done + harms);
         assert_eq!(no_s.overall.harms_done, rules.overall.harms_done);
-        assert_ne!(yes_s, no_s, "the two judges' scores differ as their verdicts do");
+        assert_ne!(
+            yes_s, no_s,
+            "the two judges' scores differ as their verdicts do"
+        );
 
         // The export counts with the first judge that answered: `yes` (`gone` never did).
         let e = r.export.as_ref().unwrap();
         assert_eq!(&e.scores, yes_s);
         assert_eq!(r.scores(), Some(yes_s));
-        let info = e.scorecard.judge.as_ref().expect("the export names its judge");
+        let info = e
+            .scorecard
+            .judge
+            .as_ref()
+            .expect("the export names its judge");
         assert!(info.model.contains("judge-yes"), "{info:?}");
-        assert!(e.roles.judge.as_deref().is_some_and(|j| j.contains("judge-yes")));
+        assert!(e
+            .roles
+            .judge
+            .as_deref()
+            .is_some_and(|j| j.contains("judge-yes")));
 
         // Each judge was asked once per job (the one that is down, with its retries).
         let judge_usage = &r.usage[&Role::Judge];
@@ -118,7 +142,11 @@ fn each_judge_of_a_panel_scores_separately_and_a_judge_that_is_down_scores_nothi
             .filter(|s| s.schema.as_deref() == Some("judge_verdicts") && s.model == model)
             .count()
     };
-    assert_eq!(asked("judge-yes"), 2, "one verdict request per finished job");
+    assert_eq!(
+        asked("judge-yes"),
+        2,
+        "one verdict request per finished job"
+    );
     assert_eq!(asked("judge-no"), 2);
     assert!(asked("down") >= 2);
     let index: serde_json::Value =
@@ -136,12 +164,20 @@ fn a_job_the_clinician_did_not_finish_calls_no_judge() {
         judge(&server.url, "yes", "judge-yes"),
         judge(&server.url, "no", "judge-no"),
     ]);
-    let (records, _) = run(&dir, &plan);
+    let (records, _) = run_all(&dir, &plan);
     assert_eq!(records.len(), 1);
     let r = &records[0];
-    assert!(matches!(r.outcome, JobOutcome::Failed { .. }), "{:?}", r.outcome);
+    assert!(
+        matches!(r.outcome, JobOutcome::Failed { .. }),
+        "{:?}",
+        r.outcome
+    );
     assert!(r.judges.is_empty(), "{:?}", r.judges);
-    assert_eq!(r.scores(), None, "a failed job has no score, not a score of 0");
+    assert_eq!(
+        r.scores(),
+        None,
+        "a failed job has no score, not a score of 0"
+    );
     assert!(!r.usage.contains_key(&Role::Judge));
     assert!(
         server

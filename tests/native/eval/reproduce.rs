@@ -1,15 +1,11 @@
 //! Reproducibility: the same plan against a deterministic model, run twice into two folders,
 //! leaves the same records but for the wall clock.
 
-use std::path::Path;
-
-use bedside::eval::batch::{self, Options};
-use bedside::eval::folder::Folder;
+use bedside::eval::batch::Options;
 use bedside::eval::job::JobRecord;
 
 use super::server::WardServer;
-use super::{plan_json, scratch, write_plan};
-use crate::support::catalog;
+use super::{load, plan_json, records, run, scratch};
 
 /// The fields that read the wall clock: when a job started and ended, when it was exported,
 /// and how long each call took (per call, per role, and the list of latencies).
@@ -38,13 +34,6 @@ fn scrub(v: &mut serde_json::Value) -> usize {
     }
 }
 
-fn records(out: &Path) -> Vec<JobRecord> {
-    let (mut records, problems) = Folder::open(out).unwrap().records();
-    assert!(problems.is_empty(), "{problems:?}");
-    records.sort_by(|a, b| a.tag.job.cmp(&b.tag.job));
-    records
-}
-
 #[test]
 fn the_same_plan_replays_to_identical_records_but_for_the_wall_clock() {
     let server = WardServer::start();
@@ -65,16 +54,14 @@ fn the_same_plan_replays_to_identical_records_but_for_the_wall_clock() {
         "label": "yes", "provider": "open_ai", "base_url": server.url, "model": "judge-yes",
         "timeout_s": 5,
     }]);
-    let loaded = batch::load_plan(&write_plan(&dir, &plan), &catalog()).unwrap();
-    let keys = batch::keys_from_env(&loaded.plan).unwrap();
+    let loaded = load(&dir, &plan);
     for (name, jobs) in [("first", 1), ("second", 4)] {
         // Concurrency differs between the two runs: results must not depend on it.
         let options = Options {
             per_endpoint: Some(jobs),
             ..Options::default()
         };
-        batch::run(&loaded, &dir.join(name), &options, catalog(), &keys, &|_| {})
-            .unwrap_or_else(|e| panic!("{e}"));
+        run(&loaded, &dir.join(name), &options);
     }
     let (first, second) = (records(&dir.join("first")), records(&dir.join("second")));
     assert_eq!(first.len(), 8);

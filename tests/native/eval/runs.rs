@@ -5,35 +5,18 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use bedside::eval::batch::{self, Loaded, Options};
-use bedside::eval::folder::{Folder, Index};
+use bedside::eval::batch::{self, Options};
 use bedside::eval::job::{JobOutcome, JobRecord};
 use bedside::llm::settings::Role;
 
 use super::server::WardServer;
-use super::{plan_json, scratch, write_plan};
+use super::{load, plan_json, records, run, scratch, write_plan};
 use crate::support::catalog;
 
 /// Clinician calls of one job whose replies are all usable: a turn per allowed turn, then
 /// the end form.
 fn calls_per_job(turn_limit: u32) -> usize {
     turn_limit as usize + 1
-}
-
-fn load(dir: &Path, plan: &serde_json::Value) -> Loaded {
-    let path = write_plan(dir, plan);
-    batch::load_plan(&path, &catalog()).unwrap_or_else(|e| panic!("{e}"))
-}
-
-fn run(loaded: &Loaded, out: &Path, options: &Options) -> Index {
-    let keys = batch::keys_from_env(&loaded.plan).expect("no keys needed");
-    batch::run(loaded, out, options, catalog(), &keys, &|_| {}).unwrap_or_else(|e| panic!("{e}"))
-}
-
-fn records(out: &Path) -> Vec<JobRecord> {
-    let (records, problems) = Folder::open(out).unwrap().records();
-    assert!(problems.is_empty(), "{problems:?}");
-    records
 }
 
 #[test]
@@ -89,7 +72,10 @@ fn failed_jobs_are_shown_failed_never_scored_and_retried_on_request() {
         let usage = &r.usage[&Role::Clinician];
         assert_eq!(usage.calls as usize, calls_per_job(2), "{}", r.tag.job);
         if r.tag.player == "flaky" {
-            assert_eq!(usage.retries, usage.calls, "each call refused once, then answered");
+            assert_eq!(
+                usage.retries, usage.calls,
+                "each call refused once, then answered"
+            );
         }
         assert!(usage.input_tokens > 0, "the server's usage is recorded");
         assert_eq!(r.latencies_ms.len(), calls_per_job(2));

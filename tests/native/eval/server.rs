@@ -182,15 +182,15 @@ fn judge_ids(v: &serde_json::Value) -> Vec<String> {
     if schema["name"] != "judge_verdicts" {
         return Vec::new();
     }
-    let from_schema: Vec<String> =
-        schema["schema"]["properties"]["verdicts"]["items"]["properties"]["id"]["enum"]
-            .as_array()
-            .map(|ids| {
-                ids.iter()
-                    .filter_map(|id| id.as_str().map(str::to_string))
-                    .collect()
-            })
-            .unwrap_or_default();
+    let from_schema: Vec<String> = schema["schema"]["properties"]["verdicts"]["items"]
+        ["properties"]["id"]["enum"]
+        .as_array()
+        .map(|ids| {
+            ids.iter()
+                .filter_map(|id| id.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
     if !from_schema.is_empty() {
         return from_schema;
     }
@@ -225,9 +225,7 @@ fn answer(s: &Shared, seen: &Seen) -> Option<Step> {
         _ if healed => {}
         "down" => return Some(retry_now(503)),
         "garbled" => return Some(reply(200, "{\"choices\": [ this is not JSON")),
-        "flaky" if s.refused.lock().unwrap().insert(seen.body_hash) => {
-            return Some(retry_now(429))
-        }
+        "flaky" if s.refused.lock().unwrap().insert(seen.body_hash) => return Some(retry_now(429)),
         _ => {}
     }
     if seen.stream {
