@@ -131,9 +131,14 @@ fn each_judge_of_a_panel_scores_separately_and_a_judge_that_is_down_scores_nothi
             .as_deref()
             .is_some_and(|j| j.contains("judge-yes")));
 
-        // Each judge was asked once per job (the one that is down, with its retries).
+        // Each judge was called once per job (the one that is down: one failed call, after
+        // the client's retries).
         let judge_usage = &r.usage[&Role::Judge];
-        assert!(judge_usage.calls >= 3, "{judge_usage:?}");
+        assert_eq!(
+            (judge_usage.calls, judge_usage.failed_calls),
+            (3, 1),
+            "{judge_usage:?}"
+        );
     }
     let asked = |model: &str| {
         server
