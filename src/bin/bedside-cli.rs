@@ -755,6 +755,17 @@ mod cli {
             shard: args.shard,
             medsp: args.medsp,
         };
+        let estimate = bedside::eval::estimate::estimate(&loaded.plan, &loaded.cases);
+        match options.shard {
+            Some(s) => eprintln!(
+                "estimate (the whole plan; shard {}/{} runs about 1/{} of it): {}",
+                s.index,
+                s.count,
+                s.count,
+                estimate.line()
+            ),
+            None => eprintln!("estimate: {}", estimate.line()),
+        }
         let index = batch::run(
             &loaded,
             std::path::Path::new(&args.out),

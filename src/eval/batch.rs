@@ -120,7 +120,18 @@ pub fn keys_from_env(plan: &Plan) -> Result<Vec<(String, ApiKey)>, String> {
     all.extend(plan.patient.iter().map(|p| ("$.patient".to_string(), p)));
     for (path, e) in all {
         let key = match &e.key_env {
-            Some(var) => ApiKey::new(std::env::var(var).unwrap_or_default()),
+            Some(var) => match std::env::var(var) {
+                Ok(value) if !value.trim().is_empty() => ApiKey::new(value),
+                // A plan that names a variable needs its key: an unset one would fail every
+                // call (or every judge) only once the run is under way.
+                _ => {
+                    problems.push(format!(
+                        "{path}.key_env ({}): the environment variable {var} is unset or empty",
+                        e.label
+                    ));
+                    ApiKey::default()
+                }
+            },
             None => ApiKey::default(),
         };
         let mut s = e.settings(0.0);

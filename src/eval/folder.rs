@@ -3,7 +3,7 @@
 //! the same index as one unsharded run.
 //!
 //! ```text
-//! OUT/plan.json               the plan as read
+//! OUT/run.json                the plan as read and the case ids its jobs are named by
 //! OUT/jobs/<job>.json         one `bedside.job` record per finished job (written atomically)
 //! OUT/failed/<job>.json       the last failure of a job not yet finished (no score)
 //! OUT/index.json              every job's status and score, per-player tallies
@@ -35,7 +35,24 @@ pub fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     fs::create_dir_all(dir)?;
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    // Unique per writer, also across machines sharing the folder (shards on a cluster's
+    // shared volume, where every container's process may have the same id) and threads.
+    static WRITES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    let n = WRITES.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let host: String = std::env::var("HOSTNAME")
+        .unwrap_or_default()
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+        .take(64)
+        .collect();
+    let tmp = dir.join(format!(
+        ".{name}.{host}.{}.{nanos}.{n}.tmp",
+        std::process::id()
+    ));
     {
         let mut f = fs::File::create(&tmp)?;
         f.write_all(text.as_bytes())?;

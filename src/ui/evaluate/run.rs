@@ -136,7 +136,11 @@ impl RunCtl {
             if self.state.try_get_untracked() != Some(State::Running) {
                 return;
             }
-            let Some(job) = self.runner.try_update_value(|r| r.start_next(now())).flatten() else {
+            let Some(job) = self
+                .runner
+                .try_update_value(|r| r.start_next(now()))
+                .flatten()
+            else {
                 return;
             };
             self.refresh();

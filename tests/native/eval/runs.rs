@@ -5,35 +5,18 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use bedside::eval::batch::{self, Loaded, Options};
-use bedside::eval::folder::{Folder, Index};
+use bedside::eval::batch::{self, Options};
 use bedside::eval::job::{JobOutcome, JobRecord};
 use bedside::llm::settings::Role;
 
 use super::server::WardServer;
-use super::{plan_json, scratch, write_plan};
+use super::{load, plan_json, records, run, scratch, write_plan};
 use crate::support::catalog;
 
 /// Clinician calls of one job whose replies are all usable: a turn per allowed turn, then
 /// the end form.
 fn calls_per_job(turn_limit: u32) -> usize {
     turn_limit as usize + 1
-}
-
-fn load(dir: &Path, plan: &serde_json::Value) -> Loaded {
-    let path = write_plan(dir, plan);
-    batch::load_plan(&path, &catalog()).unwrap_or_else(|e| panic!("{e}"))
-}
-
-fn run(loaded: &Loaded, out: &Path, options: &Options) -> Index {
-    let keys = batch::keys_from_env(&loaded.plan).expect("no keys needed");
-    batch::run(loaded, out, options, catalog(), &keys, &|_| {}).unwrap_or_else(|e| panic!("{e}"))
-}
-
-fn records(out: &Path) -> Vec<JobRecord> {
-    let (records, problems) = Folder::open(out).unwrap().records();
-    assert!(problems.is_empty(), "{problems:?}");
-    records
 }
 
 #[test]
@@ -88,6 +71,12 @@ fn failed_jobs_are_shown_failed_never_scored_and_retried_on_request() {
     for r in records(&out).iter().filter(|r| r.is_finished()) {
         let usage = &r.usage[&Role::Clinician];
         assert_eq!(usage.calls as usize, calls_per_job(2), "{}", r.tag.job);
+        if r.tag.player == "flaky" {
+            assert_eq!(
+                usage.retries, usage.calls,
+                "each call refused once, then answered"
+            );
+        }
         assert!(usage.input_tokens > 0, "the server's usage is recorded");
         assert_eq!(r.latencies_ms.len(), calls_per_job(2));
         assert!(r.usage.contains_key(&Role::Patient), "the voice was tried");
@@ -436,5 +425,25 @@ fn a_key_from_the_environment_is_sent_and_never_written() {
     assert!(
         !files_containing(&out, "BEDSIDE_TEST_EVAL_KEY").is_empty(),
         "the plan names the variable"
+    );
+}
+
+#[test]
+fn a_plan_naming_an_unset_key_variable_does_not_start() {
+    let mut plan = plan_json(
+        "http://127.0.0.1:9/v1",
+        &[("a", "m")],
+        &["sepsis-pneumonia"],
+        1,
+    );
+    plan["judges"] = serde_json::json!([{
+        "label": "j", "provider": "open_ai", "base_url": "https://api.example.org/v1",
+        "model": "m", "key_env": "BEDSIDE_TEST_UNSET_KEY_VARIABLE"
+    }]);
+    let plan = super::parse(&plan);
+    let err = batch::keys_from_env(&plan).expect_err("the variable is unset");
+    assert!(
+        err.contains("$.judges[0].key_env") && err.contains("BEDSIDE_TEST_UNSET_KEY_VARIABLE"),
+        "{err}"
     );
 }

@@ -7,8 +7,12 @@
 //!   and as best-of's selector picks the first candidate;
 //! - `down`: 503 with `Retry-After: 0` (the endpoint is down; retries are instant);
 //! - `garbled`: 200 with a body that is not JSON;
-//! - `flaky`: every other request is a 429 with `Retry-After: 0`, the others answer;
-//! - `cut`: the patient voice's stream is cut mid-way (streamed requests only).
+//! - `flaky`: every request is first refused with a 429 and `Retry-After: 0`, and its retry
+//!   (the same body again) answers — decided per request, so concurrent jobs cannot make one
+//!   call meet more 429s than the client retries;
+//! - `cut`: the patient voice's stream is cut mid-way (streamed requests only);
+//! - as a judge (a request whose reply schema is `judge_verdicts`): a verdict for every judge
+//!   item id the request names, all met for `judge-yes`, none met for any other name.
 //!
 //! `hang_on_first_turn(n)` makes the n-th job-opening request (a clinician call with no
 //! earlier turn in it) hang until `release()`: the test kills the run while it waits.
@@ -51,6 +55,11 @@ pub struct Seen {
     pub stream: bool,
     /// The Authorization header as sent.
     pub authorization: String,
+    /// A judge's request: the item ids it asks about (its reply schema's enum, else the
+    /// prompt's "- id: …" lines).
+    pub judge_ids: Vec<String>,
+    /// A hash of the request's body (a retry sends the same body).
+    pub body_hash: u64,
 }
 
 impl Seen {
@@ -71,6 +80,8 @@ struct Shared {
     healed: AtomicBool,
     /// Microseconds spent answering, from the request read to the reply written.
     busy_us: AtomicU64,
+    /// Bodies `flaky` has refused once.
+    refused: Mutex<std::collections::HashSet<u64>>,
 }
 
 pub struct WardServer {
@@ -165,7 +176,45 @@ fn parse(request: &str) -> Seen {
             .unwrap_or(0),
         stream: v["stream"].as_bool().unwrap_or(false),
         authorization,
+        judge_ids: judge_ids(&v),
+        body_hash: {
+            use std::hash::{Hash, Hasher};
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            body.hash(&mut h);
+            h.finish()
+        },
     }
+}
+
+/// The item ids a judge's request asks about: its reply schema's enum of ids, or, for a
+/// provider without structured replies, the rubric lines of the prompt ("- id: X [...] ...").
+fn judge_ids(v: &serde_json::Value) -> Vec<String> {
+    let schema = &v["response_format"]["json_schema"];
+    if schema["name"] != "judge_verdicts" {
+        return Vec::new();
+    }
+    let from_schema: Vec<String> = schema["schema"]["properties"]["verdicts"]["items"]
+        ["properties"]["id"]["enum"]
+        .as_array()
+        .map(|ids| {
+            ids.iter()
+                .filter_map(|id| id.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    if !from_schema.is_empty() {
+        return from_schema;
+    }
+    let prompt: String = v["messages"]
+        .as_array()
+        .map(|m| m.iter().filter_map(|m| m["content"].as_str()).collect())
+        .unwrap_or_default();
+    prompt
+        .lines()
+        .filter_map(|l| l.strip_prefix("- id: "))
+        .filter_map(|l| l.split_whitespace().next())
+        .map(str::to_string)
+        .collect()
 }
 
 /// The reply to a request, or `None` to hang.
@@ -187,7 +236,7 @@ fn answer(s: &Shared, seen: &Seen) -> Option<Step> {
         _ if healed => {}
         "down" => return Some(retry_now(503)),
         "garbled" => return Some(reply(200, "{\"choices\": [ this is not JSON")),
-        "flaky" if s.seen.lock().unwrap().len().is_multiple_of(2) => return Some(retry_now(429)),
+        "flaky" if s.refused.lock().unwrap().insert(seen.body_hash) => return Some(retry_now(429)),
         _ => {}
     }
     if seen.stream {
@@ -209,6 +258,17 @@ fn answer(s: &Shared, seen: &Seen) -> Option<Step> {
     let content = match seen.schema.as_deref() {
         Some("end_form") => END_FORM.to_string(),
         Some("selector_choice") => r#"{"choice": 1}"#.to_string(),
+        Some("judge_verdicts") => {
+            let met = seen.model == "judge-yes";
+            // A met item quotes its evidence: the scripted clinician's first words.
+            let evidence = if met { QUESTIONS[0] } else { "" };
+            let verdicts: Vec<serde_json::Value> = seen
+                .judge_ids
+                .iter()
+                .map(|id| serde_json::json!({"id": id, "met": met, "evidence": evidence}))
+                .collect();
+            serde_json::json!({ "verdicts": verdicts }).to_string()
+        }
         _ => serde_json::json!({
             "speak": QUESTIONS[seen.earlier_turns % QUESTIONS.len()],
             "actions": [],
