@@ -5,7 +5,7 @@
 // their error, never as scores, and run again only on request.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { caseFile, openApp, openPage, screenshot, useApp, waitForApp } from './harness.mjs';
+import { axeViolations, caseFile, openApp, openPage, screenshot, useApp, waitForApp } from './harness.mjs';
 import { opensJob, startWard } from './ward.mjs';
 
 const LLAMA_CPP = '5'; // Preset::ALL index of "llama.cpp server (local)"
@@ -47,6 +47,15 @@ async function fillPlan(page, { name, second, turnLimit }) {
   await page.waitForFunction(() => document.querySelector('#run-estimate')?.textContent.startsWith('12 jobs'));
 }
 
+/** A page on the app with the clinician provider set to the scripted server. */
+async function openWithWard(ward) {
+  const opened = await openPage(app.chrome.browser, app.server.url, { allowedOrigins: [ward.url] });
+  await opened.page.goto(`${app.server.url}/`);
+  await waitForApp(opened.page);
+  await configureClinician(opened.page, `${ward.url}/v1`, 'ward');
+  return opened;
+}
+
 async function progress(page) {
   return page.evaluate(() => ({
     line: document.querySelector('#run-progress-line')?.textContent ?? '',
@@ -68,12 +77,11 @@ async function waitUntilOver(page, timeout) {
 
 test('a run of 2 players × 3 cases × 2 repeats survives a reload and plays no job twice', async () => {
   const ward = await startWard();
-  const { context, page, log } = await openPage(app.chrome.browser, app.server.url, { allowedOrigins: [ward.url] });
+  const { context, page, log } = await openWithWard(ward);
   try {
-    await page.goto(`${app.server.url}/`);
-    await waitForApp(page);
-    await configureClinician(page, `${ward.url}/v1`, 'ward');
     await fillPlan(page, { name: 'reload run', second: 'ward-b', turnLimit: 2 });
+    assert.deepEqual(await axeViolations(page), [], 'axe-core on the Evaluate form');
+    assert.match(await page.locator('#run-estimate').textContent(), /^12 jobs · about \d+ model calls/);
     ward.state.delayMs = 150;
     await page.locator('#run-start').click();
     await page.waitForURL(/\/evaluate\/run-/);
@@ -82,6 +90,7 @@ test('a run of 2 players × 3 cases × 2 repeats survives a reload and plays no 
       timeout: 60_000,
     });
     const before = await progress(page);
+    assert.ok(before.done.length < 12, `the reload comes in the middle of the run: ${before.line}`);
     await page.reload();
     await waitForApp(page);
     await waitUntilOver(page, 120_000);
@@ -121,11 +130,8 @@ test('a run of 2 players × 3 cases × 2 repeats survives a reload and plays no 
 
 test('a failing endpoint: its jobs are shown failed, never scored, and retried only on request', async () => {
   const ward = await startWard();
-  const { context, page, log } = await openPage(app.chrome.browser, app.server.url, { allowedOrigins: [ward.url] });
+  const { context, page, log } = await openWithWard(ward);
   try {
-    await page.goto(`${app.server.url}/`);
-    await waitForApp(page);
-    await configureClinician(page, `${ward.url}/v1`, 'ward');
     await fillPlan(page, { name: 'failing run', second: 'down', turnLimit: 1 });
     await page.locator('#run-start').click();
     await page.waitForURL(/\/evaluate\/run-/);
@@ -143,6 +149,7 @@ test('a failing endpoint: its jobs are shown failed, never scored, and retried o
     assert.equal(await row.nth(2).textContent(), '— (0/0)', 'no completion, nothing scored');
     const scored = await page.locator('.job-row[data-status="failed"]').filter({ hasText: 'items' }).count();
     assert.equal(scored, 0, 'a failed job shows no items');
+    assert.deepEqual(await axeViolations(page), [], 'axe-core on a run page');
     await screenshot(page, 'evaluate-run-failed-jobs');
     // Nothing runs again by itself; on request, only the failed jobs run.
     const openedBefore = ward.state.requests.filter(opensJob).length;

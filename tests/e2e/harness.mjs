@@ -200,6 +200,16 @@ export async function axeViolations(page) {
   );
 }
 
+/** CORS headers that let the app's page call a scripted model server on loopback. */
+export function corsHeaders(req) {
+  return {
+    'access-control-allow-origin': req.headers.origin ?? '*',
+    'access-control-allow-methods': 'GET, POST, OPTIONS',
+    'access-control-allow-headers': req.headers['access-control-request-headers'] ?? '*',
+    'access-control-expose-headers': 'retry-after',
+  };
+}
+
 /** Waits until the wasm app has mounted (the header it renders is in the DOM). */
 export async function waitForApp(page) {
   await page.waitForSelector('header.app-header', { timeout: 30_000 });

@@ -98,6 +98,7 @@ test('every route survives a reload on a plain static host, with no CSP violatio
   await check(`/debrief/${id}`, `Debrief: ${title}`, 'debrief');
 
   await check('/history', 'History', 'history');
+  await check('/evaluate', 'Evaluate', 'evaluate');
   await check('/settings', 'Settings', 'settings');
   await check('/no-such-page', 'Page not found', 'not-found');
 
@@ -105,7 +106,7 @@ test('every route survives a reload on a plain static host, with no CSP violatio
   assert.deepEqual(log.pageErrors, []);
   assert.deepEqual(realConsoleErrors(log), []);
   assert.deepEqual(log.foreignRequests, []);
-  assert.equal(checked.length, 7);
+  assert.equal(checked.length, 8);
   await context.close();
 });
 

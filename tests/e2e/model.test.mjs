@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { test } from 'node:test';
-import { caseFile, openApp, openPage, screenshot, useApp, waitForApp } from './harness.mjs';
+import { caseFile, corsHeaders, openApp, openPage, screenshot, useApp, waitForApp } from './harness.mjs';
 
 const KEY = 'sk-test-DO-NOT-LEAK-1234';
 const LLAMA_CPP = '5'; // Preset::ALL index of "llama.cpp server (local)"
@@ -358,11 +358,7 @@ test('the patient model voices a trainee\'s question, streamed, and the voiced l
 async function startScriptedJudge(ids) {
   const state = { mode: 'missing', requests: [] };
   const srv = createServer((req, res) => {
-    const cors = {
-      'access-control-allow-origin': req.headers.origin ?? '*',
-      'access-control-allow-methods': 'GET, POST, OPTIONS',
-      'access-control-allow-headers': req.headers['access-control-request-headers'] ?? '*',
-    };
+    const cors = corsHeaders(req);
     if (req.method === 'OPTIONS') {
       res.writeHead(204, cors);
       res.end();

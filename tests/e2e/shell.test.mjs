@@ -29,6 +29,7 @@ test('navigation reaches every page and marks the current one', async () => {
   const pages = [
     ['Encounter', '/encounter', 'Encounter'],
     ['History', '/history', 'History'],
+    ['Evaluate', '/evaluate', 'Evaluate'],
     ['Settings', '/settings', 'Settings'],
     ['Case library', '/', 'Case library'],
   ];

@@ -2,6 +2,7 @@
 // test and scripts/eval-bench.mjs): each reply is decided by the request alone, with CORS
 // headers for the app's page, and every request recorded for counting on the server's side.
 import { createServer } from 'node:http';
+import { corsHeaders } from './harness.mjs';
 
 export const QUESTIONS = [
   "Hello, I'm Dr Lee, one of the emergency doctors. What brings you in today?",
@@ -28,12 +29,7 @@ const END_FORM = { diagnosis: 'Not yet clear', differential: [], plan: 'Observe 
 export async function startWard() {
   const state = { requests: [], healed: false, delayMs: 0, busyMs: 0 };
   const srv = createServer((req, res) => {
-    const cors = {
-      'access-control-allow-origin': req.headers.origin ?? '*',
-      'access-control-allow-methods': 'GET, POST, OPTIONS',
-      'access-control-allow-headers': req.headers['access-control-request-headers'] ?? '*',
-      'access-control-expose-headers': 'retry-after',
-    };
+    const cors = corsHeaders(req);
     if (req.method === 'OPTIONS') {
       res.writeHead(204, cors);
       res.end();

@@ -3,20 +3,11 @@
 
 use bedside::engine::case::json_schema;
 
-use crate::support::{case_paths, root};
+use crate::support::{case_paths, shipped_matches_generated};
 
 #[test]
 fn the_shipped_json_schema_matches_the_engine_types() {
-    let path = root().join("assets/case.schema.json");
-    let generated = json_schema();
-    if std::env::var_os("BEDSIDE_BLESS").is_some() {
-        std::fs::write(&path, &generated).expect("write schema");
-    }
-    let shipped = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(
-        shipped == generated,
-        "assets/case.schema.json is out of date: run `BEDSIDE_BLESS=1 cargo test --test native schema`"
-    );
+    let shipped = shipped_matches_generated("assets/case.schema.json", &json_schema(), "schema");
     let schema: serde_json::Value = serde_json::from_str(&shipped).expect("the schema is JSON");
     let required = schema["required"].as_array().expect("required list");
     for key in [

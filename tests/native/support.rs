@@ -45,3 +45,19 @@ pub fn load(path: &Path) -> Arc<Case> {
 pub fn case(id: &str) -> Arc<Case> {
     load(&root().join("assets/cases").join(format!("{id}.json")))
 }
+
+/// A generated file shipped in the repo (a JSON Schema) must equal what the code generates:
+/// `BEDSIDE_BLESS=1` rewrites it; otherwise a difference fails with the command that fixes it.
+/// Returns the shipped text.
+pub fn shipped_matches_generated(relative: &str, generated: &str, bless_filter: &str) -> String {
+    let path = root().join(relative);
+    if std::env::var_os("BEDSIDE_BLESS").is_some() {
+        std::fs::write(&path, generated).expect("write the generated file");
+    }
+    let shipped = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        shipped == generated,
+        "{relative} is out of date: run `BEDSIDE_BLESS=1 cargo test --test native {bless_filter}`"
+    );
+    shipped
+}

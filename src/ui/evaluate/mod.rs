@@ -12,6 +12,7 @@ use leptos_router::NavigateOptions;
 
 use crate::app::evaluate::{plan_from_form, run_id, PlanForm, PlayerForm, StoredRun};
 use crate::engine::validate::Diagnostic;
+use crate::eval::estimate::estimate;
 use crate::llm::settings::Role;
 use crate::store;
 
@@ -116,11 +117,26 @@ fn NewRunForm(runs: RwSignal<Vec<StoredRun>>) -> impl IntoView {
             .map(|c| (c.id().to_string(), c.case.meta.title.clone()))
             .collect()
     });
-    let jobs = move || {
-        form.with(|f| {
-            let repeats = f.repeats.trim().parse::<usize>().unwrap_or(0);
-            f.players.len() * f.cases.len() * repeats
-        })
+    // The estimate of the plan as it stands; the job count alone while the form has errors.
+    let estimate_data = data.clone();
+    let estimate_line = move || {
+        let f = form.get();
+        let settings = m.settings.get();
+        match plan_from_form(&f, &settings) {
+            Ok(plan) => {
+                let cases: Vec<_> = estimate_data.library.with(|l| {
+                    plan.cases
+                        .iter()
+                        .filter_map(|id| l.get(id).map(|c| c.case.clone()))
+                        .collect()
+                });
+                estimate(&plan, &cases).line()
+            }
+            Err(_) => {
+                let repeats = f.repeats.trim().parse::<usize>().unwrap_or(0);
+                format!("{} jobs", f.players.len() * f.cases.len() * repeats)
+            }
+        }
     };
     let start = move |_| {
         let settings = m.settings.get_untracked();
@@ -231,28 +247,12 @@ fn NewRunForm(runs: RwSignal<Vec<StoredRun>>) -> impl IntoView {
             >
                 "Add a player"
             </button>
-            <label class="checkbox">
-                <input
-                    type="checkbox"
-                    id="run-judge"
-                    prop:checked=move || form.with(|f| f.judge)
-                    on:change=move |ev| form.update(|f| f.judge = event_target_checked(&ev))
-                />
-                "Score the judge items with the judge in Settings"
-            </label>
+            <CheckField form=form id="run-judge" label="Score the judge items with the judge in Settings" get=|f| f.judge set=|f, v| f.judge = v />
             {field_error("judge")}
-            <label class="checkbox">
-                <input
-                    type="checkbox"
-                    id="run-patient"
-                    prop:checked=move || form.with(|f| f.patient)
-                    on:change=move |ev| form.update(|f| f.patient = event_target_checked(&ev))
-                />
-                "Voice the patient with the patient model in Settings"
-            </label>
+            <CheckField form=form id="run-patient" label="Voice the patient with the patient model in Settings" get=|f| f.patient set=|f, v| f.patient = v />
             {field_error("patient")}
             <p class="run-estimate" id="run-estimate" role="status">
-                {move || format!("{} jobs", jobs())}
+                {estimate_line}
             </p>
             {move || {
                 let e = errors.get();
@@ -295,6 +295,27 @@ fn NumberField(
                 prop:value=move || form.with(get)
                 on:input=move |ev| form.update(|f| set(f, event_target_value(&ev)))
             />
+        </label>
+    }
+}
+
+#[component]
+fn CheckField(
+    form: RwSignal<PlanForm>,
+    id: &'static str,
+    label: &'static str,
+    get: fn(&PlanForm) -> bool,
+    set: fn(&mut PlanForm, bool),
+) -> impl IntoView {
+    view! {
+        <label class="checkbox">
+            <input
+                type="checkbox"
+                id=id
+                prop:checked=move || form.with(get)
+                on:change=move |ev| form.update(|f| set(f, event_target_checked(&ev)))
+            />
+            {label}
         </label>
     }
 }

@@ -6,22 +6,14 @@ use bedside::eval::plan::{json_schema, Plan, SeedPolicy, Shard};
 use bedside::llm::settings::Context;
 
 use super::{parse, plan_json};
-use crate::support::root;
+use crate::support::{root, shipped_matches_generated};
 
 const URL: &str = "http://127.0.0.1:9/v1";
 
 #[test]
 fn the_shipped_plan_schema_matches_the_types() {
-    let path = root().join("assets/plan.schema.json");
-    let generated = json_schema();
-    if std::env::var_os("BEDSIDE_BLESS").is_some() {
-        std::fs::write(&path, &generated).expect("write schema");
-    }
-    let shipped = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(
-        shipped == generated,
-        "assets/plan.schema.json is out of date: run `BEDSIDE_BLESS=1 cargo test --test native plan_schema`"
-    );
+    let shipped =
+        shipped_matches_generated("assets/plan.schema.json", &json_schema(), "plan_schema");
     let schema: serde_json::Value = serde_json::from_str(&shipped).unwrap();
     let required: Vec<&str> = schema["required"]
         .as_array()
