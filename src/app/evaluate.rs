@@ -271,6 +271,33 @@ pub fn plan_from_form(form: &PlanForm, settings: &Settings) -> Result<Plan, Vec<
     }
 }
 
+/// A plan file (the CLI's format) read for the browser: every error of the file, then the
+/// browser's own rules: cases are library ids (a case file must be imported in the library
+/// first), and endpoints must be reachable from the page. Keys are never read from a plan:
+/// they come from Settings, by address, when the run starts.
+pub fn plan_from_file(
+    source: &str,
+    text: &str,
+    library: &Library,
+) -> Result<Plan, Vec<Diagnostic>> {
+    let plan = Plan::parse(source, text).map_err(|d| d.items)?;
+    let mut problems = plan.check(Context::Browser);
+    for (i, c) in plan.cases.iter().enumerate() {
+        if library.get(c.trim()).is_none() {
+            problems.push(Diagnostic::new(
+                format!("$.cases[{i}]"),
+                format!("no case `{c}` in this browser's library"),
+                "use a case id from the library; import a case file there first",
+            ));
+        }
+    }
+    if problems.is_empty() {
+        Ok(plan)
+    } else {
+        Err(problems)
+    }
+}
+
 /// The key and extra headers of the Settings provider at an endpoint's address (same kind and
 /// base URL); none when Settings has none there.
 pub fn secrets_for(e: &Endpoint, settings: &Settings) -> Secrets {
@@ -381,6 +408,7 @@ pub fn summary_of(
             .then(|| scorecard(&session).scores()),
         usage: job.usage.clone(),
         latencies_ms: job.latencies_ms.clone(),
+        judge_errors: job.judge_errors(),
     })
 }
 

@@ -67,7 +67,16 @@ pub fn history_rows(
             id: s.id.clone(),
             case_title: s.case_title.clone(),
             date: date(s.started_ms),
-            who: who_label(&s.config),
+            who: match &s.job {
+                // An evaluation job says which player and repeat it was.
+                Some(j) => format!(
+                    "{} · evaluation player {}, repeat {}",
+                    who_label(&s.config),
+                    j.tag.player,
+                    j.tag.repeat
+                ),
+                None => who_label(&s.config),
+            },
             status: match s.ended {
                 Some(r) => format!("Ended: {}", end_reason_label(r)),
                 None => "In progress".into(),

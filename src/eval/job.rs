@@ -123,6 +123,9 @@ pub struct JobSummary {
     pub scores: Option<Scores>,
     pub usage: BTreeMap<Role, UsageTotals>,
     pub latencies_ms: Vec<u64>,
+    /// "label: why" for each judge that scored nothing (its items stay not scored).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub judge_errors: Vec<String>,
 }
 
 impl JobSummary {
@@ -149,7 +152,16 @@ impl JobRecord {
             scores: self.scores().cloned(),
             usage: self.usage.clone(),
             latencies_ms: self.latencies_ms.clone(),
+            judge_errors: self.judge_errors(),
         }
+    }
+
+    /// "label: why" for each judge that scored nothing.
+    pub fn judge_errors(&self) -> Vec<String> {
+        self.judges
+            .iter()
+            .filter_map(|j| j.error.as_ref().map(|e| format!("{}: {e}", j.label)))
+            .collect()
     }
 
     pub fn to_json(&self) -> String {

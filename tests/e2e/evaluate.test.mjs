@@ -161,6 +161,25 @@ test('a failing endpoint: its jobs are shown failed, never scored, and retried o
     assert.ok(again.every((r) => r.model === 'down'), 'only the failed player\'s jobs');
     const p2 = await progress(page);
     assert.equal(p2.done.length, 12, p2.line);
+    // The run's plan, downloaded, starts a new run of the same jobs from a plan file; a plan
+    // naming a case the library lacks is refused with the place.
+    const href = await page.locator('#run-plan-download').getAttribute('href');
+    const planText = decodeURIComponent(href.slice(href.indexOf(',') + 1));
+    const plan = JSON.parse(planText);
+    assert.equal(plan.format, 'bedside.plan');
+    assert.ok(!planText.includes('sk-'), 'no key in a downloaded plan');
+    await page.locator('a[href="/evaluate"]').first().click();
+    const broken = { ...plan, cases: [...plan.cases, 'no-such-case'] };
+    await page.locator('#run-plan-file').setInputFiles({
+      name: 'broken.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(broken)),
+    });
+    await page.locator('#run-plan-errors').waitFor();
+    assert.match(await page.locator('#run-plan-errors').innerText(), /\$\.cases\[3\].*no-such-case/);
+    await page.locator('#run-plan-file').setInputFiles({
+      name: 'plan.json', mimeType: 'application/json', buffer: Buffer.from(planText),
+    });
+    await page.waitForURL(/\/evaluate\/run-/);
+    await page.waitForFunction(() => /0\/12 done/.test(document.querySelector('#run-progress-line')?.textContent ?? ''));
     assert.deepEqual(log.pageErrors, []);
   } finally {
     await context.close();

@@ -10,9 +10,12 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_navigate;
 use leptos_router::NavigateOptions;
 
-use crate::app::evaluate::{plan_from_form, run_id, PlanForm, PlayerForm, StoredRun};
+use crate::app::evaluate::{
+    plan_from_file, plan_from_form, run_id, PlanForm, PlayerForm, StoredRun,
+};
 use crate::engine::validate::Diagnostic;
 use crate::eval::estimate::estimate;
+use crate::eval::plan::Plan;
 use crate::llm::settings::Role;
 use crate::store;
 
@@ -35,6 +38,7 @@ pub fn EvaluatePage() -> impl IntoView {
             {move || load_error.get().map(|e| view! { <p class="error" role="alert">{e}</p> })}
             <RunList runs=runs />
             <NewRunForm runs=runs />
+            <LoadPlan runs=runs />
         </section>
     }
 }
@@ -96,6 +100,97 @@ fn RunList(runs: RwSignal<Vec<StoredRun>>) -> impl IntoView {
     }
 }
 
+/// Keeps a new run of `plan` with the others; returns its id.
+fn start_run(plan: Plan, runs: RwSignal<Vec<StoredRun>>) -> Result<String, String> {
+    let now = js_sys::Date::now();
+    let run = StoredRun {
+        id: run_id(now, jitter_seed()),
+        case_ids: plan.cases.iter().map(|c| c.trim().to_string()).collect(),
+        plan,
+        created_ms: now,
+        failures: Default::default(),
+    };
+    let mut all = runs.get_untracked();
+    all.push(run.clone());
+    store::runs::save(&all).map_err(|e| e.to_string())?;
+    runs.set(all);
+    Ok(run.id)
+}
+
+/// A plan file (the CLI's format, e.g. one downloaded from a run or with a judge panel) starts
+/// a run; keys come from Settings by address.
+#[component]
+fn LoadPlan(runs: RwSignal<Vec<StoredRun>>) -> impl IntoView {
+    use wasm_bindgen::JsCast;
+    let data = app_data();
+    let errors = RwSignal::new(Vec::<Diagnostic>::new());
+    let navigate = use_navigate();
+    let load = move |ev: leptos::ev::Event| {
+        let Some(input) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+        else {
+            return;
+        };
+        let Some(file) = input.files().and_then(|f| f.get(0)) else {
+            return;
+        };
+        input.set_value("");
+        let library = data.library;
+        let navigate = navigate.clone();
+        leptos::task::spawn_local(async move {
+            let name = file.name();
+            let text = wasm_bindgen_futures::JsFuture::from(file.text())
+                .await
+                .ok()
+                .and_then(|t| t.as_string());
+            let Some(text) = text else {
+                errors.set(vec![Diagnostic::new(
+                    name,
+                    "the file could not be read as text",
+                    "choose a plan's JSON file",
+                )]);
+                return;
+            };
+            let plan = library.with_untracked(|l| plan_from_file(&name, &text, l));
+            match plan.map(|p| start_run(p, runs)) {
+                Ok(Ok(id)) => {
+                    errors.set(Vec::new());
+                    navigate(&format!("/evaluate/{id}"), NavigateOptions::default());
+                }
+                Ok(Err(e)) => errors.set(vec![Diagnostic::new("run", e, "")]),
+                Err(d) => errors.set(d),
+            }
+        });
+    };
+    view! {
+        <section class="panel" aria-labelledby="load-plan-title">
+            <h2 id="load-plan-title">"Run a plan file"</h2>
+            <p class="muted">
+                "A plan in the command line's format (a judge panel, many players). Its cases must be in the library; keys come from Settings, by address."
+            </p>
+            <label class="field">
+                <span>"Plan file (JSON)"</span>
+                <input type="file" id="run-plan-file" accept=".json,application/json" on:change=load />
+            </label>
+            {move || {
+                let e = errors.get();
+                (!e.is_empty())
+                    .then(|| {
+                        view! {
+                            <ul class="error-list" id="run-plan-errors" role="alert">
+                                {e
+                                    .into_iter()
+                                    .map(|d| view! { <li>{d.to_string()}</li> })
+                                    .collect_view()}
+                            </ul>
+                        }
+                    })
+            }}
+        </section>
+    }
+}
+
 /// One form field's error, if any, by path.
 fn error_at(errors: &[Diagnostic], path: &str) -> Option<String> {
     errors
@@ -144,25 +239,12 @@ fn NewRunForm(runs: RwSignal<Vec<StoredRun>>) -> impl IntoView {
             Err(e) => errors.set(e),
             Ok(plan) => {
                 errors.set(Vec::new());
-                let now = js_sys::Date::now();
-                let run = StoredRun {
-                    id: run_id(now, jitter_seed()),
-                    case_ids: plan.cases.clone(),
-                    plan,
-                    created_ms: now,
-                    failures: Default::default(),
-                };
-                let mut all = runs.get_untracked();
-                all.push(run.clone());
-                match store::runs::save(&all) {
-                    Ok(()) => {
-                        runs.set(all);
-                        navigate(
-                            &format!("/evaluate/{}?start=1", run.id),
-                            NavigateOptions::default(),
-                        );
-                    }
-                    Err(e) => errors.set(vec![Diagnostic::new("run", e.to_string(), "")]),
+                match start_run(plan, runs) {
+                    Ok(id) => navigate(
+                        &format!("/evaluate/{id}?start=1"),
+                        NavigateOptions::default(),
+                    ),
+                    Err(e) => errors.set(vec![Diagnostic::new("run", e, "")]),
                 }
             }
         }

@@ -496,6 +496,12 @@ fn JobList(ctl: RunCtl) -> impl IntoView {
                             })
                             .collect()
                     });
+                    let judge_errors: BTreeMap<String, Vec<String>> = ctl.summaries.with(|s| {
+                        s.iter()
+                            .filter(|x| !x.judge_errors.is_empty())
+                            .map(|x| (x.tag.job.clone(), x.judge_errors.clone()))
+                            .collect()
+                    });
                     let run_id = run_id.clone();
                     ctl.jobs
                         .get()
@@ -512,6 +518,13 @@ fn JobList(ctl: RunCtl) -> impl IntoView {
                             let score = scores
                                 .get(&job.id)
                                 .map(|(m, s)| format!(" · {m}/{s} items"));
+                            let judged = judge_errors.get(&job.id).map(|errors| {
+                                view! {
+                                    <p class="muted small job-judge-error">
+                                        {format!("The judge items are not scored: {}", errors.join("; "))}
+                                    </p>
+                                }
+                            });
                             view! {
                                 <li class="job-row" data-job=job.id.clone() data-status=state>
                                     {match link {
@@ -521,6 +534,7 @@ fn JobList(ctl: RunCtl) -> impl IntoView {
                                     <span class="job-status">{format!(" · {state}")}</span>
                                     {score}
                                     {detail.map(|e| view! { <p class="error job-error">{e}</p> })}
+                                    {judged}
                                 </li>
                             }
                         })

@@ -5,8 +5,8 @@
 use std::collections::BTreeSet;
 
 use bedside::app::evaluate::{
-    encounter_id, missing_keys, plan_from_form, run_encounters, saved_from_job, secrets_for,
-    summary_of, PlanForm, PlayerForm,
+    encounter_id, missing_keys, plan_from_file, plan_from_form, run_encounters, saved_from_job,
+    secrets_for, summary_of, PlanForm, PlayerForm,
 };
 use bedside::app::library::Library;
 use bedside::app::results::scorecard;
@@ -182,4 +182,43 @@ fn a_finished_job_is_a_saved_encounter_that_reopens_to_the_same_scores() {
     let failed = play(1);
     assert!(!failed.is_finished());
     assert!(saved_from_job(&failed, &library).is_none());
+}
+
+#[test]
+fn a_plan_file_runs_in_the_browser_with_its_judge_panel_and_library_cases_only() {
+    let (library, _) = Library::builtin(&catalog());
+    let mut plan = plan_json(
+        "http://127.0.0.1:8080/v1",
+        &[("a", "m")],
+        &["sepsis-pneumonia"],
+        1,
+    );
+    plan["judges"] = serde_json::json!([
+        {"label": "local", "provider": "open_ai", "base_url": "http://127.0.0.1:8081/v1", "model": "j1"},
+        {"label": "claude", "provider": "anthropic", "base_url": "https://api.anthropic.com/v1",
+         "model": "claude-sonnet-4-5", "key_env": "ANTHROPIC_API_KEY"}
+    ]);
+    let read = plan_from_file("panel.json", &plan.to_string(), &library)
+        .unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(read.judges.len(), 2, "a panel of judges from two providers");
+    // The browser cannot read the key the plan names: Settings must hold one at that address.
+    let settings = Settings::default();
+    let missing = missing_keys(&read, &settings);
+    assert_eq!(
+        missing.len(),
+        read.players.len() + read.judges.len(),
+        "no provider in Settings for any endpoint: {missing:?}"
+    );
+
+    let mut broken = plan.clone();
+    broken["cases"] = serde_json::json!(["sepsis-pneumonia", "no-such-case", "cases/mine.json"]);
+    broken["players"][0]["base_url"] = "http://example.com/v1".into();
+    let errors = plan_from_file("broken.json", &broken.to_string(), &library).expect_err("broken");
+    let paths: Vec<&str> = errors.iter().map(|d| d.path.as_str()).collect();
+    for p in ["$.cases[1]", "$.cases[2]", "$.players[0].base_url"] {
+        assert!(paths.contains(&p), "{p} missing from {paths:?}");
+    }
+    let err =
+        plan_from_file("cut.json", "{\"format\": \"bedside.plan\",", &library).expect_err("cut");
+    assert!(!err.is_empty());
 }

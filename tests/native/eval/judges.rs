@@ -80,6 +80,10 @@ fn each_judge_of_a_panel_scores_separately_and_a_judge_that_is_down_scores_nothi
         );
         assert_eq!(gone.run, None);
         assert_eq!(gone.scores, None);
+        // The run page and the tallies hear of it: only the judge that is down.
+        let said = r.summary().judge_errors;
+        assert_eq!(said.len(), 1, "{said:?}");
+        assert!(said[0].starts_with("gone: "), "{said:?}");
 
         // The two that answered: a verdict per judge item each, as they said.
         for (j, met) in [(yes, true), (no, false)] {
