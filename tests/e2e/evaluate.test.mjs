@@ -132,6 +132,13 @@ test('a failing endpoint: its jobs are shown failed, never scored, and retried o
   const ward = await startWard();
   const { context, page, log } = await openWithWard(ward);
   try {
+    // Start with no case: the error names the field, and goes once the field is fixed.
+    await page.locator('nav a[href="/evaluate"]').click();
+    await page.locator('#run-start').click();
+    await page.locator('#run-errors').waitFor();
+    assert.match(await page.locator('#run-errors').innerText(), /^cases: /m);
+    await page.locator(`#run-case-${CASES[0]}`).check();
+    await page.waitForFunction(() => !/^cases: /m.test(document.querySelector('#run-errors')?.innerText ?? ''));
     await fillPlan(page, { name: 'failing run', second: 'down', turnLimit: 1 });
     await page.locator('#run-start').click();
     await page.waitForURL(/\/evaluate\/run-/);

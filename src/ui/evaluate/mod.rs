@@ -204,7 +204,21 @@ fn NewRunForm(runs: RwSignal<Vec<StoredRun>>) -> impl IntoView {
     let data = app_data();
     let m = models();
     let form = RwSignal::new(PlanForm::new(&m.settings.get_untracked()));
-    let errors = RwSignal::new(Vec::<Diagnostic>::new());
+    // Once Start was pressed, the form's errors follow every change (a fixed field's error
+    // goes at once, the others stay); a storage failure is kept beside them.
+    let attempted = RwSignal::new(false);
+    let save_error = RwSignal::new(None::<Diagnostic>);
+    let errors = Memo::new(move |_| {
+        let mut e = if attempted.get() {
+            plan_from_form(&form.get(), &m.settings.get())
+                .err()
+                .unwrap_or_default()
+        } else {
+            Vec::new()
+        };
+        e.extend(save_error.get());
+        e
+    });
     let navigate = use_navigate();
     let cases: Vec<(String, String)> = data.library.with_untracked(|l| {
         l.cases()
@@ -234,18 +248,16 @@ fn NewRunForm(runs: RwSignal<Vec<StoredRun>>) -> impl IntoView {
         }
     };
     let start = move |_| {
+        attempted.set(true);
+        save_error.set(None);
         let settings = m.settings.get_untracked();
-        match plan_from_form(&form.get_untracked(), &settings) {
-            Err(e) => errors.set(e),
-            Ok(plan) => {
-                errors.set(Vec::new());
-                match start_run(plan, runs) {
-                    Ok(id) => navigate(
-                        &format!("/evaluate/{id}?start=1"),
-                        NavigateOptions::default(),
-                    ),
-                    Err(e) => errors.set(vec![Diagnostic::new("run", e, "")]),
-                }
+        if let Ok(plan) = plan_from_form(&form.get_untracked(), &settings) {
+            match start_run(plan, runs) {
+                Ok(id) => navigate(
+                    &format!("/evaluate/{id}?start=1"),
+                    NavigateOptions::default(),
+                ),
+                Err(e) => save_error.set(Some(Diagnostic::new("run", e, ""))),
             }
         }
     };
@@ -403,7 +415,7 @@ fn CheckField(
 }
 
 #[component]
-fn PlayerRows(form: RwSignal<PlanForm>, errors: RwSignal<Vec<Diagnostic>>) -> impl IntoView {
+fn PlayerRows(form: RwSignal<PlanForm>, errors: Memo<Vec<Diagnostic>>) -> impl IntoView {
     let providers: Vec<Role> = vec![Role::Clinician, Role::Patient, Role::Judge];
     move || {
         let n = form.with(|f| f.players.len());
