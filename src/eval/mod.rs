@@ -11,3 +11,4 @@ pub mod folder;
 pub mod job;
 pub mod plan;
 pub mod run;
+pub mod stats;

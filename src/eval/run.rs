@@ -228,7 +228,11 @@ pub struct Tally {
 impl Tally {
     /// Items met / items scored over the finished jobs (MedSP1000's micro ratio).
     pub fn completion(&self) -> Option<f64> {
-        (self.items_scored > 0).then(|| f64::from(self.items_met) / f64::from(self.items_scored))
+        super::stats::Count {
+            met: self.items_met,
+            scored: self.items_scored,
+        }
+        .ratio()
     }
 
     pub fn latency_median_ms(&self) -> Option<u64> {
@@ -281,9 +285,5 @@ pub fn tallies<'a>(
 
 /// The nearest-rank percentile `p` (0–1) of sorted values; none when empty.
 pub fn percentile(sorted: &[u64], p: f64) -> Option<u64> {
-    if sorted.is_empty() {
-        return None;
-    }
-    let rank = (p.clamp(0.0, 1.0) * sorted.len() as f64).ceil() as usize;
-    Some(sorted[rank.clamp(1, sorted.len()) - 1])
+    super::stats::nearest_rank(sorted, p)
 }

@@ -12,6 +12,7 @@ mod reproduce;
 mod runs;
 pub(crate) mod server;
 mod state;
+mod stats;
 
 use std::path::{Path, PathBuf};
 
