@@ -5,6 +5,7 @@
 
 #[cfg(not(target_arch = "wasm32"))]
 pub mod batch;
+pub mod compare;
 pub mod estimate;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod folder;

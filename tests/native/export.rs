@@ -34,7 +34,7 @@ fn played(id: &str, kind: &str, config: Config) -> (Arc<Case>, Encounter) {
     (c, enc)
 }
 
-fn export(id: &str, kind: &str) -> (Arc<Case>, Scorecard, EncounterExport) {
+pub(crate) fn export(id: &str, kind: &str) -> (Arc<Case>, Scorecard, EncounterExport) {
     let (c, enc) = played(id, kind, Config::model("openai-compatible", "smollm2-135m"));
     let card = score(&c, enc.state(), None, &[]);
     let e = EncounterExport::new(

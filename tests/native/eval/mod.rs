@@ -4,6 +4,7 @@
 //! against the scripted ward server (faults, resume after a kill, shards) and real SmolLM2.
 
 mod browser;
+mod compare;
 mod estimate;
 mod figures;
 mod judges;
