@@ -301,11 +301,7 @@ pub fn plan_from_file(
 /// The key and extra headers of the Settings provider at an endpoint's address (same kind and
 /// base URL); none when Settings has none there.
 pub fn secrets_for(e: &Endpoint, settings: &Settings) -> Secrets {
-    let base = e.settings(0.0).base().to_string();
-    Role::ALL
-        .into_iter()
-        .filter_map(|r| settings.role(r))
-        .find(|s| s.kind == e.provider && s.base() == base)
+    provider_at(e, settings)
         .map(|s| Secrets {
             key: s.key.clone(),
             extra_headers: s.extra_headers.clone(),
@@ -313,21 +309,23 @@ pub fn secrets_for(e: &Endpoint, settings: &Settings) -> Secrets {
         .unwrap_or_default()
 }
 
+/// The Settings provider at an endpoint's address: the same kind and base URL.
+fn provider_at<'a>(e: &Endpoint, settings: &'a Settings) -> Option<&'a ProviderSettings> {
+    let base = e.settings(0.0).base().to_string();
+    Role::ALL
+        .into_iter()
+        .filter_map(|r| settings.role(r))
+        .find(|s| s.kind == e.provider && s.base() == base)
+}
+
 /// Endpoints Settings cannot call as the plan says: no provider at that address (Settings
 /// changed since the plan was made), or a remote one without a key (a key kept only in memory
 /// is gone after a reload). One line each; the run does not start until they are fixed.
 pub fn missing_keys(plan: &Plan, settings: &Settings) -> Vec<String> {
-    let mut all: Vec<&Endpoint> = plan.players.iter().collect();
-    all.extend(&plan.judges);
-    all.extend(&plan.patient);
     let mut out = Vec::new();
-    for e in all {
-        let s = e.settings(0.0);
-        let base = s.base().to_string();
-        let provider = Role::ALL
-            .into_iter()
-            .filter_map(|r| settings.role(r))
-            .find(|p| p.kind == e.provider && p.base() == base);
+    for (_, e) in plan.endpoints() {
+        let base = e.settings(0.0).base().to_string();
+        let provider = provider_at(e, settings);
         let local = url_host(&base).is_some_and(is_loopback_host);
         match provider {
             None => out.push(format!(

@@ -104,21 +104,7 @@ pub fn load_plan(path: &Path, catalog: &Catalog) -> Result<Loaded, String> {
 pub fn keys_from_env(plan: &Plan) -> Result<Vec<(String, ApiKey)>, String> {
     let mut keys = Vec::new();
     let mut problems = Vec::new();
-    let mut all: Vec<(String, &Endpoint)> = Vec::new();
-    all.extend(
-        plan.players
-            .iter()
-            .enumerate()
-            .map(|(i, p)| (format!("$.players[{i}]"), p)),
-    );
-    all.extend(
-        plan.judges
-            .iter()
-            .enumerate()
-            .map(|(i, j)| (format!("$.judges[{i}]"), j)),
-    );
-    all.extend(plan.patient.iter().map(|p| ("$.patient".to_string(), p)));
-    for (path, e) in all {
+    for (path, e) in plan.endpoints() {
         let key = match &e.key_env {
             Some(var) => match std::env::var(var) {
                 Ok(value) if !value.trim().is_empty() => ApiKey::new(value),
@@ -269,11 +255,7 @@ pub fn run(
             mine.len()
         ));
     }
-    let endpoints: std::collections::BTreeSet<String> = specs
-        .iter()
-        .map(|s| s.players.clinician.base().to_string())
-        .collect();
-    let workers = (per_endpoint.max(1) as usize * endpoints.len().max(1)).min(mine.len());
+    let workers = runner.workers();
     // The index is rebuilt after each job from summaries kept here (read from the folder
     // once), not by re-reading every record: a run of n jobs reads n files, not n².
     let summaries = Mutex::new(folder.summaries());

@@ -3,7 +3,7 @@
 //! (`assets/plan.schema.json` is its JSON Schema). A plan never holds a key: each endpoint
 //! names the environment variable the CLI reads it from (the browser takes keys from Settings).
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -311,40 +311,39 @@ impl Plan {
                 "leave it out for MedSP1000's 12",
             );
         }
-        let mut labels = BTreeSet::new();
-        for (i, p) in self.players.iter().enumerate() {
-            let path = format!("$.players[{i}]");
-            check_endpoint(p, &path, context, &mut labels, &mut out);
-            if let Err(m) = p.strategy.validate() {
-                out.push(Diagnostic::new(
+        // Labels are unique within each list (players, judges).
+        let mut labels: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+        for (path, e) in self.endpoints() {
+            let list = path.split('[').next().unwrap_or(&path).to_string();
+            check_endpoint(e, &path, context, labels.entry(list).or_default(), &mut out);
+            let player = path.starts_with("$.players[");
+            match e.strategy.validate() {
+                Err(m) if player => out.push(Diagnostic::new(
                     format!("{path}.strategy"),
                     m,
                     "{\"kind\": \"single\"} or {\"kind\": \"best_of\", \"n\": 4, \"temperature\": 1.0}",
-                ));
-            }
-        }
-        let mut judge_labels = BTreeSet::new();
-        let mut others: Vec<(String, &Endpoint)> = Vec::new();
-        for (i, j) in self.judges.iter().enumerate() {
-            others.push((format!("$.judges[{i}]"), j));
-        }
-        for (path, e) in &others {
-            check_endpoint(e, path, context, &mut judge_labels, &mut out);
-        }
-        if let Some(p) = &self.patient {
-            others.push(("$.patient".to_string(), p));
-            check_endpoint(p, "$.patient", context, &mut BTreeSet::new(), &mut out);
-        }
-        for (path, e) in others {
-            if e.strategy != Strategy::Single {
-                out.push(Diagnostic::new(
+                )),
+                _ if !player && e.strategy != Strategy::Single => out.push(Diagnostic::new(
                     format!("{path}.strategy"),
                     "only a player has a strategy",
                     "leave `strategy` out here",
-                ));
+                )),
+                _ => {}
             }
         }
         out
+    }
+
+    /// Every endpoint with its path in the plan: the players, the judges, then the patient
+    /// voice.
+    pub fn endpoints(&self) -> Vec<(String, &Endpoint)> {
+        let players = self.players.iter().enumerate();
+        let judges = self.judges.iter().enumerate();
+        players
+            .map(|(i, p)| (format!("$.players[{i}]"), p))
+            .chain(judges.map(|(i, j)| (format!("$.judges[{i}]"), j)))
+            .chain(self.patient.iter().map(|p| ("$.patient".to_string(), p)))
+            .collect()
     }
 
     /// Every job, in order: repeat-major, then case, then player, so that a run stopped half

@@ -175,6 +175,17 @@ impl Runner {
         n
     }
 
+    /// How many workers to start: the bound per endpoint for each endpoint with pending jobs,
+    /// no more than the jobs pending.
+    pub fn workers(&self) -> usize {
+        let pending: Vec<usize> = (0..self.jobs.len())
+            .filter(|&i| self.status[i] == JobStatus::Pending)
+            .collect();
+        let endpoints: std::collections::BTreeSet<&str> =
+            pending.iter().map(|&i| self.endpoint[i].as_str()).collect();
+        (self.per_endpoint * endpoints.len()).min(pending.len())
+    }
+
     /// Nothing pending or running.
     pub fn is_over(&self) -> bool {
         !self

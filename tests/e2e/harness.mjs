@@ -210,6 +210,27 @@ export function corsHeaders(req) {
   };
 }
 
+/**
+ * A scripted model server on a free loopback port that the app's page may call (CORS, the
+ * preflight answered): `onRequest(req, body, res, cors)` answers each request once its body
+ * has arrived. Returns { url, close }.
+ */
+export async function startScriptedServer(onRequest) {
+  const srv = createServer((req, res) => {
+    const cors = corsHeaders(req);
+    if (req.method === 'OPTIONS') {
+      res.writeHead(204, cors);
+      res.end();
+      return;
+    }
+    let body = '';
+    req.on('data', (d) => (body += d));
+    req.on('end', () => onRequest(req, body, res, cors));
+  });
+  await new Promise((ok) => srv.listen(0, '127.0.0.1', ok));
+  return { url: `http://127.0.0.1:${srv.address().port}`, close: () => new Promise((ok) => srv.close(ok)) };
+}
+
 /** Waits until the wasm app has mounted (the header it renders is in the DOM). */
 export async function waitForApp(page) {
   await page.waitForSelector('header.app-header', { timeout: 30_000 });

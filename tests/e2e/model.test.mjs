@@ -6,9 +6,8 @@
 // completion with recorded fallbacks, never on clinical quality.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:http';
 import { test } from 'node:test';
-import { caseFile, corsHeaders, openApp, openPage, screenshot, useApp, waitForApp } from './harness.mjs';
+import { caseFile, openApp, openPage, screenshot, startScriptedServer, useApp, waitForApp } from './harness.mjs';
 
 const KEY = 'sk-test-DO-NOT-LEAK-1234';
 const LLAMA_CPP = '5'; // Preset::ALL index of "llama.cpp server (local)"
@@ -357,43 +356,28 @@ test('the patient model voices a trainee\'s question, streamed, and the voiced l
  */
 async function startScriptedJudge(ids) {
   const state = { mode: 'missing', requests: [] };
-  const srv = createServer((req, res) => {
-    const cors = corsHeaders(req);
-    if (req.method === 'OPTIONS') {
-      res.writeHead(204, cors);
-      res.end();
-      return;
-    }
-    let body = '';
-    req.on('data', (d) => (body += d));
-    req.on('end', () => {
-      state.requests.push({ url: req.url, authorization: req.headers.authorization ?? '', body });
-      const answered = state.mode === 'missing' ? ids.slice(1) : ids;
-      const verdicts = answered.map((id, i) => ({
-        id,
-        met: i % 2 === 0,
-        evidence: i % 2 === 0 ? 'What brings you in today?' : '',
-      }));
-      res.writeHead(200, { ...cors, 'content-type': 'application/json' });
-      res.end(
-        JSON.stringify({
-          id: 'scripted',
-          object: 'chat.completion',
-          model: 'scripted-judge',
-          choices: [
-            { index: 0, message: { role: 'assistant', content: JSON.stringify({ verdicts }) }, finish_reason: 'stop' },
-          ],
-          usage: { prompt_tokens: 100, completion_tokens: 20, total_tokens: 120 },
-        }),
-      );
-    });
+  const server = await startScriptedServer((req, body, res, cors) => {
+    state.requests.push({ url: req.url, authorization: req.headers.authorization ?? '', body });
+    const answered = state.mode === 'missing' ? ids.slice(1) : ids;
+    const verdicts = answered.map((id, i) => ({
+      id,
+      met: i % 2 === 0,
+      evidence: i % 2 === 0 ? 'What brings you in today?' : '',
+    }));
+    res.writeHead(200, { ...cors, 'content-type': 'application/json' });
+    res.end(
+      JSON.stringify({
+        id: 'scripted',
+        object: 'chat.completion',
+        model: 'scripted-judge',
+        choices: [
+          { index: 0, message: { role: 'assistant', content: JSON.stringify({ verdicts }) }, finish_reason: 'stop' },
+        ],
+        usage: { prompt_tokens: 100, completion_tokens: 20, total_tokens: 120 },
+      }),
+    );
   });
-  await new Promise((ok) => srv.listen(0, '127.0.0.1', ok));
-  return {
-    state,
-    url: `http://127.0.0.1:${srv.address().port}`,
-    close: () => new Promise((ok) => srv.close(ok)),
-  };
+  return { state, ...server };
 }
 
 test('the judge: a reply missing an item is refused as a whole; a complete one scores the items', async () => {

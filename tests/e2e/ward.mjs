@@ -1,8 +1,7 @@
 // A scripted OpenAI-compatible clinician model for evaluation runs in the browser (the e2e
 // test and scripts/eval-bench.mjs): each reply is decided by the request alone, with CORS
 // headers for the app's page, and every request recorded for counting on the server's side.
-import { createServer } from 'node:http';
-import { corsHeaders } from './harness.mjs';
+import { startScriptedServer } from './harness.mjs';
 
 export const QUESTIONS = [
   "Hello, I'm Dr Lee, one of the emergency doctors. What brings you in today?",
@@ -28,48 +27,37 @@ const END_FORM = { diagnosis: 'Not yet clear', differential: [], plan: 'Observe 
  */
 export async function startWard() {
   const state = { requests: [], healed: false, delayMs: 0, busyMs: 0 };
-  const srv = createServer((req, res) => {
-    const cors = corsHeaders(req);
-    if (req.method === 'OPTIONS') {
-      res.writeHead(204, cors);
-      res.end();
-      return;
-    }
-    let body = '';
-    req.on('data', (d) => (body += d));
-    req.on('end', () => {
-      const t0 = performance.now();
-      res.on('finish', () => (state.busyMs += performance.now() - t0 - state.delayMs));
-      const j = JSON.parse(body || '{}');
-      const schema = j.response_format?.json_schema?.name ?? null;
-      const earlier = (j.messages ?? []).filter((m) => m.role === 'assistant').length;
-      const seen = { model: j.model, seed: j.seed, schema, earlier, body };
-      state.requests.push(seen);
-      setTimeout(() => {
-        if (j.model === 'down' && !state.healed) {
-          res.writeHead(503, { ...cors, 'content-type': 'application/json', 'retry-after': '0' });
-          res.end(JSON.stringify({ error: { message: 'the model is down for maintenance' } }));
-          return;
-        }
-        const content =
-          schema === 'end_form'
-            ? JSON.stringify(END_FORM)
-            : JSON.stringify({ speak: QUESTIONS[earlier % QUESTIONS.length], actions: [], eos: false });
-        res.writeHead(200, { ...cors, 'content-type': 'application/json' });
-        res.end(
-          JSON.stringify({
-            id: 'ward',
-            object: 'chat.completion',
-            model: j.model,
-            choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }],
-            usage: { prompt_tokens: 100, completion_tokens: 20, total_tokens: 120 },
-          }),
-        );
-      }, state.delayMs);
-    });
+  const server = await startScriptedServer((req, body, res, cors) => {
+    const t0 = performance.now();
+    res.on('finish', () => (state.busyMs += performance.now() - t0 - state.delayMs));
+    const j = JSON.parse(body || '{}');
+    const schema = j.response_format?.json_schema?.name ?? null;
+    const earlier = (j.messages ?? []).filter((m) => m.role === 'assistant').length;
+    const seen = { model: j.model, seed: j.seed, schema, earlier, body };
+    state.requests.push(seen);
+    setTimeout(() => {
+      if (j.model === 'down' && !state.healed) {
+        res.writeHead(503, { ...cors, 'content-type': 'application/json', 'retry-after': '0' });
+        res.end(JSON.stringify({ error: { message: 'the model is down for maintenance' } }));
+        return;
+      }
+      const content =
+        schema === 'end_form'
+          ? JSON.stringify(END_FORM)
+          : JSON.stringify({ speak: QUESTIONS[earlier % QUESTIONS.length], actions: [], eos: false });
+      res.writeHead(200, { ...cors, 'content-type': 'application/json' });
+      res.end(
+        JSON.stringify({
+          id: 'ward',
+          object: 'chat.completion',
+          model: j.model,
+          choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }],
+          usage: { prompt_tokens: 100, completion_tokens: 20, total_tokens: 120 },
+        }),
+      );
+    }, state.delayMs);
   });
-  await new Promise((ok) => srv.listen(0, '127.0.0.1', ok));
-  return { state, url: `http://127.0.0.1:${srv.address().port}`, close: () => new Promise((ok) => srv.close(ok)) };
+  return { state, ...server };
 }
 
 /** A request that opens a job: a clinician call with no earlier turn. */

@@ -173,21 +173,23 @@ fn LoadPlan(runs: RwSignal<Vec<StoredRun>>) -> impl IntoView {
                 <span>"Plan file (JSON)"</span>
                 <input type="file" id="run-plan-file" accept=".json,application/json" on:change=load />
             </label>
-            {move || {
-                let e = errors.get();
-                (!e.is_empty())
-                    .then(|| {
-                        view! {
-                            <ul class="error-list" id="run-plan-errors" role="alert">
-                                {e
-                                    .into_iter()
-                                    .map(|d| view! { <li>{d.to_string()}</li> })
-                                    .collect_view()}
-                            </ul>
-                        }
-                    })
-            }}
+            <ErrorList id="run-plan-errors" errors=Signal::derive(move || errors.get()) />
         </section>
+    }
+}
+
+/// A list of errors, each "path: message — hint"; nothing when there are none.
+#[component]
+fn ErrorList(id: &'static str, errors: Signal<Vec<Diagnostic>>) -> impl IntoView {
+    move || {
+        let e = errors.get();
+        (!e.is_empty()).then(|| {
+            view! {
+                <ul class="error-list" id=id role="alert">
+                    {e.into_iter().map(|d| view! { <li>{d.to_string()}</li> }).collect_view()}
+                </ul>
+            }
+        })
     }
 }
 
@@ -348,20 +350,7 @@ fn NewRunForm(runs: RwSignal<Vec<StoredRun>>) -> impl IntoView {
             <p class="run-estimate" id="run-estimate" role="status">
                 {estimate_line}
             </p>
-            {move || {
-                let e = errors.get();
-                (!e.is_empty())
-                    .then(|| {
-                        view! {
-                            <ul class="error-list" id="run-errors" role="alert">
-                                {e
-                                    .into_iter()
-                                    .map(|d| view! { <li>{format!("{}: {} — {}", d.path, d.message, d.hint)}</li> })
-                                    .collect_view()}
-                            </ul>
-                        }
-                    })
-            }}
+            <ErrorList id="run-errors" errors=Signal::derive(move || errors.get()) />
             <div class="form-actions">
                 <button type="button" class="button primary" id="run-start" on:click=start>
                     "Start run"

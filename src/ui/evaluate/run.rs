@@ -89,17 +89,7 @@ impl RunCtl {
         }
         self.error.set(None);
         self.cancel.set_value(Cancel::new());
-        let (per_endpoint, endpoints) = self.run.with_value(|r| {
-            let endpoints: std::collections::BTreeSet<String> = r
-                .plan
-                .players
-                .iter()
-                .map(|p| p.settings(0.0).base().to_string())
-                .collect();
-            (r.plan.concurrency() as usize, endpoints.len().max(1))
-        });
-        let pending = self.progress.get_untracked().pending;
-        let n = (per_endpoint * endpoints).min(pending);
+        let n = self.runner.with_value(Runner::workers);
         if n == 0 {
             self.state.set(State::Done);
             return;
