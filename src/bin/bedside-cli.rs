@@ -111,6 +111,32 @@ mod cli {
             #[arg(required = true, value_name = "SHARD_DIR")]
             shards: Vec<String>,
         },
+        /// Compare players from run folders, folders of encounter exports or single files: the
+        /// report as self-contained HTML (default), JSON, or the long-format CSV.
+        Report(ReportArgs),
+    }
+
+    #[derive(Args)]
+    struct ReportArgs {
+        /// Run folders (`bedside-cli run --out`), folders of exports and job records (every
+        /// *.json below), or single files.
+        #[arg(required = true, value_name = "DIR|FILE")]
+        paths: Vec<String>,
+        #[arg(long, value_enum, default_value_t = ReportFormat::Html)]
+        format: ReportFormat,
+        /// Write here instead of standard output.
+        #[arg(long, value_name = "FILE")]
+        out: Option<String>,
+        /// The report's title.
+        #[arg(long, default_value = "Bedside comparison")]
+        title: String,
+    }
+
+    #[derive(Clone, Copy, ValueEnum)]
+    enum ReportFormat {
+        Html,
+        Json,
+        Csv,
     }
 
     #[derive(Args)]
@@ -282,7 +308,48 @@ mod cli {
             Command::ModelPlay(args) => model_play(args, catalog),
             Command::Run(args) => run_plan(args, catalog),
             Command::Merge { out, shards } => merge(&out, &shards),
+            Command::Report(args) => report(args, &catalog),
         }
+    }
+
+    fn report(args: ReportArgs, catalog: &Catalog) -> Result<(), CliError> {
+        use bedside::eval::report::{Filter, Report};
+        let paths: Vec<&std::path::Path> = args.paths.iter().map(std::path::Path::new).collect();
+        let (rows, problems) = bedside::eval::batch::report_rows(&paths, catalog);
+        for p in &problems {
+            eprintln!("{p}");
+        }
+        if rows.is_empty() {
+            return Err(CliError::Failed(format!(
+                "no scored encounter in {}",
+                args.paths.join(", ")
+            )));
+        }
+        let report = Report::build(&rows, &Filter::default());
+        let text = match args.format {
+            ReportFormat::Csv => bedside::eval::compare::long_csv(&rows),
+            ReportFormat::Json => report.to_json() + "\n",
+            ReportFormat::Html => bedside::eval::html::report_html(&report, &args.title),
+        };
+        match &args.out {
+            Some(path) => std::fs::write(path, text)
+                .map_err(|e| CliError::Internal(format!("{path}: cannot write: {e}")))?,
+            None => {
+                use std::io::Write as _;
+                let _ = std::io::stdout().lock().write_all(text.as_bytes());
+            }
+        }
+        eprintln!(
+            "{} encounters, {} players{}",
+            rows.len(),
+            report.players.len(),
+            if problems.is_empty() {
+                String::new()
+            } else {
+                format!(", {} files not read (above)", problems.len())
+            }
+        );
+        Ok(())
     }
 
     fn read(path: &str) -> Result<String, CliError> {

@@ -26,6 +26,9 @@ pub struct Roles {
     pub patient: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub judge: Option<String>,
+    /// The trainee's chosen name, for comparisons of a cohort (none: not given).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub player: Option<String>,
 }
 
 impl Roles {
@@ -39,6 +42,7 @@ impl Roles {
             },
             patient: patient.to_string(),
             judge: judge.map(str::to_string),
+            player: None,
         }
     }
 }

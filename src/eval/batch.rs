@@ -9,10 +9,12 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
+use super::compare::Row;
 use super::folder::{write_atomic, Folder, Index};
 use super::job::{play_job, JobRecord, JobSpec, Secrets};
 use super::plan::{Endpoint, Job, Plan, Shard};
 use super::run::Runner;
+use super::sources::{row_of_job, rows_from_files, Cases};
 use crate::app::library::Library;
 use crate::engine::case::Case;
 use crate::engine::catalog::Catalog;
@@ -384,4 +386,77 @@ pub fn merge(out: &Path, sources: &[&Path]) -> Result<Index, String> {
     target
         .write_index(&run.plan, &jobs, &run.case_ids, &target.summaries())
         .map_err(|e| format!("{}: index.json: {e}", out.display()))
+}
+
+/// The rows of a comparison from paths: a run folder (its `run.json` and `jobs/`), a folder
+/// of exports and job records (every `*.json` in it and below), or one such file. Cases are
+/// the built-in ones (found by id and version). What cannot be read is named in the
+/// problems; the rest still counts.
+pub fn report_rows(paths: &[&Path], catalog: &Catalog) -> (Vec<Row>, Vec<String>) {
+    let (library, _) = Library::builtin(catalog);
+    let find = |id: &str| library.get(id).map(|c| c.case.clone());
+    let cases = Cases {
+        find: &find,
+        catalog: Some(catalog),
+    };
+    let mut rows = Vec::new();
+    let mut problems = Vec::new();
+    let mut loose: Vec<(String, String)> = Vec::new();
+    for path in paths {
+        let run_file = path.join("run.json");
+        if run_file.is_file() {
+            let run: Result<RunFile, String> = std::fs::read_to_string(&run_file)
+                .map_err(|e| e.to_string())
+                .and_then(|t| serde_json::from_str(&t).map_err(|e| e.to_string()));
+            let run = match run {
+                Ok(run) => run,
+                Err(e) => {
+                    problems.push(format!("{}: not a run file: {e}", run_file.display()));
+                    continue;
+                }
+            };
+            let (records, unreadable) = Folder::at(path).records();
+            problems.extend(unreadable);
+            rows.extend(
+                records
+                    .iter()
+                    .filter_map(|r| row_of_job(r, &cases, Some(&run.plan))),
+            );
+        } else if path.is_dir() {
+            json_files(path, &mut loose, &mut problems);
+        } else {
+            match std::fs::read_to_string(path) {
+                Ok(text) => loose.push((path.display().to_string(), text)),
+                Err(e) => problems.push(format!("{}: cannot read: {e}", path.display())),
+            }
+        }
+    }
+    let (more, unreadable) = rows_from_files(&loose, &cases, None);
+    rows.extend(more);
+    problems.extend(unreadable);
+    (rows, problems)
+}
+
+/// Every `*.json` under `dir`, in name order.
+fn json_files(dir: &Path, out: &mut Vec<(String, String)>, problems: &mut Vec<String>) {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) => {
+            problems.push(format!("{}: cannot read: {e}", dir.display()));
+            return;
+        }
+    };
+    let mut paths: Vec<std::path::PathBuf> =
+        entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    paths.sort();
+    for p in paths {
+        if p.is_dir() {
+            json_files(&p, out, problems);
+        } else if p.extension().is_some_and(|x| x == "json") {
+            match std::fs::read_to_string(&p) {
+                Ok(text) => out.push((p.display().to_string(), text)),
+                Err(e) => problems.push(format!("{}: cannot read: {e}", p.display())),
+            }
+        }
+    }
 }

@@ -206,6 +206,13 @@ impl Folder {
         })
     }
 
+    /// The folder at `root` as it is, for reading (nothing is created).
+    pub fn at(root: &Path) -> Folder {
+        Folder {
+            root: root.to_path_buf(),
+        }
+    }
+
     pub fn root(&self) -> &Path {
         &self.root
     }

@@ -9,7 +9,11 @@ pub mod compare;
 pub mod estimate;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod folder;
+pub mod html;
 pub mod job;
 pub mod plan;
+pub mod plot;
+pub mod report;
 pub mod run;
+pub mod sources;
 pub mod stats;

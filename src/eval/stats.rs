@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 
 /// Items met and scored (positive items only: harms are reported apart).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Count {
     pub met: u32,
     pub scored: u32,
@@ -72,7 +72,7 @@ pub fn pass_k(repeats: &[BTreeMap<String, bool>]) -> Option<f64> {
 }
 
 /// A 95% interval.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct Interval {
     pub low: f64,
     pub high: f64,
@@ -151,7 +151,7 @@ pub fn nearest_rank<T: Copy>(sorted: &[T], p: f64) -> Option<T> {
 }
 
 /// Cohen's κ between two raters over the same items, with n and the observed agreement.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct Kappa {
     pub n: usize,
     /// Share of items both rated alike; none when n = 0.

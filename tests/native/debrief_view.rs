@@ -3,31 +3,16 @@
 use bedside::app::view::transcript_rows;
 use bedside::engine::case::Competency;
 use bedside::engine::debrief::{debrief, Expectation};
-use bedside::engine::encounter::{Config, Encounter, Input};
+use bedside::engine::encounter::Config;
 use bedside::engine::score::score;
 use bedside::ui::scores::{
     bars, evidence_target, expectation_line, percent, CHART_BAR_W, CHART_ROW_H,
 };
 
-use crate::support::{case, catalog, root};
 
 #[test]
 fn chart_bars_follow_the_scores_and_clip_negative_points() {
-    let c = case("acs-inferior-stemi");
-    let text =
-        std::fs::read_to_string(root().join("tests/fixtures/plays/acs-inferior-stemi.weak.jsonl"))
-            .unwrap();
-    let mut enc = Encounter::new(c.clone(), catalog(), Config::human());
-    for line in text.lines().filter(|l| !l.trim().is_empty()) {
-        let input = Input::from_play_line(line).unwrap();
-        if enc.is_ended() {
-            break;
-        }
-        // A closing encounter takes only the end form.
-        if enc.takes(&input) {
-            enc.apply(input).unwrap();
-        }
-    }
+    let (c, enc) = crate::support::played("acs-inferior-stemi", "weak", Config::human());
     let card = score(&c, enc.state(), None, &[]);
     let d = debrief(&c, enc.record(), &card);
     let b = bars(&d);

@@ -6,33 +6,14 @@ use std::sync::Arc;
 
 use bedside::engine::case::Case;
 use bedside::engine::debrief::{debrief, Speaker};
-use bedside::engine::encounter::{Config, Encounter, Input};
+use bedside::engine::encounter::Config;
 use bedside::engine::export::{
     csv_field, encounter_csv_header, encounter_csv_row, frozen_result, items_csv_header,
     items_csv_rows, EncounterExport, FrozenResult, Roles,
 };
 use bedside::engine::score::{score, Mark, Scorecard};
 
-use crate::support::{case, catalog, root};
-
-fn played(id: &str, kind: &str, config: Config) -> (Arc<Case>, Encounter) {
-    let c = case(id);
-    let text =
-        std::fs::read_to_string(root().join(format!("tests/fixtures/plays/{id}.{kind}.jsonl")))
-            .unwrap();
-    let mut enc = Encounter::new(c.clone(), catalog(), config);
-    for line in text.lines().filter(|l| !l.trim().is_empty()) {
-        let input = Input::from_play_line(line).unwrap();
-        if enc.is_ended() {
-            break;
-        }
-        // A closing encounter takes only the end form.
-        if enc.takes(&input) {
-            enc.apply(input).unwrap();
-        }
-    }
-    (c, enc)
-}
+use crate::support::played;
 
 pub(crate) fn export(id: &str, kind: &str) -> (Arc<Case>, Scorecard, EncounterExport) {
     let (c, enc) = played(id, kind, Config::model("openai-compatible", "smollm2-135m"));

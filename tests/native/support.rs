@@ -61,3 +61,35 @@ pub fn shipped_matches_generated(relative: &str, generated: &str, bless_filter: 
     );
     shipped
 }
+
+/// Plays `tests/fixtures/plays/{id}.{kind}.jsonl` (else `guideline_plays/`) to its end with
+/// the real engine; a closing encounter takes only the end form.
+pub fn played(
+    id: &str,
+    kind: &str,
+    config: bedside::engine::encounter::Config,
+) -> (
+    Arc<bedside::engine::case::Case>,
+    bedside::engine::encounter::Encounter,
+) {
+    use bedside::engine::encounter::{Encounter, Input};
+    let c = case(id);
+    let plays = root().join(format!("tests/fixtures/plays/{id}.{kind}.jsonl"));
+    let path = if plays.exists() {
+        plays
+    } else {
+        root().join(format!("tests/fixtures/guideline_plays/{id}.{kind}.jsonl"))
+    };
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut enc = Encounter::new(c.clone(), catalog(), config);
+    for line in text.lines().filter(|l| !l.trim().is_empty()) {
+        let input = Input::from_play_line(line).unwrap();
+        if enc.is_ended() {
+            break;
+        }
+        if enc.takes(&input) {
+            enc.apply(input).unwrap();
+        }
+    }
+    (c, enc)
+}

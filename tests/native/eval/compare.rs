@@ -39,6 +39,7 @@ fn row(
         input_tokens: 100,
         output_tokens: 10,
         cost: Some(0.5),
+        ..Row::default()
     }
 }
 

@@ -9,6 +9,7 @@ mod estimate;
 mod figures;
 mod judges;
 mod plan;
+mod report;
 mod reproduce;
 mod runs;
 pub(crate) mod server;
