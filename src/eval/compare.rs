@@ -200,6 +200,12 @@ impl Row {
     /// (from the plan), for the cost.
     pub fn from_job(record: &JobRecord, price: Option<&Price>) -> Option<Row> {
         let e = record.export.as_ref()?;
+        Some(Row::from_job_export(record, e, price))
+    }
+
+    /// [`Row::from_job`] with the export given apart (the browser keeps a job's record
+    /// without it and rebuilds the export from the saved encounter).
+    pub fn from_job_export(record: &JobRecord, e: &EncounterExport, price: Option<&Price>) -> Row {
         let mut row = Row::from_export(&record.tag.player, record.tag.repeat, e);
         row.run = Some(record.tag.run.clone());
         row.date = iso_utc(record.finished_ms as f64);
@@ -231,7 +237,7 @@ impl Row {
                 })
                 .collect();
         }
-        Some(row)
+        row
     }
 
     /// What only the case knows: its specialty, whether the final diagnosis is accepted, and

@@ -7,7 +7,7 @@ use leptos::task::spawn_local;
 
 use crate::app::educator::{educator_footer, educator_name, TRAINEE_NOTE};
 use crate::app::labels::{clock_label, who_label};
-use crate::app::results::{debrief_of, export_file, ExportFile, ExportKind};
+use crate::app::results::{debrief_of, export_file, ExportKind};
 use crate::app::session::Session;
 use crate::app::view::{action_log, ended_outcome, session_rows};
 use crate::store;
@@ -15,7 +15,7 @@ use crate::store;
 use super::judge::JudgePanel;
 use super::route::SessionRoute;
 use super::scores::{Checklist, CompetencyChart, ExpertPathway, ScoreSummary, TimelineAndFacts};
-use super::widgets::{local_date, ActionLog, Transcript};
+use super::widgets::{download, local_date, ActionLog, Transcript};
 
 /// `/debrief/:id`
 #[component]
@@ -254,26 +254,4 @@ fn ScoresPanel(
             <p class="muted" role="status" data-testid="scores-status">{move || status.get()}</p>
         </section>
     }
-}
-
-/// Offers a file for download (a Blob URL on a temporary link).
-fn download(file: &ExportFile) -> Result<(), String> {
-    use leptos::wasm_bindgen::JsCast;
-    let parts = js_sys::Array::of1(&file.contents.clone().into());
-    let options = leptos::web_sys::BlobPropertyBag::new();
-    options.set_type(file.mime);
-    let blob = leptos::web_sys::Blob::new_with_str_sequence_and_options(&parts, &options)
-        .map_err(|e| format!("{e:?}"))?;
-    let url =
-        leptos::web_sys::Url::create_object_url_with_blob(&blob).map_err(|e| format!("{e:?}"))?;
-    let a: leptos::web_sys::HtmlAnchorElement = document()
-        .create_element("a")
-        .map_err(|e| format!("{e:?}"))?
-        .dyn_into()
-        .map_err(|_| "not an anchor".to_string())?;
-    a.set_href(&url);
-    a.set_download(&file.name);
-    a.click();
-    let _ = leptos::web_sys::Url::revoke_object_url(&url);
-    Ok(())
 }

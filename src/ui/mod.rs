@@ -5,6 +5,7 @@
 //! Components stay thin: clinical logic is in `crate::engine`, the app's own logic (library
 //! filters, view models, sessions) in `crate::app`, browser storage in `crate::store`.
 
+mod compare;
 mod context;
 mod debrief;
 mod encounter;
@@ -27,11 +28,12 @@ use crate::engine::catalog::Catalog;
 use crate::engine::CATALOG_JSON;
 
 /// The pages of the app, in navigation order: (route, label).
-pub const NAV: [(&str, &str); 5] = [
+pub const NAV: [(&str, &str); 6] = [
     ("/", "Case library"),
     ("/encounter", "Encounter"),
     ("/history", "History"),
     ("/evaluate", "Evaluate"),
+    ("/compare", "Compare"),
     ("/settings", "Settings"),
 ];
 
@@ -96,6 +98,7 @@ pub fn App() -> impl IntoView {
                                 <Route path=path!("/history") view=history::History />
                                 <Route path=path!("/evaluate") view=evaluate::EvaluatePage />
                                 <Route path=path!("/evaluate/:run") view=evaluate::RunPage />
+                                <Route path=path!("/compare") view=compare::ComparePage />
                                 <Route path=path!("/settings") view=settings::SettingsPage />
                             </Routes>
                         }

@@ -4,6 +4,7 @@
 use leptos::prelude::*;
 use wasm_bindgen::JsCast;
 
+use crate::app::results::ExportFile;
 use crate::app::view::{ActionLogRow, TranscriptRow};
 use crate::engine::validate::Diagnostics;
 
@@ -214,4 +215,25 @@ pub fn focus_by_id(id: &'static str) {
             let _ = el.focus();
         }
     });
+}
+
+/// Offers a file for download (a Blob URL on a temporary link).
+pub fn download(file: &ExportFile) -> Result<(), String> {
+    let parts = js_sys::Array::of1(&file.contents.clone().into());
+    let options = leptos::web_sys::BlobPropertyBag::new();
+    options.set_type(file.mime);
+    let blob = leptos::web_sys::Blob::new_with_str_sequence_and_options(&parts, &options)
+        .map_err(|e| format!("{e:?}"))?;
+    let url =
+        leptos::web_sys::Url::create_object_url_with_blob(&blob).map_err(|e| format!("{e:?}"))?;
+    let a: leptos::web_sys::HtmlAnchorElement = document()
+        .create_element("a")
+        .map_err(|e| format!("{e:?}"))?
+        .dyn_into()
+        .map_err(|_| "not an anchor".to_string())?;
+    a.set_href(&url);
+    a.set_download(&file.name);
+    a.click();
+    let _ = leptos::web_sys::Url::revoke_object_url(&url);
+    Ok(())
 }

@@ -99,6 +99,7 @@ test('every route survives a reload on a plain static host, with no CSP violatio
 
   await check('/history', 'History', 'history');
   await check('/evaluate', 'Evaluate', 'evaluate');
+  await check('/compare', 'Compare', 'compare');
   await check('/settings', 'Settings', 'settings');
   await check('/no-such-page', 'Page not found', 'not-found');
 
@@ -106,7 +107,7 @@ test('every route survives a reload on a plain static host, with no CSP violatio
   assert.deepEqual(log.pageErrors, []);
   assert.deepEqual(realConsoleErrors(log), []);
   assert.deepEqual(log.foreignRequests, []);
-  assert.equal(checked.length, 8);
+  assert.equal(checked.length, 9);
   await context.close();
 });
 

@@ -30,6 +30,7 @@ test('navigation reaches every page and marks the current one', async () => {
     ['Encounter', '/encounter', 'Encounter'],
     ['History', '/history', 'History'],
     ['Evaluate', '/evaluate', 'Evaluate'],
+    ['Compare', '/compare', 'Compare'],
     ['Settings', '/settings', 'Settings'],
     ['Case library', '/', 'Case library'],
   ];

@@ -9,7 +9,6 @@ use bedside::ui::scores::{
     bars, evidence_target, expectation_line, percent, CHART_BAR_W, CHART_ROW_H,
 };
 
-
 #[test]
 fn chart_bars_follow_the_scores_and_clip_negative_points() {
     let (c, enc) = crate::support::played("acs-inferior-stemi", "weak", Config::human());

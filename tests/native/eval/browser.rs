@@ -8,6 +8,8 @@ use bedside::app::evaluate::{
     encounter_id, missing_keys, plan_from_file, plan_from_form, run_encounters, saved_from_job,
     secrets_for, summary_of, PlanForm, PlayerForm,
 };
+use bedside::app::compare::{rows_of_history, Source};
+use bedside::app::evaluate::StoredRun;
 use bedside::app::library::Library;
 use bedside::app::results::scorecard;
 use bedside::app::session::Session;
@@ -178,6 +180,40 @@ fn a_finished_job_is_a_saved_encounter_that_reopens_to_the_same_scores() {
         o
     }];
     assert_eq!(run_encounters("run-1", &others).len(), 1);
+    // The Compare page reads it as its run's player, named by the plan, priced by it, with the
+    // record's scores; an encounter still open is no score.
+    let mut priced = plan.clone();
+    priced.players[0].price = Some(bedside::eval::plan::Price {
+        input_per_million: 1.0,
+        output_per_million: 2.0,
+        cached_input_per_million: None,
+    });
+    let run = StoredRun {
+        id: "run-1".into(),
+        plan: priced,
+        case_ids: vec!["sepsis-pneumonia".into()],
+        created_ms: 0.0,
+        failures: Default::default(),
+    };
+    let mut open = back.clone();
+    open.job = None;
+    open.ended = None;
+    let (rows, problems) = rows_of_history(&[back.clone(), open], &[run], &library, &catalog());
+    assert!(problems.is_empty(), "{problems:?}");
+    assert_eq!(rows.len(), 1);
+    let (source, row) = &rows[0];
+    assert_eq!(*source, Source::Runs);
+    assert_eq!(
+        (row.player.as_str(), row.run.as_deref(), row.repeat),
+        ("ward", Some("test run"), 1)
+    );
+    assert_eq!(row.overall().met, export.scores.overall.expected_met);
+    assert_eq!(row.overall().scored, export.scores.overall.expected_scored);
+    let usage = &record.usage[&Role::Clinician];
+    assert_eq!(row.calls, usage.calls);
+    let cost = (usage.input_tokens as f64 * 1.0 + usage.output_tokens as f64 * 2.0) / 1e6;
+    assert!((row.cost.unwrap() - cost).abs() < 1e-12);
+    assert_eq!(row.specialty.as_deref(), Some(case.meta.specialty.as_str()));
     // A failed job is never an encounter (so never a score).
     let failed = play(1);
     assert!(!failed.is_finished());
