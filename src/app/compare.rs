@@ -16,8 +16,27 @@ use crate::eval::html::report_html;
 use crate::eval::report::Report;
 use crate::eval::sources::{number_repeats, player_of, Cases};
 
-/// The player of this browser's own trainee encounters.
+/// The player of this browser's own trainee encounters when no name was given.
 pub const YOU: &str = "You";
+
+/// The longest name a trainee may give.
+pub const NAME_MAX: usize = 60;
+
+/// A trainee's chosen name: trimmed, none when blank; refused when too long or holding
+/// control characters (the message says why).
+pub fn player_name(input: &str) -> Result<Option<String>, String> {
+    let name = input.trim();
+    if name.is_empty() {
+        return Ok(None);
+    }
+    if name.chars().count() > NAME_MAX {
+        return Err(format!("a name of at most {NAME_MAX} characters"));
+    }
+    if name.chars().any(char::is_control) {
+        return Err("a name without line breaks or control characters".into());
+    }
+    Ok(Some(name.to_string()))
+}
 
 /// Where a row came from, for the page's source switches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,12 +50,13 @@ pub enum Source {
 }
 
 /// The rows of this browser's finished encounters, and the ones that could not be rebuilt
-/// (named). Unfinished encounters are not scores.
+/// (named). Unfinished encounters are not scores. `you`: the trainee's chosen name.
 pub fn rows_of_history(
     saved: &[SavedEncounter],
     runs: &[StoredRun],
     library: &Library,
     catalog: &Arc<Catalog>,
+    you: Option<&str>,
 ) -> (Vec<(Source, Row)>, Vec<String>) {
     let mut rows = Vec::new();
     let mut problems = Vec::new();
@@ -70,7 +90,7 @@ pub fn rows_of_history(
             }
             None => (
                 Source::History,
-                Row::from_export(&player_of(&e, YOU), 0, &e),
+                Row::from_export(&player_of(&e, you.unwrap_or(YOU)), 0, &e),
             ),
         };
         rows.push((source, cases.enrich(row, &e)));

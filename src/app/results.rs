@@ -214,9 +214,20 @@ pub fn export_of(session: &Session, exported_at: &str) -> EncounterExport {
     e
 }
 
-/// One export file of a session.
-pub fn export_file(session: &Session, kind: ExportKind, exported_at: &str) -> ExportFile {
-    let e = export_of(session, exported_at);
+/// One export file of a session; a trainee's export carries their chosen name (`player`).
+pub fn export_file(
+    session: &Session,
+    kind: ExportKind,
+    exported_at: &str,
+    player: Option<&str>,
+) -> ExportFile {
+    let mut e = export_of(session, exported_at);
+    if matches!(
+        session.config().clinician,
+        crate::engine::encounter::Clinician::Human
+    ) {
+        e.roles.player = player.map(str::to_string);
+    }
     let stem = format!("bedside-{}-{}", e.case.id, e.encounter_id);
     match kind {
         ExportKind::Json => ExportFile {

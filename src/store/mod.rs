@@ -9,6 +9,7 @@
 pub mod educator;
 pub mod runs;
 pub mod settings;
+pub mod trainee;
 
 use std::cell::RefCell;
 

@@ -33,11 +33,12 @@ pub fn ComparePage() -> impl IntoView {
         let data = data.clone();
         spawn_local(async move {
             let runs = store::runs::load().unwrap_or_default();
+            let you = store::trainee::load();
             match store::list_encounters().await {
                 Ok((saved, bad)) => {
-                    let (rows, trouble) = data
-                        .library
-                        .with_untracked(|lib| rows_of_history(&saved, &runs, lib, &data.catalog));
+                    let (rows, trouble) = data.library.with_untracked(|lib| {
+                        rows_of_history(&saved, &runs, lib, &data.catalog, you.as_deref())
+                    });
                     local.set(rows);
                     problems.update(|p| {
                         p.extend(bad.iter().map(ToString::to_string));

@@ -177,7 +177,8 @@ fn ScoresPanel(
                     data-testid=format!("export-{}", kind.slug())
                     on:click=move |_| {
                         let at = String::from(js_sys::Date::new_0().to_iso_string());
-                        let file = session.with_untracked(|s| export_file(s, kind, &at));
+                        let you = store::trainee::load();
+                        let file = session.with_untracked(|s| export_file(s, kind, &at, you.as_deref()));
                         match download(&file) {
                             Ok(()) => status.set(format!("Downloaded {}.", file.name)),
                             Err(e) => status.set(format!("The download failed: {e}")),

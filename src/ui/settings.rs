@@ -152,6 +152,73 @@ pub fn SettingsPage() -> impl IntoView {
                     </p>
                 </div>
             </form>
+            <YourName />
+        </section>
+    }
+}
+
+/// The trainee's chosen name: the player their encounters are in Compare, carried in the
+/// encounter exports they download.
+#[component]
+fn YourName() -> impl IntoView {
+    use crate::app::compare::{player_name, NAME_MAX};
+    let value = RwSignal::new(store::trainee::load().unwrap_or_default());
+    let status = RwSignal::new(None::<(bool, String)>);
+    let save = move || {
+        let outcome = match player_name(&value.get_untracked()) {
+            Ok(name) => match store::trainee::save(name.as_deref()) {
+                Ok(()) => (
+                    true,
+                    match name {
+                        Some(n) => format!("Saved: your encounters are “{n}”."),
+                        None => "No name: your encounters are “You”.".to_string(),
+                    },
+                ),
+                Err(e) => (false, e.to_string()),
+            },
+            Err(e) => (false, format!("Give {e}.")),
+        };
+        status.set(Some(outcome));
+    };
+    view! {
+        <section class="your-name" aria-labelledby="your-name-title">
+            <h2 id="your-name-title">"Your name"</h2>
+            <p class="muted">
+                "Optional. It names you in Compare and travels in the encounter exports you download, so an educator can compare a cohort. Kept in this browser only."
+            </p>
+            <div class="field">
+                <label for="trainee-name">"Name"</label>
+                <input
+                    id="trainee-name"
+                    type="text"
+                    autocomplete="name"
+                    maxlength=NAME_MAX.to_string()
+                    prop:value=move || value.get()
+                    on:input=move |ev| {
+                        value.set(event_target_value(&ev));
+                        status.set(None);
+                    }
+                    on:keydown=move |ev: web_sys::KeyboardEvent| {
+                        if ev.key() == "Enter" {
+                            ev.prevent_default();
+                            save();
+                        }
+                    }
+                />
+            </div>
+            <button type="button" class="button" id="trainee-name-save" on:click=move |_| save()>
+                "Save name"
+            </button>
+            <p
+                role="status"
+                id="trainee-name-status"
+                class=move || match status.get() {
+                    Some((false, _)) => "error",
+                    _ => "muted",
+                }
+            >
+                {move || status.get().map(|(_, t)| t)}
+            </p>
         </section>
     }
 }

@@ -114,3 +114,46 @@ test('a cohort of imported exports shows the native figures, plots, filters and 
   assert.deepEqual(log.foreignRequests, []);
   await context.close();
 });
+
+test("a trainee's own encounter is theirs by the name they chose, linked to its debrief and carried in its export", async () => {
+  const { context, page, log } = await openApp(app, { path: '/settings' });
+  await page.locator('#trainee-name').fill('  Dana Okafor ');
+  await page.locator('#trainee-name-save').click();
+  assert.equal(await page.locator('#trainee-name-status').innerText(), 'Saved: your encounters are “Dana Okafor”.');
+  // Kept across a reload.
+  await page.reload();
+  await page.locator('#trainee-name').waitFor();
+  assert.equal(await page.locator('#trainee-name').inputValue(), 'Dana Okafor');
+
+  // Play anaphylaxis briefly and end it.
+  await page.goto(app.server.url);
+  await page.locator('[data-case-id="anaphylaxis-peanut"] button', { hasText: 'Start' }).click();
+  await page.waitForURL(/\/encounter\/enc-/);
+  const id = new URL(page.url()).pathname.split('/').pop();
+  await page.locator('#speak-input').fill('Hello, I am Dr Okafor. What happened after the meal?');
+  await page.locator('#speak-input').press('Enter');
+  await page.locator('.save-state[data-save-state="saved"]').waitFor();
+  await page.locator('#open-end-form').click();
+  await page.locator('#end-diagnosis').fill('Anaphylaxis to peanut');
+  await page.locator('#end-submit').click();
+  await page.waitForURL(new RegExp(`/debrief/${id}$`));
+  const [dl] = await Promise.all([page.waitForEvent('download'), page.locator('[data-testid="export-json"]').click()]);
+  const exported = JSON.parse(readFileSync(await dl.path(), 'utf8'));
+  assert.equal(exported.roles.player, 'Dana Okafor');
+
+  await page.locator('nav a[href="/compare"]').click();
+  const row = page.locator('tr[data-player="Dana Okafor"]');
+  await row.waitFor();
+  assert.equal(await page.locator('#source-history').isChecked(), true);
+  assert.match(await page.locator('label', { hasText: "This browser's encounters" }).innerText(), /\(1\)/);
+  // The diagnosis is accepted; the misses link to this encounter's debrief.
+  assert.match(await row.innerText(), /1\/1 \(100%\)/);
+  const misses = page.locator('details.failures', { hasText: 'Dana Okafor' });
+  await misses.locator('summary').click();
+  await misses.locator(`a[href="/debrief/${id}"]`).click();
+  await page.waitForURL(new RegExp(`/debrief/${id}$`));
+
+  assert.deepEqual(log.pageErrors, []);
+  assert.deepEqual(log.foreignRequests, []);
+  await context.close();
+});

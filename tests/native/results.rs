@@ -112,22 +112,29 @@ fn overrides_and_judge_runs_shape_the_scorecard() {
 fn every_export_file_parses_and_names_its_case() {
     let s = played("sepsis-pneumonia", "strong");
     let at = "2026-11-24T20:00:00.000Z";
-    let json = export_file(&s, ExportKind::Json, at);
+    let json = export_file(&s, ExportKind::Json, at, None);
     assert_eq!(json.name, "bedside-sepsis-pneumonia-enc-42.json");
     let e = EncounterExport::from_json(&json.contents).unwrap();
     assert_eq!(e.exported_at, at);
+    assert_eq!(e.roles.player, None, "no name given, none carried");
+    // A trainee's chosen name travels in their export, and names them in a comparison.
+    let named = export_file(&s, ExportKind::Json, at, Some("Asha"));
+    let named = EncounterExport::from_json(&named.contents).unwrap();
+    assert_eq!(named.roles.player.as_deref(), Some("Asha"));
+    assert_eq!(bedside::eval::sources::player_of(&named, "Unnamed"), "Asha");
+    assert_eq!(bedside::eval::sources::player_of(&e, "Unnamed"), "Unnamed");
     assert_eq!(e.roles.patient, "scripted");
     assert!(e.app.is_none(), "no LLM calls, no app attachment");
-    let medsp = export_file(&s, ExportKind::MedSp, at);
+    let medsp = export_file(&s, ExportKind::MedSp, at, None);
     let r: FrozenResult = serde_json::from_str(&medsp.contents).unwrap();
     assert_eq!(r.score_summary, r.summary_from_items());
-    let items = export_file(&s, ExportKind::ItemsCsv, at);
+    let items = export_file(&s, ExportKind::ItemsCsv, at, None);
     assert_eq!(
         items.contents.matches("\r\n").count(),
         1 + s.encounter().case().rubric.len() + 1,
         "header + one row per item, the environment's safety item included (no field holds a line break here)"
     );
-    let enc = export_file(&s, ExportKind::EncounterCsv, at);
+    let enc = export_file(&s, ExportKind::EncounterCsv, at, None);
     assert!(enc.name.ends_with("-encounter.csv"));
     assert_eq!(enc.contents.lines().count(), 2);
 }
@@ -139,7 +146,8 @@ fn llm_calls_and_voiced_lines_travel_in_the_export() {
         &[voiced_line(3, "Voiced by a model.")],
         "openai-compatible / smollm2".into(),
     );
-    let e = EncounterExport::from_json(&export_file(&s, ExportKind::Json, "t").contents).unwrap();
+    let e =
+        EncounterExport::from_json(&export_file(&s, ExportKind::Json, "t", None).contents).unwrap();
     assert_eq!(e.roles.patient, "openai-compatible / smollm2");
     let app = e.app.unwrap();
     assert_eq!(app["voiced_lines"]["3"], "Voiced by a model.");
@@ -654,4 +662,17 @@ fn the_expert_pathway_sets_the_model_play_beside_the_trainees() {
         .pathway
         .iter()
         .any(|r| matches!(r.timing, PathwayTiming::Missing | PathwayTiming::Late)));
+}
+
+#[test]
+fn a_trainee_name_is_trimmed_bounded_and_plain_text() {
+    use bedside::app::compare::{player_name, NAME_MAX};
+    assert_eq!(player_name("  Asha Rao "), Ok(Some("Asha Rao".into())));
+    assert_eq!(player_name("   "), Ok(None));
+    assert!(player_name(&"x".repeat(NAME_MAX + 1)).is_err());
+    assert!(
+        player_name(&"é".repeat(NAME_MAX)).is_ok(),
+        "characters, not bytes"
+    );
+    assert!(player_name("Asha\nRao").is_err());
 }

@@ -4,12 +4,12 @@
 
 use std::collections::BTreeSet;
 
+use bedside::app::compare::{rows_of_history, Source};
+use bedside::app::evaluate::StoredRun;
 use bedside::app::evaluate::{
     encounter_id, missing_keys, plan_from_file, plan_from_form, run_encounters, saved_from_job,
     secrets_for, summary_of, PlanForm, PlayerForm,
 };
-use bedside::app::compare::{rows_of_history, Source};
-use bedside::app::evaluate::StoredRun;
 use bedside::app::library::Library;
 use bedside::app::results::scorecard;
 use bedside::app::session::Session;
@@ -198,7 +198,8 @@ fn a_finished_job_is_a_saved_encounter_that_reopens_to_the_same_scores() {
     let mut open = back.clone();
     open.job = None;
     open.ended = None;
-    let (rows, problems) = rows_of_history(&[back.clone(), open], &[run], &library, &catalog());
+    let (rows, problems) =
+        rows_of_history(&[back.clone(), open], &[run], &library, &catalog(), None);
     assert!(problems.is_empty(), "{problems:?}");
     assert_eq!(rows.len(), 1);
     let (source, row) = &rows[0];
