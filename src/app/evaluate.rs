@@ -45,6 +45,8 @@ pub struct PlayerForm {
     /// 1: single; 2 or more: best-of-N.
     pub best_of: String,
     pub best_of_temperature: String,
+    /// The static play: the whole case at once, one call ([`crate::llm::static_play`]).
+    pub static_play: bool,
     /// Per million tokens; blank: no cost shown.
     pub price_in: String,
     pub price_out: String,
@@ -62,6 +64,7 @@ impl PlayerForm {
             temperature: s.map(|s| s.temperature.to_string()).unwrap_or_default(),
             best_of: "1".into(),
             best_of_temperature: "1.0".into(),
+            static_play: false,
             price_in: String::new(),
             price_out: String::new(),
         }
@@ -214,7 +217,15 @@ pub fn plan_from_form(form: &PlanForm, settings: &Settings) -> Result<Plan, Vec<
         if let Some(t) = temperature {
             e.temperature = Some(t);
         }
-        if n > 1.0 {
+        if row.static_play && n > 1.0 {
+            p.push(Diagnostic::new(
+                path("best_of"),
+                "a static play is one call: it has no candidates per turn",
+                "1, or untick static",
+            ));
+        } else if row.static_play {
+            e.strategy = Strategy::Static;
+        } else if n > 1.0 {
             e.strategy = Strategy::BestOf {
                 n: n as u32,
                 temperature: candidates_t.unwrap_or(1.0),

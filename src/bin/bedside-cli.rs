@@ -247,6 +247,10 @@ mod cli {
         /// With --best-of: the candidates' sampling temperature, 0–2 (0–1 for Anthropic).
         #[arg(long, value_name = "X", default_value_t = 1.0, requires = "best_of")]
         best_of_temperature: f64,
+        /// The static play: the whole case at once as a written vignette and one call for the
+        /// diagnosis and the management; scored on the items that apply without a conversation.
+        #[arg(long = "static", conflicts_with = "best_of")]
+        static_play: bool,
         /// What to print.
         #[arg(long, value_enum, default_value_t = ModelOutput::Export)]
         output: ModelOutput,
@@ -503,6 +507,7 @@ mod cli {
                 Mark::Harm => "HARM",
                 Mark::Avoided => "avoided",
                 Mark::NotScored => "not scored",
+                Mark::NotApplicable => "n/a static",
             };
             outln!(
                 "  [{mark:>10}] {}{}: {}",
@@ -680,6 +685,7 @@ mod cli {
             judge_after_failure: args.judge_after_failure,
             jitter_seed: args.seed.unwrap_or(0),
             strategy: match args.best_of {
+                None if args.static_play => Strategy::Static,
                 None => Strategy::Single,
                 Some(n) => Strategy::BestOf {
                     n,

@@ -256,6 +256,24 @@ pub enum FactCategory {
     Other,
 }
 
+impl FactCategory {
+    /// The heading a written history files it under ("History of the present illness").
+    pub fn label(self) -> &'static str {
+        match self {
+            FactCategory::Complaint => "Presenting complaint",
+            FactCategory::Hpi => "History of the present illness",
+            FactCategory::Pmh => "Past history",
+            FactCategory::Medications => "Medications",
+            FactCategory::Allergies => "Allergies",
+            FactCategory::Social => "Social history",
+            FactCategory::Family => "Family history",
+            FactCategory::Ros => "Review of systems",
+            FactCategory::Perspective => "The patient's ideas, concerns and expectations",
+            FactCategory::Other => "Other",
+        }
+    }
+}
+
 /// One thing the clinician can learn by asking.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]

@@ -44,6 +44,11 @@ pub struct Config {
     pub turn_limit: Option<u32>,
     /// Seed for any choice among equivalent options (e.g. non-answer wording).
     pub seed: u64,
+    /// A static play: the case was given at once as a written vignette and the clinician's
+    /// actions were all taken at time zero; the items that need the dialogue or the clock are
+    /// not applicable ([`crate::engine::rule::Rule::applies_to_static`]).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub vignette: bool,
 }
 
 /// MedSP1000's default turn limit for model clinicians.
@@ -55,6 +60,7 @@ impl Config {
             clinician: Clinician::Human,
             turn_limit: None,
             seed: 0,
+            vignette: false,
         }
     }
 
@@ -66,6 +72,7 @@ impl Config {
             },
             turn_limit: Some(DEFAULT_MODEL_TURN_LIMIT),
             seed: 0,
+            vignette: false,
         }
     }
 }
@@ -420,13 +427,17 @@ impl Encounter {
     /// Starts an encounter at minute 0 in the case's first phase.
     pub fn new(case: Arc<Case>, catalog: Arc<Catalog>, config: Config) -> Encounter {
         let first = first_phase(&case);
+        let vignette = config.vignette;
         let record = Record {
             case_id: case.meta.id.clone(),
             case_version: case.meta.version.clone(),
             config,
             inputs: Vec::new(),
             log: Vec::new(),
-            state: initial_state(&case, &first),
+            state: State {
+                vignette,
+                ..initial_state(&case, &first)
+            },
         };
         let script = Arc::new(ScriptIndex::new(&case));
         let fired = vec![false; case.events.len()];
@@ -702,11 +713,12 @@ impl Encounter {
         }
         if let Some(limit) = self.record.config.turn_limit {
             if !self.closed() && self.record.state.turn >= limit {
-                self.request_end(
-                    EndReason::TurnLimit,
-                    format!("the turn limit of {limit} was reached"),
-                    None,
-                );
+                let detail = if self.record.config.vignette {
+                    "the static answer's actions were carried out".to_string()
+                } else {
+                    format!("the turn limit of {limit} was reached")
+                };
+                self.request_end(EndReason::TurnLimit, detail, None);
             }
         }
     }
@@ -825,9 +837,11 @@ impl Encounter {
         cost
     }
 
-    /// Carries out one free-text order; returns its category when understood.
+    /// Carries out one free-text order; returns its category when understood. In a static
+    /// play every order is placed at time zero: the clock does not move.
     fn act(&mut self, raw: &str) -> Option<Category> {
-        self.place(raw, true)
+        let take_time = !self.record.config.vignette;
+        self.place(raw, take_time)
     }
 
     /// Places an order; with `take_time`, the clock then advances by its time cost (an end
@@ -907,7 +921,7 @@ impl Encounter {
     /// The result text for an order placed in `phase`, shown now: the first variant whose
     /// phase (if any) is `phase` and whose `when` (if any) holds on the state at this moment,
     /// else the catalog's default; vital-sign placeholders (`{hr}`...) read the monitor now.
-    fn result_text(&self, order_id: &str, phase: &str) -> String {
+    pub(super) fn result_text(&self, order_id: &str, phase: &str) -> String {
         let state = &self.record.state;
         let chosen = match self.case.results.get(order_id) {
             Some(ResultOverride::Text(t)) => Some(t.as_str()),
@@ -1387,6 +1401,7 @@ fn initial_state(case: &Case, first: &Phase) -> State {
         final_form: None,
         end_requested: None,
         ended: None,
+        vignette: false,
     }
 }
 

@@ -393,7 +393,7 @@ pub fn frozen_result(e: &EncounterExport) -> FrozenResult {
     let mut not_scored = Vec::new();
     for i in &e.scorecard.items {
         match i.mark() {
-            Mark::NotScored => not_scored.push(Value::String(i.id.clone())),
+            Mark::NotScored | Mark::NotApplicable => not_scored.push(Value::String(i.id.clone())),
             Mark::Harm | Mark::Avoided => harms.push(serde_json::json!({
                 "id": i.id, "text": i.text, "weight": i.weight,
                 "happened": i.outcome == Outcome::Met,

@@ -16,6 +16,7 @@
 //! - [`score`]: rubric scoring (rules, judge verdicts, overrides); [`debrief`]: what the
 //!   debrief shows and what the judge reads; [`export`]: JSON, CSV and MedSP1000 results;
 //!   [`medsp`]: MedSP1000 frozen-rubric import
+//! - [`vignette`]: the whole case at once as a written vignette, for a static play
 //! - [`pharmacy`]: the ward's dose-range and IV-access checks; [`units`]: dose units and
 //!   conversions (per kilogram with the patient's weight)
 
@@ -41,6 +42,7 @@ pub mod text;
 pub mod units;
 pub mod utterance;
 pub mod validate;
+pub mod vignette;
 
 /// The shared order catalog shipped with the app (`assets/catalog.json` without indentation,
 /// see `build.rs`).

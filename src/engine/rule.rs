@@ -170,6 +170,49 @@ pub struct DiagnosisRule {
 }
 
 impl Rule {
+    /// Whether this rule still means something in a static play (the whole case given at
+    /// once as a vignette, the model's actions carried out at time zero, no conversation),
+    /// or why not. What is ordered (with its dose and route), what is never ordered, the
+    /// totals given and the diagnosis still apply; a deadline (`by_minute`) is met by any
+    /// order placed at time zero, so a static play is scored on what it orders, not when.
+    /// What needs the dialogue or the clock does not apply: elicited facts, things said,
+    /// the order of two actions, a result known before an action, an effect that takes
+    /// minutes to show, a repeat dose, a phase reached, a minute passed. A phase *not*
+    /// reached, as a guard of what it sits beside ("oxygen, unless in arrest"), holds at time
+    /// zero and applies; as an alternative ("not in shock, or noradrenaline given": an
+    /// expectation only if the course reaches shock) it would credit every static play for
+    /// a course that never runs, so it does not. A combination applies only when every part
+    /// does.
+    pub fn applies_to_static(&self) -> Result<(), &'static str> {
+        match self {
+            Rule::Done(d) if d.elapsed_min.is_some() => {
+                Err("it waits for an effect that takes minutes to show")
+            }
+            Rule::Done(d) if d.times.is_some_and(|n| n > 1) => {
+                Err("it asks for repeat doses over time")
+            }
+            Rule::Done(_) | Rule::Never(_) | Rule::Total(_) | Rule::Diagnosis(_) => Ok(()),
+            Rule::Before(_) => Err("it is about the order of two actions in time"),
+            Rule::ResultBefore(_) => Err("it needs a result back before acting"),
+            Rule::Elicited(_) => Err("it needs the history taken in the conversation"),
+            Rule::Said(_) => Err("it needs something said to the patient"),
+            Rule::Phase(_) => Err("it needs the patient's course over time"),
+            Rule::Minute(_) => Err("it needs the encounter's clock"),
+            Rule::Any(rules)
+                if rules.iter().any(
+                    |r| matches!(r, Rule::Not(inner) if matches!(**inner, Rule::Phase(_))),
+                ) =>
+            {
+                Err("it expects something only if the patient's course reaches a phase")
+            }
+            Rule::All(rules) | Rule::Any(rules) => {
+                rules.iter().try_for_each(Rule::applies_to_static)
+            }
+            Rule::Not(rule) if matches!(**rule, Rule::Phase(_)) => Ok(()),
+            Rule::Not(rule) => rule.applies_to_static(),
+        }
+    }
+
     /// Every rule in this tree, depth first, this one included.
     pub fn walk<'a>(&'a self, visit: &mut dyn FnMut(&'a Rule)) {
         visit(self);

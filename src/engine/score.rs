@@ -8,7 +8,8 @@
 //!   included, over the sum of the positive weights of the items scored. Not clipped here; a
 //!   single encounter can go below zero. Clip to [0, 1] only when averaging encounters.
 //!
-//! Items that are not scored (a judge item with no judge run) are left out of every
+//! Items that are not scored (a judge item with no judge run) and items not applicable to a
+//! static play (they need the dialogue or the clock) are left out of every
 //! denominator. Scoring is a pure function of the case, the encounter state, the judge's
 //! verdicts and the overrides, so a stored record re-scores identically.
 
@@ -56,6 +57,9 @@ pub enum ScoredBy {
     Educator,
     /// Nobody: a judge item without a judge run.
     Nobody,
+    /// Nobody, by design: the item needs the dialogue or the clock, and this was a static
+    /// play ([`crate::engine::rule::Rule::applies_to_static`]).
+    NotApplicable,
 }
 
 /// How the debrief shows an item.
@@ -71,6 +75,8 @@ pub enum Mark {
     /// A harmful action that was avoided.
     Avoided,
     NotScored,
+    /// Not applicable to a static play: left out like an item not scored, and said why.
+    NotApplicable,
 }
 
 /// The judge's verdict on one item, as the LLM layer parsed it.
@@ -146,6 +152,9 @@ impl ItemResult {
 
     pub fn mark(&self) -> Mark {
         match (self.outcome, self.is_harm()) {
+            (Outcome::NotScored, _) if self.scored_by == ScoredBy::NotApplicable => {
+                Mark::NotApplicable
+            }
             (Outcome::NotScored, _) => Mark::NotScored,
             (Outcome::Met, false) => Mark::Met,
             (Outcome::NotMet, false) => Mark::Missed,
@@ -165,7 +174,11 @@ impl ItemResult {
 pub struct Tally {
     /// All items, scored or not.
     pub items: u32,
+    /// Items left out of every denominator: not scored, or not applicable.
     pub not_scored: u32,
+    /// The part of `not_scored` not applicable to a static play.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub not_applicable: u32,
     /// Positive items scored / met: the completion ratio's denominator and numerator.
     pub expected_scored: u32,
     pub expected_met: u32,
@@ -190,6 +203,10 @@ impl Tally {
         self.items += 1;
         match item.mark() {
             Mark::NotScored => self.not_scored += 1,
+            Mark::NotApplicable => {
+                self.not_scored += 1;
+                self.not_applicable += 1;
+            }
             Mark::Met => {
                 self.expected_scored += 1;
                 self.expected_met += 1;
@@ -239,6 +256,10 @@ pub struct Scores {
     pub by_competency: Vec<CompetencyTally>,
     /// Ids of missed critical items and harms done, in rubric order.
     pub critical_failures: Vec<String>,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// A scored rubric: every item's result, with the judge run and overrides that shaped it.
@@ -378,7 +399,15 @@ pub fn score_named(
                 rationale: item.rationale.clone(),
                 reference: item.reference.clone(),
             };
-            if let Some(rule) = &item.rule {
+            let not_applicable = match &item.rule {
+                _ if !state.vignette => None,
+                Some(rule) => rule.applies_to_static().err(),
+                None => Some("it is judged from the conversation"),
+            };
+            if let Some(why) = not_applicable {
+                result.scored_by = ScoredBy::NotApplicable;
+                result.why = format!("Not applicable to a static vignette: {why}");
+            } else if let Some(rule) = &item.rule {
                 let v = evaluate_named(rule, case, catalog, state);
                 result.automatic = Outcome::from_bool(v.holds);
                 result.scored_by = ScoredBy::Rule;
@@ -544,6 +573,7 @@ impl Scorecard {
             (true, _) => 0,
             (false, Mark::Missed) => 1,
             (false, Mark::NotScored) => 2,
+            (false, Mark::NotApplicable) => 5,
             (false, Mark::Met) => 3,
             (false, Mark::Avoided) => 4,
             (false, Mark::Harm) => 0,

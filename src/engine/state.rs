@@ -179,4 +179,8 @@ pub struct State {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end_requested: Option<EndRequest>,
     pub ended: Option<Ended>,
+    /// A static play ([`crate::engine::encounter::Config::vignette`]): scoring marks the
+    /// items that need the dialogue or the clock not applicable.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub vignette: bool,
 }

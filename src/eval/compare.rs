@@ -133,8 +133,15 @@ impl Row {
                 Clinician::Human => None,
                 Clinician::Model { .. } => Some(e.roles.clinician.clone()),
             },
-            strategy: matches!(e.record.config.clinician, Clinician::Human)
-                .then(|| "human".to_string()),
+            // A job's record names its strategy ([`Row::from_job`]); an export alone tells a
+            // trainee and a static play.
+            strategy: match &e.record.config.clinician {
+                Clinician::Human => Some("human".to_string()),
+                Clinician::Model { .. } if e.record.config.vignette => {
+                    Some(crate::eval::report::STATIC.to_string())
+                }
+                Clinician::Model { .. } => None,
+            },
             turn_limit: e.record.config.turn_limit,
             patient: e.roles.patient.clone(),
             diagnosis: e
@@ -172,7 +179,7 @@ impl Row {
                 ScoredBy::Rule => row.by_rule += 1,
                 ScoredBy::Judge => row.by_judge += 1,
                 ScoredBy::Educator => row.by_educator += 1,
-                ScoredBy::Nobody => {}
+                ScoredBy::Nobody | ScoredBy::NotApplicable => {}
             }
         }
         for i in &e.scorecard.items {

@@ -8,7 +8,8 @@
 //!   MedSP1000's 12) with every reply usable: per ordinary turn `strategy.calls_per_turn()`
 //!   clinician calls (1, or best-of's n candidates + 1 selector), then one end-form call; one
 //!   patient-voice call per turn when the plan has a patient model; one call per judge per job
-//!   when the case has judge items. A job that ends early makes fewer; a corrective re-ask
+//!   when the case has judge items. A static player makes one clinician call per job (the
+//!   vignette, with the built-in catalog's findings) and no patient or judge call. A job that ends early makes fewer; a corrective re-ask
 //!   (a reply that was not the protocol's JSON, asked again once per turn) and a retried
 //!   call (429, 5xx, timeout) make more: re-asks can add up to one clinician call per turn.
 //! - **Input tokens** are *about*: characters / 4 of the real prompts (plus a few tokens per
@@ -25,9 +26,9 @@ use std::sync::Arc;
 use super::plan::{Endpoint, Plan};
 use crate::engine::case::{Case, PathwayStep, PATIENT};
 use crate::engine::catalog::{Catalog, CATALOG_SCHEMA_VERSION};
-use crate::engine::encounter::{Encounter, Record, DEFAULT_MODEL_TURN_LIMIT};
+use crate::engine::encounter::{Config, Encounter, Record, DEFAULT_MODEL_TURN_LIMIT};
 use crate::engine::utterance::UtteranceKind;
-use crate::llm::driver::PlayConfig;
+use crate::llm::driver::{PlayConfig, Strategy};
 use crate::llm::prompts::{self, PatientReply};
 use crate::llm::{Chat, Params};
 
@@ -241,6 +242,9 @@ pub struct CaseShape {
     pub judge_opening: u64,
     /// Judge items (none: no judge call).
     pub judge_items: usize,
+    /// A static play's one chat (0 until [`estimate`] sets it for a plan with a static
+    /// player: it needs the catalog).
+    pub static_opening: u64,
 }
 
 impl CaseShape {
@@ -344,17 +348,40 @@ impl CaseShape {
             patient_growth: chars_tokens(speak_chars + answer_chars) + 2 * MESSAGE_OVERHEAD_TOKENS,
             judge_opening,
             judge_items: items.len(),
+            static_opening: 0,
         }
     }
+}
+
+/// The input tokens of a static play's one call on `case` (its vignette read with `catalog`).
+pub fn static_tokens(case: &Arc<Case>, catalog: &Arc<Catalog>) -> u64 {
+    let encounter = Encounter::new(case.clone(), catalog.clone(), Config::human());
+    let params = Params {
+        model: String::new(),
+        temperature: 0.0,
+        max_tokens: 1,
+        seed: None,
+    };
+    chat_tokens(&prompts::static_chat(case, &encounter.vignette(), params))
 }
 
 /// The estimate of `plan` on its loaded `cases` (in the plan's order).
 pub fn estimate(plan: &Plan, cases: &[Arc<Case>]) -> Estimate {
     let turns = u64::from(plan.turn_limit.unwrap_or(DEFAULT_MODEL_TURN_LIMIT));
-    let shapes: Vec<CaseShape> = cases
+    let mut shapes: Vec<CaseShape> = cases
         .iter()
         .map(|c| CaseShape::of(c, plan.turn_limit))
         .collect();
+    let any_static = plan.players.iter().any(|p| p.strategy == Strategy::Static);
+    let catalog = any_static
+        .then(|| Catalog::from_json("built-in catalog", crate::engine::CATALOG_JSON).ok())
+        .flatten()
+        .map(Arc::new);
+    if let Some(catalog) = &catalog {
+        for (shape, case) in shapes.iter_mut().zip(cases) {
+            shape.static_opening = static_tokens(case, catalog);
+        }
+    }
     let repeats = u64::from(plan.repeats);
     let players: Vec<PlayerEstimate> = plan
         .players
@@ -397,6 +424,14 @@ fn times(c: &Calls, n: u64) -> Calls {
 
 /// One job of `player` on a case of this shape, playing all `turns`.
 fn job(plan: &Plan, player: &Endpoint, shape: &CaseShape, turns: u64) -> PlayerEstimate {
+    if player.strategy == Strategy::Static {
+        return PlayerEstimate {
+            label: player.label.clone(),
+            jobs: 1,
+            clinician: Calls::new(player, 1, shape.static_opening),
+            ..PlayerEstimate::default()
+        };
+    }
     let turn = shape.turn.min(u64::from(max_tokens(player)));
     // Each turn adds the clinician's reply and the environment's feedback as two messages.
     let growth = turn + shape.feedback + 2 * MESSAGE_OVERHEAD_TOKENS;

@@ -366,8 +366,10 @@ pub async fn play_job<T: Transport>(
     };
     let record = play.encounter.record();
     let mut judges = Vec::new();
+    // A static play's judge items are not applicable: the panel is not called.
     if matches!(outcome, JobOutcome::Finished { .. })
         && !crate::llm::prompts::judge_items(&case).is_empty()
+        && !record.state.vignette
     {
         for (i, (label, settings)) in spec.judges.iter().enumerate() {
             let mut client = Client::new(

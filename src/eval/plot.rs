@@ -324,11 +324,17 @@ pub fn static_gap(gaps: &[Gap]) -> Option<Plot> {
         return None;
     }
     let (left, top, bottom) = (48.0, 16.0, 200.0);
-    let group_w = 120.0;
+    // Each pair is labelled with its model's name alone ("gpt-4o"), wide enough to read.
+    let labels: Vec<String> = gaps
+        .iter()
+        .map(|g| super::report::model_name(&g.model))
+        .collect();
+    let longest = labels.iter().map(|l| l.chars().count()).max().unwrap_or(0);
+    let group_w = (longest as f64 * 7.0 + 16.0).max(120.0);
     let width = left + group_w * gaps.len() as f64 + 16.0;
     let mut shapes = Vec::new();
     percent_axis(&mut shapes, left, width - 8.0, top, bottom);
-    for (g, gap) in gaps.iter().enumerate() {
+    for (g, (gap, label)) in gaps.iter().zip(labels).enumerate() {
         let gx = left + g as f64 * group_w + 16.0;
         for (k, (name, count, fill)) in [
             ("static", gap.static_items, colour(1)),
@@ -357,7 +363,7 @@ pub fn static_gap(gaps: &[Gap]) -> Option<Plot> {
         shapes.push(Shape::Text {
             x: gx + 34.0,
             y: bottom + 16.0,
-            text: gap.static_player.clone(),
+            text: label,
             anchor: "middle",
         });
     }

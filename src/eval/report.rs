@@ -20,7 +20,7 @@ pub const REPORT_FORMAT_VERSION: u32 = 1;
 pub const REPORT_SEED: u64 = 20_261_203;
 
 /// The strategy label of a static play (as [`crate::llm::driver::Strategy`] names it).
-pub const STATIC: &str = "static";
+pub const STATIC: &str = crate::llm::driver::STATIC_LABEL;
 
 /// Which rows a comparison keeps. Empty sets keep everything; dates compare as ISO 8601
 /// prefixes ("2026-12-03").

@@ -30,6 +30,10 @@ pub fn player_of(e: &EncounterExport, trainee: &str) -> String {
             .filter(|n| !n.is_empty())
             .unwrap_or(trainee)
             .to_string(),
+        // A static play is its own player, paired with the model's dynamic plays in reports.
+        Clinician::Model { .. } if e.record.config.vignette => {
+            format!("Model: {} (static)", e.roles.clinician)
+        }
         Clinician::Model { .. } => format!("Model: {}", e.roles.clinician),
     }
 }

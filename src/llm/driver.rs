@@ -21,6 +21,7 @@ use super::error::{ErrorKind, LlmError};
 use super::protocol::Fallback;
 use super::roles::{self, JudgeFailure, LlmExchange, VoicedLine};
 use super::settings::ProviderSettings;
+use super::static_play;
 use super::transport::{Cancel, Transport};
 use crate::engine::case::Case;
 use crate::engine::encounter::{Config, Encounter, EndReason, Input, Record};
@@ -29,6 +30,9 @@ use crate::engine::score::JudgeRun;
 /// Turns one run may take at most without the encounter ending: a guard for an encounter
 /// whose config has no turn limit (the engine's limit ends the others long before).
 pub const MAX_TURNS: usize = 200;
+
+/// [`Strategy::Static`]'s label, which reports pair with the dynamic players of its model.
+pub const STATIC_LABEL: &str = "static";
 
 /// Who plays: each model role's provider settings.
 #[derive(Debug, Clone, PartialEq)]
@@ -54,6 +58,10 @@ pub enum Strategy {
     /// MedSP1000's best-of-N: `n` candidate turns sampled at `temperature`, then one selector
     /// call picks one ([`super::best_of`]): `n + 1` calls per turn whenever the server answers.
     BestOf { n: u32, temperature: f64 },
+    /// The whole case at once as a written vignette and one call for the diagnosis and the
+    /// management as actions ([`super::static_play`]): a one-turn encounter, scored on the
+    /// items that apply without a conversation.
+    Static,
 }
 
 impl Strategy {
@@ -67,14 +75,15 @@ impl Strategy {
             Strategy::BestOf { n, temperature } => {
                 format!("best-of-{n} (temperature {temperature:?})")
             }
+            Strategy::Static => STATIC_LABEL.into(),
         }
     }
 
     /// The calls an ordinary turn costs when the server answers and nothing is re-asked (for
-    /// estimates): 1, or n + 1.
+    /// estimates): 1, or n + 1. A static play is one call in all.
     pub fn calls_per_turn(&self) -> u32 {
         match self {
-            Strategy::Single => 1,
+            Strategy::Single | Strategy::Static => 1,
             Strategy::BestOf { n, .. } => n + 1,
         }
     }
@@ -144,11 +153,16 @@ impl PlayConfig {
         s
     }
 
-    /// The engine's config for a new encounter with `clinician` as the model clinician.
+    /// The engine's config for a new encounter with `clinician` as the model clinician. A
+    /// static play is one turn long whatever the turn limit, and marked static.
     pub fn encounter_config(&self, clinician: &ProviderSettings) -> Config {
         let mut config = Config::model(clinician.kind.label(), clinician.model.trim());
         if let Some(n) = self.turn_limit {
             config.turn_limit = Some(n);
+        }
+        if self.strategy == Strategy::Static {
+            config.turn_limit = Some(super::static_play::STATIC_TURN_LIMIT);
+            config.vignette = true;
         }
         config
     }
@@ -301,6 +315,8 @@ impl<T: Transport> Driver<T> {
     ) -> Play {
         let mut exchanges = Vec::new();
         let mut turns = Vec::new();
+        // A static play's end form, from its one answer, until the encounter takes it.
+        let mut static_end: Option<Option<Input>> = None;
         let state = loop {
             if let Some(end) = &encounter.state().ended {
                 break PlayState::Finished {
@@ -311,15 +327,26 @@ impl<T: Transport> Driver<T> {
             if cancel.is_cancelled() {
                 break PlayState::Stopped;
             }
-            if observer.pause() {
+            // A static play is not paused between its answer's two inputs.
+            if static_end.is_none() && observer.pause() {
                 break PlayState::Paused;
             }
             if turns.len() >= MAX_TURNS {
                 break PlayState::Failed(PlayError::TooManyTurns);
             }
             let (case, record) = (encounter.case(), encounter.record());
-            // The end form is one call whatever the strategy.
+            // The end form is one call whatever the strategy (a static play's comes with its
+            // answer).
             let t = match &self.strategy {
+                Strategy::Static if record.state.end_requested.is_none() => {
+                    let s = static_play::static_turn(&self.clinician, &encounter, cancel).await;
+                    static_end = Some(s.end);
+                    s.turn
+                }
+                Strategy::Static => {
+                    let fallback = turns.last().copied().unwrap_or(Fallback::Unusable);
+                    static_play::static_end(static_end.take().flatten(), fallback)
+                }
                 Strategy::BestOf { n, temperature } if record.state.end_requested.is_none() => {
                     best_of::best_of_turn(&self.clinician, case, record, *n, *temperature, cancel)
                         .await
@@ -364,7 +391,8 @@ impl<T: Transport> Driver<T> {
         let mut judge = None;
         if let (Some(client), true) = (&self.judge, judged) {
             let case = encounter.case();
-            if !super::prompts::judge_items(case).is_empty() {
+            // A static play's judge items are not applicable: nothing to call the judge for.
+            if !super::prompts::judge_items(case).is_empty() && !encounter.state().vignette {
                 let (result, calls) =
                     roles::score_with_judge(client, case, encounter.record(), &voiced, cancel)
                         .await;

@@ -18,6 +18,8 @@
 //! - [`roles`]: one call per role, recorded as an [`roles::LlmExchange`]; the judge's checked
 //!   [`crate::engine::score::JudgeRun`] (its one builder) and the export's LLM record.
 //! - [`best_of`]: MedSP1000's best-of-N clinician turn (N candidates, one selector call).
+//! - [`static_play`]: the static play (the whole case as a vignette, one answer, scored on
+//!   the items that apply without a conversation).
 //! - [`driver`]: the one driver of a model-clinician encounter (app, CLI and tests), with the
 //!   clinician's [`driver::Strategy`].
 
@@ -34,6 +36,7 @@ pub mod provider;
 pub mod roles;
 pub mod settings;
 pub mod sse;
+pub mod static_play;
 pub mod transport;
 pub mod wire;
 

@@ -15,6 +15,7 @@ use super::{Chat, Message, Params};
 use crate::engine::case::{Case, FactCategory, RubricItem, PATIENT};
 use crate::engine::encounter::{ActionStatus, Entry, EntryKind, Input, Record, Turn};
 use crate::engine::utterance::UtteranceKind;
+use crate::engine::vignette::Vignette;
 
 pub use crate::engine::debrief::vitals_text;
 
@@ -478,6 +479,10 @@ pub const PATIENT_PROMPT_VERSION: &str = "bedside-patient-1";
 /// The version of the best-of selector prompt ([`selector_system`], [`selector_chat`]).
 pub const SELECTOR_PROMPT_VERSION: &str = "bedside-selector-1";
 
+/// The version of the static prompt ([`static_system`], [`static_chat`], the correction in
+/// [`super::protocol`]).
+pub const STATIC_PROMPT_VERSION: &str = "bedside-static-1";
+
 /// Each prompt's version by role ("clinician", "patient", "judge", "selector"), to record with
 /// a run so that its results stay comparable.
 pub fn prompt_versions() -> BTreeMap<&'static str, &'static str> {
@@ -486,7 +491,78 @@ pub fn prompt_versions() -> BTreeMap<&'static str, &'static str> {
         ("patient", PATIENT_PROMPT_VERSION),
         ("judge", JUDGE_PROMPT_VERSION),
         ("selector", SELECTOR_PROMPT_VERSION),
+        ("static", STATIC_PROMPT_VERSION),
     ])
+}
+
+/// The static clinician's system prompt: the whole case at once, one answer.
+pub fn static_system() -> String {
+    format!(
+        "You are the examining clinician. You are given a written clinical vignette: the whole case \
+         at once, with the history in the words of the people who told it and the examination and \
+         investigation results already back. There is no conversation: you answer once.\n\n\
+         Reply with exactly one JSON object and nothing else, no code fences, no commentary:\n\
+         {}\n\n\
+         - \"actions\": every non-verbal operation you would carry out now, one per item, in the \
+         order you would do them: examinations, bedside tests, laboratory tests, imaging, \
+         medications with dose and route (\"aspirin 300 mg PO\"), fluids, oxygen, procedures and \
+         consults. Medicines and fluids given intravenously need IV access: order it unless the \
+         vignette says a line is in place. [] if none.\n\
+         - \"disposition\": where the patient goes next; keep it out of \"actions\".\n\n\
+         Manage the patient as a competent clinician would, from what the vignette gives.",
+        super::protocol::STATIC_SHAPE
+    )
+}
+
+/// The vignette as the static clinician reads it.
+pub fn vignette_text(case: &Case, v: &Vignette) -> String {
+    let mut s = format!("Door note: {}\n\nPatient: {}.\n", v.door_note, v.patient);
+    let _ = write!(s, "Now: {}", v.status.trim());
+    let vitals = vitals_text(&v.vitals);
+    if !vitals.is_empty() {
+        let _ = write!(s, " Monitor: {vitals}.");
+    }
+    let _ = writeln!(
+        s,
+        " IV access: {}.",
+        if v.iv_access {
+            "in place"
+        } else {
+            "not yet in place"
+        }
+    );
+    s.push_str("\nHistory (each item in the words of the person who told it):\n");
+    for f in &v.facts {
+        let _ = writeln!(
+            s,
+            "- {} ({}): \"{}\"",
+            f.category.label(),
+            speaker_name(case, &f.speaker),
+            f.text.trim()
+        );
+    }
+    if !v.findings.is_empty() {
+        s.push_str("\nExamination and investigations:\n");
+        for f in &v.findings {
+            let _ = writeln!(s, "- {}: {}", f.name, f.text.trim());
+        }
+    }
+    s
+}
+
+/// The static clinician's chat: the vignette, and the question.
+pub fn static_chat(case: &Case, v: &Vignette, params: Params) -> Chat {
+    let text = format!(
+        "{}\nGive your diagnosis and your management. Reply with one JSON object: {}.",
+        vignette_text(case, v),
+        super::protocol::STATIC_SHAPE
+    );
+    Chat {
+        system: static_system(),
+        messages: vec![Message::user(text)],
+        params,
+        schema: Some(super::protocol::static_schema()),
+    }
 }
 
 /// The best-of selector's system prompt: what it reads and the reply format.

@@ -173,41 +173,7 @@ pub fn parse_turn(reply: &str) -> ParsedTurn {
             String::new()
         }
     };
-    let actions = match map.get("actions") {
-        None | Some(Value::Null) => Vec::new(),
-        Some(Value::String(s)) if s.trim().is_empty() => Vec::new(),
-        Some(Value::String(s)) => {
-            notes.push("took a single action given as text".into());
-            vec![s.trim().to_string()]
-        }
-        Some(Value::Array(items)) => {
-            let mut out = Vec::new();
-            for (i, item) in items.iter().enumerate() {
-                match item {
-                    Value::String(s) if !s.trim().is_empty() => out.push(s.trim().to_string()),
-                    Value::String(_) => {}
-                    Value::Object(o) => match o.values().find_map(Value::as_str) {
-                        Some(s) => {
-                            notes.push(format!("took actions[{i}] from an object"));
-                            out.push(s.trim().to_string());
-                        }
-                        None => problems.push(format!("actions[{i}] is an object without text")),
-                    },
-                    other => {
-                        problems.push(format!("actions[{i}] must be text, not {}", kind(other)))
-                    }
-                }
-            }
-            out
-        }
-        Some(other) => {
-            problems.push(format!(
-                "actions must be a list of text, not {}",
-                kind(other)
-            ));
-            Vec::new()
-        }
-    };
+    let actions = read_actions(map.get("actions"), &mut notes, &mut problems);
     let eos = match map.get("eos") {
         None | Some(Value::Null) => false,
         Some(Value::Bool(b)) => *b,
@@ -274,6 +240,50 @@ pub fn parse_turn(reply: &str) -> ParsedTurn {
         },
         notes,
         fault: None,
+    }
+}
+
+/// The `actions` of a reply: a list of texts (a single text, and objects holding one text,
+/// are taken and noted); what cannot be read is added to `problems`.
+fn read_actions(
+    value: Option<&Value>,
+    notes: &mut Vec<String>,
+    problems: &mut Vec<String>,
+) -> Vec<String> {
+    match value {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::String(s)) if s.trim().is_empty() => Vec::new(),
+        Some(Value::String(s)) => {
+            notes.push("took a single action given as text".into());
+            vec![s.trim().to_string()]
+        }
+        Some(Value::Array(items)) => {
+            let mut out = Vec::new();
+            for (i, item) in items.iter().enumerate() {
+                match item {
+                    Value::String(s) if !s.trim().is_empty() => out.push(s.trim().to_string()),
+                    Value::String(_) => {}
+                    Value::Object(o) => match o.values().find_map(Value::as_str) {
+                        Some(s) => {
+                            notes.push(format!("took actions[{i}] from an object"));
+                            out.push(s.trim().to_string());
+                        }
+                        None => problems.push(format!("actions[{i}] is an object without text")),
+                    },
+                    other => {
+                        problems.push(format!("actions[{i}] must be text, not {}", kind(other)))
+                    }
+                }
+            }
+            out
+        }
+        Some(other) => {
+            problems.push(format!(
+                "actions must be a list of text, not {}",
+                kind(other)
+            ));
+            Vec::new()
+        }
     }
 }
 
@@ -851,6 +861,99 @@ pub fn end_form_correction(problem: &str) -> String {
         "Your last reply could not be used: {problem}. Reply again with exactly one JSON object \
          and nothing else: {END_FORM_SHAPE}."
     )
+}
+
+/// A parsed static answer ([`super::static_play`]): the end form and the actions, both from
+/// one JSON object.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParsedStatic {
+    /// `None` exactly when `fallback` is `Unusable`.
+    pub answer: Option<(EndForm, Vec<String>)>,
+    pub fallback: Fallback,
+    /// What was repaired, or why the reply is unusable.
+    pub notes: Vec<String>,
+    /// The protocol fault, exactly when `fallback` is `Unusable`.
+    pub fault: Option<Fault>,
+}
+
+/// Parses a static answer: one JSON object with the end form's fields (read as
+/// [`parse_end_form`] reads them) and `actions`, a list of orders. A missing or unreadable
+/// diagnosis or `actions` makes it unusable; an empty list is an answer that orders nothing.
+pub fn parse_static(reply: &str) -> ParsedStatic {
+    let unusable = |fault: Fault, why: String| ParsedStatic {
+        answer: None,
+        fallback: Fallback::Unusable,
+        notes: vec![why],
+        fault: Some(fault),
+    };
+    let map = match extract_object(reply) {
+        Ok(e) => e.value,
+        Err(JsonError::NoObject) if reply.trim().is_empty() => {
+            return unusable(Fault::Empty, "the reply is empty".into())
+        }
+        Err(JsonError::NoObject) => {
+            return unusable(
+                Fault::NotJson,
+                "the reply is prose, not the JSON object asked for".into(),
+            )
+        }
+        Err(e) => return unusable(Fault::Malformed, e.to_string()),
+    };
+    let end = parse_end_form(reply);
+    let Some(form) = end.form else {
+        return unusable(Fault::MissingFields, end.notes.join("; "));
+    };
+    if !map.contains_key("actions") {
+        return unusable(Fault::MissingFields, "the answer lacks \"actions\"".into());
+    }
+    let (mut notes, mut problems) = (end.notes, Vec::new());
+    let actions = read_actions(map.get("actions"), &mut notes, &mut problems);
+    if !problems.is_empty() {
+        return ParsedStatic {
+            answer: None,
+            fallback: Fallback::Unusable,
+            notes: problems,
+            fault: Some(Fault::Malformed),
+        };
+    }
+    ParsedStatic {
+        answer: Some((form, actions)),
+        fallback: if notes.is_empty() {
+            Fallback::Clean
+        } else {
+            Fallback::Repaired
+        },
+        notes,
+        fault: None,
+    }
+}
+
+/// The static answer's shape, as the prompts state it.
+pub const STATIC_SHAPE: &str = "{\"diagnosis\": \"your final diagnosis\", \"differential\": \
+     [\"other diagnoses considered\"], \"plan\": \"your management plan\", \"disposition\": \
+     \"e.g. admit to cardiology\", \"actions\": [\"every order you would carry out now, one per \
+     item\"]}";
+
+/// The message asking the model once more for a usable static answer.
+pub fn static_correction(problem: &str) -> String {
+    format!(
+        "Your last reply could not be used: {problem}. Reply again with exactly one JSON object \
+         and nothing else: {STATIC_SHAPE}."
+    )
+}
+
+/// The static answer's JSON Schema: the end form's, with the actions.
+pub fn static_schema() -> ReplySchema {
+    let mut schema = end_form_schema().schema;
+    schema["properties"]["actions"] =
+        serde_json::json!({"type": "array", "items": {"type": "string"}});
+    if let Some(required) = schema["required"].as_array_mut() {
+        required.push("actions".into());
+    }
+    ReplySchema {
+        name: "static_answer".into(),
+        schema,
+    }
 }
 
 /// The clinician turn's JSON Schema, for providers' structured output (the prompt states the

@@ -513,7 +513,7 @@ fn StaticGap(report: Report) -> impl IntoView {
                 .iter()
                 .map(|c| {
                     view! {
-                        <tr>
+                        <tr data-case=c.case.clone()>
                             <td>{c.case.clone()}</td>
                             <td>{c.applicable}</td>
                             <td>{count(c.static_items)}</td>
@@ -524,7 +524,7 @@ fn StaticGap(report: Report) -> impl IntoView {
                 })
                 .collect_view();
             view! {
-                <table class="compare-gap">
+                <table class="compare-gap" data-testid="static-gap">
                     <caption>
                         {format!(
                             "{}: {} (static) against {} (dynamic) — overall {} vs {}, {}",

@@ -74,6 +74,7 @@ pub fn mark_label(m: Mark) -> &'static str {
         Mark::Harm => "Harm done",
         Mark::Avoided => "Harm avoided",
         Mark::NotScored => "Not scored",
+        Mark::NotApplicable => "Not applicable (static)",
     }
 }
 
@@ -87,6 +88,7 @@ pub fn scored_by_label(i: &ItemResult) -> String {
             _ => "educator override".to_string(),
         },
         ScoredBy::Nobody => "no judge configured".to_string(),
+        ScoredBy::NotApplicable => "not applicable to a static vignette".to_string(),
     }
 }
 

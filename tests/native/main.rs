@@ -30,5 +30,6 @@ mod results;
 mod schema;
 mod scoring;
 mod scripted_patient;
+mod static_play;
 mod warnings;
 mod world;

@@ -93,3 +93,40 @@ pub fn played(
     }
     (c, enc)
 }
+
+/// A static play of `case` answered with its expert pathway: every pathway action at once
+/// (dispositions last, as the static driver hands them over), then the pathway's end form.
+/// `config` must be a static one (`vignette`, a turn limit of 1).
+pub fn static_pathway_play(
+    case: &Arc<bedside::engine::case::Case>,
+    config: bedside::engine::encounter::Config,
+) -> bedside::engine::encounter::Encounter {
+    use bedside::engine::case::PathwayStep;
+    use bedside::engine::encounter::{EndForm, Input, Turn};
+    let mut actions = Vec::new();
+    let mut end = None;
+    for step in &case.pathway {
+        match step {
+            PathwayStep::Turn { actions: a, .. } => actions.extend(a.iter().cloned()),
+            PathwayStep::End { end: e } => end = Some(e.clone()),
+            PathwayStep::Wait { .. } => {}
+        }
+    }
+    let actions = bedside::llm::static_play::dispositions_last(actions, &catalog());
+    let mut enc = bedside::engine::encounter::Encounter::new(case.clone(), catalog(), config);
+    enc.apply(Input::Turn(Turn {
+        speak: String::new(),
+        actions,
+        eos: false,
+    }))
+    .expect("the static turn");
+    let end = end.expect("every shipped case has a pathway end");
+    enc.apply(Input::End(EndForm {
+        diagnosis: end.diagnosis,
+        differential: end.differential,
+        plan: end.plan,
+        disposition: end.disposition,
+    }))
+    .expect("the end form");
+    enc
+}

@@ -487,6 +487,22 @@ fn PlayerRows(form: RwSignal<PlanForm>, errors: Memo<Vec<Diagnostic>>) -> impl I
                             {text(format!("player-{i}-best_of"), "Candidates per turn (1: single; N: best-of-N)", |p| p.best_of.clone(), |p, v| p.best_of = v)}
                             {text(format!("player-{i}-best_of_temperature"), "Candidates' temperature", |p| p.best_of_temperature.clone(), |p, v| p.best_of_temperature = v)}
                         </div>
+                        <label class="checkbox">
+                            <input
+                                type="checkbox"
+                                id=format!("player-{i}-static")
+                                prop:checked=move || form.with(|f| f.players.get(i).is_some_and(|p| p.static_play))
+                                on:change=move |ev| {
+                                    let on = event_target_checked(&ev);
+                                    form.update(|f| {
+                                        if let Some(p) = f.players.get_mut(i) {
+                                            p.static_play = on;
+                                        }
+                                    })
+                                }
+                            />
+                            "Static: the whole case at once as a written vignette, one call (scored on the items that apply without a conversation)"
+                        </label>
                         {err("temperature")}
                         {err("best_of")}
                         {err("strategy")}

@@ -113,6 +113,20 @@ fn the_forms_errors_name_their_fields() {
 }
 
 #[test]
+fn the_form_offers_the_static_play_and_refuses_it_with_candidates() {
+    let s = settings("http://127.0.0.1:8080/v1");
+    let mut f = form(&s);
+    f.players[0].static_play = true;
+    let plan = plan_from_form(&f, &s).unwrap_or_else(|e| panic!("{e:?}"));
+    assert_eq!(plan.players[0].strategy, Strategy::Static);
+    // Static is one call: best-of's candidates cannot go with it.
+    f.players[1].static_play = true;
+    let errors = plan_from_form(&f, &s).expect_err("static with best-of-3");
+    assert_eq!(errors.len(), 1, "{errors:?}");
+    assert_eq!(errors[0].path, "players[1].best_of");
+}
+
+#[test]
 fn a_finished_job_is_a_saved_encounter_that_reopens_to_the_same_scores() {
     let server = WardServer::start();
     let plan = parse(&plan_json(

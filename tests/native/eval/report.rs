@@ -1,7 +1,8 @@
 //! The comparison report (`eval::report`, `eval::sources`, `eval::html`, `bedside-cli report`):
 //! item difficulty, the static-vs-dynamic gap on the same items, judge agreement and the
 //! self-judging flag, key-action times, filters and repeat numbering against rows built by
-//! hand; and a fixture set of real scored exports (two trainees, two models, three cases),
+//! hand; and a fixture set of real scored exports (two trainees, two models, one of them also
+//! static, three cases),
 //! generated from the project's plays, read the way the browser and the CLI read them.
 
 use std::collections::BTreeMap;
@@ -17,7 +18,7 @@ use bedside::eval::report::{Filter, Report, STATIC};
 use bedside::eval::sources::{number_repeats, rows_from_files, Cases, UNNAMED_TRAINEE};
 use bedside::eval::stats::Count;
 
-use crate::support::{case, catalog, played, root};
+use crate::support::{case, catalog, played, root, static_pathway_play};
 
 fn items(list: &[(&str, bool)]) -> BTreeMap<String, bool> {
     list.iter().map(|(i, m)| (i.to_string(), *m)).collect()
@@ -247,7 +248,8 @@ pub const COMPARE_CASES: [&str; 3] = [
 /// (who, case, play, day): trainees Asha (strong) and Ben (weak but for anaphylaxis); model A
 /// (strong, ACS twice: the strong play and the US guideline play), model B (weak; its second
 /// ACS gives oxygen to a patient who is not hypoxic, a harm). Models are judged: A by
-/// itself, B by A.
+/// itself, B by A. Model A also plays each case static (`static`: the expert pathway's
+/// actions at once, then its end form; not judged: its judge items are not applicable).
 const ENCOUNTERS: &[(&str, &str, &str, u32)] = &[
     ("Asha", "acs-inferior-stemi", "strong", 1),
     ("Asha", "anaphylaxis-peanut", "strong", 2),
@@ -263,6 +265,9 @@ const ENCOUNTERS: &[(&str, &str, &str, u32)] = &[
     ("model-b", "acs-inferior-stemi", "harm-oxygen", 6),
     ("model-b", "anaphylaxis-peanut", "weak", 5),
     ("model-b", "dka-young-adult", "weak", 5),
+    ("model-a", "acs-inferior-stemi", "static", 7),
+    ("model-a", "anaphylaxis-peanut", "static", 7),
+    ("model-a", "dka-young-adult", "static", 7),
 ];
 
 /// The fixture set's files (name, JSON), generated from the plays with the real engine.
@@ -270,13 +275,25 @@ pub fn fixture_files() -> Vec<(String, String)> {
     let mut out = Vec::new();
     for (n, (who, id, play, day)) in ENCOUNTERS.iter().enumerate() {
         let is_model = who.starts_with("model-");
+        let is_static = *play == "static";
         let config = if is_model {
             Config::model("openai-compatible", who)
         } else {
             Config::human()
         };
-        let (c, enc) = played(id, play, config);
-        let judge = is_model.then(|| JudgeRun {
+        let (c, enc) = if is_static {
+            let c = case(id);
+            let config = Config {
+                vignette: true,
+                turn_limit: Some(1),
+                ..config
+            };
+            let enc = static_pathway_play(&c, config);
+            (c, enc)
+        } else {
+            played(id, play, config)
+        };
+        let judge = (is_model && !is_static).then(|| JudgeRun {
             model: "openai-compatible / model-a".into(),
             prompt_version: "judge-v1".into(),
             // A deterministic judge: met for the first judge item, not for the others.
@@ -371,7 +388,7 @@ fn the_shipped_fixture_set_is_the_generated_one() {
 }
 
 #[test]
-fn the_fixture_set_compares_four_players_on_three_cases() {
+fn the_fixture_set_compares_five_players_on_three_cases() {
     let rows = fixture_rows();
     assert_eq!(rows.len(), ENCOUNTERS.len());
     let r = Report::build(&rows, &Filter::default());
@@ -387,8 +404,24 @@ fn the_fixture_set_compares_four_players_on_three_cases() {
             ("Ben", "trainee"),
             ("Model: openai-compatible / model-a", "model"),
             ("Model: openai-compatible / model-b", "model"),
+            ("Model: openai-compatible / model-a (static)", "model"),
         ]
     );
+    // The static play is paired with model A's dynamic plays (not B's), on the items it
+    // scored. Its answers are the expert pathway, so it meets every one; model A's DKA
+    // encounter is the weak play, which met none of them.
+    assert_eq!(r.static_gap.len(), 1);
+    let g = &r.static_gap[0];
+    assert_eq!(g.dynamic_player, "Model: openai-compatible / model-a");
+    assert_eq!(g.static_items.met, g.static_items.scored);
+    let dka = g
+        .cases
+        .iter()
+        .find(|c| c.case == "dka-young-adult")
+        .unwrap();
+    assert_eq!(dka.dynamic_items.met, 0);
+    assert_eq!(dka.gap, Some(1.0));
+    assert!(g.gap.unwrap() > 0.0);
     let p = |name: &str| {
         r.players
             .iter()
@@ -448,7 +481,7 @@ fn the_fixture_set_compares_four_players_on_three_cases() {
         .filter(|k| k.case == "acs-inferior-stemi")
         .collect();
     assert!(!acs.is_empty());
-    assert!(acs.iter().all(|k| k.players.len() == 4));
+    assert!(acs.iter().all(|k| k.players.len() == 5));
     // Repeats: model A's two ACS encounters are numbered 1 and 2 by date.
     let a_acs: Vec<u32> = rows
         .iter()
@@ -520,8 +553,8 @@ fn the_html_report_is_self_contained_and_escapes_every_text() {
     );
     // The report's own policy forbids any fetch if a viewer opens it.
     assert!(html.contains("default-src 'none'"));
-    // Three plots: competencies, per case, item difficulty (no static play in the set).
-    assert_eq!(html.matches("<svg").count(), 3);
+    // Four plots: competencies, per case, item difficulty, the static-vs-dynamic gap.
+    assert_eq!(html.matches("<svg").count(), 4);
 }
 
 #[test]

@@ -5,8 +5,11 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use bedside::engine::score::Mark;
 use bedside::eval::batch::{self, Options};
 use bedside::eval::job::{JobOutcome, JobRecord};
+use bedside::eval::report::{Filter, Report};
+use bedside::eval::stats::Count;
 use bedside::llm::settings::Role;
 
 use super::server::WardServer;
@@ -293,6 +296,116 @@ fn a_best_of_player_makes_n_plus_one_calls_per_turn_and_records_them() {
         }
     );
     assert!(r.provenance.prompt_versions.contains_key("selector"));
+}
+
+#[test]
+fn a_static_player_answers_once_at_time_zero_and_is_compared_on_the_items_that_apply() {
+    let server = WardServer::start();
+    let dir = scratch("static");
+    let mut plan = plan_json(
+        &server.url,
+        &[
+            ("ward-static", "ward"),
+            ("ward", "ward"),
+            ("prose", "static-prose"),
+            ("prose-once", "static-prose-once"),
+        ],
+        &["acs-inferior-stemi"],
+        1,
+    );
+    for i in [0, 2, 3] {
+        plan["players"][i]["strategy"] = serde_json::json!({"kind": "static"});
+    }
+    plan["judges"] = serde_json::json!([
+        {"label": "judge", "provider": "open_ai", "base_url": server.url, "model": "judge-yes"}
+    ]);
+    let loaded = load(&dir, &plan);
+    let out = dir.join("out");
+    let index = run(&loaded, &out, &Options::default());
+    assert_eq!(index.done, 4, "{index:?}");
+    let seen = server.seen();
+    let asked = |model: &str, schema: &str| {
+        seen.iter()
+            .filter(|s| s.model == model && s.schema.as_deref() == Some(schema))
+            .count()
+    };
+    // The static players' judge items are not applicable: the panel is called for the
+    // dynamic player's encounter alone.
+    assert_eq!(
+        seen.iter()
+            .filter(|s| s.schema.as_deref() == Some("judge_verdicts"))
+            .count(),
+        1
+    );
+    for r in records(&out) {
+        let e = r.export.as_ref().expect("finished");
+        let calls = r.usage[&Role::Clinician].calls;
+        let card = &e.scorecard;
+        let mark = |id: &str| card.item(id).unwrap().mark();
+        match r.tag.player.as_str() {
+            "ward-static" => {
+                assert_eq!(calls, 1, "one call in all");
+                assert_eq!(
+                    r.provenance.strategy,
+                    bedside::llm::driver::Strategy::Static
+                );
+                assert!(e.record.state.vignette && e.record.config.vignette);
+                assert!(e.record.state.actions.iter().all(|a| a.time_s == 0));
+                assert_eq!(mark("pc_aspirin"), Mark::Met);
+                assert_eq!(mark("mk_diagnosis"), Mark::Met);
+                assert_eq!(mark("harm_nitrate"), Mark::Harm);
+                assert_eq!(mark("pc_onset"), Mark::NotApplicable);
+                assert_eq!(
+                    mark("ics_plain_explanation"),
+                    Mark::NotApplicable,
+                    "no judge"
+                );
+                assert!(card.items.iter().all(|i| i.mark() != Mark::NotScored));
+            }
+            "prose" => {
+                // Prose twice: nothing done, no diagnosis, the encounter closed.
+                assert_eq!(calls, 2, "asked once more");
+                assert!(e.record.state.actions.is_empty());
+                assert_eq!(e.record.state.final_form, None);
+                assert_eq!(mark("mk_diagnosis"), Mark::Missed);
+                assert_eq!(mark("pc_onset"), Mark::NotApplicable);
+            }
+            "prose-once" => {
+                assert_eq!(calls, 2, "the re-ask's answer is used");
+                assert_eq!(mark("mk_diagnosis"), Mark::Met);
+            }
+            _ => {
+                assert_eq!(
+                    calls,
+                    2 + 1,
+                    "the dynamic player: two turns and the end form"
+                );
+                // The scripted questions never ask about erectile-dysfunction drugs.
+                assert_eq!(mark("mk_nitrate_screen"), Mark::Missed);
+                assert!(card.items.iter().all(|i| i.mark() != Mark::NotApplicable));
+            }
+        }
+    }
+    assert_eq!(asked("ward", "static_answer"), 1);
+    assert_eq!(asked("static-prose", "static_answer"), 2);
+    // The comparison pairs the static player with the dynamic player of the same model, on
+    // the static play's items: its seven guideline actions and diagnosis, all met, against
+    // a dynamic play of questions only, which met none of them.
+    let (rows, problems) = batch::report_rows(&[out.as_path()], &catalog());
+    assert!(problems.is_empty(), "{problems:?}");
+    let report = Report::build(&rows, &Filter::default());
+    let gaps: Vec<_> = report
+        .static_gap
+        .iter()
+        .filter(|g| g.static_player == "ward-static")
+        .collect();
+    assert_eq!(gaps.len(), 1, "{:?}", report.static_gap);
+    let g = gaps[0];
+    assert_eq!(g.dynamic_player, "ward");
+    assert_eq!(g.cases[0].applicable, 7);
+    assert_eq!(g.static_items, Count { met: 7, scored: 7 });
+    assert_eq!(g.dynamic_items, Count { met: 0, scored: 7 });
+    assert_eq!(g.gap, Some(1.0));
 }
 
 #[test]

@@ -11,6 +11,8 @@
 //!   (the same body again) answers — decided per request, so concurrent jobs cannot make one
 //!   call meet more 429s than the client retries;
 //! - `cut`: the patient voice's stream is cut mid-way (streamed requests only);
+//! - a static answer (a request whose reply schema is `static_answer`): [`STATIC_ANSWER`];
+//!   prose instead for `static-prose`, and for `static-prose-once` on the first ask only;
 //! - as a judge (a request whose reply schema is `judge_verdicts`): a verdict for every judge
 //!   item id the request names, all met for `judge-yes`, none met for any other name.
 //!
@@ -42,6 +44,11 @@ pub const QUESTIONS: &[&str] = &[
 ];
 
 pub const END_FORM: &str = r#"{"diagnosis": "Not yet clear", "differential": [], "plan": "Observe and reassess", "disposition": null}"#;
+
+/// The scripted static answer: the management of an inferior STEMI (the ACS case), with the
+/// disposition among the actions first (it must still be carried out last) and one harm
+/// (sublingual nitrate in a right-ventricular infarct) that must be scored as done.
+pub const STATIC_ANSWER: &str = r#"{"diagnosis": "Inferior ST-elevation myocardial infarction", "differential": ["Aortic dissection"], "plan": "Primary PCI", "disposition": "transfer to the cath lab", "actions": ["transfer to the cath lab", "12-lead ECG", "right-sided ECG", "IV access", "aspirin 300 mg PO", "ticagrelor 180 mg PO", "heparin bolus 70 units/kg IV", "activate the cath lab", "sublingual nitroglycerin 400 mcg"]}"#;
 
 /// One request as the server saw it.
 #[derive(Debug, Clone)]
@@ -258,6 +265,13 @@ fn answer(s: &Shared, seen: &Seen) -> Option<Step> {
     let content = match seen.schema.as_deref() {
         Some("end_form") => END_FORM.to_string(),
         Some("selector_choice") => r#"{"choice": 1}"#.to_string(),
+        Some("static_answer")
+            if seen.model == "static-prose"
+                || seen.model == "static-prose-once" && seen.earlier_turns == 0 =>
+        {
+            "I would treat this patient for a heart attack.".to_string()
+        }
+        Some("static_answer") => STATIC_ANSWER.to_string(),
         Some("judge_verdicts") => {
             let met = seen.model == "judge-yes";
             // A met item quotes its evidence: the scripted clinician's first words.

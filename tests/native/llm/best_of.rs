@@ -337,8 +337,9 @@ fn steps_prompt_versions_and_the_selectors_reply() {
     let versions = prompts::prompt_versions();
     assert_eq!(
         versions.keys().copied().collect::<Vec<_>>(),
-        ["clinician", "judge", "patient", "selector"]
+        ["clinician", "judge", "patient", "selector", "static"]
     );
+    assert_eq!(versions["static"], prompts::STATIC_PROMPT_VERSION);
     assert_eq!(versions["judge"], prompts::JUDGE_PROMPT_VERSION);
     assert_eq!(versions["clinician"], prompts::CLINICIAN_PROMPT_VERSION);
     assert_eq!(versions["patient"], prompts::PATIENT_PROMPT_VERSION);

@@ -33,7 +33,8 @@ pub(crate) fn smol(test: &str) -> Option<(&'static Smol, MutexGuard<'static, ()>
         return None;
     }
     let guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
-    Some((SERVER.get_or_init(|| start_smol(2048)), guard))
+    // 4096 tokens: a static play sends a whole case at once (the ACS vignette is about 2,300).
+    Some((SERVER.get_or_init(|| start_smol(4096)), guard))
 }
 
 fn python() -> std::path::PathBuf {

@@ -164,6 +164,79 @@ fn smollm2_plays_the_clinician_with_recorded_fallbacks() {
     assert!(first.contains(&enc.case().patient.opening_line));
 }
 
+#[test]
+fn smollm2_plays_a_static_vignette_in_one_answer() {
+    let Some((server, _guard)) = smol("smollm2_plays_a_static_vignette_in_one_answer") else {
+        return;
+    };
+    let players = Players {
+        clinician: smol_settings(&server.url, 256),
+        patient: None,
+        judge: Some(smol_settings(&server.url, 64)),
+    };
+    let config = PlayConfig {
+        strategy: bedside::llm::driver::Strategy::Static,
+        ..PlayConfig::default()
+    };
+    let driver = Driver::new(&players, &config, NativeTransport::new);
+    let encounter = Encounter::new(
+        support::case("acs-inferior-stemi"),
+        support::catalog(),
+        config.encounter_config(&players.clinician),
+    );
+    let run = block_on(driver.play(encounter, BTreeMap::new(), &Cancel::new(), &mut ()));
+    let enc = &run.encounter;
+    eprintln!(
+        "SmolLM2 static: state {:?}, turns {:?}, actions {:?}, end form {:?}",
+        run.state,
+        run.turns,
+        enc.state()
+            .actions
+            .iter()
+            .map(|a| a.interpretation.raw.as_str())
+            .collect::<Vec<_>>(),
+        enc.state().final_form
+    );
+    assert!(
+        matches!(run.state, PlayState::Finished { .. }),
+        "{:?}",
+        run.state
+    );
+    // One call, or one and its re-ask; no judge call (its items do not apply).
+    assert!(
+        (1..=2).contains(&run.exchanges.len()),
+        "{}",
+        run.exchanges.len()
+    );
+    assert!(run.exchanges.iter().all(|x| x.role == Role::Clinician));
+    assert!(run.judge.is_none());
+    // The call carried the whole case: the door note, a fact, a result.
+    let asked = &run.exchanges[0].chat.messages[0].text;
+    let case = enc.case();
+    assert!(asked.contains(case.door_note.trim()));
+    assert!(asked.contains(case.facts[1].answer.trim()));
+    assert!(asked.contains("ST elevation in V4R"));
+    // Whatever the tiny model answered: all of it at time zero, and the dialogue's items not
+    // applicable, never missed.
+    assert!(enc.state().actions.iter().all(|a| a.time_s == 0));
+    let card =
+        bedside::engine::score::score_named(case, Some(enc.catalog()), enc.state(), None, &[]);
+    use bedside::engine::score::Mark;
+    for id in [
+        "ics_introduction",
+        "pc_onset",
+        "mk_nitrate_screen",
+        "ics_plain_explanation",
+    ] {
+        assert_eq!(card.item(id).unwrap().mark(), Mark::NotApplicable, "{id}");
+    }
+    assert!(card.items.iter().all(|i| i.mark() != Mark::NotScored));
+    match &enc.state().final_form {
+        Some(form) => assert!(!form.diagnosis.trim().is_empty()),
+        None => assert_eq!(card.item("mk_diagnosis").unwrap().mark(), Mark::Missed),
+    }
+}
+
 fn openai_preview(s: &str) -> String {
     s.chars().take(100).collect()
 }
