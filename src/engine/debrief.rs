@@ -392,10 +392,11 @@ pub fn debrief_named(
                 result_at_s: a.result.as_ref().and(a.result_due_s),
             })
             .collect(),
+        // A static play was given every fact in its vignette: none was there to elicit.
         key_facts: case
             .facts
             .iter()
-            .filter(|f| f.key)
+            .filter(|f| f.key && !state.vignette)
             .map(|f| KeyFact {
                 id: f.id.clone(),
                 category: f.category,

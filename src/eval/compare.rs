@@ -138,7 +138,7 @@ impl Row {
             strategy: match &e.record.config.clinician {
                 Clinician::Human => Some("human".to_string()),
                 Clinician::Model { .. } if e.record.config.vignette => {
-                    Some(crate::eval::report::STATIC.to_string())
+                    Some(crate::llm::driver::STATIC_LABEL.to_string())
                 }
                 Clinician::Model { .. } => None,
             },

@@ -118,7 +118,7 @@ pub fn report_html(r: &Report, title: &str) -> String {
     out.push_str(&dd("Players", r.players.len().to_string()));
     out.push_str(&dd(
         "Protocol",
-        "Each player plays the clinician against the same scripted cases; the engine executes orders on a simulated clock; rubric items with a rule are scored by the engine, the others by the judge (true only with explicit evidence) or an educator's override; items not scored stay out of every denominator.".into(),
+        "Each player plays the clinician against the same scripted cases; the engine executes orders on a simulated clock; rubric items with a rule are scored by the engine, the others by the judge (true only with explicit evidence) or an educator's override; items not scored stay out of every denominator. A static player is given the whole case at once as a written vignette and answers once; its orders are carried out at time zero, and the items that need the dialogue or the clock are not applicable to it (out of every denominator).".into(),
     ));
     out.push_str(&dd("Turn limits", list(&m.turn_limits)));
     out.push_str(&dd("Patient voice", list(&m.patient_voices)));

@@ -249,7 +249,9 @@ fn ScoresPanel(
                     }
                 }}
             </div>
-            <JudgePanel session=session educator=educator />
+            // A static play's judge items are not applicable: nothing for a judge to score.
+            {(!session.with_untracked(|s| s.encounter().state().vignette))
+                .then(|| view! { <JudgePanel session=session educator=educator /> })}
             <h3>"Export"</h3>
             <div class="export-buttons">{exports}</div>
             <p class="muted" role="status" data-testid="scores-status">{move || status.get()}</p>

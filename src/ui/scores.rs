@@ -157,10 +157,13 @@ pub fn ScoreSummary(debrief: Debrief) -> impl IntoView {
                 <span class="score-value">{harms}</span>
                 <span class="score-label">"Harms"</span>
                 <span class="score-detail">
-                    {if o.not_scored > 0 {
-                        format!("{} item(s) not scored", o.not_scored)
-                    } else {
-                        "every item scored".to_string()
+                    {match (o.not_scored - o.not_applicable, o.not_applicable) {
+                        (0, 0) => "every item scored".to_string(),
+                        (n, 0) => format!("{n} item(s) not scored"),
+                        (0, a) => format!("{a} item(s) not applicable to a static vignette"),
+                        (n, a) => format!(
+                            "{n} item(s) not scored; {a} not applicable to a static vignette"
+                        ),
                     }}
                 </span>
             </div>
@@ -359,10 +362,12 @@ pub fn TimelineAndFacts(debrief: Debrief, shown: Vec<u32>) -> impl IntoView {
                 <h3 id="timing-h">"Expected timings"</h3>
                 <ul class="timings">{expectations}</ul>
             </section>
-            <section aria-labelledby="facts-h">
-                <h3 id="facts-h">"Key facts"</h3>
-                <ul class="facts">{facts}</ul>
-            </section>
+            {(!debrief.key_facts.is_empty()).then(|| view! {
+                <section aria-labelledby="facts-h">
+                    <h3 id="facts-h">"Key facts"</h3>
+                    <ul class="facts">{facts}</ul>
+                </section>
+            })}
         </div>
     }
 }
