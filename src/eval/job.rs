@@ -266,7 +266,13 @@ impl JobSpec {
             temperature: clinician.temperature,
             max_tokens: clinician.max_tokens,
             seed,
-            turn_limit: plan.turn_limit,
+            // A static play is one turn long whatever the plan says.
+            turn_limit: match player.strategy {
+                crate::llm::driver::Strategy::Static => {
+                    Some(crate::llm::static_play::STATIC_TURN_LIMIT)
+                }
+                _ => plan.turn_limit,
+            },
             patient: patient
                 .as_ref()
                 .map(model_label)

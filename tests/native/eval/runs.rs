@@ -349,6 +349,9 @@ fn a_static_player_answers_once_at_time_zero_and_is_compared_on_the_items_that_a
                     r.provenance.strategy,
                     bedside::llm::driver::Strategy::Static
                 );
+                // One turn, whatever the plan's limit (2 here): the record says so.
+                assert_eq!(r.provenance.turn_limit, Some(1));
+                assert_eq!(e.record.config.turn_limit, Some(1));
                 assert!(e.record.state.vignette && e.record.config.vignette);
                 assert!(e.record.state.actions.iter().all(|a| a.time_s == 0));
                 assert_eq!(mark("pc_aspirin"), Mark::Met);
