@@ -828,7 +828,7 @@ mod cli {
             shard: args.shard,
             medsp: args.medsp,
         };
-        let estimate = bedside::eval::estimate::estimate(&loaded.plan, &loaded.cases);
+        let estimate = bedside::eval::estimate::estimate(&loaded.plan, &loaded.cases, &catalog);
         match options.shard {
             Some(s) => eprintln!(
                 "estimate (the whole plan; shard {}/{} runs about 1/{} of it): {}",

@@ -9,7 +9,7 @@
 //!   clinician calls (1, or best-of's n candidates + 1 selector), then one end-form call; one
 //!   patient-voice call per turn when the plan has a patient model; one call per judge per job
 //!   when the case has judge items. A static player makes one clinician call per job (the
-//!   vignette, with the built-in catalog's findings) and no patient or judge call. A job that ends early makes fewer; a corrective re-ask
+//!   vignette, its findings named by the run's catalog) and no patient or judge call. A job that ends early makes fewer; a corrective re-ask
 //!   (a reply that was not the protocol's JSON, asked again once per turn) and a retried
 //!   call (429, 5xx, timeout) make more: re-asks can add up to one clinician call per turn.
 //! - **Input tokens** are *about*: characters / 4 of the real prompts (plus a few tokens per
@@ -249,12 +249,7 @@ pub struct CaseShape {
 
 impl CaseShape {
     pub fn of(case: &Arc<Case>, turn_limit: Option<u32>) -> CaseShape {
-        let params = Params {
-            model: String::new(),
-            temperature: 0.0,
-            max_tokens: 1,
-            seed: None,
-        };
+        let params = measuring();
         let record = fresh_record(case, turn_limit);
         let clinician_opening = record
             .as_ref()
@@ -353,31 +348,35 @@ impl CaseShape {
     }
 }
 
-/// The input tokens of a static play's one call on `case` (its vignette read with `catalog`).
-pub fn static_tokens(case: &Arc<Case>, catalog: &Arc<Catalog>) -> u64 {
-    let encounter = Encounter::new(case.clone(), catalog.clone(), Config::human());
-    let params = Params {
+/// The sampling parameters of a chat built only to be measured (they weigh nothing).
+fn measuring() -> Params {
+    Params {
         model: String::new(),
         temperature: 0.0,
         max_tokens: 1,
         seed: None,
-    };
-    chat_tokens(&prompts::static_chat(case, &encounter.vignette(), params))
+    }
 }
 
-/// The estimate of `plan` on its loaded `cases` (in the plan's order).
-pub fn estimate(plan: &Plan, cases: &[Arc<Case>]) -> Estimate {
+/// The input tokens of a static play's one call on `case` (its vignette read with `catalog`).
+pub fn static_tokens(case: &Arc<Case>, catalog: &Arc<Catalog>) -> u64 {
+    let encounter = Encounter::new(case.clone(), catalog.clone(), Config::human());
+    chat_tokens(&prompts::static_chat(
+        case,
+        &encounter.vignette(),
+        measuring(),
+    ))
+}
+
+/// The estimate of `plan` on its loaded `cases` (in the plan's order); `catalog` (the one
+/// the run plays with) reads a static player's vignette.
+pub fn estimate(plan: &Plan, cases: &[Arc<Case>], catalog: &Arc<Catalog>) -> Estimate {
     let turns = u64::from(plan.turn_limit.unwrap_or(DEFAULT_MODEL_TURN_LIMIT));
     let mut shapes: Vec<CaseShape> = cases
         .iter()
         .map(|c| CaseShape::of(c, plan.turn_limit))
         .collect();
-    let any_static = plan.players.iter().any(|p| p.strategy == Strategy::Static);
-    let catalog = any_static
-        .then(|| Catalog::from_json("built-in catalog", crate::engine::CATALOG_JSON).ok())
-        .flatten()
-        .map(Arc::new);
-    if let Some(catalog) = &catalog {
+    if plan.players.iter().any(|p| p.strategy == Strategy::Static) {
         for (shape, case) in shapes.iter_mut().zip(cases) {
             shape.static_opening = static_tokens(case, catalog);
         }

@@ -8,7 +8,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::json::{extract_object, JsonError, Repair};
+use super::json::{extract_object, Extracted, JsonError, Repair};
 use super::{FinishReason, ReplySchema};
 use crate::engine::encounter::{EndForm, Turn};
 
@@ -107,18 +107,9 @@ impl ParsedTurn {
 /// Fences, text around the object, small syntax slips and loose types are repaired and noted;
 /// anything else is a [`Fault`]. What the reply says is checked by [`check_turn`].
 pub fn parse_turn(reply: &str) -> ParsedTurn {
-    let extracted = match extract_object(reply) {
+    let extracted = match reply_object(reply) {
         Ok(e) => e,
-        Err(JsonError::NoObject) if reply.trim().is_empty() => {
-            return ParsedTurn::unusable(Fault::Empty, "the reply is empty");
-        }
-        Err(JsonError::NoObject) => {
-            return ParsedTurn::unusable(
-                Fault::NotJson,
-                "the reply is prose, not the JSON object the protocol asks for",
-            );
-        }
-        Err(e) => return ParsedTurn::unusable(Fault::Malformed, e.to_string()),
+        Err((fault, why)) => return ParsedTurn::unusable(fault, why),
     };
     let mut notes: Vec<String> = extracted
         .repairs
@@ -233,13 +224,34 @@ pub fn parse_turn(reply: &str) -> ParsedTurn {
             actions,
             eos,
         }),
-        fallback: if notes.is_empty() {
-            Fallback::Clean
-        } else {
-            Fallback::Repaired
-        },
+        fallback: clean_unless(&notes),
         notes,
         fault: None,
+    }
+}
+
+/// The one JSON object of a clinician reply (a turn, a static answer), or the protocol fault
+/// the reply commits and why.
+fn reply_object(reply: &str) -> Result<Extracted, (Fault, String)> {
+    match extract_object(reply) {
+        Ok(e) => Ok(e),
+        Err(JsonError::NoObject) if reply.trim().is_empty() => {
+            Err((Fault::Empty, "the reply is empty".into()))
+        }
+        Err(JsonError::NoObject) => Err((
+            Fault::NotJson,
+            "the reply is prose, not the JSON object the protocol asks for".into(),
+        )),
+        Err(e) => Err((Fault::Malformed, e.to_string())),
+    }
+}
+
+/// A usable reply's fallback: clean, or repaired when something was (`notes`).
+fn clean_unless(notes: &[String]) -> Fallback {
+    if notes.is_empty() {
+        Fallback::Clean
+    } else {
+        Fallback::Repaired
     }
 }
 
@@ -782,10 +794,14 @@ mod tests {
 /// A reply without a diagnosis cannot be used: the encounter then closes without one, never
 /// with a guessed one.
 pub fn parse_end_form(reply: &str) -> ParsedEnd {
-    let extracted = match extract_object(reply) {
-        Ok(e) => e,
-        Err(e) => return ParsedEnd::unusable(format!("no JSON end form: {e}")),
-    };
+    match extract_object(reply) {
+        Ok(e) => end_form_of(&e),
+        Err(e) => ParsedEnd::unusable(format!("no JSON end form: {e}")),
+    }
+}
+
+/// The end form in an extracted object (its repairs noted).
+fn end_form_of(extracted: &Extracted) -> ParsedEnd {
     let v = &extracted.value;
     let text = |key: &str| -> String {
         match v.get(key) {
@@ -818,12 +834,10 @@ pub fn parse_end_form(reply: &str) -> ParsedEnd {
     };
     let disposition = Some(text("disposition")).filter(|d| !d.is_empty());
     let mut notes: Vec<String> = extracted.repairs.iter().map(|r| format!("{r:?}")).collect();
-    let fallback = if notes.is_empty() {
-        Fallback::Clean
-    } else {
+    let fallback = clean_unless(&notes);
+    if fallback == Fallback::Repaired {
         notes.insert(0, "repaired".into());
-        Fallback::Repaired
-    };
+    }
     ParsedEnd {
         form: Some(EndForm {
             diagnosis,
@@ -886,20 +900,12 @@ pub fn parse_static(reply: &str) -> ParsedStatic {
         notes: vec![why],
         fault: Some(fault),
     };
-    let map = match extract_object(reply) {
-        Ok(e) => e.value,
-        Err(JsonError::NoObject) if reply.trim().is_empty() => {
-            return unusable(Fault::Empty, "the reply is empty".into())
-        }
-        Err(JsonError::NoObject) => {
-            return unusable(
-                Fault::NotJson,
-                "the reply is prose, not the JSON object asked for".into(),
-            )
-        }
-        Err(e) => return unusable(Fault::Malformed, e.to_string()),
+    let extracted = match reply_object(reply) {
+        Ok(e) => e,
+        Err((fault, why)) => return unusable(fault, why),
     };
-    let end = parse_end_form(reply);
+    let end = end_form_of(&extracted);
+    let map = extracted.value;
     let Some(form) = end.form else {
         return unusable(Fault::MissingFields, end.notes.join("; "));
     };
@@ -918,11 +924,7 @@ pub fn parse_static(reply: &str) -> ParsedStatic {
     }
     ParsedStatic {
         answer: Some((form, actions)),
-        fallback: if notes.is_empty() {
-            Fallback::Clean
-        } else {
-            Fallback::Repaired
-        },
+        fallback: clean_unless(&notes),
         notes,
         fault: None,
     }

@@ -287,9 +287,29 @@ pub fn save_imported(cases: &[StoredCase]) -> Result<(), StoreError> {
         .map_err(|e| js_err("cannot keep the imported cases (storage full?)", e))
 }
 
+/// A short text kept in localStorage under `key`, if any (none when storage is unavailable).
+fn local_text(key: &str) -> Option<String> {
+    local_storage()?.get_item(key).ok().flatten()
+}
+
+/// Keeps `value` under `key` in localStorage, or (with none) removes it; `saving` and
+/// `removing` say what failed, in the user's words.
+fn set_local_text(
+    key: &str,
+    value: Option<&str>,
+    saving: &'static str,
+    removing: &'static str,
+) -> Result<(), StoreError> {
+    let ls = local_storage().ok_or(NO_LOCAL_STORAGE)?;
+    match value {
+        Some(v) => ls.set_item(key, v).map_err(|e| js_err(saving, e)),
+        None => ls.remove_item(key).map_err(|e| js_err(removing, e)),
+    }
+}
+
 /// The encounter the Encounter page reopens.
 pub fn current_encounter() -> Option<String> {
-    local_storage()?.get_item(CURRENT_KEY).ok().flatten()
+    local_text(CURRENT_KEY)
 }
 
 pub fn set_current_encounter(id: Option<&str>) {

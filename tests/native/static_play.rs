@@ -116,32 +116,18 @@ fn what_applies_without_a_conversation() {
     }
 }
 
-/// The ACS case's static answer: the guideline management of an inferior STEMI with RV
-/// involvement (ESC 2023 ACS guideline: ECG, aspirin and a P2Y12 inhibitor loading dose,
-/// unfractionated heparin 70–100 U/kg, primary PCI), one harm (a nitrate in RV infarction),
-/// and the disposition written first.
+/// The ACS case's static answer (the scripted server's, read as the static driver reads it):
+/// the guideline management of an inferior STEMI with RV involvement (ESC 2023 ACS guideline:
+/// ECG, aspirin and a P2Y12 inhibitor loading dose, unfractionated heparin 70–100 U/kg,
+/// primary PCI), one harm (a nitrate in RV infarction), and the disposition written first.
 fn acs_answer() -> (Turn, EndForm) {
-    let actions = [
-        "transfer to the cath lab",
-        "12-lead ECG",
-        "right-sided ECG",
-        "IV access",
-        "aspirin 300 mg PO",
-        "ticagrelor 180 mg PO",
-        "heparin bolus 70 units/kg IV",
-        "activate the cath lab",
-        "sublingual nitroglycerin 400 mcg",
-    ];
+    let parsed = bedside::llm::protocol::parse_static(crate::eval::server::STATIC_ANSWER);
+    let (form, actions) = parsed.answer.expect("the scripted answer is usable");
+    assert_eq!(parsed.notes, Vec::<String>::new(), "and clean");
     let turn = Turn {
         speak: String::new(),
-        actions: actions.iter().map(|a| a.to_string()).collect(),
+        actions,
         eos: false,
-    };
-    let form = EndForm {
-        diagnosis: "Inferior ST-elevation myocardial infarction".into(),
-        differential: vec!["Aortic dissection".into()],
-        plan: "Primary PCI".into(),
-        disposition: Some("transfer to the cath lab".into()),
     };
     (turn, form)
 }

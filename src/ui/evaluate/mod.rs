@@ -241,7 +241,7 @@ fn NewRunForm(runs: RwSignal<Vec<StoredRun>>) -> impl IntoView {
                         .filter_map(|id| l.get(id).map(|c| c.case.clone()))
                         .collect()
                 });
-                estimate(&plan, &cases).line()
+                estimate(&plan, &cases, &estimate_data.catalog).line()
             }
             Err(_) => {
                 let repeats = f.repeats.trim().parse::<usize>().unwrap_or(0);

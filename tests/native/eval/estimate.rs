@@ -36,6 +36,36 @@ fn endpoint(label: &str, model: &str, max_tokens: u32) -> serde_json::Value {
 }
 
 #[test]
+fn a_static_player_is_one_call_per_job_on_its_vignette() {
+    // With a patient model and a judge in the plan: the static player needs neither.
+    let mut plan = plan_json(
+        "http://127.0.0.1:9/v1",
+        &[("static", "m1"), ("one", "m1")],
+        CASES,
+        2,
+    );
+    plan["players"][0]["strategy"] = serde_json::json!({"kind": "static"});
+    plan["patient"] = endpoint("voice", "p", 100);
+    plan["judges"] = serde_json::json!([endpoint("j", "j", 300)]);
+    let cases = cases(CASES);
+    let e = estimate(&parse(&plan), &cases, &catalog());
+    let s = &e.players[0];
+    assert_eq!(s.jobs, 6);
+    assert_eq!(s.clinician.calls, 6, "one call per job");
+    assert_eq!(s.clinician.output_tokens_max, 6 * 64);
+    assert_eq!(s.patient.calls + s.judges.calls, 0);
+    // Its input is the vignette of each case, twice (two repeats).
+    let vignettes: u64 = cases
+        .iter()
+        .map(|c| bedside::eval::estimate::static_tokens(c, &catalog()))
+        .sum();
+    assert!(vignettes > 0);
+    assert_eq!(s.clinician.input_tokens, 2 * vignettes);
+    // The dynamic player beside it still has its patient voice and judge calls.
+    assert!(e.players[1].patient.calls > 0 && e.players[1].judges.calls > 0);
+}
+
+#[test]
 fn calls_and_output_tokens_follow_the_definition() {
     // 2 players × 3 cases × 2 repeats, turn limit 4, one player best-of-3.
     let mut plan = plan_json(
@@ -48,7 +78,7 @@ fn calls_and_output_tokens_follow_the_definition() {
     plan["players"][1]["strategy"] =
         serde_json::json!({"kind": "best_of", "n": 3, "temperature": 1.0});
     let cases = cases(CASES);
-    let e = estimate(&parse(&plan), &cases);
+    let e = estimate(&parse(&plan), &cases, &catalog());
     let (one, bon) = (&e.players[0], &e.players[1]);
     assert_eq!((one.label.as_str(), bon.label.as_str()), ("one", "bon"));
     assert_eq!((one.jobs, bon.jobs, e.total.jobs), (6, 6, 12));
@@ -95,7 +125,7 @@ fn the_patient_voice_and_each_judge_add_their_calls_and_cost() {
     unjudged.rubric.retain(|i| i.rule.is_some());
     assert!(judge_items(&unjudged).is_empty());
     cases[2] = Arc::new(unjudged);
-    let e = estimate(&parse(&plan), &cases);
+    let e = estimate(&parse(&plan), &cases, &catalog());
     let p = &e.players[0];
     assert_eq!(p.jobs, 9);
     assert_eq!(p.clinician.calls, 9 * (5 + 1));
@@ -176,7 +206,7 @@ fn input_tokens_grow_with_the_turns_as_defined() {
         let expected: u64 = (0..=turns)
             .map(|k| shape.clinician_opening + k * growth)
             .sum();
-        let e = estimate(&parse(&plan), &case);
+        let e = estimate(&parse(&plan), &case, &catalog());
         assert_eq!(e.total.clinician.input_tokens, expected, "{turns} turns");
     }
 }
@@ -200,7 +230,7 @@ fn the_input_estimate_is_near_what_smollm2_reports() {
     plan["players"][0]["max_tokens"] = 120.into();
     plan["players"][0]["timeout_s"] = 120.into();
     let loaded = load(&dir, &plan);
-    let estimated = estimate(&loaded.plan, &loaded.cases);
+    let estimated = estimate(&loaded.plan, &loaded.cases, &catalog());
     let options = Options {
         per_endpoint: Some(1),
         ..Options::default()
